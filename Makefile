@@ -1,0 +1,86 @@
+# smtps-sim — build, test, bench, fuzz, install.
+#   make run     install missing packages, build, open the TUI on the STARTTLS story
+#   make test    install missing packages, build, run every test (plain and sanitized)
+CC      ?= cc
+PREFIX  ?= /usr/local
+DESTDIR ?=
+DATADIR ?= $(PREFIX)/share/smtps-sim
+VERSION := 0.1.0
+
+PKGS    := inih jansson libpcap
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+           -Wno-missing-field-initializers -I. -DSMTPS_VERSION='"$(VERSION)"'
+LDLIBS_SIM := -lbearssl $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -linih -ljansson -lpcap)
+LDLIBS_UI  := $(shell pkg-config --libs ncursesw 2>/dev/null || echo -lncursesw)
+CFLAGS_UI  := $(shell pkg-config --cflags ncursesw 2>/dev/null)
+
+BUILD   ?= build
+SIM_SRC := $(sort $(wildcard sim/*.c))
+UI_SRC  := $(sort $(wildcard ui/*.c))
+SIM_OBJ := $(SIM_SRC:%.c=$(BUILD)/%.o)
+UI_OBJ  := $(UI_SRC:%.c=$(BUILD)/%.o)
+TESTS   := $(patsubst tests/%.c,$(BUILD)/tests/%,$(sort $(wildcard tests/test_*.c)))
+
+.PHONY: all run test test-unit test-scenarios test-sanitize deps clean install bench fuzz memcheck
+
+all: smtps-sim
+
+deps:
+	@sh scripts/deps.sh
+
+run: deps
+	@$(MAKE) --no-print-directory smtps-sim
+	./smtps-sim
+
+$(BUILD)/%.o: %.c $(wildcard sim/*.h ui/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(if $(findstring ui/,$<),$(CFLAGS_UI)) -c -o $@ $<
+
+$(BUILD)/libsim.a: $(SIM_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/main.o: main.c $(wildcard sim/*.h ui/*.h)
+	@mkdir -p $(BUILD)
+	$(CC) $(CFLAGS) $(CFLAGS_UI) -DSMTPS_DATADIR='"$(DATADIR)"' -c -o $@ $<
+
+smtps-sim: $(BUILD)/main.o $(UI_OBJ) $(BUILD)/libsim.a
+	$(CC) $(CFLAGS) -o $@ $(BUILD)/main.o $(UI_OBJ) $(BUILD)/libsim.a $(LDLIBS_SIM) $(LDLIBS_UI) $(LDFLAGS)
+
+$(BUILD)/tests/%: tests/%.c $(BUILD)/libsim.a tests/testutil.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libsim.a $(LDLIBS_SIM) -lcmocka $(LDFLAGS)
+
+# Unit and scenario tests; tests find the scenarios through SMTPS_SCENARIOS.
+test-unit: $(TESTS) smtps-sim
+	@fail=0; for t in $(TESTS); do \
+		SMTPS_SCENARIOS=scenarios SMTPS_BIN=./smtps-sim $$t || fail=1; \
+	done; \
+	for t in tests/*.sh; do [ -f "$$t" ] || continue; \
+		SMTPS_BIN=./smtps-sim sh $$t || fail=1; \
+	done; exit $$fail
+
+# The same suite built with AddressSanitizer and UndefinedBehaviorSanitizer.
+test-sanitize:
+	@$(MAKE) --no-print-directory BUILD=build-san \
+		CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
+		LDFLAGS="-fsanitize=address,undefined" test-unit
+
+test: deps
+	@$(MAKE) --no-print-directory test-unit
+	@$(MAKE) --no-print-directory clean-bin
+	@$(MAKE) --no-print-directory test-sanitize
+	@$(MAKE) --no-print-directory clean-bin
+
+clean-bin:
+	@rm -f smtps-sim
+
+install: smtps-sim
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(DATADIR)/certs
+	install -m 755 smtps-sim $(DESTDIR)$(PREFIX)/bin/
+	install -m 644 scenarios/*.ini $(DESTDIR)$(DATADIR)/
+	install -m 644 scenarios/certs/*.pem $(DESTDIR)$(DATADIR)/certs/
+
+clean:
+	rm -rf build build-san build-fuzz smtps-sim

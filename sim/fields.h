@@ -1,0 +1,30 @@
+/* fields: an ordered tree of decoded (name, value) pairs, flattened with a depth.
+ * Decoders fill one; the trace keeps one per event; views (TUI detail pane, JSON,
+ * verbose transcript) walk it. Names are stable snake_case keys; values are text. */
+#ifndef SIM_FIELDS_H
+#define SIM_FIELDS_H
+
+#include <stddef.h>
+
+struct field {
+	int depth;   /* 0 = top level; a field at depth d+1 belongs to the nearest preceding field at depth d */
+	char *name;  /* snake_case key, e.g. "cipher_suites" */
+	char *value; /* display text; "" for a group heading */
+};
+
+struct fields {
+	struct field *v;
+	size_t n, cap;
+};
+
+void fields_init(struct fields *f);
+void fields_free(struct fields *f);
+/* Appends a field; value is printf-formatted. Returns 0, or -1 when out of memory. */
+int fields_add(struct fields *f, int depth, const char *name, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+/* Value of the first field with this name at any depth, or NULL. */
+const char *fields_get(const struct fields *f, const char *name);
+/* Moves all of src's fields to the end of dst, adding depth_offset; src is left empty. */
+int fields_move(struct fields *dst, struct fields *src, int depth_offset);
+
+#endif

@@ -1,0 +1,40 @@
+/* pki: loads the demo PKI (PEM files under scenarios/certs) into the forms BearSSL
+ * takes: certificate chains, private keys (RSA or EC) and trust anchors. Every error
+ * comes back as one line naming the file and the problem. */
+#ifndef SIM_PKI_H
+#define SIM_PKI_H
+
+#include <bearssl.h>
+#include <stddef.h>
+
+struct pki_chain {
+	br_x509_certificate *certs; /* DER, leaf first */
+	size_t n;
+	int key_type;               /* BR_KEYTYPE_RSA or BR_KEYTYPE_EC: the leaf's public key */
+	int issuer_key_type;        /* key type of the key that signed the leaf (for br_ssl_server_init_full_ec) */
+};
+
+struct pki_key {
+	int type;                   /* BR_KEYTYPE_RSA or BR_KEYTYPE_EC */
+	br_rsa_private_key rsa;     /* valid when type == BR_KEYTYPE_RSA; owns its buffers */
+	br_ec_private_key ec;       /* valid when type == BR_KEYTYPE_EC */
+	unsigned char *buf;         /* storage behind rsa/ec */
+};
+
+struct pki_anchors {
+	br_x509_trust_anchor *ta;
+	size_t n;
+};
+
+/* Each returns 0, or -1 with a one-line message in err (e.g.
+ * "certs/x.pem: no CERTIFICATE block"). */
+int pki_load_chain(const char *path, struct pki_chain *out, char *err, size_t errcap);
+int pki_load_key(const char *path, struct pki_key *out, char *err, size_t errcap);
+/* Every certificate in the file becomes a trust anchor (flag BR_X509_TA_CA). */
+int pki_load_anchors(const char *path, struct pki_anchors *out, char *err, size_t errcap);
+
+void pki_chain_free(struct pki_chain *c);
+void pki_key_free(struct pki_key *k);
+void pki_anchors_free(struct pki_anchors *a);
+
+#endif

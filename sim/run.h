@@ -1,0 +1,75 @@
+/* run: the scheduler. Builds the actors a scenario names, joins them with pipes, moves
+ * bytes between them in a fixed order until nothing moves, records the trace and derives
+ * the outcome. A run is a pure function of (scenario, seed). */
+#ifndef SIM_RUN_H
+#define SIM_RUN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "scenario.h"
+#include "trace.h"
+
+#define OUTCOME_TEXT_MAX 256
+#define OUTCOME_MAX_ALERTS 8
+
+struct learned {
+	int what;                        /* OBSERVED_* bits */
+	char user[128], password[128];   /* decoded credentials, when learned */
+	char mail_from[256], rcpt[256];  /* envelope, when learned */
+	char subject[256];               /* from the body, when learned */
+};
+
+struct outcome_alert {
+	enum trace_link link;
+	enum trace_actor from;
+	char name[48];                   /* "handshake_failure" */
+	int fatal;
+};
+
+struct outcome {
+	int delivered;                   /* the server accepted the message */
+	int altered;                     /* what was delivered differs from what the client sent */
+	int tls[3];                      /* per link: a TLS handshake completed */
+	char tls_version[3][16];         /* per link, when established: "TLS 1.2" */
+	char tls_suite[3][64];           /* per link, when established */
+	int client_err, server_err, mitm_err;   /* BearSSL error codes, 0 = none */
+	char client_error[OUTCOME_TEXT_MAX];    /* why the client stopped, or "" */
+	char server_error[OUTCOME_TEXT_MAX];
+	char mitm_error[OUTCOME_TEXT_MAX];
+	struct outcome_alert alerts[OUTCOME_MAX_ALERTS];
+	size_t nalerts;
+	struct learned observer;         /* a passive observer of every link */
+	struct learned attacker;         /* the man in the middle, when present */
+	int injected;                    /* injected commands or replies that took effect */
+	int decrypted_later;             /* record: the stored session was decrypted after the key theft */
+	char summary[1024];              /* the outcome in plain words, several sentences */
+};
+
+struct run_result {
+	struct trace trace;
+	struct outcome outcome;
+	uint64_t seed;
+};
+
+struct run_options {
+	uint64_t seed;          /* overrides the scenario's seed when has_seed */
+	int has_seed;
+	size_t max_stored;      /* trace_max_stored; 0 = keep everything */
+	const uint8_t *body;    /* overrides the client's body (benchmarks) */
+	size_t body_len;
+};
+
+/* Runs sc. Returns 0 with *out filled (free with run_result_free), or -1 with a
+ * one-line message in err (a certificate file that will not load, out of memory). */
+int run_scenario(const struct scenario *sc, const struct run_options *opt,
+		 struct run_result *out, char *err, size_t errcap);
+void run_result_free(struct run_result *r);
+
+/* Compares the outcome with sc->expect. Writes one line per unmet expectation into
+ * report (may be NULL). Returns 1 when every expectation holds. */
+int run_check_expect(const struct scenario *sc, const struct outcome *o, char *report, size_t cap);
+
+const char *run_br_error_name(int err);  /* "BR_ERR_X509_NOT_TRUSTED" */
+
+#endif
