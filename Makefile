@@ -9,7 +9,7 @@ VERSION := 0.1.0
 
 PKGS    := inih jansson libpcap
 CFLAGS  ?= -O2 -g
-CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+WFLAGS  := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
            -Wno-missing-field-initializers -I. -DSMTPS_VERSION='"$(VERSION)"'
 LDLIBS_SIM := -lbearssl $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -linih -ljansson -lpcap)
 LDLIBS_UI  := $(shell pkg-config --libs ncursesw 2>/dev/null || echo -lncursesw)
@@ -35,7 +35,7 @@ run: deps
 
 $(BUILD)/%.o: %.c $(wildcard sim/*.h ui/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(if $(findstring ui/,$<),$(CFLAGS_UI)) -c -o $@ $<
+	$(CC) $(CFLAGS) $(WFLAGS) $(if $(findstring ui/,$<),$(CFLAGS_UI)) -c -o $@ $<
 
 $(BUILD)/libsim.a: $(SIM_OBJ)
 	@rm -f $@
@@ -43,14 +43,14 @@ $(BUILD)/libsim.a: $(SIM_OBJ)
 
 $(BUILD)/main.o: main.c $(wildcard sim/*.h ui/*.h)
 	@mkdir -p $(BUILD)
-	$(CC) $(CFLAGS) $(CFLAGS_UI) -DSMTPS_DATADIR='"$(DATADIR)"' -c -o $@ $<
+	$(CC) $(CFLAGS) $(WFLAGS) $(CFLAGS_UI) -DSMTPS_DATADIR='"$(DATADIR)"' -c -o $@ $<
 
 smtps-sim: $(BUILD)/main.o $(UI_OBJ) $(BUILD)/libsim.a
-	$(CC) $(CFLAGS) -o $@ $(BUILD)/main.o $(UI_OBJ) $(BUILD)/libsim.a $(LDLIBS_SIM) $(LDLIBS_UI) $(LDFLAGS)
+	$(CC) $(CFLAGS) $(WFLAGS) -o $@ $(BUILD)/main.o $(UI_OBJ) $(BUILD)/libsim.a $(LDLIBS_SIM) $(LDLIBS_UI) $(LDFLAGS)
 
 $(BUILD)/tests/%: tests/%.c $(BUILD)/libsim.a tests/testutil.h
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libsim.a $(LDLIBS_SIM) -lcmocka $(LDFLAGS)
+	$(CC) $(CFLAGS) $(WFLAGS) -o $@ $< $(BUILD)/libsim.a $(LDLIBS_SIM) -lcmocka $(LDFLAGS)
 
 # Unit and scenario tests; tests find the scenarios through SMTPS_SCENARIOS.
 test-unit: $(TESTS) smtps-sim
@@ -80,7 +80,7 @@ install: smtps-sim
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(DATADIR)/certs
 	install -m 755 smtps-sim $(DESTDIR)$(PREFIX)/bin/
 	install -m 644 scenarios/*.ini $(DESTDIR)$(DATADIR)/
-	install -m 644 scenarios/certs/*.pem $(DESTDIR)$(DATADIR)/certs/
+	install -m 644 scenarios/certs/*.pem scenarios/certs/*.key $(DESTDIR)$(DATADIR)/certs/
 
 clean:
 	rm -rf build build-san build-fuzz smtps-sim

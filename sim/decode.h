@@ -48,9 +48,9 @@ const char *decode_tls_version_name(unsigned version);      /* "TLS 1.2"; "unkno
 const char *decode_handshake_type_name(unsigned type);      /* "ClientHello" */
 const char *decode_cipher_suite_name(unsigned suite);       /* IANA name, NULL if unknown */
 const char *decode_extension_name(unsigned type);           /* "server_name", NULL if unknown */
-const char *decode_group_name(unsigned group);              /* "x25519", "secp256r1" */
-const char *decode_sigalg_name(unsigned sigalg);            /* "ecdsa_secp256r1_sha256" */
-const char *decode_alert_description_name(unsigned desc);   /* "bad_record_mac" */
+const char *decode_group_name(unsigned group);              /* "x25519", "secp256r1"; "unknown" */
+const char *decode_sigalg_name(unsigned sigalg);            /* "ecdsa_secp256r1_sha256"; "unknown" */
+const char *decode_alert_description_name(unsigned desc);   /* "bad_record_mac"; "unknown" */
 
 /* Record header fields (content_type, version, length) and a summary such as
  * "TLS record: handshake, TLS 1.2, 512 bytes". */
@@ -67,6 +67,13 @@ int decode_tls_record(const uint8_t *rec, size_t n, struct fields *f, char *summ
  * premaster secret length. Summary names the message: "ClientHello: TLS 1.2, 4 suites,
  * SNI mail.example.test". Returns 0, or -1 when malformed (summary then says so). */
 int decode_handshake(const uint8_t *msg, size_t n, struct fields *f, char *summary, size_t cap);
+/* The same with the negotiated version (0x0301..0x0303; 0 when unknown), which decides
+ * the layout of ServerKeyExchange, CertificateRequest and CertificateVerify: TLS 1.2 puts
+ * a signature algorithm before the signature, TLS 1.0/1.1 do not. The hinted layout is
+ * tried first, then the other (field "layout" says when the other one fitted).
+ * decode_handshake is decode_handshake_v with 0x0303. */
+int decode_handshake_v(const uint8_t *msg, size_t n, unsigned version, struct fields *f,
+		       char *summary, size_t cap);
 
 /* A 2-byte alert: level, description by name. */
 int decode_alert(const uint8_t *p, size_t n, struct fields *f, char *summary, size_t cap);

@@ -70,6 +70,5 @@ void run_result_free(struct run_result *r);
  * report (may be NULL). Returns 1 when every expectation holds. */
 int run_check_expect(const struct scenario *sc, const struct outcome *o, char *report, size_t cap);
 
-const char *run_br_error_name(int err);  /* "BR_ERR_X509_NOT_TRUSTED" */
 
 #endif

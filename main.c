@@ -1,0 +1,340 @@
+/* main: the command line. smtps-sim [FILE] opens the TUI; run replays a scenario
+ * headless; list and check walk a scenario directory. Exit codes: 0 expectations met,
+ * 1 not met, 2 usage or input error. */
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "sim/export.h"
+#include "sim/export_text.h"
+#include "sim/run.h"
+#include "sim/scenario.h"
+#include "ui/ui.h"
+
+#ifndef SMTPS_DATADIR
+#define SMTPS_DATADIR "/usr/local/share/smtps-sim"
+#endif
+#ifndef SMTPS_VERSION
+#define SMTPS_VERSION "0.0.0"
+#endif
+
+#define DEFAULT_SCENARIO "starttls.ini"
+
+static const char usage_text[] =
+	"usage: smtps-sim [--present] [--seed N] [FILE]   the TUI on FILE (default: the STARTTLS story)\n"
+	"       smtps-sim run FILE [--seed N] [-v] [--format text|markdown|json] [-o OUT]\n"
+	"                          [--pcap OUT.pcap] [--keylog OUT.keys]\n"
+	"                                                 replay headless: transcript, outcome\n"
+	"       smtps-sim list [DIR]                      the scenarios with their titles\n"
+	"       smtps-sim check [DIR]                     replay every scenario, table of expectations\n"
+	"       smtps-sim --help | --version\n"
+	"exit status: 0 expectations met, 1 not met, 2 usage or input error\n";
+
+static int usage_error(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "smtps-sim: ");
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, "\n%s", usage_text);
+	return 2;
+}
+
+/* The scenario directory: $SMTPS_DATADIR, ./scenarios, beside the executable, or the
+ * installed data directory. */
+static const char *scenario_dir(void)
+{
+	static char buf[PATH_MAX];
+	const char *env = getenv("SMTPS_DATADIR");
+	if (env && *env)
+		return env;
+	if (access("scenarios/" DEFAULT_SCENARIO, R_OK) == 0)
+		return "scenarios";
+	ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 32);
+	if (n > 0) {
+		buf[n] = '\0';
+		char *slash = strrchr(buf, '/');
+		if (slash) {
+			strcpy(slash, "/scenarios");
+			char probe[PATH_MAX + 32];
+			snprintf(probe, sizeof probe, "%s/%s", buf, DEFAULT_SCENARIO);
+			if (access(probe, R_OK) == 0)
+				return buf;
+		}
+	}
+	return SMTPS_DATADIR;
+}
+
+static int parse_seed(const char *s, uint64_t *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (!*s || *end || errno || *s == '-')
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int cmd_run(int argc, char **argv)
+{
+	const char *file = NULL, *format = "text", *pcap = NULL, *keylog = NULL, *outpath = NULL;
+	int verbose = 0;
+	struct run_options opt = { 0 };
+	for (int i = 0; i < argc; i++) {
+		const char *a = argv[i];
+		if (!strcmp(a, "-v") || !strcmp(a, "--verbose"))
+			verbose = 1;
+		else if (!strcmp(a, "--seed") || !strcmp(a, "--format") || !strcmp(a, "--pcap") ||
+			 !strcmp(a, "--keylog") || !strcmp(a, "-o")) {
+			if (i + 1 >= argc)
+				return usage_error("%s needs a value", a);
+			const char *v = argv[++i];
+			if (!strcmp(a, "--seed")) {
+				if (parse_seed(v, &opt.seed))
+					return usage_error("--seed: '%s' is not a whole number", v);
+				opt.has_seed = 1;
+			} else if (!strcmp(a, "--format")) {
+				if (strcmp(v, "text") && strcmp(v, "markdown") && strcmp(v, "json"))
+					return usage_error("--format: '%s' is not text, markdown or json", v);
+				format = v;
+			} else if (!strcmp(a, "--pcap"))
+				pcap = v;
+			else if (!strcmp(a, "--keylog"))
+				keylog = v;
+			else
+				outpath = v;
+		} else if (a[0] == '-' && a[1])
+			return usage_error("unknown option '%s'", a);
+		else if (file)
+			return usage_error("one scenario file at a time ('%s')", a);
+		else
+			file = a;
+	}
+	if (!file)
+		return usage_error("run needs a scenario file%s", "");
+
+	char err[1024];
+	struct scenario sc;
+	if (scenario_load(file, &sc, err, sizeof err)) {
+		fprintf(stderr, "smtps-sim: %s\n", err);
+		return 2;
+	}
+	struct run_result res;
+	if (run_scenario(&sc, &opt, &res, err, sizeof err)) {
+		fprintf(stderr, "smtps-sim: %s: %s\n", file, err);
+		scenario_free(&sc);
+		return 2;
+	}
+	int status = 0;
+	struct export_file ef = { 0 };
+	FILE *out = stdout;
+	if (outpath) {
+		if (export_file_open(&ef, outpath, err, sizeof err)) {
+			fprintf(stderr, "smtps-sim: %s\n", err);
+			status = 2;
+			goto done;
+		}
+		out = ef.f;
+	}
+	int werr = 0;
+	if (!strcmp(format, "json"))
+		werr = export_json(out, &sc, &res);
+	else if (!strcmp(format, "markdown"))
+		werr = export_markdown(out, &sc, &res);
+	else
+		export_text(out, &sc, &res, verbose);
+	if (outpath) {
+		if (werr) {
+			export_file_abort(&ef);
+			fprintf(stderr, "smtps-sim: %s: could not write the export\n", outpath);
+			status = 2;
+			goto done;
+		}
+		if (export_file_commit(&ef, err, sizeof err)) {
+			fprintf(stderr, "smtps-sim: %s\n", err);
+			status = 2;
+			goto done;
+		}
+	}
+	if (pcap && export_pcap(pcap, &sc, &res, err, sizeof err)) {
+		fprintf(stderr, "smtps-sim: %s\n", err);
+		status = 2;
+		goto done;
+	}
+	if (keylog && export_keylog(keylog, &res, err, sizeof err)) {
+		fprintf(stderr, "smtps-sim: %s\n", err);
+		status = 2;
+		goto done;
+	}
+	char report[2048];
+	int met = run_check_expect(&sc, &res.outcome, report, sizeof report);
+	if (!strcmp(format, "text") && out == stdout)
+		printf("\nExpectations: %s\n%s", met ? "met" : "NOT met", report);
+	else if (!met)
+		fprintf(stderr, "smtps-sim: %s: expectations not met:\n%s", file, report);
+	status = met ? 0 : 1;
+done:
+	run_result_free(&res);
+	scenario_free(&sc);
+	return status;
+}
+
+static int ini_filter(const struct dirent *d)
+{
+	size_t n = strlen(d->d_name);
+	return n > 4 && !strcmp(d->d_name + n - 4, ".ini") && d->d_name[0] != '.';
+}
+
+/* Calls fn for every *.ini in dir, in name order. Returns 2 when dir cannot be read. */
+static int for_each_scenario(const char *dir, int (*fn)(const char *path, void *ctx), void *ctx)
+{
+	struct dirent **names;
+	int n = scandir(dir, &names, ini_filter, alphasort);
+	if (n < 0) {
+		fprintf(stderr, "smtps-sim: %s: %s\n", dir, strerror(errno));
+		return 2;
+	}
+	int status = 0;
+	for (int i = 0; i < n; i++) {
+		char path[PATH_MAX];
+		snprintf(path, sizeof path, "%s/%s", dir, names[i]->d_name);
+		int r = fn(path, ctx);
+		if (r > status)
+			status = r;
+		free(names[i]);
+	}
+	free(names);
+	if (n == 0) {
+		fprintf(stderr, "smtps-sim: %s: no scenario files (*.ini)\n", dir);
+		return 2;
+	}
+	return status;
+}
+
+static int list_one(const char *path, void *ctx)
+{
+	(void)ctx;
+	char err[1024];
+	struct scenario sc;
+	if (scenario_load(path, &sc, err, sizeof err)) {
+		fprintf(stderr, "smtps-sim: %s\n", err);
+		return 2;
+	}
+	printf("%-34s %s\n", sc.name, sc.title);
+	scenario_free(&sc);
+	return 0;
+}
+
+struct check_totals {
+	int passed, failed;
+};
+
+static int check_one(const char *path, void *ctx)
+{
+	struct check_totals *t = ctx;
+	char err[1024], report[2048];
+	struct scenario sc;
+	if (scenario_load(path, &sc, err, sizeof err)) {
+		printf("%-34s ERROR  %s\n", path, err);
+		t->failed++;
+		return 2;
+	}
+	struct run_result res;
+	if (run_scenario(&sc, NULL, &res, err, sizeof err)) {
+		printf("%-34s ERROR  %s\n", sc.name, err);
+		scenario_free(&sc);
+		t->failed++;
+		return 2;
+	}
+	int met = run_check_expect(&sc, &res.outcome, report, sizeof report);
+	printf("%-34s %s  %s\n", sc.name, met ? "pass" : "FAIL", sc.title);
+	if (!met) {
+		for (char *save = NULL, *line = strtok_r(report, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+			printf("%-34s        %s\n", "", line);
+	}
+	met ? t->passed++ : t->failed++;
+	run_result_free(&res);
+	scenario_free(&sc);
+	return met ? 0 : 1;
+}
+
+static int cmd_list(int argc, char **argv)
+{
+	if (argc > 1)
+		return usage_error("list takes at most one directory%s", "");
+	return for_each_scenario(argc ? argv[0] : scenario_dir(), list_one, NULL);
+}
+
+static int cmd_check(int argc, char **argv)
+{
+	if (argc > 1)
+		return usage_error("check takes at most one directory%s", "");
+	struct check_totals t = { 0 };
+	int status = for_each_scenario(argc ? argv[0] : scenario_dir(), check_one, &t);
+	printf("\n%d passed, %d failed\n", t.passed, t.failed);
+	return status;
+}
+
+static int cmd_tui(int argc, char **argv)
+{
+	struct ui_options opt = { 0 };
+	char path[PATH_MAX];
+	for (int i = 0; i < argc; i++) {
+		if (!strcmp(argv[i], "--present"))
+			opt.present = 1;
+		else if (!strcmp(argv[i], "--seed")) {
+			if (i + 1 >= argc || parse_seed(argv[i + 1], &opt.seed))
+				return usage_error("--seed needs a whole number%s", "");
+			opt.has_seed = 1;
+			i++;
+		} else if (argv[i][0] == '-' && argv[i][1])
+			return usage_error("unknown option '%s'", argv[i]);
+		else if (opt.scenario_path)
+			return usage_error("one scenario file at a time ('%s')", argv[i]);
+		else
+			opt.scenario_path = argv[i];
+	}
+	opt.scenario_dir = scenario_dir();
+	if (!opt.scenario_path) {
+		snprintf(path, sizeof path, "%s/%s", opt.scenario_dir, DEFAULT_SCENARIO);
+		opt.scenario_path = path;
+	}
+	char err[1024];
+	int r = ui_main(&opt, err, sizeof err);
+	if (r)
+		fprintf(stderr, "smtps-sim: %s\n", err);
+	return r;
+}
+
+int main(int argc, char **argv)
+{
+	/* Scenario files outside the catalogue find the demo PKI through this. */
+	if (!getenv("SMTPS_DATADIR") || !*getenv("SMTPS_DATADIR")) {
+		const char *d = scenario_dir();
+		if (d)
+			setenv("SMTPS_DATADIR", d, 1);
+	}
+	if (argc >= 2) {
+		const char *cmd = argv[1];
+		if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
+			fputs(usage_text, stdout);
+			return 0;
+		}
+		if (!strcmp(cmd, "--version")) {
+			printf("smtps-sim %s (BearSSL TLS, demo keys only)\n", SMTPS_VERSION);
+			return 0;
+		}
+		if (!strcmp(cmd, "run"))
+			return cmd_run(argc - 2, argv + 2);
+		if (!strcmp(cmd, "list"))
+			return cmd_list(argc - 2, argv + 2);
+		if (!strcmp(cmd, "check"))
+			return cmd_check(argc - 2, argv + 2);
+		if (!strcmp(cmd, "tui"))
+			return cmd_tui(argc - 2, argv + 2);
+	}
+	return cmd_tui(argc - 1, argv + 1);
+}

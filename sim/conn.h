@@ -1,0 +1,77 @@
+/* conn: one actor's end of one link (a TCP connection), with TLS on it or not. It traces
+ * what the actor sends, queues it for the pipe with back-pressure, and hands what arrives
+ * (cleartext, or plaintext out of TLS) to the actor through callbacks. The client, the
+ * server and the attacker all talk through conns; none of them touches a pipe. */
+#ifndef SIM_CONN_H
+#define SIM_CONN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pipe.h"
+#include "tls.h"
+#include "wiretrace.h"
+
+/* One TCP connection: a pipe and a wire_stream per direction (0: first actor to second). */
+struct link {
+	enum trace_link id;
+	struct sim_pipe pipe[2];
+	struct wire_stream ws[2];
+	struct decode_smtp_ctx smtp;
+	int opened;
+};
+
+struct conn;
+
+struct conn_callbacks {
+	void *ctx;
+	/* Bytes arrived: cleartext, or plaintext out of TLS. */
+	void (*data)(void *ctx, struct conn *c, const uint8_t *p, size_t n);
+	/* The TLS handshake completed. */
+	void (*tls_up)(void *ctx, struct conn *c);
+	/* The connection is over: the peer closed, or TLS failed (err is BearSSL's code). */
+	void (*closed)(void *ctx, struct conn *c, int err);
+};
+
+struct conn_unit {
+	enum smtp_out_kind kind;
+	uint8_t *p;
+	size_t len, off;
+	int attack;
+};
+
+struct conn {
+	struct link *link;
+	int side;                  /* 0: this actor writes pipe[0] and reads pipe[1] */
+	enum trace_actor self;
+	const uint64_t *now;
+	struct conn_callbacks cb;
+	uint8_t *outq; size_t outq_len, outq_cap;  /* traced, waiting for room in the pipe */
+	struct tls_endpoint *tls;  /* heap: holds pointers into itself */
+	int tls_on, hs_done, tls_err, close_sent, fin_sent, eof, dead;
+	int closed_reported;       /* the closed callback ran */
+	int closing;               /* FIN once everything is flushed (and close_notify sent) */
+	int raw_input;             /* deliver arriving bytes raw even with TLS off (relay) */
+	struct conn_unit *units; size_t nunits, ucap;  /* plaintext waiting for the engine */
+};
+
+void conn_init(struct conn *c, struct link *l, int side, enum trace_actor self,
+	       const uint64_t *now, struct conn_callbacks cb);
+void conn_free(struct conn *c);
+/* Sends n bytes: through TLS once it is on, in cleartext before. Returns 0 or -1. */
+int conn_send(struct conn *c, enum smtp_out_kind kind, const uint8_t *p, size_t n, int attack);
+/* Sends bytes exactly as given and traces them as TLS records (relaying an encrypted
+ * stream) or as cleartext SMTP of the given kind. */
+int conn_send_raw(struct conn *c, int as_records, enum smtp_out_kind kind, const uint8_t *p, size_t n, int attack);
+/* Starts TLS on this conn. Returns 0, or -1 with a message in err. */
+int conn_start_tls(struct conn *c, const struct tls_config *cfg, char *err, size_t errcap);
+/* Moves everything that can move now. Returns 1 when anything happened. */
+int conn_pump(struct conn *c);
+/* Ends the connection: close_notify first when TLS is up, then FIN once flushed. */
+void conn_close(struct conn *c);
+/* Room in the outgoing pipe (for back-pressure on large bodies). */
+size_t conn_room(const struct conn *c);
+/* The link's wire_stream for this conn's outgoing direction. */
+struct wire_stream *conn_out_stream(struct conn *c);
+
+#endif

@@ -1,0 +1,66 @@
+/* run_internal: the scheduler's state, shared by run.c, outcome.c and the attacker
+ * (mitm.c). Views never see this: they get the trace and the outcome. */
+#ifndef SIM_RUN_INTERNAL_H
+#define SIM_RUN_INTERNAL_H
+
+#include "conn.h"
+#include "pki.h"
+#include "run.h"
+#include "smtp_client.h"
+#include "smtp_server.h"
+
+struct run_ctx;
+
+struct client_actor {
+	struct run_ctx *run;
+	struct conn conn;
+	struct smtp_client *smtp;
+	struct smtp_client_config cfg;
+	int tls_started;
+};
+
+struct server_actor {
+	struct run_ctx *run;
+	struct conn conn;
+	struct smtp_server *smtp;
+	struct smtp_server_config cfg;
+	int tls_started;
+};
+
+struct mitm; /* mitm.c */
+
+struct run_ctx {
+	const struct scenario *sc;
+	const struct run_options *opt;
+	struct trace *trace;
+	uint64_t now;          /* virtual time, microseconds */
+	uint64_t seed;
+	struct link links[3];  /* indexed by enum trace_link */
+	int mitm_present;
+	struct pki_anchors anchors;          /* the client's trust anchors */
+	struct pki_chain server_chain;
+	struct pki_key server_key;
+	struct pki_chain mitm_chain;         /* the attacker's own certificate */
+	struct pki_key mitm_key;
+	struct client_actor client;
+	struct server_actor server;
+	struct mitm *mitm;
+	const uint8_t *body;                 /* what the client sends */
+	size_t body_len;
+	char err[256];                       /* a fatal problem during the run */
+};
+
+/* The TLS settings of an actor as the scenario gives them. */
+void run_tls_config(const struct run_ctx *r, struct tls_config *cfg, int is_server,
+		    const struct scenario_tls *opt, const char *label);
+/* Fills o from the trace and the actors' final states. */
+void outcome_derive(struct run_ctx *r, struct outcome *o);
+
+/* The attacker (mitm.c). mitm_new joins the client-side and server-side links. */
+struct mitm *mitm_new(struct run_ctx *r, char *err, size_t errcap);
+void mitm_free(struct mitm *m);
+int mitm_step(struct mitm *m);
+/* What the attacker could read, and whether it decrypted a recorded session later. */
+void mitm_outcome(struct mitm *m, struct outcome *o);
+
+#endif

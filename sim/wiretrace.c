@@ -1,0 +1,366 @@
+/* wiretrace: see wiretrace.h. */
+#include "wiretrace.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "narrate.h"
+
+#define MAX_RECORD (5 + 18432)   /* header + the largest TLS 1.2 ciphertext */
+
+void wire_stream_init(struct wire_stream *s, struct trace *t, const uint64_t *now,
+		      enum trace_link link, enum trace_actor from, enum trace_actor to, int toward_server,
+		      struct decode_smtp_ctx *smtp)
+{
+	memset(s, 0, sizeof *s);
+	s->trace = t;
+	s->now = now;
+	s->link = link;
+	s->from = from;
+	s->to = to;
+	s->toward_server = toward_server;
+	s->smtp = smtp;
+	s->tls_readers = (from == ACTOR_CLIENT || to == ACTOR_CLIENT ? READ_CLIENT : 0) |
+			 (from == ACTOR_MITM || to == ACTOR_MITM ? READ_MITM : 0) |
+			 (from == ACTOR_SERVER || to == ACTOR_SERVER ? READ_SERVER : 0);
+}
+
+void wire_stream_free(struct wire_stream *s)
+{
+	free(s->rec);
+	free(s->hs);
+	free(s->ln);
+	for (size_t i = 0; i < s->qn; i++)
+		free(s->q[i].p);
+	free(s->q);
+	memset(s, 0, sizeof *s);
+}
+
+static int buf_append(uint8_t **b, size_t *len, size_t *cap, const uint8_t *p, size_t n)
+{
+	if (*len + n > *cap) {
+		size_t c = *cap ? *cap : 256;
+		while (c < *len + n)
+			c *= 2;
+		uint8_t *nb = realloc(*b, c);
+		if (!nb)
+			return -1;
+		*b = nb;
+		*cap = c;
+	}
+	memcpy(*b + *len, p, n);
+	*len += n;
+	return 0;
+}
+
+static void buf_consume(uint8_t *b, size_t *len, size_t n)
+{
+	memmove(b, b + n, *len - n);
+	*len -= n;
+}
+
+/* Fills the common part of an event and appends it with its narration. */
+static int emit(struct wire_stream *s, struct trace_event *e, const char *summary)
+{
+	e->time_us = *s->now;
+	e->link = s->link;
+	if (e->layer != LAYER_NOTE) {
+		e->from = s->from;
+		e->to = s->to;
+	}
+	e->summary = (char *)summary;
+	char narration[512];
+	narrate_event(e, s->mitm_present, narration, sizeof narration);
+	e->narration = narration[0] ? narration : NULL;
+	int idx = trace_append(s->trace, e);
+	e->summary = e->narration = NULL;
+	fields_free(&e->fields);
+	return idx;
+}
+
+static int all_readers(void)
+{
+	return READ_WIRE | READ_CLIENT | READ_MITM | READ_SERVER;
+}
+
+/* One complete SMTP line (with its CRLF) as an event. */
+static int emit_line(struct wire_stream *s, const uint8_t *line, size_t n, int parent, int attack)
+{
+	struct trace_event e = { 0 };
+	fields_init(&e.fields);
+	char summary[DECODE_SUMMARY_MAX];
+	size_t bare = n;
+	while (bare && (line[bare - 1] == '\n' || line[bare - 1] == '\r'))
+		bare--;
+	if (s->toward_server) {
+		e.layer = LAYER_SMTP_COMMAND;
+		decode_smtp_command(s->smtp, (const char *)line, bare, &e.fields, summary, sizeof summary);
+	} else {
+		e.layer = LAYER_SMTP_REPLY;
+		decode_smtp_reply(s->smtp, (const char *)line, bare, &e.fields, summary, sizeof summary);
+	}
+	e.parent = parent;
+	e.attack = attack;
+	if (parent >= 0) {
+		e.encrypted = 1;
+		e.readers = s->tls_readers;
+		e.plain = (uint8_t *)line;
+		e.plain_len = n;
+	} else {
+		e.readers = all_readers();
+		e.wire = (uint8_t *)line;
+		e.wire_len = n;
+	}
+	return emit(s, &e, summary) < 0 ? -1 : 0;
+}
+
+static int emit_body(struct wire_stream *s, const uint8_t *p, size_t n, int parent, int attack)
+{
+	struct trace_event e = { 0 };
+	fields_init(&e.fields);
+	char summary[DECODE_SUMMARY_MAX];
+	decode_smtp_body(p, n, &e.fields, summary, sizeof summary);
+	e.layer = LAYER_SMTP_DATA;
+	e.parent = parent;
+	e.attack = attack;
+	if (parent >= 0) {
+		e.encrypted = 1;
+		e.readers = s->tls_readers;
+		e.plain = (uint8_t *)p;
+		e.plain_len = n;
+	} else {
+		e.readers = all_readers();
+		e.wire = (uint8_t *)p;
+		e.wire_len = n;
+	}
+	return emit(s, &e, summary) < 0 ? -1 : 0;
+}
+
+/* Lines accumulate in s->ln: a TLS 1.0 record may carry one byte of a line. */
+static int feed_lines(struct wire_stream *s, const uint8_t *p, size_t n, int parent, int attack)
+{
+	if (buf_append(&s->ln, &s->ln_len, &s->ln_cap, p, n))
+		return -1;
+	for (;;) {
+		uint8_t *nl = memchr(s->ln, '\n', s->ln_len);
+		if (!nl)
+			return 0;
+		size_t len = (size_t)(nl - s->ln) + 1;
+		if (emit_line(s, s->ln, len, parent, attack))
+			return -1;
+		buf_consume(s->ln, &s->ln_len, len);
+	}
+}
+
+int wire_clear(struct wire_stream *s, enum smtp_out_kind kind, const uint8_t *p, size_t n, int attack)
+{
+	if (kind == SMTP_OUT_BODY)
+		return emit_body(s, p, n, -1, attack);
+	return feed_lines(s, p, n, -1, attack);
+}
+
+int wire_expect_plain(struct wire_stream *s, enum smtp_out_kind kind, const uint8_t *p, size_t n,
+		      int split_first, int attack)
+{
+	if (s->qn == s->qcap) {
+		size_t c = s->qcap ? s->qcap * 2 : 8;
+		struct wire_plain *q = realloc(s->q, c * sizeof *q);
+		if (!q)
+			return -1;
+		s->q = q;
+		s->qcap = c;
+	}
+	uint8_t *copy = malloc(n ? n : 1);
+	if (!copy)
+		return -1;
+	memcpy(copy, p, n);
+	s->q[s->qn++] = (struct wire_plain){ .kind = kind, .p = copy, .len = n,
+					     .split_first = split_first, .attack = attack };
+	return 0;
+}
+
+int wire_expect_alert(struct wire_stream *s, const uint8_t alert[2])
+{
+	if (wire_expect_plain(s, SMTP_OUT_COMMAND, alert, 2, 0, 0))
+		return -1;
+	s->q[s->qn - 1].is_alert = 1;
+	return 0;
+}
+
+static void queue_pop(struct wire_stream *s)
+{
+	free(s->q[0].p);
+	memmove(s->q, s->q + 1, (s->qn - 1) * sizeof *s->q);
+	s->qn--;
+}
+
+static int emit_child(struct wire_stream *s, enum trace_layer layer, int parent, int encrypted,
+		      const uint8_t *wire, size_t wn, struct fields *f, const char *summary, int attack)
+{
+	struct trace_event e = { 0 };
+	e.layer = layer;
+	e.parent = parent;
+	e.encrypted = encrypted;
+	e.readers = encrypted ? s->tls_readers : all_readers();
+	e.attack = attack;
+	e.wire = (uint8_t *)wire;
+	e.wire_len = wn;
+	e.fields = *f;
+	fields_init(f);
+	return emit(s, &e, summary) < 0 ? -1 : 0;
+}
+
+/* The contents of one record, as child events of the record event. */
+static int record_children(struct wire_stream *s, const uint8_t *rec, size_t n, int parent, int attack)
+{
+	const uint8_t *pl = rec + 5;
+	size_t pn = n - 5;
+	uint8_t type = rec[0];
+	struct fields f;
+	fields_init(&f);
+	char summary[DECODE_SUMMARY_MAX];
+	int protected_ = s->ccs && type != TLS_CT_CHANGE_CIPHER_SPEC;
+
+	if (type == TLS_CT_CHANGE_CIPHER_SPEC) {
+		fields_add(&f, 0, "meaning", "from the next record on, this sender encrypts and authenticates");
+		int r = emit_child(s, LAYER_TLS_CCS, parent, 0, pl, pn, &f, "ChangeCipherSpec", attack);
+		s->ccs = 1;
+		return r;
+	}
+	if (type == TLS_CT_HANDSHAKE && !protected_) {
+		if (buf_append(&s->hs, &s->hs_len, &s->hs_cap, pl, pn))
+			return -1;
+		while (s->hs_len >= 4) {
+			size_t mlen = 4 + ((size_t)s->hs[1] << 16 | (size_t)s->hs[2] << 8 | s->hs[3]);
+			if (s->hs_len < mlen)
+				break;
+			decode_handshake(s->hs, mlen, &f, summary, sizeof summary);
+			if (emit_child(s, LAYER_TLS_HANDSHAKE, parent, 0, s->hs, mlen, &f, summary, attack))
+				return -1;
+			buf_consume(s->hs, &s->hs_len, mlen);
+		}
+		return 0;
+	}
+	if (type == TLS_CT_HANDSHAKE) {
+		fields_add(&f, 0, "message", "Finished (encrypted)");
+		fields_add(&f, 0, "encrypted_length", "%zu", pn);
+		return emit_child(s, LAYER_TLS_HANDSHAKE, parent, 1, pl, pn, &f,
+				  "Finished (encrypted)", attack);
+	}
+	if (type == TLS_CT_ALERT) {
+		if (!protected_) {
+			decode_alert(pl, pn, &f, summary, sizeof summary);
+			return emit_child(s, LAYER_TLS_ALERT, parent, 0, pl, pn, &f, summary, attack);
+		}
+		if (s->qn && s->q[0].is_alert) {
+			decode_alert(s->q[0].p, s->q[0].len, &f, summary, sizeof summary);
+			queue_pop(s);
+		} else {
+			fields_add(&f, 0, "note", "the alert is encrypted; only the endpoints can read it");
+			snprintf(summary, sizeof summary, "Alert (encrypted)");
+		}
+		return emit_child(s, LAYER_TLS_ALERT, parent, 1, pl, pn, &f, summary, attack);
+	}
+	if (type == TLS_CT_APPLICATION_DATA) {
+		s->protected_records++;
+		while (s->qn && s->q[0].is_alert) /* an alert that was never sent */
+			queue_pop(s);
+		if (!s->qn)
+			return 0;
+		struct wire_plain *w = &s->q[0];
+		size_t take = w->len - w->off;
+		if (w->split_first && w->off == 0 && w->len > 1)
+			take = 1;
+		else if (take > 16384)
+			take = 16384;
+		int r;
+		enum smtp_out_kind kind = w->kind;
+		int a = w->attack;
+		if (kind == SMTP_OUT_BODY)
+			r = emit_body(s, w->p + w->off, take, parent, a);
+		else
+			r = feed_lines(s, w->p + w->off, take, parent, a);
+		w->off += take;
+		if (w->off >= w->len)
+			queue_pop(s);
+		return r;
+	}
+	return 0;
+}
+
+int wire_records(struct wire_stream *s, const uint8_t *p, size_t n, int attack)
+{
+	if (buf_append(&s->rec, &s->rec_len, &s->rec_cap, p, n))
+		return -1;
+	for (;;) {
+		struct tls_record_header h;
+		int r = decode_tls_record_header(s->rec, s->rec_len, &h);
+		if (r == 1)
+			return 0;
+		size_t total = r == 0 ? 5 + (size_t)h.length : s->rec_len;
+		if (r == 0 && total > MAX_RECORD)
+			r = -1, total = s->rec_len;
+		if (r == 0 && s->rec_len < total)
+			return 0;
+		struct trace_event e = { 0 };
+		fields_init(&e.fields);
+		char summary[DECODE_SUMMARY_MAX];
+		if (r == 0) {
+			decode_tls_record(s->rec, total, &e.fields, summary, sizeof summary);
+			s->record_version = h.version;
+			e.encrypted = s->ccs && h.type != TLS_CT_CHANGE_CIPHER_SPEC;
+		} else {
+			/* Not TLS at all (e.g. cleartext where a record was expected): keep it visible. */
+			fields_add(&e.fields, 0, "error", "not a TLS record");
+			snprintf(summary, sizeof summary, "%zu bytes that are not a TLS record", total);
+		}
+		e.layer = LAYER_TLS_RECORD;
+		e.parent = -1;
+		e.attack = attack;
+		e.readers = e.encrypted ? s->tls_readers : all_readers();
+		e.wire = s->rec;
+		e.wire_len = total;
+		char shown[DECODE_SUMMARY_MAX + 16];
+		snprintf(shown, sizeof shown, "%s%s", summary, e.encrypted ? " (encrypted)" : "");
+		int idx = emit(s, &e, shown);
+		if (idx < 0)
+			return -1;
+		if (r == 0 && record_children(s, s->rec, total, idx, attack))
+			return -1;
+		buf_consume(s->rec, &s->rec_len, total);
+	}
+}
+
+int wire_note(struct trace *t, uint64_t now, enum trace_link link, enum trace_actor who,
+	      int attack, const char *summary, const char *narration)
+{
+	struct trace_event e = { 0 };
+	fields_init(&e.fields);
+	e.time_us = now;
+	e.link = link;
+	e.from = e.to = who;
+	e.layer = LAYER_NOTE;
+	e.parent = -1;
+	e.attack = attack;
+	e.readers = 0;
+	e.summary = (char *)summary;
+	e.narration = (char *)narration;
+	return trace_append(t, &e);
+}
+
+int wire_conn(struct wire_stream *s, const char *summary, const char *narration)
+{
+	struct trace_event e = { 0 };
+	fields_init(&e.fields);
+	e.time_us = *s->now;
+	e.link = s->link;
+	e.from = s->from;
+	e.to = s->to;
+	e.layer = LAYER_CONNECTION;
+	e.parent = -1;
+	e.readers = all_readers();
+	e.summary = (char *)summary;
+	e.narration = (char *)narration;
+	return trace_append(s->trace, &e) < 0 ? -1 : 0;
+}

@@ -1,0 +1,63 @@
+/* wiretrace: turns what an actor sends into trace events. One wire_stream per direction
+ * of a link: it splits cleartext SMTP into lines, TLS bytes into records and records into
+ * handshake messages, alerts and (with the plaintext the sending endpoint put in) SMTP
+ * lines, each its own event with decoded fields and narration. */
+#ifndef SIM_WIRETRACE_H
+#define SIM_WIRETRACE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "decode.h"
+#include "smtp_sink.h"
+#include "trace.h"
+
+/* Plaintext the sender put into TLS, waiting for the record(s) that carry it. */
+struct wire_plain {
+	enum smtp_out_kind kind;
+	int is_alert;          /* an alert the sender chose to send (close_notify) */
+	uint8_t *p;
+	size_t len, off;
+	int split_first;       /* TLS 1.0 CBC: the first record carries one byte (1/n-1) */
+	int attack;
+};
+
+struct wire_stream {
+	struct trace *trace;
+	const uint64_t *now;              /* the scheduler's virtual clock */
+	enum trace_link link;
+	enum trace_actor from, to;
+	int toward_server;                /* commands flow this way */
+	int tls_readers;                  /* READ_* of the TLS session's endpoints on this link */
+	struct decode_smtp_ctx *smtp;     /* shared by both directions of the link */
+	uint8_t *rec; size_t rec_len, rec_cap;   /* partial TLS record */
+	uint8_t *hs; size_t hs_len, hs_cap;      /* partial handshake message */
+	uint8_t *ln; size_t ln_len, ln_cap;      /* partial SMTP line */
+	int ccs;                          /* ChangeCipherSpec seen: records now protected */
+	struct wire_plain *q; size_t qn, qcap;   /* FIFO of plaintext attributions */
+	uint64_t protected_records;       /* application-data records so far */
+	unsigned record_version;          /* version of the last record */
+	int mitm_present;                 /* an attacker sits on the path (narration) */
+};
+
+void wire_stream_init(struct wire_stream *s, struct trace *t, const uint64_t *now,
+		      enum trace_link link, enum trace_actor from, enum trace_actor to, int toward_server,
+		      struct decode_smtp_ctx *smtp);
+void wire_stream_free(struct wire_stream *s);
+
+/* Cleartext SMTP: COMMAND/REPLY data is split into lines (one event each), BODY is one
+ * event. attack marks bytes the attacker made. Returns 0 or -1 (out of memory). */
+int wire_clear(struct wire_stream *s, enum smtp_out_kind kind, const uint8_t *p, size_t n, int attack);
+/* TLS bytes as they go on the wire; complete records become events. */
+int wire_records(struct wire_stream *s, const uint8_t *p, size_t n, int attack);
+/* The sender is about to produce the record(s) carrying this plaintext. */
+int wire_expect_plain(struct wire_stream *s, enum smtp_out_kind kind, const uint8_t *p, size_t n,
+		      int split_first, int attack);
+int wire_expect_alert(struct wire_stream *s, const uint8_t alert[2]);
+/* A note: an actor's decision, not on the wire. Returns the event index or -1. */
+int wire_note(struct trace *t, uint64_t now, enum trace_link link, enum trace_actor who,
+	      int attack, const char *summary, const char *narration);
+/* A connection event (open or FIN). */
+int wire_conn(struct wire_stream *s, const char *summary, const char *narration);
+
+#endif

@@ -1,0 +1,21 @@
+/* ui: the ncurses front end. It reads a trace and a cursor and never drives protocol
+ * logic: a what-if asks the simulator for a new run with one option changed. */
+#ifndef UI_UI_H
+#define UI_UI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct ui_options {
+	const char *scenario_path;  /* the scenario to open */
+	const char *scenario_dir;   /* where the picker (l) looks for *.ini */
+	int present;                /* --present: presentation mode for a projector */
+	int has_seed;
+	uint64_t seed;
+};
+
+/* Runs the TUI until the user quits. Returns 0, or 2 with a one-line message in err
+ * (scenario will not load, stdout is not a terminal, terminal too small to start). */
+int ui_main(const struct ui_options *opt, char *err, size_t errcap);
+
+#endif
