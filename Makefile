@@ -16,6 +16,7 @@ LDLIBS_UI  := $(shell pkg-config --libs ncursesw 2>/dev/null || echo -lncursesw)
 CFLAGS_UI  := $(shell pkg-config --cflags ncursesw 2>/dev/null)
 
 BUILD   ?= build
+BIN     ?= smtps-sim
 SIM_SRC := $(sort $(wildcard sim/*.c))
 UI_SRC  := $(sort $(wildcard ui/*.c))
 SIM_OBJ := $(SIM_SRC:%.c=$(BUILD)/%.o)
@@ -24,7 +25,7 @@ TESTS   := $(patsubst tests/%.c,$(BUILD)/tests/%,$(sort $(wildcard tests/test_*.
 
 .PHONY: all run test test-unit test-scenarios test-sanitize deps clean install bench fuzz memcheck
 
-all: smtps-sim
+all: $(BIN)
 
 deps:
 	@sh scripts/deps.sh
@@ -45,7 +46,7 @@ $(BUILD)/main.o: main.c $(wildcard sim/*.h ui/*.h)
 	@mkdir -p $(BUILD)
 	$(CC) $(CFLAGS) $(WFLAGS) $(CFLAGS_UI) -DSMTPS_DATADIR='"$(DATADIR)"' -c -o $@ $<
 
-smtps-sim: $(BUILD)/main.o $(UI_OBJ) $(BUILD)/libsim.a
+$(BIN): $(BUILD)/main.o $(UI_OBJ) $(BUILD)/libsim.a
 	$(CC) $(CFLAGS) $(WFLAGS) -o $@ $(BUILD)/main.o $(UI_OBJ) $(BUILD)/libsim.a $(LDLIBS_SIM) $(LDLIBS_UI) $(LDFLAGS)
 
 $(BUILD)/tests/%: tests/%.c $(BUILD)/libsim.a tests/testutil.h
@@ -53,34 +54,32 @@ $(BUILD)/tests/%: tests/%.c $(BUILD)/libsim.a tests/testutil.h
 	$(CC) $(CFLAGS) $(WFLAGS) -o $@ $< $(BUILD)/libsim.a $(LDLIBS_SIM) -lcmocka $(LDFLAGS)
 
 # Unit and scenario tests; tests find the scenarios through SMTPS_SCENARIOS.
-test-unit: $(TESTS) smtps-sim
+test-unit: $(TESTS) $(BIN)
 	@fail=0; for t in $(TESTS); do \
-		SMTPS_SCENARIOS=scenarios SMTPS_BIN=./smtps-sim $$t || fail=1; \
+		SMTPS_SCENARIOS=scenarios SMTPS_BIN=./$(BIN) $$t || fail=1; \
 	done; \
 	for t in tests/*.sh; do [ -f "$$t" ] || continue; \
-		SMTPS_BIN=./smtps-sim sh $$t || fail=1; \
+		SMTPS_BIN=./$(BIN) sh $$t || fail=1; \
 	done; exit $$fail
 
 # The same suite built with AddressSanitizer and UndefinedBehaviorSanitizer.
 test-sanitize:
-	@$(MAKE) --no-print-directory BUILD=build-san \
+	@$(MAKE) --no-print-directory BUILD=build-san BIN=build-san/smtps-sim \
 		CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
 		LDFLAGS="-fsanitize=address,undefined" test-unit
 
 test: deps
 	@$(MAKE) --no-print-directory test-unit
-	@$(MAKE) --no-print-directory clean-bin
 	@$(MAKE) --no-print-directory test-sanitize
-	@$(MAKE) --no-print-directory clean-bin
 
-clean-bin:
-	@rm -f smtps-sim
-
-install: smtps-sim
+install: $(BIN)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(DATADIR)/certs
 	install -m 755 smtps-sim $(DESTDIR)$(PREFIX)/bin/
 	install -m 644 scenarios/*.ini $(DESTDIR)$(DATADIR)/
 	install -m 644 scenarios/certs/*.pem scenarios/certs/*.key $(DESTDIR)$(DATADIR)/certs/
 
+# bench, fuzz and memcheck live in mk/
+-include mk/*.mk
+
 clean:
-	rm -rf build build-san build-fuzz smtps-sim
+	rm -rf build build-san build-fuzz build-bench smtps-sim
