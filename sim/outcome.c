@@ -18,7 +18,8 @@ static void learn(const struct trace *t, int reader, struct learned *l)
 	memset(l, 0, sizeof *l);
 	for (size_t i = 0; i < t->n; i++) {
 		const struct trace_event *e = &t->ev[i];
-		if (!(e->readers & reader))
+		/* What the attacker wrote itself is not something anyone learned. */
+		if (!(e->readers & reader) || e->attack)
 			continue;
 		const char *v;
 		if ((v = fields_get(&e->fields, "auth_user"))) {

@@ -363,6 +363,8 @@ int run_scenario(const struct scenario *sc, const struct run_options *opt,
 		r->now += ROUND_US;
 	}
 
+	if (r->mitm)
+		mitm_finish(r->mitm);
 	outcome_derive(r, &out->outcome);
 	int failed = r->err[0] != 0;
 	if (failed)

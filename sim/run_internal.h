@@ -60,6 +60,8 @@ void outcome_derive(struct run_ctx *r, struct outcome *o);
 struct mitm *mitm_new(struct run_ctx *r, char *err, size_t errcap);
 void mitm_free(struct mitm *m);
 int mitm_step(struct mitm *m);
+/* After the session: what the attacker does later with what it recorded. */
+void mitm_finish(struct mitm *m);
 /* What the attacker could read, and whether it decrypted a recorded session later. */
 void mitm_outcome(struct mitm *m, struct outcome *o);
 

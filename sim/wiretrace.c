@@ -85,7 +85,7 @@ static int all_readers(void)
 }
 
 /* One complete SMTP line (with its CRLF) as an event. */
-static int emit_line(struct wire_stream *s, const uint8_t *line, size_t n, int parent, int attack)
+static int emit_line(struct wire_stream *s, const uint8_t *line, size_t n, int parent, int prot, int attack)
 {
 	struct trace_event e = { 0 };
 	fields_init(&e.fields);
@@ -102,7 +102,7 @@ static int emit_line(struct wire_stream *s, const uint8_t *line, size_t n, int p
 	}
 	e.parent = parent;
 	e.attack = attack;
-	if (parent >= 0) {
+	if (prot) {
 		e.encrypted = 1;
 		e.readers = s->tls_readers;
 		e.plain = (uint8_t *)line;
@@ -115,7 +115,7 @@ static int emit_line(struct wire_stream *s, const uint8_t *line, size_t n, int p
 	return emit(s, &e, summary) < 0 ? -1 : 0;
 }
 
-static int emit_body(struct wire_stream *s, const uint8_t *p, size_t n, int parent, int attack)
+static int emit_body(struct wire_stream *s, const uint8_t *p, size_t n, int parent, int prot, int attack)
 {
 	struct trace_event e = { 0 };
 	fields_init(&e.fields);
@@ -124,7 +124,7 @@ static int emit_body(struct wire_stream *s, const uint8_t *p, size_t n, int pare
 	e.layer = LAYER_SMTP_DATA;
 	e.parent = parent;
 	e.attack = attack;
-	if (parent >= 0) {
+	if (prot) {
 		e.encrypted = 1;
 		e.readers = s->tls_readers;
 		e.plain = (uint8_t *)p;
@@ -138,7 +138,7 @@ static int emit_body(struct wire_stream *s, const uint8_t *p, size_t n, int pare
 }
 
 /* Lines accumulate in s->ln: a TLS 1.0 record may carry one byte of a line. */
-static int feed_lines(struct wire_stream *s, const uint8_t *p, size_t n, int parent, int attack)
+static int feed_lines(struct wire_stream *s, const uint8_t *p, size_t n, int parent, int prot, int attack)
 {
 	if (buf_append(&s->ln, &s->ln_len, &s->ln_cap, p, n))
 		return -1;
@@ -147,7 +147,7 @@ static int feed_lines(struct wire_stream *s, const uint8_t *p, size_t n, int par
 		if (!nl)
 			return 0;
 		size_t len = (size_t)(nl - s->ln) + 1;
-		if (emit_line(s, s->ln, len, parent, attack))
+		if (emit_line(s, s->ln, len, parent, prot, attack))
 			return -1;
 		buf_consume(s->ln, &s->ln_len, len);
 	}
@@ -156,8 +156,15 @@ static int feed_lines(struct wire_stream *s, const uint8_t *p, size_t n, int par
 int wire_clear(struct wire_stream *s, enum smtp_out_kind kind, const uint8_t *p, size_t n, int attack)
 {
 	if (kind == SMTP_OUT_BODY)
-		return emit_body(s, p, n, -1, attack);
-	return feed_lines(s, p, n, -1, attack);
+		return emit_body(s, p, n, -1, 0, attack);
+	return feed_lines(s, p, n, -1, 0, attack);
+}
+
+int wire_decrypted(struct wire_stream *s, enum smtp_out_kind kind, const uint8_t *p, size_t n, int attack)
+{
+	if (kind == SMTP_OUT_BODY)
+		return emit_body(s, p, n, -1, 1, attack);
+	return feed_lines(s, p, n, -1, 1, attack);
 }
 
 int wire_expect_plain(struct wire_stream *s, enum smtp_out_kind kind, const uint8_t *p, size_t n,
@@ -278,9 +285,9 @@ static int record_children(struct wire_stream *s, const uint8_t *rec, size_t n, 
 		enum smtp_out_kind kind = w->kind;
 		int a = w->attack;
 		if (kind == SMTP_OUT_BODY)
-			r = emit_body(s, w->p + w->off, take, parent, a);
+			r = emit_body(s, w->p + w->off, take, parent, 1, a);
 		else
-			r = feed_lines(s, w->p + w->off, take, parent, a);
+			r = feed_lines(s, w->p + w->off, take, parent, 1, a);
 		w->off += take;
 		if (w->off >= w->len)
 			queue_pop(s);

@@ -50,6 +50,9 @@ void wire_stream_free(struct wire_stream *s);
 int wire_clear(struct wire_stream *s, enum smtp_out_kind kind, const uint8_t *p, size_t n, int attack);
 /* TLS bytes as they go on the wire; complete records become events. */
 int wire_records(struct wire_stream *s, const uint8_t *p, size_t n, int attack);
+/* SMTP content recovered from protected records after the fact (an attacker decrypting
+ * a recording): events readable by tls_readers only, not tied to a record. */
+int wire_decrypted(struct wire_stream *s, enum smtp_out_kind kind, const uint8_t *p, size_t n, int attack);
 /* The sender is about to produce the record(s) carrying this plaintext. */
 int wire_expect_plain(struct wire_stream *s, enum smtp_out_kind kind, const uint8_t *p, size_t n,
 		      int split_first, int attack);
