@@ -1,0 +1,237 @@
+/* The attack catalogue: each scenario's outcome, checked as a student would check it
+ * (what leaked, what was delivered, who detected what), not only its exit code. */
+#include "tests/testutil.h"
+
+#include <stdio.h>
+
+#include "sim/run.h"
+#include "sim/scenario.h"
+
+struct loaded {
+	struct scenario sc;
+	struct run_result r;
+};
+
+static struct loaded *load_and_run(const char *name)
+{
+	static struct loaded l;
+	char path[512], err[1024];
+	snprintf(path, sizeof path, "%s/%s.ini", test_scenarios_dir(), name);
+	if (scenario_load(path, &l.sc, err, sizeof err))
+		fail_msg("%s", err);
+	if (run_scenario(&l.sc, NULL, &l.r, err, sizeof err))
+		fail_msg("%s: %s", name, err);
+	char report[1024];
+	if (!run_check_expect(&l.sc, &l.r.outcome, report, sizeof report))
+		fail_msg("%s: expectations not met: %s", name, report);
+	return &l;
+}
+
+static void done(struct loaded *l)
+{
+	run_result_free(&l->r);
+	scenario_free(&l->sc);
+}
+
+/* Number of events on a link whose summary starts with prefix (and, if attack >= 0,
+ * whose attack flag matches). */
+static int count(const struct trace *t, int link, enum trace_layer layer, const char *prefix, int attack)
+{
+	int n = 0;
+	for (size_t i = 0; i < t->n; i++) {
+		const struct trace_event *e = &t->ev[i];
+		if ((link < 0 || (int)e->link == link) && e->layer == layer &&
+		    !strncmp(e->summary, prefix, strlen(prefix)) && (attack < 0 || e->attack == attack))
+			n++;
+	}
+	return n;
+}
+
+static void test_strip_opportunistic(void **state)
+{
+	(void)state;
+	struct loaded *l = load_and_run("strip-opportunistic");
+	const struct outcome *o = &l->r.outcome;
+	assert_true(o->delivered);
+	assert_false(o->tls[LINK_CLIENT_MITM]);
+	assert_string_equal(o->attacker.user, "alice");
+	assert_string_equal(o->attacker.password, "wonderland");
+	assert_string_equal(o->observer.password, "wonderland");
+	/* the server offered STARTTLS; the client never saw it */
+	assert_int_equal(count(&l->r.trace, LINK_MITM_SERVER, LAYER_SMTP_REPLY, "250-STARTTLS", -1), 1);
+	assert_int_equal(count(&l->r.trace, LINK_CLIENT_MITM, LAYER_SMTP_REPLY, "250-STARTTLS", -1), 0);
+	assert_true(count(&l->r.trace, LINK_CLIENT_MITM, LAYER_SMTP_REPLY, "250", 1) > 0);
+	assert_int_equal(count(&l->r.trace, -1, LAYER_SMTP_COMMAND, "STARTTLS", -1), 0);
+	done(l);
+}
+
+static void test_strip_required(void **state)
+{
+	(void)state;
+	struct loaded *l = load_and_run("strip-required");
+	const struct outcome *o = &l->r.outcome;
+	assert_false(o->delivered);
+	assert_int_equal(o->attacker.what, 0);
+	assert_int_equal(o->observer.what, 0);
+	assert_non_null(strstr(o->client_error, "STARTTLS"));
+	assert_int_equal(count(&l->r.trace, -1, LAYER_SMTP_COMMAND, "AUTH", -1), 0);
+	assert_int_equal(count(&l->r.trace, LINK_CLIENT_MITM, LAYER_SMTP_COMMAND, "QUIT", -1), 1);
+	done(l);
+}
+
+static void test_starttls_454(void **state)
+{
+	(void)state;
+	struct loaded *l = load_and_run("starttls-454");
+	const struct outcome *o = &l->r.outcome;
+	assert_int_equal(count(&l->r.trace, LINK_CLIENT_MITM, LAYER_SMTP_REPLY, "454", 1), 1);
+	assert_int_equal(count(&l->r.trace, LINK_MITM_SERVER, LAYER_SMTP_COMMAND, "STARTTLS", -1), 0);
+	assert_true(o->delivered);
+	assert_string_equal(o->attacker.password, "wonderland");
+	done(l);
+}
+
+static void test_strip_vs_implicit(void **state)
+{
+	(void)state;
+	struct loaded *l = load_and_run("strip-vs-implicit");
+	const struct outcome *o = &l->r.outcome;
+	assert_true(o->delivered);
+	assert_int_equal(o->attacker.what, 0);
+	for (size_t i = 0; i < l->r.trace.n; i++) {
+		const struct trace_event *e = &l->r.trace.ev[i];
+		if (e->layer == LAYER_SMTP_COMMAND || e->layer == LAYER_SMTP_REPLY || e->layer == LAYER_SMTP_DATA)
+			assert_true(e->encrypted && !(e->readers & (READ_WIRE | READ_MITM)));
+		assert_false(e->attack && e->layer != LAYER_NOTE);
+	}
+	done(l);
+}
+
+static void test_cert_substitution(void **state)
+{
+	(void)state;
+	struct loaded *l = load_and_run("cert-substitution-noverify");
+	const struct outcome *o = &l->r.outcome;
+	assert_true(o->delivered);
+	assert_false(o->altered);
+	assert_true(o->tls[LINK_CLIENT_MITM] && o->tls[LINK_MITM_SERVER]);
+	assert_true(o->attacker.what & OBSERVED_BODY);
+	assert_string_equal(o->attacker.subject, "Lunch on Friday?");
+	assert_string_equal(o->attacker.password, "wonderland");
+	assert_int_equal(o->observer.what, 0);
+	assert_int_equal(count(&l->r.trace, LINK_CLIENT_MITM, LAYER_NOTE, "client accepted the certificate without verifying", -1), 1);
+	done(l);
+
+	l = load_and_run("cert-substitution-verify");
+	o = &l->r.outcome;
+	assert_false(o->delivered);
+	assert_int_equal(o->client_err, 62); /* BR_ERR_X509_NOT_TRUSTED */
+	assert_int_equal(o->attacker.what, 0);
+	assert_int_equal(o->nalerts, 0);     /* BearSSL closes without an alert */
+	assert_int_equal(count(&l->r.trace, LINK_CLIENT_MITM, LAYER_NOTE, "client: TLS failed: BR_ERR_X509_NOT_TRUSTED", -1), 1);
+	assert_int_equal(count(&l->r.trace, -1, LAYER_SMTP_COMMAND, "AUTH", -1), 0);
+	done(l);
+}
+
+static void test_validation(void **state)
+{
+	(void)state;
+	struct loaded *l = load_and_run("wrong-host");
+	assert_int_equal(l->r.outcome.client_err, 56); /* BR_ERR_X509_BAD_SERVER_NAME */
+	assert_false(l->r.outcome.delivered);
+	done(l);
+	l = load_and_run("expired-cert");
+	assert_int_equal(l->r.outcome.client_err, 54); /* BR_ERR_X509_EXPIRED */
+	assert_false(l->r.outcome.delivered);
+	done(l);
+}
+
+static int encrypted_reply_mentions(const struct trace *t, const char *needle)
+{
+	for (size_t i = 0; i < t->n; i++) {
+		const struct trace_event *e = &t->ev[i];
+		if (e->layer == LAYER_SMTP_REPLY && e->encrypted && e->link == LINK_MITM_SERVER && strstr(e->summary, needle))
+			return 1;
+	}
+	return 0;
+}
+
+static void test_command_injection(void **state)
+{
+	(void)state;
+	struct loaded *l = load_and_run("command-injection-vulnerable");
+	assert_true(l->r.outcome.injected > 0);
+	/* the injected MAIL FROM was accepted inside TLS */
+	assert_true(encrypted_reply_mentions(&l->r.trace, "Sender <mallory@evil.test> OK"));
+	assert_true(count(&l->r.trace, LINK_MITM_SERVER, LAYER_SMTP_COMMAND, "MAIL FROM:<mallory@evil.test>", 1) == 1);
+	done(l);
+
+	l = load_and_run("command-injection-fixed");
+	assert_int_equal(l->r.outcome.injected, 0);
+	assert_false(encrypted_reply_mentions(&l->r.trace, "mallory"));
+	assert_true(l->r.outcome.delivered);
+	done(l);
+}
+
+static void test_response_injection(void **state)
+{
+	(void)state;
+	struct loaded *l = load_and_run("response-injection-vulnerable");
+	assert_true(l->r.outcome.injected > 0);
+	assert_int_equal(count(&l->r.trace, LINK_CLIENT_MITM, LAYER_SMTP_REPLY, "250", 1), 2);
+	done(l);
+	l = load_and_run("response-injection-fixed");
+	assert_int_equal(l->r.outcome.injected, 0);
+	assert_true(l->r.outcome.delivered);
+	done(l);
+}
+
+static void test_tamper(void **state)
+{
+	(void)state;
+	struct loaded *l = load_and_run("tamper-record");
+	assert_int_equal(l->r.outcome.server_err, 7); /* BR_ERR_BAD_MAC */
+	assert_false(l->r.outcome.delivered);
+	assert_int_equal(count(&l->r.trace, LINK_MITM_SERVER, LAYER_TLS_RECORD, "TLS record: application_data", 1), 1);
+	done(l);
+
+	l = load_and_run("tamper-clienthello");
+	assert_int_equal(l->r.outcome.server_err, 24); /* BR_ERR_BAD_FINISHED */
+	assert_int_equal(count(&l->r.trace, LINK_CLIENT_MITM, LAYER_TLS_HANDSHAKE, "ClientHello: TLS 1.2, 10 suites", 0), 1);
+	assert_int_equal(count(&l->r.trace, LINK_MITM_SERVER, LAYER_TLS_HANDSHAKE, "ClientHello: TLS 1.2, 2 suites", 1), 1);
+	assert_false(l->r.outcome.delivered);
+	done(l);
+}
+
+static void test_forward_secrecy(void **state)
+{
+	(void)state;
+	struct loaded *l = load_and_run("forward-secrecy-rsa");
+	assert_true(l->r.outcome.decrypted_later);
+	assert_string_equal(l->r.outcome.attacker.password, "wonderland");
+	assert_string_equal(l->r.outcome.attacker.subject, "Lunch on Friday?");
+	assert_int_equal(l->r.outcome.observer.what, 0);
+	done(l);
+	l = load_and_run("forward-secrecy-ecdhe");
+	assert_false(l->r.outcome.decrypted_later);
+	assert_int_equal(l->r.outcome.attacker.what, 0);
+	assert_true(l->r.outcome.delivered);
+	done(l);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_strip_opportunistic),
+		cmocka_unit_test(test_strip_required),
+		cmocka_unit_test(test_starttls_454),
+		cmocka_unit_test(test_strip_vs_implicit),
+		cmocka_unit_test(test_cert_substitution),
+		cmocka_unit_test(test_validation),
+		cmocka_unit_test(test_command_injection),
+		cmocka_unit_test(test_response_injection),
+		cmocka_unit_test(test_tamper),
+		cmocka_unit_test(test_forward_secrecy),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
