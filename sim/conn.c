@@ -217,6 +217,13 @@ static int tls_pump(struct conn *c)
 			}
 			return progress;
 		}
+		if (eng->shutdown_recv && !c->close_sent) {
+			/* The peer's close_notify arrived and the engine answers it by itself; the
+			 * trace needs to know that the next alert record is that answer. */
+			static const uint8_t reply[2] = { 1, 0 };
+			wire_expect_alert(conn_out_stream(c), reply);
+			c->close_sent = 1;
+		}
 		if ((st & BR_SSL_SENDREC) && c->outq_len < OUTQ_HIGH) {
 			size_t len;
 			unsigned char *buf = br_ssl_engine_sendrec_buf(eng, &len);

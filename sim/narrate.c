@@ -159,8 +159,8 @@ void narrate_event(const struct trace_event *e, int mitm_present, char *buf, siz
 		if (e->encrypted)
 			snprintf(buf, cap, "A protected TLS record. An observer sees only its type, version and length.");
 		else
-			snprintf(buf, cap, "A TLS record in cleartext: the handshake is not protected yet. "
-				 "Note that even a TLS 1.2 ClientHello record says version 0x0301 for compatibility.");
+			snprintf(buf, cap, "A TLS record in cleartext: the handshake is not protected yet, so anyone "
+				 "on the path can read it, and an attacker can change it undetected until the Finished messages.");
 		break;
 	default:
 		break;

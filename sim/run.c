@@ -179,18 +179,19 @@ static void server_closed(void *ctx, struct conn *c, int err)
 
 /* ---- set-up and the loop ---- */
 
-static void link_init(struct run_ctx *r, enum trace_link id)
+static int link_init(struct run_ctx *r, enum trace_link id)
 {
 	struct link *l = &r->links[id];
 	enum trace_actor a, b;
 	trace_link_ends(id, &a, &b);
 	l->id = id;
 	l->opened = 1;
-	pipe_init(&l->pipe[0], PIPE_CAPACITY);
-	pipe_init(&l->pipe[1], PIPE_CAPACITY);
+	if (pipe_init(&l->pipe[0], PIPE_CAPACITY) || pipe_init(&l->pipe[1], PIPE_CAPACITY))
+		return -1;
 	wire_stream_init(&l->ws[0], r->trace, &r->now, id, a, b, 1, &l->smtp);
 	wire_stream_init(&l->ws[1], r->trace, &r->now, id, b, a, 0, &l->smtp);
 	l->ws[0].mitm_present = l->ws[1].mitm_present = r->mitm_present;
+	return 0;
 }
 
 static void link_free(struct link *l)
@@ -285,9 +286,13 @@ int run_scenario(const struct scenario *sc, const struct run_options *opt,
 	 * answers on the last one. */
 	enum trace_link client_link = r->mitm_present ? LINK_CLIENT_MITM : LINK_CLIENT_SERVER;
 	enum trace_link server_link = r->mitm_present ? LINK_MITM_SERVER : LINK_CLIENT_SERVER;
-	link_init(r, client_link);
-	if (r->mitm_present)
-		link_init(r, server_link);
+	if (link_init(r, client_link) || (r->mitm_present && link_init(r, server_link))) {
+		snprintf(err, errcap, "out of memory");
+		run_ctx_free(r);
+		free(r);
+		trace_free(&out->trace);
+		return -1;
+	}
 
 	struct client_actor *ca = &r->client;
 	ca->run = r;

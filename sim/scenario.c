@@ -12,9 +12,10 @@
 
 #include "tls.h"
 
-/* inih as Debian builds it reads at most 199 characters of a line and would take the
- * rest as a new line; we refuse such lines with a clear message instead. */
-#define LINE_LIMIT 199
+/* inih as Debian builds it reads a line into 200 bytes: 198 characters, the newline and
+ * the NUL. A longer line is split, and the rest is taken as a new line, which also shifts
+ * every later line number; we refuse such lines with a clear message instead. */
+#define LINE_LIMIT 198
 
 #define DEFAULT_BODY                                                 \
 	"From: Alice <alice@example.test>\n"                         \
@@ -32,6 +33,11 @@ struct parse_ctx {
 	char seen_keys[64][48]; /* "section.key" of keys already given */
 	size_t nseen;
 	int body_set, lesson_set, inject_set;
+	FILE *f;
+	int line;               /* lines read so far: the line inih is working on */
+	int section_line;       /* line of the last section header */
+	int err_at;             /* line being parsed when err was set */
+	int err_line;           /* line to report for err */
 };
 
 static char *xstrdup(const char *s)
@@ -67,8 +73,10 @@ static int append_str(char **dst, const char *v, const char *sep)
 
 static int fail(struct parse_ctx *c, const char *fmt, const char *a, const char *b)
 {
-	if (!c->err[0])
+	if (!c->err[0]) {
 		snprintf(c->err, sizeof c->err, fmt, a, b);
+		c->err_at = c->err_line = c->line;
+	}
 	return 0;
 }
 
@@ -469,11 +477,16 @@ static int handler(void *user, const char *section, const char *name, const char
 			ok = set_str(&e->alert, value) == 0;
 		else
 			return fail(c, "unknown key '%s' in [%s]", name, section);
+	} else if (!section[0]) {
+		return fail(c, "'%s' comes before any [section]%s", name, " (start with [scenario])");
 	} else {
-		return fail(c, "unknown section [%s]%s", section, " (expected scenario, client, server, mitm or expect)");
+		fail(c, "unknown section [%s]%s", section, " (expected scenario, client, server, mitm or expect)");
+		if (c->section_line)
+			c->err_line = c->section_line; /* point at the header, not its first key */
+		return 0;
 	}
-	if (!ok && !c->err[0])
-		snprintf(c->err, sizeof c->err, "out of memory");
+	if (!ok)
+		fail(c, "out of memory%s%s", "", "");
 	return ok;
 }
 
@@ -523,6 +536,38 @@ static int default_paths(struct parse_ctx *c)
 	if (!s->mitm.tls_opt.key && resolve_path(c, "certs/attacker-selfsigned.key", &s->mitm.tls_opt.key))
 		return -1;
 	return 0;
+}
+
+static int known_section(const char *name, size_t n)
+{
+	static const char *const names[] = { "scenario", "client", "server", "mitm", "expect" };
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+		if (strlen(names[i]) == n && !strncmp(names[i], name, n))
+			return 1;
+	return 0;
+}
+
+/* inih's line reader, counting lines so that a problem found in the handler is
+ * reported at its own line even after an earlier syntax error, and checking section
+ * headers: inih calls the handler only for keys, so an unknown section would otherwise
+ * be reported at its first key, or not at all when it is empty. */
+static char *read_line(char *str, int num, void *stream)
+{
+	struct parse_ctx *c = stream;
+	char *l = fgets(str, num, c->f);
+	if (!l)
+		return NULL;
+	c->line++;
+	if (l[0] == '[') {
+		c->section_line = c->line;
+		const char *end = strchr(l, ']');
+		if (end && !known_section(l + 1, (size_t)(end - l - 1))) {
+			char name[200];
+			snprintf(name, sizeof name, "%.*s", (int)(end - l - 1), l + 1);
+			fail(c, "unknown section [%s]%s", name, " (expected scenario, client, server, mitm or expect)");
+		}
+	}
+	return l;
 }
 
 static int check_lines(const char *path, char *err, size_t errcap)
@@ -578,12 +623,16 @@ int scenario_load(const char *path, struct scenario *s, char *err, size_t errcap
 		return -1;
 	}
 	c->s = s;
-	int r = ini_parse(path, handler, c);
-	if (r > 0) {
-		if (c->err[0])
-			snprintf(err, errcap, "%s:%d: %s", path, r, c->err);
-		else
-			snprintf(err, errcap, "%s:%d: syntax error (expected '[section]' or 'key = value')", path, r);
+	c->f = fopen(path, "r");
+	int r = c->f ? ini_parse_stream(read_line, c, handler, c) : -1;
+	if (c->f)
+		fclose(c->f);
+	if (c->err[0] && (r == 0 || r >= c->err_at)) {
+		/* our own problem came first (inih reports the first error's line) */
+		snprintf(err, errcap, "%s:%d: %s", path, c->err_line, c->err);
+		r = 1;
+	} else if (r > 0) {
+		snprintf(err, errcap, "%s:%d: syntax error (expected '[section]' or 'key = value')", path, r);
 	} else if (r < 0) {
 		snprintf(err, errcap, "%s: %s", path, r == -1 ? "cannot open" : "out of memory");
 	} else if (!s->title) {

@@ -1,0 +1,149 @@
+#!/bin/sh
+# cli_test: the command line as a user meets it: exit codes, the headless transcript,
+# reproducible output, one-line errors for broken scenario files, list, --help, --version.
+# Run from the top of the tree:  SMTPS_SCENARIOS=scenarios SMTPS_BIN=./smtps-sim sh tests/cli_test.sh
+BIN=${SMTPS_BIN:-./smtps-sim}
+SCEN=${SMTPS_SCENARIOS:-scenarios}
+DATA=$(dirname "$0")/data
+
+pass=0
+fail=0
+T=$(mktemp -d "${TMPDIR:-/tmp}/cli_test.XXXXXX") || exit 2
+trap 'rm -rf "$T"' EXIT INT TERM
+
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+# check DESCRIPTION COMMAND...: passes when the command succeeds
+check() {
+	d=$1
+	shift
+	if "$@"; then ok; else bad "$d"; fi
+}
+
+# run_bin NAME ARGS...: runs the binary, stdout to $T/NAME.out, stderr to $T/NAME.err, status in $rc
+run_bin() {
+	n=$1
+	shift
+	"$BIN" "$@" >"$T/$n.out" 2>"$T/$n.err"
+	rc=$?
+}
+lines() { wc -l <"$1" | tr -d ' '; }
+
+if [ ! -x "$BIN" ]; then
+	echo "cli: $BIN is not an executable (set SMTPS_BIN)"
+	echo "cli: 0 passed, 1 failed"
+	exit 1
+fi
+
+# --- run: the STARTTLS story ---
+run_bin st run "$SCEN/starttls.ini"
+check "run starttls.ini exits 0 (got $rc)" [ "$rc" -eq 0 ]
+check "run starttls.ini shows the ClientHello" grep -q "ClientHello" "$T/st.out"
+check "run starttls.ini shows STARTTLS" grep -q "STARTTLS" "$T/st.out"
+check "run starttls.ini says 'Expectations: met'" grep -q "^Expectations: met" "$T/st.out"
+check "run starttls.ini writes nothing on stderr" [ ! -s "$T/st.err" ]
+
+for f in plain implicit-tls; do
+	run_bin "$f" run "$SCEN/$f.ini"
+	check "run $f.ini exits 0 (got $rc)" [ "$rc" -eq 0 ]
+	check "run $f.ini says 'Expectations: met'" grep -q "^Expectations: met" "$T/$f.out"
+done
+check "plain.ini: the eavesdropper's password is in the outcome" grep -q "wonderland" "$T/plain.out"
+check "implicit-tls.ini: the observer learned nothing" grep -q "observer learned: nothing" "$T/implicit-tls.out"
+check "plain.ini: the observer learned the credentials" grep -q "observer learned: credentials" "$T/plain.out"
+
+# --- reproducible: same seed, same bytes; another seed, other bytes ---
+run_bin st2 run "$SCEN/starttls.ini"
+check "two runs give byte-identical output" cmp -s "$T/st.out" "$T/st2.out"
+run_bin s1 run "$SCEN/starttls.ini" --seed 1
+check "--seed 1 (the file's seed) gives the same output" cmp -s "$T/st.out" "$T/s1.out"
+run_bin v1 run "$SCEN/starttls.ini" -v --seed 7
+run_bin v2 run "$SCEN/starttls.ini" --seed 7 -v
+check "-v: two runs with the same seed are byte-identical" cmp -s "$T/v1.out" "$T/v2.out"
+run_bin s2 run "$SCEN/starttls.ini" --seed 2
+check "--seed 2 exits 0 (got $rc)" [ "$rc" -eq 0 ]
+check "--seed 2 gives different output" sh -c "! cmp -s '$T/st.out' '$T/s2.out'"
+run_bin vs1 run "$SCEN/starttls.ini" -v --seed 1
+run_bin vs2 run "$SCEN/starttls.ini" -v --seed 2
+r1=$(grep -m1 "random:" "$T/vs1.out")
+r2=$(grep -m1 "random:" "$T/vs2.out")
+check "-v --seed 2 changes the ClientHello random" [ -n "$r1" ] && [ -n "$r2" ] && [ "$r1" != "$r2" ]
+check "--seed 2: the story is the same (same number of lines)" [ "$(lines "$T/st.out")" -eq "$(lines "$T/s2.out")" ]
+
+# --- -v: narration and decoded fields ---
+check "-v shows narration lines ('> ')" grep -q "^ *> " "$T/v1.out"
+check "-v shows the SNI field" grep -q "server_name: mail.example.test" "$T/v1.out"
+check "-v shows the cipher suites" grep -q "cipher_suites:" "$T/v1.out"
+check "-v shows wire bytes" grep -q "wire (" "$T/v1.out"
+check "-v is longer than the plain transcript" [ "$(lines "$T/v1.out")" -gt "$(lines "$T/st.out")" ]
+check "without -v there is no narration" sh -c "! grep -q '^ *> ' '$T/st.out'"
+
+# --- broken scenario files: exit 2 and one line naming file and line ---
+nbroken=0
+for f in "$DATA"/bad-*.ini; do
+	[ -f "$f" ] || continue
+	nbroken=$((nbroken + 1))
+	b=$(basename "$f" .ini)
+	line=$(sed -n 's/^; expect-error-line: *//p' "$f")
+	run_bin "$b" run "$f"
+	check "$b: exit 2 (got $rc)" [ "$rc" -eq 2 ]
+	check "$b: exactly one line on stderr (got $(lines "$T/$b.err"))" [ "$(lines "$T/$b.err")" -eq 1 ]
+	if [ "$line" = none ]; then
+		check "$b: stderr names the file ($(cat "$T/$b.err"))" grep -qF "$f: " "$T/$b.err"
+	else
+		check "$b: stderr names file and line $line ($(cat "$T/$b.err"))" grep -qF "$f:$line: " "$T/$b.err"
+	fi
+	check "$b: nothing on stdout" [ ! -s "$T/$b.out" ]
+done
+check "found the broken files in $DATA" [ "$nbroken" -ge 10 ]
+
+run_bin missing run "$T/no-such-file.ini"
+check "missing file: exit 2 (got $rc)" [ "$rc" -eq 2 ]
+check "missing file: one line naming the file" [ "$(lines "$T/missing.err")" -eq 1 ]
+check "missing file: says cannot open" grep -qF "$T/no-such-file.ini: cannot open" "$T/missing.err"
+
+# --- usage errors ---
+run_bin unk run "$SCEN/starttls.ini" --frobnicate
+check "unknown option: exit 2 (got $rc)" [ "$rc" -eq 2 ]
+check "unknown option: named on stderr" grep -q "frobnicate" "$T/unk.err"
+check "unknown option: nothing on stdout" [ ! -s "$T/unk.out" ]
+run_bin noarg run
+check "run without a file: exit 2 (got $rc)" [ "$rc" -eq 2 ]
+run_bin badseed run "$SCEN/starttls.ini" --seed abc
+check "--seed abc: exit 2 (got $rc)" [ "$rc" -eq 2 ]
+run_bin noseed run "$SCEN/starttls.ini" --seed
+check "--seed without a value: exit 2 (got $rc)" [ "$rc" -eq 2 ]
+run_bin two run "$SCEN/starttls.ini" "$SCEN/plain.ini"
+check "two scenario files: exit 2 (got $rc)" [ "$rc" -eq 2 ]
+run_bin fmt run "$SCEN/starttls.ini" --format yaml
+check "--format yaml: exit 2 (got $rc)" [ "$rc" -eq 2 ]
+
+# --- expectations that do not hold: exit 1 ---
+run_bin unmet run "$DATA/unmet-expect.ini"
+check "unmet expectation: exit 1 (got $rc)" [ "$rc" -eq 1 ]
+check "unmet expectation: says NOT met" grep -q "^Expectations: NOT met" "$T/unmet.out"
+check "unmet expectation: says which" grep -q "expected observer_learns = nothing, got credentials envelope body" "$T/unmet.out"
+
+# --- list ---
+run_bin list list "$SCEN"
+check "list exits 0 (got $rc)" [ "$rc" -eq 0 ]
+for f in plain starttls implicit-tls; do
+	title=$(sed -n 's/^title *= *//p' "$SCEN/$f.ini")
+	check "list shows $f with its title '$title'" grep -qE "^$f +$(printf '%s' "$title" | sed 's/[][\.*^$()+?{}|]/\\&/g')\$" "$T/list.out"
+done
+run_bin listdef list
+check "list without a directory finds the catalogue (got $rc)" grep -q "^starttls " "$T/listdef.out"
+run_bin listbad list "$T/nowhere"
+check "list of a missing directory: exit 2 (got $rc)" [ "$rc" -eq 2 ]
+
+# --- help and version ---
+run_bin help --help
+check "--help exits 0 (got $rc)" [ "$rc" -eq 0 ]
+check "--help shows usage with run and list" grep -q "usage: smtps-sim" "$T/help.out"
+check "--help mentions the exit status" grep -q "exit status" "$T/help.out"
+run_bin ver --version
+check "--version exits 0 (got $rc)" [ "$rc" -eq 0 ]
+check "--version prints a version ($(cat "$T/ver.out"))" grep -qE "^smtps-sim [0-9]+\.[0-9]+\.[0-9]+" "$T/ver.out"
+
+echo "cli: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
