@@ -14,8 +14,9 @@ struct ui_options {
 	uint64_t seed;
 };
 
-/* Runs the TUI until the user quits. Returns 0, or 2 with a one-line message in err
- * (scenario will not load, stdout is not a terminal, terminal too small to start). */
+/* Runs the TUI until the user quits (or SIGINT/SIGTERM/SIGHUP). Returns 0, or 2 with a
+ * one-line message in err (scenario will not load or run, stdout is not a terminal,
+ * curses cannot start). A terminal below 80x24 gets a message until it is resized. */
 int ui_main(const struct ui_options *opt, char *err, size_t errcap);
 
 #endif

@@ -1,0 +1,163 @@
+/* app: the state the TUI's views share — the scenario as loaded, the variant that ran,
+ * its trace and outcome, the cursor, and what each pane shows — and the functions the
+ * views export to the main loop (app.c). Only the main loop changes the state. */
+#ifndef UI_APP_H
+#define UI_APP_H
+
+/* The wide-character API (setlocale + UTF-8 line drawing) needs this before curses.h:
+ * the project builds with _GNU_SOURCE, which does not turn it on by itself. */
+#ifndef NCURSES_WIDECHAR
+#define NCURSES_WIDECHAR 1
+#endif
+#include <curses.h>
+#include <stddef.h>
+
+#include "sim/run.h"
+#include "sim/scenario.h"
+#include "ui/ui.h"
+
+#define UI_MIN_W 80
+#define UI_MIN_H 24
+
+enum pane {
+	PANE_DIAGRAM,
+	PANE_DETAIL,
+	PANE_HEX,
+	PANE_COUNT
+};
+
+struct rect {
+	int y, x, h, w;
+};
+
+/* Line-drawing pieces: UTF-8 box characters, or ASCII when the locale cannot show them. */
+struct glyphs {
+	const char *h, *v, *thin, *dbl, *right, *left, *thin_right, *thin_left, *dot;
+	const char *tl, *tr, *bl, *br, *open, *closed, *ellipsis;
+};
+
+/* Colour pairs, chosen by who can read an event. */
+enum {
+	CP_CLEAR = 1,  /* cleartext: anyone on the path */
+	CP_ENC,        /* encrypted: the endpoints only */
+	CP_ATTACK,     /* made or changed by the attacker, or an alert */
+	CP_NOTE,       /* an actor's decision */
+	CP_RECORD,     /* the record around handshake messages and SMTP lines */
+	CP_STATUS,
+	CP_RECHDR,     /* hex: the 5-byte TLS record header */
+	CP_HSHDR,      /* hex: the 4-byte handshake header */
+	CP_ERROR,
+};
+
+struct picker_entry {
+	char *path, *name, *title, *lesson;
+};
+
+struct app {
+	const struct ui_options *opt;
+	char path[4096];
+	struct scenario sc;        /* as loaded: owns the strings */
+	struct scenario var;       /* what ran: scenario_variant(&sc) with what-if changes */
+	struct run_result res;
+	int have_res;
+	/* what the cycling what-if keys tried last, even if that run failed, so that the
+	 * next press moves on instead of retrying the same failing option */
+	int try_tls, try_mitm;
+	size_t cur;                /* the event under the cursor */
+	enum pane focus;
+	int present, utf8, colour;
+	const struct glyphs *g;
+
+	int playing, pace;         /* pace: index into the table in app.c */
+	int help;                  /* the ? overlay is open */
+	int prompt;                /* typing a search */
+	char input[64], query[64];
+	char msg[256];             /* a transient message for the status bar */
+	int msg_err;
+
+	/* detail pane: collapsed groups of the current event's fields */
+	unsigned char *collapsed;
+	size_t ncollapsed, detail_sel, detail_top, detail_event;
+	/* hex pane */
+	size_t hex_top;
+	/* diagram: first visible event, and which event each screen row shows (mouse) */
+	size_t diag_top;
+	int *row_event;
+	int nrow_event;
+
+	/* picker overlay */
+	int picking;
+	struct picker_entry *pk;
+	size_t npk, pk_sel, pk_top;
+
+	/* where the last draw put each pane */
+	struct rect r_status, r_diag, r_detail, r_hex, r_narr;
+};
+
+/* draw.c: text and attributes common to every pane */
+void ui_draw_init(struct app *a);
+int ui_text(int y, int x, int maxw, const char *s, attr_t attr);  /* returns columns used */
+int ui_text_cols(const char *s);
+void ui_fill(int y, int x, int w, const char *glyph, attr_t attr);
+void ui_box(const struct rect *r, const char *title, int focused, const struct app *a);
+attr_t ui_event_attr(const struct app *a, const struct trace_event *e);
+attr_t ui_pair(const struct app *a, int pair);
+/* Word-wraps s into lines of at most w columns; calls fn for each (may be NULL just to
+ * count). Returns the number of lines. */
+int ui_wrap(const char *s, int w, void (*fn)(void *ctx, int line, const char *p, int n), void *ctx);
+/* Draws s word-wrapped in r; returns the lines drawn. */
+int ui_wrap_draw(const struct rect *r, const char *s, attr_t attr);
+
+/* layout.c */
+void ui_layout(struct app *a);
+void ui_draw(struct app *a);
+int ui_too_small(void);
+
+/* status.c */
+void ui_status_draw(struct app *a);
+/* The TLS state of link l after the events 0..cur: "none", "handshaking", "TLS 1.2 ...", "failed". */
+void ui_tls_state(const struct app *a, enum trace_link l, char *buf, size_t cap, int shortform);
+int ui_leaked(const struct app *a);  /* OBSERVED_* bits visible on the wire up to the cursor */
+
+/* diagram.c */
+void ui_diagram_draw(struct app *a);
+int ui_diagram_hit(const struct app *a, int y, int x);  /* event index, or -1 */
+int ui_mitm_present(const struct app *a);
+
+/* detail.c */
+void ui_detail_draw(struct app *a);
+int ui_detail_key(struct app *a, int ch);
+void ui_detail_click(struct app *a, int y);
+
+/* hex.c */
+void ui_hex_draw(struct app *a);
+int ui_hex_key(struct app *a, int ch);
+
+/* narration (layout.c) */
+void ui_narration_draw(struct app *a);
+int ui_narration_lines(const struct app *a, int w);
+
+/* help.c */
+void ui_help_draw(const struct app *a);
+
+/* picker.c */
+int ui_picker_open(struct app *a);
+void ui_picker_close(struct app *a);
+void ui_picker_draw(struct app *a);
+/* Returns 1 when the picker chose a file (its path in a->pk[a->pk_sel].path). */
+int ui_picker_key(struct app *a, int ch);
+
+/* nav.c */
+void ui_goto(struct app *a, size_t i);
+void ui_step(struct app *a, int delta);
+void ui_next_layer(struct app *a, int handshake);
+void ui_search(struct app *a, const char *q);
+
+/* whatif.c */
+int ui_whatif_key(struct app *a, int ch);
+void ui_whatif_describe(const struct app *a, char *buf, size_t cap);
+/* Runs v; on success replaces the trace and keeps the cursor on the same logical step.
+ * Returns 0, or -1 with the error in a->msg and the old trace kept. */
+int ui_rerun(struct app *a, const struct scenario *v);
+
+#endif

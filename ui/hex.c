@@ -1,0 +1,170 @@
+/* hex: the bytes of the current event — what crossed the wire beside what the endpoint
+ * put in or took out — so a student can see that an encrypted record is noise and that
+ * its plaintext is the very SMTP line of the diagram. The 5-byte record header and the
+ * 4-byte handshake header are highlighted and spelled out in brackets above the dump. */
+#include "ui/app.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "sim/decode.h"
+
+struct dump {
+	const char *title;
+	const uint8_t *p;
+	size_t stored, len;
+	size_t mark;          /* bytes from the start that form a header */
+	int mark_pair;
+};
+
+static int bytes_per_line(int w)
+{
+	int n = (w - 6) / 4;
+	n -= n % 4;
+	return n < 4 ? 4 : n > 16 ? 16 : n;
+}
+
+/* Lines a dump takes: its title, then its bytes. */
+static int dump_lines(const struct dump *d, int bpl)
+{
+	if (!d->p)
+		return 1;
+	return 1 + (int)((d->stored + (size_t)bpl - 1) / (size_t)bpl);
+}
+
+static void dump_line(const struct app *a, const struct dump *d, int line, int y, int x, int w, int bpl)
+{
+	if (line == 0) {
+		ui_text(y, x, w, d->title, A_BOLD);
+		return;
+	}
+	size_t off = (size_t)(line - 1) * (size_t)bpl;
+	if (!d->p || off >= d->stored)
+		return;
+	char s[24];
+	snprintf(s, sizeof s, "%04zx", off);
+	ui_text(y, x, w, s, A_DIM);
+	int hx = x + 5, ax = x + 6 + 3 * bpl;
+	for (int i = 0; i < bpl && off + (size_t)i < d->stored; i++) {
+		size_t k = off + (size_t)i;
+		attr_t at = k < d->mark ? ui_pair(a, d->mark_pair) | A_BOLD : A_NORMAL;
+		snprintf(s, sizeof s, "%02x", d->p[k]);
+		if (hx + 3 * i + 2 <= x + w)
+			ui_text(y, hx + 3 * i, 2, s, at);
+		char c[2] = { d->p[k] >= 0x20 && d->p[k] < 0x7f ? (char)d->p[k] : '.', 0 };
+		if (ax + i < x + w)
+			ui_text(y, ax + i, 1, c, at);
+	}
+}
+
+/* "[16 03 03 00 8e] record header: handshake, TLS 1.2, 142 bytes" */
+static void header_text(const struct trace_event *e, char *buf, size_t cap)
+{
+	buf[0] = '\0';
+	if (e->layer == LAYER_TLS_RECORD && e->wire_stored >= 5) {
+		const uint8_t *w = e->wire;
+		snprintf(buf, cap, "[%02x %02x %02x %02x %02x] record header: %s, %s, %u bytes",
+			 w[0], w[1], w[2], w[3], w[4], decode_tls_content_type_name(w[0]),
+			 decode_tls_version_name((unsigned)w[1] << 8 | w[2]), (unsigned)w[3] << 8 | w[4]);
+		return;
+	}
+	if (e->layer != LAYER_TLS_HANDSHAKE)
+		return;
+	const uint8_t *h = NULL;
+	if (!e->encrypted && e->wire_stored >= 4)
+		h = e->wire;
+	else if (e->encrypted && e->plain && e->plain_stored >= 4)
+		h = e->plain;
+	if (h)
+		snprintf(buf, cap, "[%02x %02x %02x %02x] handshake header: %s, %u bytes",
+			 h[0], h[1], h[2], h[3], decode_handshake_type_name(h[0]),
+			 (unsigned)h[1] << 16 | (unsigned)h[2] << 8 | h[3]);
+}
+
+static void setup(const struct trace_event *e, struct dump *w, struct dump *p, char *wt, char *pt, size_t cap)
+{
+	snprintf(wt, cap, "on the wire: %zu bytes%s", e->wire_len,
+		 e->wire_stored < e->wire_len ? " (first ones kept)" : "");
+	*w = (struct dump){ wt, e->wire, e->wire_stored, e->wire_len, 0, CP_RECHDR };
+	if (e->layer == LAYER_TLS_RECORD)
+		w->mark = 5;
+	else if (e->layer == LAYER_TLS_HANDSHAKE && !e->encrypted) {
+		w->mark = 4;
+		w->mark_pair = CP_HSHDR;
+	}
+	if (!e->wire_stored)
+		w->p = NULL;
+	if (e->plain && e->plain_stored) {
+		snprintf(pt, cap, "plaintext the endpoint saw: %zu bytes", e->plain_len);
+		*p = (struct dump){ pt, e->plain, e->plain_stored, e->plain_len, 0, CP_HSHDR };
+		if (e->layer == LAYER_TLS_HANDSHAKE && e->encrypted)
+			p->mark = 4;
+	} else {
+		snprintf(pt, cap, "%s", e->layer == LAYER_NOTE ? "a note: nothing on the wire"
+			 : e->encrypted ? "plaintext: not kept for this event"
+			 : "plaintext: the same bytes (cleartext)");
+		*p = (struct dump){ pt, NULL, 0, 0, 0, 0 };
+	}
+}
+
+void ui_hex_draw(struct app *a)
+{
+	const struct rect *r = &a->r_hex;
+	if (r->h < 3 || r->w < 20 || !a->res.trace.n)
+		return;
+	ui_box(r, "bytes", a->focus == PANE_HEX, a);
+	const struct trace_event *e = &a->res.trace.ev[a->cur];
+	struct rect in = { r->y + 1, r->x + 1, r->h - 2, r->w - 2 };
+	struct dump w, p;
+	char wt[96], pt[96], hdr[160];
+	setup(e, &w, &p, wt, pt, sizeof wt);
+	header_text(e, hdr, sizeof hdr);
+	int y = in.y, rows = in.h;
+	if (hdr[0]) {
+		ui_text(y++, in.x, in.w, hdr, ui_pair(a, e->layer == LAYER_TLS_RECORD ? CP_RECHDR : CP_HSHDR));
+		rows--;
+	}
+	int side = in.w >= 78 && p.p; /* wide enough to put the two dumps beside each other */
+	int cw = side ? (in.w - 2) / 2 : in.w;
+	int bpl = bytes_per_line(cw);
+	int lw = dump_lines(&w, bpl), lp = dump_lines(&p, bpl);
+	int total = side ? (lw > lp ? lw : lp) : lw + 1 + lp;
+	if (rows > 0 && a->hex_top + (size_t)rows > (size_t)total)
+		a->hex_top = total > rows ? (size_t)(total - rows) : 0;
+	for (int k = 0; k < rows; k++) {
+		int line = (int)a->hex_top + k;
+		if (line >= total)
+			break;
+		if (side) {
+			dump_line(a, &w, line, y + k, in.x, cw, bpl);
+			dump_line(a, &p, line, y + k, in.x + cw + 2, cw, bpl);
+		} else if (line < lw)
+			dump_line(a, &w, line, y + k, in.x, cw, bpl);
+		else if (line > lw)
+			dump_line(a, &p, line - lw - 1, y + k, in.x, cw, bpl);
+	}
+	if (a->hex_top > 0)
+		ui_text(r->y, r->x + r->w - 6, 3, " ^ ", A_DIM);
+	if (a->hex_top + (size_t)rows < (size_t)total)
+		ui_text(r->y + r->h - 1, r->x + r->w - 6, 3, " v ", A_DIM);
+}
+
+int ui_hex_key(struct app *a, int ch)
+{
+	switch (ch) {
+	case 'j': case KEY_DOWN:
+		a->hex_top++; /* clamped when drawn */
+		return 1;
+	case 'k': case KEY_UP:
+		if (a->hex_top)
+			a->hex_top--;
+		return 1;
+	case KEY_NPAGE:
+		a->hex_top += 8;
+		return 1;
+	case KEY_PPAGE:
+		a->hex_top = a->hex_top > 8 ? a->hex_top - 8 : 0;
+		return 1;
+	}
+	return 0;
+}
