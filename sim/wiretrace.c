@@ -250,7 +250,7 @@ static int record_children(struct wire_stream *s, const uint8_t *rec, size_t n, 
 		return 0;
 	}
 	if (type == TLS_CT_HANDSHAKE) {
-		fields_add(&f, 0, "message", "Finished (encrypted)");
+		fields_add(&f, 0, "handshake_type", "Finished (encrypted)");
 		fields_add(&f, 0, "encrypted_length", "%zu", pn);
 		return emit_child(s, LAYER_TLS_HANDSHAKE, parent, 1, pl, pn, &f,
 				  "Finished (encrypted)", attack);
