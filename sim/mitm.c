@@ -17,7 +17,7 @@
 size_t mitm_strip_ehlo(const char *reply, size_t n, char *out, size_t cap)
 {
 	/* Check the shape first: lines "250-..." ending with one "250 ..." line. */
-	size_t pos = 0, lines = 0, starttls_at = (size_t)-1, last_start = 0;
+	size_t pos = 0, lines = 0;
 	while (pos < n) {
 		const char *nl = memchr(reply + pos, '\n', n - pos);
 		if (!nl)
@@ -29,37 +29,34 @@ size_t mitm_strip_ehlo(const char *reply, size_t n, char *out, size_t cap)
 		int last = reply[pos + 3] == ' ';
 		if (last != (end == n))
 			return (size_t)-1; /* "250 " must be the last line, and only it */
-		size_t tlen = len - 4;
-		while (tlen && (reply[pos + 4 + tlen - 1] == '\n' || reply[pos + 4 + tlen - 1] == '\r'))
-			tlen--;
-		if (lines > 0 && tlen == 8 && !strncasecmp(reply + pos + 4, "STARTTLS", 8) && starttls_at == (size_t)-1)
-			starttls_at = pos;
-		last_start = pos;
 		lines++;
 		pos = end;
 	}
 	if (lines < 2 || cap < n)
 		return (size_t)-1;
-	if (starttls_at == (size_t)-1) {
-		memcpy(out, reply, n);
-		return n;
+	/* Copy every line but those a client would read as STARTTLS. The first line is the
+	 * server's name, not an extension. */
+	size_t o = 0, last_kept = 0;
+	pos = 0;
+	lines = 0;
+	while (pos < n) {
+		size_t end = (size_t)((const char *)memchr(reply + pos, '\n', n - pos) - reply) + 1;
+		const char *t = reply + pos + 4;
+		size_t tl = end - pos - 4, k = 0;
+		while (tl && (t[tl - 1] == '\n' || t[tl - 1] == '\r'))
+			tl--;
+		while (k < tl && t[k] != ' ' && t[k] != '=')
+			k++;
+		if (lines == 0 || k != 8 || strncasecmp(t, "STARTTLS", 8)) {
+			last_kept = o;
+			memcpy(out + o, reply + pos, end - pos);
+			o += end - pos;
+		}
+		lines++;
+		pos = end;
 	}
-	const char *nl = memchr(reply + starttls_at, '\n', n - starttls_at);
-	size_t cut_end = (size_t)(nl - reply) + 1;
-	size_t o = 0;
-	memcpy(out, reply, starttls_at);
-	o = starttls_at;
-	memcpy(out + o, reply + cut_end, n - cut_end);
-	o += n - cut_end;
-	if (starttls_at == last_start) {
-		/* STARTTLS was the last line: the line before it now ends the reply. */
-		size_t k = o;
-		size_t prev = 0;
-		for (size_t i = 0; i + 1 < k; i++)
-			if (out[i] == '\n')
-				prev = i + 1;
-		out[prev + 3] = ' ';
-	}
+	/* When STARTTLS was the last line, the line kept before it now ends the reply. */
+	out[last_kept + 3] = ' ';
 	return o;
 }
 

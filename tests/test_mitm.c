@@ -85,6 +85,22 @@ static void test_not_an_ehlo_reply(void **state)
 	assert_int_equal(strip("250-a\r\n250 STARTTLS\r\n", out, 4), (size_t)-1);           /* out too small */
 }
 
+/* Found by fuzzing: every line a client would read as STARTTLS must go. */
+static void test_starttls_twice_or_with_parameter(void **state)
+{
+	(void)state;
+	char out[512];
+	const char *twice = "250-mail.example.test\r\n250-STARTTLS\r\n250-PIPELINING\r\n250 STARTTLS\r\n";
+	size_t n = strip(twice, out, sizeof out);
+	out[n] = '\0';
+	assert_string_equal(out, "250-mail.example.test\r\n250 PIPELINING\r\n");
+	assert_valid_reply(out, n);
+	const char *param = "250-mail.example.test\r\n250-STARTTLS REQUIRED\r\n250 SIZE 1\r\n";
+	n = strip(param, out, sizeof out);
+	out[n] = '\0';
+	assert_string_equal(out, "250-mail.example.test\r\n250 SIZE 1\r\n");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -93,6 +109,7 @@ int main(void)
 		cmocka_unit_test(test_starttls_last),
 		cmocka_unit_test(test_starttls_absent),
 		cmocka_unit_test(test_not_an_ehlo_reply),
+		cmocka_unit_test(test_starttls_twice_or_with_parameter),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,130 @@
+/* seed_dump: writes seed corpora for the fuzz targets from real runs of the catalogue.
+ * Usage: seed_dump SCENARIO_DIR OUT_DIR (make fuzz-seeds). For every scenario it keeps
+ *   smtp_command/: the client's lines of each session, one session per file
+ *                  (cleartext or the plaintext inside TLS);
+ *   smtp_reply/:   the server's lines of each session, one session per file;
+ *   mitm_ehlo/:    every complete multi-line 250 reply (the EHLO answers);
+ *   tls/:          every TLS record with cleartext content, and every cleartext
+ *                  handshake message, prefixed with the version-hint byte 3 (TLS 1.2).
+ * Files are named by a hash of their content, so running it twice adds nothing. Not
+ * part of any test; committed seeds are what the fuzzers start from. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <dirent.h>
+
+#include "sim/run.h"
+#include "sim/scenario.h"
+
+static const char *out_dir;
+
+static void save(const char *target, const uint8_t *pre, size_t pn, const uint8_t *p, size_t n)
+{
+	uint64_t h = 1469598103934665603ull;
+	for (size_t i = 0; i < pn; i++)
+		h = (h ^ pre[i]) * 1099511628211ull;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ p[i]) * 1099511628211ull;
+	char path[4096];
+	snprintf(path, sizeof path, "%s/%s/seed-%016llx", out_dir, target, (unsigned long long)h);
+	FILE *f = fopen(path, "wb");
+	if (!f)
+		return;
+	fwrite(pre, 1, pn, f);
+	fwrite(p, 1, n, f);
+	fclose(f);
+}
+
+struct buf {
+	uint8_t *p;
+	size_t n;
+};
+
+static void add(struct buf *b, const uint8_t *p, size_t n)
+{
+	b->p = realloc(b->p, b->n + n + 1);
+	memcpy(b->p + b->n, p, n);
+	b->n += n;
+}
+
+static void dump(const struct run_result *r)
+{
+	struct buf cmd = { 0 }, rep = { 0 }, ehlo = { 0 };
+	static const uint8_t v12 = 3;
+	for (size_t i = 0; i < r->trace.n; i++) {
+		const struct trace_event *e = &r->trace.ev[i];
+		const uint8_t *p = e->encrypted ? e->plain : e->wire;
+		size_t n = e->encrypted ? e->plain_stored : e->wire_stored;
+		if (!p || !n)
+			continue;
+		switch (e->layer) {
+		case LAYER_SMTP_COMMAND:
+			add(&cmd, p, n);
+			break;
+		case LAYER_SMTP_REPLY:
+			add(&rep, p, n);
+			if (n >= 4 && !memcmp(p, "250", 3)) {
+				add(&ehlo, p, n);
+				if (p[3] == ' ') {
+					if (ehlo.n > n)
+						save("mitm_ehlo", NULL, 0, ehlo.p, ehlo.n);
+					ehlo.n = 0;
+				}
+			} else {
+				ehlo.n = 0;
+			}
+			break;
+		case LAYER_TLS_RECORD:
+			if (!e->encrypted && e->wire && e->wire_stored > 5 && e->wire[0] != 23)
+				save("tls", &v12, 1, e->wire, e->wire_stored);
+			break;
+		case LAYER_TLS_HANDSHAKE:
+		case LAYER_TLS_ALERT:
+			if (!e->encrypted && e->wire)
+				save("tls", &v12, 1, e->wire, e->wire_stored);
+			break;
+		default:
+			break;
+		}
+	}
+	if (cmd.n)
+		save("smtp_command", NULL, 0, cmd.p, cmd.n);
+	if (rep.n)
+		save("smtp_reply", NULL, 0, rep.p, rep.n);
+	free(cmd.p);
+	free(rep.p);
+	free(ehlo.p);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc != 3) {
+		fprintf(stderr, "usage: seed_dump SCENARIO_DIR OUT_DIR\n");
+		return 2;
+	}
+	out_dir = argv[2];
+	DIR *d = opendir(argv[1]);
+	if (!d)
+		return 2;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		size_t l = strlen(de->d_name);
+		if (l < 5 || strcmp(de->d_name + l - 4, ".ini"))
+			continue;
+		char path[4096], err[512];
+		snprintf(path, sizeof path, "%s/%s", argv[1], de->d_name);
+		struct scenario sc;
+		if (scenario_load(path, &sc, err, sizeof err)) {
+			fprintf(stderr, "%s\n", err);
+			continue;
+		}
+		struct run_result r;
+		if (run_scenario(&sc, NULL, &r, err, sizeof err) == 0) {
+			dump(&r);
+			run_result_free(&r);
+		}
+		scenario_free(&sc);
+	}
+	closedir(d);
+	return 0;
+}
