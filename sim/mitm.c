@@ -453,14 +453,14 @@ static void start_interception(struct mitm *m)
 	struct tls_config cfg;
 	char err[200];
 	run_tls_config(r, &cfg, 1, &r->sc->mitm.tls_opt, "attacker-to-client");
-	cfg.chain = &r->mitm_chain;
-	cfg.key = &r->mitm_key;
+	cfg.chain = &r->pki->mitm_chain;
+	cfg.key = &r->pki->mitm_key;
 	if (conn_start_tls(&m->to_client, &cfg, err, sizeof err)) {
 		snprintf(r->err, sizeof r->err, "attacker: %s", err);
 		return;
 	}
 	run_tls_config(r, &cfg, 0, &r->sc->mitm.tls_opt, "attacker-to-server");
-	cfg.anchors = &r->anchors;
+	cfg.anchors = &r->pki->anchors;
 	cfg.verify = TLS_VERIFY_NONE;
 	cfg.server_name = r->sc->client.server_name;
 	if (conn_start_tls(&m->to_server, &cfg, err, sizeof err)) {

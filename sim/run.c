@@ -61,7 +61,7 @@ static void client_start_tls(struct client_actor *a)
 	const struct scenario *sc = r->sc;
 	struct tls_config cfg;
 	run_tls_config(r, &cfg, 0, &sc->client.tls_opt, "client");
-	cfg.anchors = &r->anchors;
+	cfg.anchors = &r->pki->anchors;
 	cfg.verify = sc->client.verify;
 	cfg.server_name = sc->client.server_name;
 	a->tls_started = 1;
@@ -134,8 +134,8 @@ static void server_start_tls(struct server_actor *a)
 	struct run_ctx *r = a->run;
 	struct tls_config cfg;
 	run_tls_config(r, &cfg, 1, &r->sc->server.tls_opt, "server");
-	cfg.chain = &r->server_chain;
-	cfg.key = &r->server_key;
+	cfg.chain = &r->pki->server_chain;
+	cfg.key = &r->pki->server_key;
 	a->tls_started = 1;
 	if (conn_start_tls(&a->conn, &cfg, r->err, sizeof r->err))
 		conn_close(&a->conn);
@@ -216,22 +216,28 @@ static void link_open_event(struct run_ctx *r, enum trace_link id, unsigned port
 	wire_conn(&r->links[id].ws[0], summary, narration);
 }
 
-static int load_pki(struct run_ctx *r, char *err, size_t errcap)
+int run_pki_load(const struct scenario *sc, struct run_pki *p, char *err, size_t errcap)
 {
-	const struct scenario *sc = r->sc;
-	if (pki_load_anchors(sc->client.trust, &r->anchors, err, errcap))
+	memset(p, 0, sizeof *p);
+	if (pki_load_anchors(sc->client.trust, &p->anchors, err, errcap) ||
+	    pki_load_chain(sc->server.tls_opt.cert, &p->server_chain, err, errcap) ||
+	    pki_load_key(sc->server.tls_opt.key, &p->server_key, err, errcap) ||
+	    (sc->mitm.behaviour != MITM_NONE &&
+	     (pki_load_chain(sc->mitm.tls_opt.cert, &p->mitm_chain, err, errcap) ||
+	      pki_load_key(sc->mitm.tls_opt.key, &p->mitm_key, err, errcap)))) {
+		run_pki_free(p);
 		return -1;
-	if (pki_load_chain(sc->server.tls_opt.cert, &r->server_chain, err, errcap))
-		return -1;
-	if (pki_load_key(sc->server.tls_opt.key, &r->server_key, err, errcap))
-		return -1;
-	if (sc->mitm.behaviour != MITM_NONE) {
-		if (pki_load_chain(sc->mitm.tls_opt.cert, &r->mitm_chain, err, errcap))
-			return -1;
-		if (pki_load_key(sc->mitm.tls_opt.key, &r->mitm_key, err, errcap))
-			return -1;
 	}
 	return 0;
+}
+
+void run_pki_free(struct run_pki *p)
+{
+	pki_anchors_free(&p->anchors);
+	pki_chain_free(&p->server_chain);
+	pki_key_free(&p->server_key);
+	pki_chain_free(&p->mitm_chain);
+	pki_key_free(&p->mitm_key);
 }
 
 static void run_ctx_free(struct run_ctx *r)
@@ -244,11 +250,7 @@ static void run_ctx_free(struct run_ctx *r)
 	smtp_server_free(r->server.smtp);
 	for (int i = 0; i < 3; i++)
 		link_free(&r->links[i]);
-	pki_anchors_free(&r->anchors);
-	pki_chain_free(&r->server_chain);
-	pki_key_free(&r->server_key);
-	pki_chain_free(&r->mitm_chain);
-	pki_key_free(&r->mitm_key);
+	run_pki_free(&r->own_pki);
 }
 
 int run_scenario(const struct scenario *sc, const struct run_options *opt,
@@ -275,7 +277,12 @@ int run_scenario(const struct scenario *sc, const struct run_options *opt,
 	r->body = opt->body ? opt->body : (const uint8_t *)sc->client.body;
 	r->body_len = opt->body ? opt->body_len : strlen(sc->client.body);
 
-	if (load_pki(r, err, errcap)) {
+	/* A caller's PKI must have the attacker's certificate when the variant has an attacker. */
+	if (opt->pki && (!r->mitm_present || opt->pki->mitm_chain.n)) {
+		r->pki = opt->pki;
+	} else if (run_pki_load(sc, &r->own_pki, err, errcap) == 0) {
+		r->pki = &r->own_pki;
+	} else {
 		run_ctx_free(r);
 		free(r);
 		trace_free(&out->trace);

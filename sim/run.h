@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "pki.h"
 #include "scenario.h"
 #include "trace.h"
 
@@ -52,10 +53,25 @@ struct run_result {
 	uint64_t seed;
 };
 
+/* The certificates and keys a scenario names, loaded once. A caller that runs one
+ * scenario many times (what-if, benchmarks) may load them itself and pass them in. */
+struct run_pki {
+	struct pki_anchors anchors;     /* the client's trust anchors */
+	struct pki_chain server_chain;
+	struct pki_key server_key;
+	struct pki_chain mitm_chain;    /* the attacker's own certificate, when it has one */
+	struct pki_key mitm_key;
+};
+
+/* Returns 0, or -1 with "FILE: problem" in err (pki is then empty). */
+int run_pki_load(const struct scenario *sc, struct run_pki *pki, char *err, size_t errcap);
+void run_pki_free(struct run_pki *pki);
+
 struct run_options {
 	uint64_t seed;          /* overrides the scenario's seed when has_seed */
 	int has_seed;
 	size_t max_stored;      /* trace_max_stored; 0 = keep everything */
+	const struct run_pki *pki; /* preloaded with run_pki_load for this scenario, or NULL */
 	const uint8_t *body;    /* overrides the client's body (benchmarks) */
 	size_t body_len;
 };

@@ -37,11 +37,8 @@ struct run_ctx {
 	uint64_t seed;
 	struct link links[3];  /* indexed by enum trace_link */
 	int mitm_present;
-	struct pki_anchors anchors;          /* the client's trust anchors */
-	struct pki_chain server_chain;
-	struct pki_key server_key;
-	struct pki_chain mitm_chain;         /* the attacker's own certificate */
-	struct pki_key mitm_key;
+	const struct run_pki *pki;           /* the caller's, or own_pki */
+	struct run_pki own_pki;
 	struct client_actor client;
 	struct server_actor server;
 	struct mitm *mitm;

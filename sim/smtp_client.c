@@ -199,26 +199,42 @@ void smtp_client_free(struct smtp_client *c)
 
 /* CRLF line ends, a dot doubled at the start of a line, a CRLF at the end, then
  * ".CRLF". Bare LF becomes CRLF because users write files with LF. */
+/* The body as it goes on the wire: CRLF line ends, dot-stuffed, ending in CRLF.CRLF.
+ * Line by line with memchr and memcpy: a body can be tens of megabytes. */
 static int prepare_wire(struct smtp_client *c)
 {
 	if (c->wire_ready)
 		return 0;
-	size_t cap = c->body_len * 2 + 5; /* every byte could grow into two */
-	uint8_t *w = malloc(cap);
+	const uint8_t *b = c->body;
+	size_t n = c->body_len, extra = 5;
+	for (size_t i = 0; i < n;) {
+		const uint8_t *nl = memchr(b + i, '\n', n - i);
+		size_t end = nl ? (size_t)(nl - b) + 1 : n;
+		extra += b[i] == '.';
+		extra += nl && (end < 2 || b[end - 2] != '\r');
+		i = end;
+	}
+	uint8_t *w = malloc(n + extra);
 	if (!w)
 		return -1;
 	size_t o = 0;
-	int bol = 1;
-	for (size_t i = 0; i < c->body_len; i++) {
-		uint8_t b = c->body[i];
-		if (bol && b == '.')
+	for (size_t i = 0; i < n;) {
+		const uint8_t *nl = memchr(b + i, '\n', n - i);
+		size_t end = nl ? (size_t)(nl - b) + 1 : n;
+		if (b[i] == '.')
 			w[o++] = '.';
-		if (b == '\n' && (i == 0 || c->body[i - 1] != '\r'))
+		if (nl && (end < 2 || b[end - 2] != '\r')) {
+			memcpy(w + o, b + i, end - 1 - i);
+			o += end - 1 - i;
 			w[o++] = '\r';
-		w[o++] = b;
-		bol = b == '\n';
+			w[o++] = '\n';
+		} else {
+			memcpy(w + o, b + i, end - i);
+			o += end - i;
+		}
+		i = end;
 	}
-	if (o > 0 && !bol) {
+	if (n > 0 && b[n - 1] != '\n') {
 		w[o++] = '\r';
 		w[o++] = '\n';
 	}

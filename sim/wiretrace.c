@@ -115,12 +115,14 @@ static int emit_line(struct wire_stream *s, const uint8_t *line, size_t n, int p
 	return emit(s, &e, summary) < 0 ? -1 : 0;
 }
 
-static int emit_body(struct wire_stream *s, const uint8_t *p, size_t n, int parent, int prot, int attack)
+/* avail of the n body bytes are at p (fewer when the trace keeps only a prefix). */
+static int emit_body_part(struct wire_stream *s, const uint8_t *p, size_t avail, size_t n, int parent, int prot,
+			  int attack)
 {
 	struct trace_event e = { 0 };
 	fields_init(&e.fields);
 	char summary[DECODE_SUMMARY_MAX];
-	decode_smtp_body(p, n, &e.fields, summary, sizeof summary);
+	decode_smtp_body(p, avail, &e.fields, summary, sizeof summary);
 	e.layer = LAYER_SMTP_DATA;
 	e.parent = parent;
 	e.attack = attack;
@@ -128,13 +130,20 @@ static int emit_body(struct wire_stream *s, const uint8_t *p, size_t n, int pare
 		e.encrypted = 1;
 		e.readers = s->tls_readers;
 		e.plain = (uint8_t *)p;
-		e.plain_len = n;
+		/* The length is the piece's; only when not even the kept prefix is there
+		 * does it shrink to what is, so the trace never copies past it. */
+		e.plain_len = avail < n && (!s->trace->max_stored || avail < s->trace->max_stored) ? avail : n;
 	} else {
 		e.readers = all_readers();
 		e.wire = (uint8_t *)p;
 		e.wire_len = n;
 	}
 	return emit(s, &e, summary) < 0 ? -1 : 0;
+}
+
+static int emit_body(struct wire_stream *s, const uint8_t *p, size_t n, int parent, int prot, int attack)
+{
+	return emit_body_part(s, p, n, n, parent, prot, attack);
 }
 
 /* Lines accumulate in s->ln: a TLS 1.0 record may carry one byte of a line. */
@@ -178,11 +187,15 @@ int wire_expect_plain(struct wire_stream *s, enum smtp_out_kind kind, const uint
 		s->q = q;
 		s->qcap = c;
 	}
-	uint8_t *copy = malloc(n ? n : 1);
+	/* A body piece needs only what the trace keeps of it (+1 for a 1/n-1 split). */
+	size_t keep = n;
+	if (kind == SMTP_OUT_BODY && s->trace->max_stored && keep > s->trace->max_stored + 1)
+		keep = s->trace->max_stored + 1;
+	uint8_t *copy = malloc(keep ? keep : 1);
 	if (!copy)
 		return -1;
-	memcpy(copy, p, n);
-	s->q[s->qn++] = (struct wire_plain){ .kind = kind, .p = copy, .len = n,
+	memcpy(copy, p, keep);
+	s->q[s->qn++] = (struct wire_plain){ .kind = kind, .p = copy, .len = n, .stored = keep,
 					     .split_first = split_first, .attack = attack };
 	return 0;
 }
@@ -284,8 +297,11 @@ static int record_children(struct wire_stream *s, const uint8_t *rec, size_t n, 
 		int r;
 		enum smtp_out_kind kind = w->kind;
 		int a = w->attack;
-		if (kind == SMTP_OUT_BODY)
-			r = emit_body(s, w->p + w->off, take, parent, 1, a);
+		if (kind == SMTP_OUT_BODY) {
+			size_t avail = w->stored > w->off ? w->stored - w->off : 0;
+			r = emit_body_part(s, w->p + (avail ? w->off : 0), avail < take ? avail : take, take,
+					   parent, 1, a);
+		}
 		else
 			r = feed_lines(s, w->p + w->off, take, parent, 1, a);
 		w->off += take;

@@ -18,6 +18,7 @@ struct wire_plain {
 	int is_alert;          /* an alert the sender chose to send (close_notify) */
 	uint8_t *p;
 	size_t len, off;
+	size_t stored;          /* bytes of p kept: a body piece beyond max_stored is not copied */
 	int split_first;       /* TLS 1.0 CBC: the first record carries one byte (1/n-1) */
 	int attack;
 };
