@@ -23,14 +23,18 @@ SIM_OBJ := $(SIM_SRC:%.c=$(BUILD)/%.o)
 UI_OBJ  := $(UI_SRC:%.c=$(BUILD)/%.o)
 TESTS   := $(patsubst tests/%.c,$(BUILD)/tests/%,$(sort $(wildcard tests/test_*.c)))
 
-.PHONY: all run test test-unit test-scenarios test-sanitize deps clean install bench fuzz memcheck
+.PHONY: all deps-runtime run test test-unit test-scenarios test-sanitize deps clean install bench fuzz memcheck
 
 all: $(BIN)
 
 deps:
 	@sh scripts/deps.sh
 
-run: deps
+# What building and running needs, without the test tools.
+deps-runtime:
+	@sh scripts/deps.sh --runtime
+
+run: deps-runtime
 	@$(MAKE) --no-print-directory smtps-sim
 	./smtps-sim
 

@@ -4,7 +4,7 @@
 set -eu
 
 PKGS="build-essential pkg-config libbearssl-dev libncurses-dev libinih-dev libjansson-dev \
-libpcap-dev libcmocka-dev tmux tshark clang valgrind openssl"
+libpcap-dev libcmocka-dev tmux tshark clang libclang-rt-14-dev valgrind openssl"
 [ "${1:-}" = "--runtime" ] && PKGS="build-essential pkg-config libbearssl-dev libncurses-dev \
 libinih-dev libjansson-dev libpcap-dev"
 

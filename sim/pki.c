@@ -178,23 +178,31 @@ static int is_cert_block(const char *name)
 	return strcmp(name, "CERTIFICATE") == 0 || strcmp(name, "X509 CERTIFICATE") == 0;
 }
 
+/* Reads path and counts its certificates; fails (with nothing to free) when none. */
+static int pem_read_certs(const char *path, struct pem_file *pf, size_t *ncert, char *err, size_t errcap)
+{
+	if (pem_read(path, pf, err, errcap) < 0)
+		return -1;
+	*ncert = 0;
+	for (size_t i = 0; i < pf->n; i++)
+		*ncert += is_cert_block(pf->b[i].name);
+	if (*ncert == 0) {
+		seterr(err, errcap, path, "no CERTIFICATE block");
+		pem_file_free(pf);
+		return -1;
+	}
+	return 0;
+}
+
 /* ---- chains ---- */
 
 int pki_load_chain(const char *path, struct pki_chain *out, char *err, size_t errcap)
 {
 	struct pem_file pf;
+	size_t ncert;
 	memset(out, 0, sizeof *out);
-	if (pem_read(path, &pf, err, errcap) < 0)
+	if (pem_read_certs(path, &pf, &ncert, err, errcap) < 0)
 		return -1;
-
-	size_t ncert = 0;
-	for (size_t i = 0; i < pf.n; i++)
-		ncert += is_cert_block(pf.b[i].name);
-	if (ncert == 0) {
-		seterr(err, errcap, path, "no CERTIFICATE block");
-		pem_file_free(&pf);
-		return -1;
-	}
 	out->certs = calloc(ncert, sizeof *out->certs);
 	if (!out->certs) {
 		seterr(err, errcap, path, "out of memory");
@@ -413,18 +421,10 @@ static int anchor_from_cert(const unsigned char *der, size_t len, br_x509_trust_
 int pki_load_anchors(const char *path, struct pki_anchors *out, char *err, size_t errcap)
 {
 	struct pem_file pf;
+	size_t ncert;
 	memset(out, 0, sizeof *out);
-	if (pem_read(path, &pf, err, errcap) < 0)
+	if (pem_read_certs(path, &pf, &ncert, err, errcap) < 0)
 		return -1;
-
-	size_t ncert = 0;
-	for (size_t i = 0; i < pf.n; i++)
-		ncert += is_cert_block(pf.b[i].name);
-	if (ncert == 0) {
-		seterr(err, errcap, path, "no CERTIFICATE block");
-		pem_file_free(&pf);
-		return -1;
-	}
 	out->ta = calloc(ncert, sizeof *out->ta);
 	if (!out->ta) {
 		seterr(err, errcap, path, "out of memory");
