@@ -62,10 +62,16 @@ struct smtp_client {
 	size_t len, cap, pos, inj_end;
 	int busy;
 
-	/* The dot-stuffed body, built when first needed (SIZE= or 354). */
-	uint8_t *wire;
+	/* The body as it goes on the wire (dot-stuffed, CRLF, ending CRLF.CRLF), made
+	 * piece by piece as it is sent: wire_len is counted first (for SIZE=), then
+	 * wire_fill continues from body_pos. A huge body is never copied whole. */
+	uint8_t *wire;             /* the piece being sent */
+	size_t wire_cap;
 	size_t wire_len, wire_pos;
 	int wire_ready;
+	size_t body_pos;           /* next body byte to turn into wire bytes */
+	int at_bol, dot_done, cr_done;
+	size_t trailer_pos;
 
 	char **injected;
 	size_t ninjected, injected_cap;
@@ -199,57 +205,85 @@ void smtp_client_free(struct smtp_client *c)
 
 /* CRLF line ends, a dot doubled at the start of a line, a CRLF at the end, then
  * ".CRLF". Bare LF becomes CRLF because users write files with LF. */
-/* The body as it goes on the wire: CRLF line ends, dot-stuffed, ending in CRLF.CRLF.
- * Line by line with memchr and memcpy: a body can be tens of megabytes. */
+/* Counts the wire form of the body (CRLF line ends, a dot doubled at the start of a
+ * line, a final CRLF, then ".\r\n") and resets the piecewise encoder. */
 static int prepare_wire(struct smtp_client *c)
 {
 	if (c->wire_ready)
 		return 0;
 	const uint8_t *b = c->body;
-	size_t n = c->body_len, extra = 5;
+	size_t n = c->body_len, len = n + 3;
 	for (size_t i = 0; i < n;) {
 		const uint8_t *nl = memchr(b + i, '\n', n - i);
 		size_t end = nl ? (size_t)(nl - b) + 1 : n;
-		extra += b[i] == '.';
-		extra += nl && (end < 2 || b[end - 2] != '\r');
+		len += b[i] == '.';
+		len += nl && (end < 2 || b[end - 2] != '\r');
 		i = end;
 	}
-	uint8_t *w = malloc(n + extra);
-	if (!w)
-		return -1;
-	size_t o = 0;
-	for (size_t i = 0; i < n;) {
-		const uint8_t *nl = memchr(b + i, '\n', n - i);
-		size_t end = nl ? (size_t)(nl - b) + 1 : n;
-		if (b[i] == '.')
-			w[o++] = '.';
-		if (nl && (end < 2 || b[end - 2] != '\r')) {
-			memcpy(w + o, b + i, end - 1 - i);
-			o += end - 1 - i;
-			w[o++] = '\r';
-			w[o++] = '\n';
-		} else {
-			memcpy(w + o, b + i, end - i);
-			o += end - i;
-		}
-		i = end;
-	}
-	if (n > 0 && b[n - 1] != '\n') {
-		w[o++] = '\r';
-		w[o++] = '\n';
-	}
-	memcpy(w + o, ".\r\n", 3);
-	o += 3;
-	c->wire = w;
-	c->wire_len = o;
-	c->wire_pos = 0;
+	if (n > 0 && b[n - 1] != '\n')
+		len += 2;
+	c->wire_len = len;
+	c->wire_pos = c->body_pos = c->trailer_pos = 0;
+	c->at_bol = 1;
+	c->dot_done = c->cr_done = 0;
 	c->wire_ready = 1;
 	return 0;
 }
 
+/* Writes the next n wire bytes of the body into out (n <= what is left). */
+static void wire_fill(struct smtp_client *c, uint8_t *out, size_t n)
+{
+	const uint8_t *b = c->body;
+	size_t bn = c->body_len, o = 0;
+	while (o < n && c->body_pos < bn) {
+		if (c->at_bol && !c->dot_done && b[c->body_pos] == '.') {
+			out[o++] = '.';
+			c->dot_done = 1;
+			continue;
+		}
+		const uint8_t *nl = memchr(b + c->body_pos, '\n', bn - c->body_pos);
+		size_t end = nl ? (size_t)(nl - b) : bn; /* the LF, or the end of the body */
+		size_t run = end - c->body_pos;
+		if (run > n - o)
+			run = n - o;
+		memcpy(out + o, b + c->body_pos, run);
+		o += run;
+		c->body_pos += run;
+		if (run)
+			c->at_bol = 0;
+		if (c->body_pos < end || !nl || o == n)
+			continue;
+		if (!c->cr_done && (end == 0 || b[end - 1] != '\r')) {
+			out[o++] = '\r';
+			c->cr_done = 1;
+			if (o == n)
+				continue;
+		}
+		out[o++] = '\n';
+		c->body_pos++;
+		c->at_bol = 1;
+		c->dot_done = c->cr_done = 0;
+	}
+	const char *trailer = bn > 0 && b[bn - 1] != '\n' ? "\r\n.\r\n" : ".\r\n";
+	size_t tl = strlen(trailer);
+	while (o < n && c->trailer_pos < tl)
+		out[o++] = (uint8_t)trailer[c->trailer_pos++];
+}
+
 static void send_body(struct smtp_client *c, size_t n)
 {
-	const uint8_t *piece = c->wire + c->wire_pos;
+	if (n > c->wire_cap) {
+		uint8_t *w = realloc(c->wire, n);
+		if (!w) {
+			set_error(c, "out of memory sending the message body");
+			give_up(c);
+			return;
+		}
+		c->wire = w;
+		c->wire_cap = n;
+	}
+	wire_fill(c, c->wire, n);
+	const uint8_t *piece = c->wire;
 	c->wire_pos += n;
 	int last = c->wire_pos == c->wire_len;
 	/* State before the send: the reply may come back from inside the sink. */
@@ -262,7 +296,7 @@ static void send_body(struct smtp_client *c, size_t n)
 	if (last) {
 		free(c->wire);
 		c->wire = NULL;
-		c->wire_len = c->wire_pos = 0;
+		c->wire_cap = c->wire_len = c->wire_pos = 0;
 	}
 }
 
