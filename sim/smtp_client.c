@@ -15,6 +15,7 @@
 #include <strings.h>
 
 #include "base64.h"
+#include "linebuf.h"
 #include "smtp_parse.h"
 
 struct caps {
@@ -58,8 +59,7 @@ struct smtp_client {
 
 	/* Input not yet handled: in[pos..len); in[..inj_end) came in cleartext behind
 	 * the 220 to STARTTLS and is replayed after the handshake (KEEP only). */
-	uint8_t *in;
-	size_t len, cap, pos, inj_end;
+	struct linebuf in;
 	int busy;
 
 	/* The body as it goes on the wire (dot-stuffed, CRLF, ending CRLF.CRLF), made
@@ -73,8 +73,6 @@ struct smtp_client {
 	int at_bol, dot_done, cr_done;
 	size_t trailer_pos;
 
-	char **injected;
-	size_t ninjected, injected_cap;
 };
 
 static char *dup_str(const char *s)
@@ -193,11 +191,8 @@ void smtp_client_free(struct smtp_client *c)
 	for (size_t i = 0; i < c->nrcpt; i++)
 		free(c->rcpt[i]);
 	free(c->rcpt);
-	free(c->in);
+	linebuf_free(&c->in);
 	free(c->wire);
-	for (size_t i = 0; i < c->ninjected; i++)
-		free(c->injected[i]);
-	free(c->injected);
 	free(c);
 }
 
@@ -589,24 +584,6 @@ static void handle_line(struct smtp_client *c, const char *line, size_t len)
 	on_reply(c, r.code, text);
 }
 
-static void record_injected(struct smtp_client *c, const char *line, size_t len)
-{
-	if (c->ninjected == c->injected_cap) {
-		size_t cap = c->injected_cap ? c->injected_cap * 2 : 4;
-		char **v = realloc(c->injected, cap * sizeof *v);
-		if (!v)
-			return; /* only the lesson's record suffers */
-		c->injected = v;
-		c->injected_cap = cap;
-	}
-	char *d = malloc(len + 1);
-	if (!d)
-		return;
-	memcpy(d, line, len);
-	d[len] = '\0';
-	c->injected[c->ninjected++] = d;
-}
-
 static int reading(const struct smtp_client *c)
 {
 	return c->state != SMTP_CLIENT_TLS_WAIT && c->state != SMTP_CLIENT_DONE;
@@ -615,20 +592,20 @@ static int reading(const struct smtp_client *c)
 static void process(struct smtp_client *c)
 {
 	c->busy = 1;
-	while (c->pos < c->len && reading(c)) {
-		const uint8_t *p = c->in + c->pos;
-		size_t avail = c->len - c->pos;
+	while (c->in.pos < c->in.len && reading(c)) {
+		const uint8_t *p = c->in.p + c->in.pos;
+		size_t avail = c->in.len - c->in.pos;
 		const uint8_t *lf = memchr(p, '\n', avail);
 		if (!lf) {
 			if (avail >= SMTP_REPLY_LINE_MAX) {
-				c->pos = c->len;
+				c->in.pos = c->in.len;
 				protocol_error(c, "server sent a reply line longer than 512 bytes");
 			}
 			break;
 		}
 		size_t n = (size_t)(lf - p);
-		int injected = c->pos < c->inj_end;
-		c->pos += n + 1;
+		int injected = c->in.pos < c->in.inj_end;
+		c->in.pos += n + 1;
 		if (n + 1 > SMTP_REPLY_LINE_MAX) {
 			protocol_error(c, "server sent a reply line longer than 512 bytes");
 			continue;
@@ -636,17 +613,12 @@ static void process(struct smtp_client *c)
 		/* Bare LF is accepted as a line end, like the server does. */
 		size_t content = n && p[n - 1] == '\r' ? n - 1 : n;
 		char line[SMTP_REPLY_LINE_MAX];
-		memcpy(line, p, content); /* a copy: the sink may feed us again and move c->in */
+		memcpy(line, p, content); /* a copy: the sink may feed us again and move c->in.p */
 		if (injected)
-			record_injected(c, line, content);
+			linebuf_record_injected(&c->in, line, content);
 		handle_line(c, line, content);
 	}
-	if (c->pos > 0) {
-		memmove(c->in, c->in + c->pos, c->len - c->pos);
-		c->len -= c->pos;
-		c->inj_end = c->inj_end > c->pos ? c->inj_end - c->pos : 0;
-		c->pos = 0;
-	}
+	linebuf_compact(&c->in);
 	c->busy = 0;
 }
 
@@ -654,21 +626,11 @@ void smtp_client_feed(struct smtp_client *c, const uint8_t *p, size_t n)
 {
 	if (!c || !p || n == 0 || c->state == SMTP_CLIENT_DONE)
 		return;
-	if (c->len + n > c->cap) {
-		size_t cap = c->cap ? c->cap : 1024;
-		while (cap < c->len + n)
-			cap *= 2;
-		uint8_t *b = realloc(c->in, cap);
-		if (!b) {
-			set_error(c, "out of memory reading the server's replies");
-			c->state = SMTP_CLIENT_DONE;
-			return;
-		}
-		c->in = b;
-		c->cap = cap;
+	if (linebuf_append(&c->in, p, n)) {
+		set_error(c, "out of memory reading the server's replies");
+		c->state = SMTP_CLIENT_DONE;
+		return;
 	}
-	memcpy(c->in + c->len, p, n);
-	c->len += n;
 	if (!c->busy)
 		process(c);
 }
@@ -697,18 +659,18 @@ void smtp_client_tls_established(struct smtp_client *c)
 		return;
 	c->in_tls = 1;
 	c->reply_lines = 0;
-	size_t left = c->len - c->pos;
+	size_t left = c->in.len - c->in.pos;
 	if (c->buffering == SMTP_BUFFER_DISCARD) {
 		if (left)
 			note(c, "The client threw away %zu bytes that arrived in cleartext after the 220 reply to STARTTLS: RFC 3207 says nothing received before the handshake may be trusted.",
 			     left);
-		c->len = c->pos;
-		c->inj_end = 0;
+		c->in.len = c->in.pos;
+		c->in.inj_end = 0;
 	} else {
 		if (left)
 			note(c, "The client still had %zu cleartext bytes buffered from before the handshake and will read them as if they were replies sent through TLS.",
 			     left);
-		c->inj_end = c->len;
+		c->in.inj_end = c->in.len;
 	}
 	note(c, "TLS is up. As RFC 3207 requires, the client forgets the capabilities it learnt in cleartext and sends EHLO again.");
 	/* EHLO first, then the buffered bytes: a vulnerable client reads them as the
@@ -727,7 +689,7 @@ void smtp_client_connection_closed(struct smtp_client *c)
 	else if (c->state != SMTP_CLIENT_WAIT_QUIT)
 		set_error(c, "connection closed by peer");
 	c->state = SMTP_CLIENT_DONE;
-	c->len = c->pos = c->inj_end = 0;
+	c->in.len = c->in.pos = c->in.inj_end = 0;
 }
 
 enum smtp_client_state smtp_client_state(const struct smtp_client *c)
@@ -757,10 +719,10 @@ int smtp_client_last_code(const struct smtp_client *c)
 
 size_t smtp_client_injected_count(const struct smtp_client *c)
 {
-	return c ? c->ninjected : 0;
+	return c ? c->in.ninjected : 0;
 }
 
 const char *smtp_client_injected(const struct smtp_client *c, size_t i)
 {
-	return c && i < c->ninjected ? c->injected[i] : NULL;
+	return c && i < c->in.ninjected ? c->in.injected[i] : NULL;
 }

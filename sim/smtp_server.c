@@ -24,6 +24,7 @@
 #include <strings.h>
 
 #include "base64.h"
+#include "linebuf.h"
 #include "smtp_parse.h"
 
 #define DEFAULT_MAX_SIZE ((size_t)10 * 1024 * 1024)
@@ -69,15 +70,12 @@ struct smtp_server {
 
 	/* Input not yet handled: in[pos..len). inj_end marks the bytes that arrived in
 	 * cleartext behind STARTTLS and are replayed after the handshake (KEEP only). */
-	uint8_t *in;
-	size_t len, cap, pos, inj_end;
+	struct linebuf in;
 	int discarding;     /* inside an over-long command line */
 	int busy;           /* inside process(): a nested feed only appends */
 
 	struct smtp_server_message *msgs;
 	size_t nmsgs, msgs_cap;
-	char **injected;
-	size_t ninjected, injected_cap;
 };
 
 static char *dup_str(const char *s)
@@ -88,16 +86,6 @@ static char *dup_str(const char *s)
 	char *d = malloc(n + 1);
 	if (d)
 		memcpy(d, s, n + 1);
-	return d;
-}
-
-static char *dup_mem(const char *s, size_t n)
-{
-	char *d = malloc(n + 1);
-	if (d) {
-		memcpy(d, s, n);
-		d[n] = '\0';
-	}
 	return d;
 }
 
@@ -216,10 +204,7 @@ void smtp_server_free(struct smtp_server *s)
 	for (size_t i = 0; i < s->nmsgs; i++)
 		message_clear(&s->msgs[i]);
 	free(s->msgs);
-	for (size_t i = 0; i < s->ninjected; i++)
-		free(s->injected[i]);
-	free(s->injected);
-	free(s->in);
+	linebuf_free(&s->in);
 	free(s->auth_user);
 	free(s->last_auth);
 	free(s->hostname);
@@ -745,27 +730,12 @@ static void data_piece(struct smtp_server *s, const uint8_t *p, size_t n, int en
 
 /* ---- input ---- */
 
-static void record_injected(struct smtp_server *s, const char *line, size_t len)
-{
-	if (s->ninjected == s->injected_cap) {
-		size_t cap = s->injected_cap ? s->injected_cap * 2 : 4;
-		char **v = realloc(s->injected, cap * sizeof *v);
-		if (!v)
-			return; /* the record is for the lesson; losing it must not stop SMTP */
-		s->injected = v;
-		s->injected_cap = cap;
-	}
-	char *d = dup_mem(line, len);
-	if (d)
-		s->injected[s->ninjected++] = d;
-}
-
 static void process(struct smtp_server *s)
 {
 	s->busy = 1;
-	while (s->pos < s->len && (s->state == SMTP_SERVER_READY || s->state == SMTP_SERVER_DATA)) {
-		const uint8_t *p = s->in + s->pos;
-		size_t avail = s->len - s->pos;
+	while (s->in.pos < s->in.len && (s->state == SMTP_SERVER_READY || s->state == SMTP_SERVER_DATA)) {
+		const uint8_t *p = s->in.p + s->in.pos;
+		size_t avail = s->in.len - s->in.pos;
 		const uint8_t *lf = memchr(p, '\n', avail);
 		if (s->state == SMTP_SERVER_DATA) {
 			size_t limit = SMTP_TEXT_LINE_MAX - 2;
@@ -775,21 +745,21 @@ static void process(struct smtp_server *s)
 				if (avail <= limit + 1)
 					break;
 				data_piece(s, p, limit, 0);
-				s->pos += limit;
+				s->in.pos += limit;
 				continue;
 			}
 			size_t n = (size_t)(lf - p);
 			size_t content = n && p[n - 1] == '\r' ? n - 1 : n;
-			s->pos += n + 1;
+			s->in.pos += n + 1;
 			data_piece(s, p, content, 1);
 			continue;
 		}
 		if (s->discarding) {
 			if (!lf) {
-				s->pos = s->len;
+				s->in.pos = s->in.len;
 				break;
 			}
-			s->pos += (size_t)(lf - p) + 1;
+			s->in.pos += (size_t)(lf - p) + 1;
 			s->discarding = 0;
 			reply(s, "500 5.5.2 Line too long (a command line exceeded 512 bytes)");
 			continue;
@@ -797,33 +767,28 @@ static void process(struct smtp_server *s)
 		if (!lf) {
 			if (avail >= SMTP_COMMAND_LINE_MAX) {
 				s->discarding = 1;
-				s->pos = s->len;
+				s->in.pos = s->in.len;
 			}
 			break;
 		}
 		size_t n = (size_t)(lf - p);
-		int injected = s->pos < s->inj_end;
-		s->pos += n + 1;
+		int injected = s->in.pos < s->in.inj_end;
+		s->in.pos += n + 1;
 		if (n + 1 > SMTP_COMMAND_LINE_MAX) {
 			reply(s, "500 5.5.2 Line too long (a command line exceeded 512 bytes)");
 			continue;
 		}
 		size_t content = n && p[n - 1] == '\r' ? n - 1 : n;
 		/* A copy, because a reply may go through a sink that feeds us again and
-		 * moves s->in while the command is still being handled. */
+		 * moves s->in.p while the command is still being handled. */
 		char line[SMTP_COMMAND_LINE_MAX];
 		memcpy(line, p, content);
 		if (injected)
-			record_injected(s, line, content);
+			linebuf_record_injected(&s->in, line, content);
 		handle_command(s, line, content);
 	}
 	/* Drop what was consumed so the buffer only holds the unfinished tail. */
-	if (s->pos > 0) {
-		memmove(s->in, s->in + s->pos, s->len - s->pos);
-		s->len -= s->pos;
-		s->inj_end = s->inj_end > s->pos ? s->inj_end - s->pos : 0;
-		s->pos = 0;
-	}
+	linebuf_compact(&s->in);
 	s->busy = 0;
 }
 
@@ -831,20 +796,10 @@ void smtp_server_feed(struct smtp_server *s, const uint8_t *p, size_t n)
 {
 	if (!s || !p || n == 0 || s->state == SMTP_SERVER_CLOSED)
 		return;
-	if (s->len + n > s->cap) {
-		size_t cap = s->cap ? s->cap : 1024;
-		while (cap < s->len + n)
-			cap *= 2;
-		uint8_t *b = realloc(s->in, cap);
-		if (!b) {
-			fail_oom(s);
-			return;
-		}
-		s->in = b;
-		s->cap = cap;
+	if (linebuf_append(&s->in, p, n)) {
+		fail_oom(s);
+		return;
 	}
-	memcpy(s->in + s->len, p, n);
-	s->len += n;
 	if (!s->busy)
 		process(s);
 }
@@ -867,19 +822,19 @@ void smtp_server_tls_established(struct smtp_server *s)
 	s->auth_user = NULL;
 	s->auth_step = AUTH_IDLE;
 	reset_transaction(s);
-	size_t left = s->len - s->pos;
+	size_t left = s->in.len - s->in.pos;
 	if (s->buffering == SMTP_BUFFER_DISCARD) {
 		if (left)
 			note(s, "The server threw away %zu bytes that arrived in cleartext behind STARTTLS, as RFC 3207 section 4.2 requires: an attacker could have put them there.",
 			     left);
-		s->len = s->pos;
-		s->inj_end = 0;
+		s->in.len = s->in.pos;
+		s->in.inj_end = 0;
 		return;
 	}
 	if (left)
 		note(s, "The server still had %zu cleartext bytes buffered from before the handshake and now runs them as if they had come through TLS (the CVE-2011-0411 bug).",
 		     left);
-	s->inj_end = s->len;
+	s->in.inj_end = s->in.len;
 	if (!s->busy)
 		process(s);
 }
@@ -892,7 +847,7 @@ void smtp_server_connection_closed(struct smtp_server *s)
 		note(s, "The connection ended in the middle of a mail transaction, so the server discards the unfinished message.");
 	reset_transaction(s);
 	s->state = SMTP_SERVER_CLOSED;
-	s->len = s->pos = s->inj_end = 0;
+	s->in.len = s->in.pos = s->in.inj_end = 0;
 }
 
 enum smtp_server_state smtp_server_state(const struct smtp_server *s)
@@ -922,10 +877,10 @@ const char *smtp_server_auth_user(const struct smtp_server *s)
 
 size_t smtp_server_injected_count(const struct smtp_server *s)
 {
-	return s ? s->ninjected : 0;
+	return s ? s->in.ninjected : 0;
 }
 
 const char *smtp_server_injected(const struct smtp_server *s, size_t i)
 {
-	return s && i < s->ninjected ? s->injected[i] : NULL;
+	return s && i < s->in.ninjected ? s->in.injected[i] : NULL;
 }
