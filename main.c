@@ -34,11 +34,12 @@ static const char usage_text[] =
 	"       smtps-sim --help | --version\n"
 	"exit status: 0 expectations met, 1 not met, 2 usage or input error\n";
 
+/* One line, as for any bad input; the full usage is one --help away. */
 static int usage_error(const char *fmt, const char *arg)
 {
 	fprintf(stderr, "smtps-sim: ");
 	fprintf(stderr, fmt, arg);
-	fprintf(stderr, "\n%s", usage_text);
+	fprintf(stderr, " (smtps-sim --help for usage)\n");
 	return 2;
 }
 

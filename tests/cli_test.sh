@@ -107,6 +107,7 @@ run_bin unk run "$SCEN/starttls.ini" --frobnicate
 check "unknown option: exit 2 (got $rc)" [ "$rc" -eq 2 ]
 check "unknown option: named on stderr" grep -q "frobnicate" "$T/unk.err"
 check "unknown option: nothing on stdout" [ ! -s "$T/unk.out" ]
+check "unknown option: one line on stderr" [ "$(wc -l < "$T/unk.err")" -eq 1 ]
 run_bin noarg run
 check "run without a file: exit 2 (got $rc)" [ "$rc" -eq 2 ]
 run_bin badseed run "$SCEN/starttls.ini" --seed abc
