@@ -75,29 +75,6 @@ struct smtp_client {
 
 };
 
-static char *dup_str(const char *s)
-{
-	if (!s)
-		return NULL;
-	size_t n = strlen(s);
-	char *d = malloc(n + 1);
-	if (d)
-		memcpy(d, s, n + 1);
-	return d;
-}
-
-static void note(struct smtp_client *c, const char *fmt, ...)
-{
-	if (!c->sink.note)
-		return;
-	char buf[SMTP_REPLY_LINE_MAX + 256];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof buf, fmt, ap);
-	va_end(ap);
-	c->sink.note(c->sink.ctx, buf);
-}
-
 static void command(struct smtp_client *c, const char *fmt, ...)
 {
 	char buf[SMTP_COMMAND_LINE_MAX];
@@ -135,7 +112,7 @@ static void send_quit(struct smtp_client *c)
 /* Stop the session: remember why, tell the student, and end it politely. */
 static void give_up(struct smtp_client *c)
 {
-	note(c, "The client stops here (%s) and sends QUIT.", c->error);
+	smtp_sink_note(&c->sink, "The client stops here (%s) and sends QUIT.", c->error);
 	if (c->state == SMTP_CLIENT_SENDING_BODY || c->state == SMTP_CLIENT_TLS_WAIT) {
 		/* No command may be sent in the middle of the body or before the handshake. */
 		c->state = SMTP_CLIENT_DONE;
@@ -151,14 +128,14 @@ struct smtp_client *smtp_client_new(const struct smtp_client_config *cfg, struct
 	struct smtp_client *c = calloc(1, sizeof *c);
 	if (!c)
 		return NULL;
-	c->ehlo_name = dup_str(cfg->ehlo_name ? cfg->ehlo_name : "client.example.test");
-	c->user = dup_str(cfg->user ? cfg->user : "");
-	c->password = dup_str(cfg->password ? cfg->password : "");
-	c->mail_from = dup_str(cfg->mail_from ? cfg->mail_from : "");
+	c->ehlo_name = strdup(cfg->ehlo_name ? cfg->ehlo_name : "client.example.test");
+	c->user = strdup(cfg->user ? cfg->user : "");
+	c->password = strdup(cfg->password ? cfg->password : "");
+	c->mail_from = strdup(cfg->mail_from ? cfg->mail_from : "");
 	c->rcpt = calloc(cfg->nrcpt ? cfg->nrcpt : 1, sizeof *c->rcpt);
 	int bad = !c->ehlo_name || !c->user || !c->password || !c->mail_from || !c->rcpt;
 	for (size_t i = 0; !bad && i < cfg->nrcpt; i++) {
-		c->rcpt[i] = dup_str(cfg->rcpt[i] ? cfg->rcpt[i] : "");
+		c->rcpt[i] = strdup(cfg->rcpt[i] ? cfg->rcpt[i] : "");
 		bad = !c->rcpt[i];
 		c->nrcpt = i + 1;
 	}
@@ -338,7 +315,7 @@ static void start_auth(struct smtp_client *c)
 	int plain = c->auth == SMTP_CLIENT_AUTH_PLAIN;
 	const char *mech = plain ? "PLAIN" : "LOGIN";
 	if (!(plain ? c->caps.auth_plain : c->caps.auth_login)) {
-		note(c, "The client is set up to log in with AUTH %s, but the server did not offer it here, so the client goes on without logging in.",
+		smtp_sink_note(&c->sink, "The client is set up to log in with AUTH %s, but the server did not offer it here, so the client goes on without logging in.",
 		     mech);
 		send_mail(c);
 		return;
@@ -375,7 +352,7 @@ static void after_ehlo(struct smtp_client *c)
 		case SMTP_CLIENT_TLS_OPPORTUNISTIC:
 		case SMTP_CLIENT_TLS_REQUIRED:
 			if (c->caps.starttls) {
-				note(c, "The server offers STARTTLS, so the client asks to switch the connection to TLS before saying anything secret.");
+				smtp_sink_note(&c->sink, "The server offers STARTTLS, so the client asks to switch the connection to TLS before saying anything secret.");
 				c->state = SMTP_CLIENT_WAIT_STARTTLS;
 				c->what = "STARTTLS";
 				command(c, "STARTTLS");
@@ -386,11 +363,11 @@ static void after_ehlo(struct smtp_client *c)
 				give_up(c);
 				return;
 			}
-			note(c, "STARTTLS was not offered; an opportunistic client carries on in cleartext, so everything that follows can be read by anyone on the path.");
+			smtp_sink_note(&c->sink, "STARTTLS was not offered; an opportunistic client carries on in cleartext, so everything that follows can be read by anyone on the path.");
 			break;
 		case SMTP_CLIENT_TLS_NONE:
 			if (c->caps.starttls)
-				note(c, "The server offers STARTTLS, but this client is set never to use TLS, so it carries on in cleartext.");
+				smtp_sink_note(&c->sink, "The server offers STARTTLS, but this client is set never to use TLS, so it carries on in cleartext.");
 			break;
 		case SMTP_CLIENT_TLS_IMPLICIT:
 			break;
@@ -472,7 +449,7 @@ static void on_reply(struct smtp_client *c, int code, const char *text)
 		if (code == 220) {
 			/* State first: the actor may start the handshake from inside the sink. */
 			c->state = SMTP_CLIENT_TLS_WAIT;
-			note(c, "The server is ready for TLS; the client starts the handshake. Nothing more is read in cleartext.");
+			smtp_sink_note(&c->sink, "The server is ready for TLS; the client starts the handshake. Nothing more is read in cleartext.");
 			return;
 		}
 		if (c->tls == SMTP_CLIENT_TLS_REQUIRED) {
@@ -480,7 +457,7 @@ static void on_reply(struct smtp_client *c, int code, const char *text)
 			give_up(c);
 			return;
 		}
-		note(c, "The server answered %d to STARTTLS; an opportunistic client carries on in cleartext, so everything that follows can be read by anyone on the path.",
+		smtp_sink_note(&c->sink, "The server answered %d to STARTTLS; an opportunistic client carries on in cleartext, so everything that follows can be read by anyone on the path.",
 		     code);
 		start_auth(c);
 		return;
@@ -662,17 +639,17 @@ void smtp_client_tls_established(struct smtp_client *c)
 	size_t left = c->in.len - c->in.pos;
 	if (c->buffering == SMTP_BUFFER_DISCARD) {
 		if (left)
-			note(c, "The client threw away %zu bytes that arrived in cleartext after the 220 reply to STARTTLS: RFC 3207 says nothing received before the handshake may be trusted.",
+			smtp_sink_note(&c->sink, "The client threw away %zu bytes that arrived in cleartext after the 220 reply to STARTTLS: RFC 3207 says nothing received before the handshake may be trusted.",
 			     left);
 		c->in.len = c->in.pos;
 		c->in.inj_end = 0;
 	} else {
 		if (left)
-			note(c, "The client still had %zu cleartext bytes buffered from before the handshake and will read them as if they were replies sent through TLS.",
+			smtp_sink_note(&c->sink, "The client still had %zu cleartext bytes buffered from before the handshake and will read them as if they were replies sent through TLS.",
 			     left);
 		c->in.inj_end = c->in.len;
 	}
-	note(c, "TLS is up. As RFC 3207 requires, the client forgets the capabilities it learnt in cleartext and sends EHLO again.");
+	smtp_sink_note(&c->sink, "TLS is up. As RFC 3207 requires, the client forgets the capabilities it learnt in cleartext and sends EHLO again.");
 	/* EHLO first, then the buffered bytes: a vulnerable client reads them as the
 	 * answers to the commands it sends now, which is the response injection. */
 	send_ehlo(c);

@@ -21,4 +21,8 @@ struct smtp_sink {
 	void (*note)(void *ctx, const char *text);
 };
 
+/* Formats a note (one sentence for a student) and hands it to sink->note, if any. */
+void smtp_sink_note(const struct smtp_sink *sink, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
 #endif
