@@ -7,6 +7,47 @@
 
 #define OUTQ_HIGH 65536   /* stop draining the engine while this much waits for the pipe */
 
+/* Legal TLS-state transitions (row: from, column: to). */
+static const unsigned char transition_ok[CONN_STATE_COUNT][CONN_STATE_COUNT] = {
+	/* TLS is started once, on a cleartext conn (STARTTLS, implicit TLS, interception) */
+	[CONN_PLAIN] = { [CONN_HANDSHAKE] = 1 },
+	/* the handshake completes, or the engine fails / the peer goes away */
+	[CONN_HANDSHAKE] = { [CONN_TLS_UP] = 1, [CONN_TLS_DEAD] = 1 },
+	/* we close (or answer the peer's close_notify), or it all ends at once */
+	[CONN_TLS_UP] = { [CONN_CLOSE_NOTIFY] = 1, [CONN_TLS_DEAD] = 1 },
+	/* after close_notify only the engine's end remains */
+	[CONN_CLOSE_NOTIFY] = { [CONN_TLS_DEAD] = 1 },
+	[CONN_TLS_DEAD] = { 0 },
+};
+
+/* The one way the state changes. An illegal transition is a bug in this file; it is
+ * refused (the state stays) so a run cannot go on in an impossible state. */
+static int conn_set_state(struct conn *c, enum conn_state to)
+{
+	if (!transition_ok[c->state][to])
+		return -1;
+	c->state = to;
+	return 0;
+}
+
+/* Frees the plaintext that waited for the engine: once TLS is dead it can never go out. */
+static void drop_units(struct conn *c)
+{
+	for (size_t i = 0; i < c->nunits; i++)
+		free(c->units[i].p);
+	c->nunits = 0;
+}
+
+int conn_tls_on(const struct conn *c)
+{
+	return c->state != CONN_PLAIN;
+}
+
+size_t conn_backlog(const struct conn *c)
+{
+	return c->nunits;
+}
+
 void conn_init(struct conn *c, struct link *l, int side, enum trace_actor self,
 	       const uint64_t *now, struct conn_callbacks cb)
 {
@@ -78,9 +119,9 @@ static int flush(struct conn *c)
 
 int conn_send(struct conn *c, enum smtp_out_kind kind, const uint8_t *p, size_t n, int attack)
 {
-	if (c->dead || c->fin_sent || c->close_sent || n == 0)
+	if (c->fin_sent || n == 0 || c->state == CONN_CLOSE_NOTIFY || c->state == CONN_TLS_DEAD)
 		return 0;
-	if (c->tls_on) {
+	if (c->state != CONN_PLAIN) {
 		if (c->nunits == c->ucap) {
 			size_t cap = c->ucap ? c->ucap * 2 : 8;
 			struct conn_unit *u = realloc(c->units, cap * sizeof *u);
@@ -103,7 +144,7 @@ int conn_send(struct conn *c, enum smtp_out_kind kind, const uint8_t *p, size_t 
 
 int conn_send_raw(struct conn *c, int as_records, enum smtp_out_kind kind, const uint8_t *p, size_t n, int attack)
 {
-	if (c->dead || c->fin_sent || n == 0)
+	if (c->state == CONN_TLS_DEAD || c->fin_sent || n == 0)
 		return 0;
 	int r = as_records ? wire_records(conn_out_stream(c), p, n, attack)
 			   : wire_clear(conn_out_stream(c), kind, p, n, attack);
@@ -124,7 +165,12 @@ int conn_start_tls(struct conn *c, const struct tls_config *cfg, char *err, size
 		c->tls = NULL;
 		return -1;
 	}
-	c->tls_on = 1;
+	if (conn_set_state(c, CONN_HANDSHAKE)) {
+		free(c->tls);
+		c->tls = NULL;
+		snprintf(err, errcap, "TLS is already on this connection");
+		return -1;
+	}
 	return 0;
 }
 
@@ -134,9 +180,18 @@ static int is_cbc(uint16_t suite)
 	return name && strstr(name, "_CBC_");
 }
 
-static void note(struct conn *c, const char *summary, const char *narration)
+static struct trace *conn_trace(struct conn *c)
 {
-	wire_note(c->link->ws[0].trace, *c->now, c->link->id, c->self, c->self == ACTOR_MITM, summary, narration);
+	return c->link->ws[0].trace;
+}
+
+static void note(struct conn *c, enum trace_kind kind, int err, int session, const char *summary,
+		 const char *narration)
+{
+	struct wire_note n = { .now = *c->now, .link = c->link->id, .who = c->self, .kind = kind,
+			       .attack = c->self == ACTOR_MITM ? ATTACK_INTERCEPTED : ATTACK_NONE,
+			       .tls_err = err, .session = session };
+	wire_note(conn_trace(c), &n, summary, narration);
 }
 
 static void handshake_done(struct conn *c)
@@ -144,27 +199,30 @@ static void handshake_done(struct conn *c)
 	br_ssl_engine_context *eng = c->tls->eng;
 	br_ssl_session_parameters sp;
 	br_ssl_engine_get_session_parameters(eng, &sp);
-	c->hs_done = 1;
+	conn_set_state(c, CONN_TLS_UP);
+	/* Each end reports its half of the session; the halves meet on the ClientHello's
+	 * random, which always crosses the link's first direction. */
+	const struct wire_stream *hello = &c->link->ws[0];
+	static const uint8_t none[32];
+	int idx = trace_session_join(conn_trace(c), c->link->id, c->self, !c->tls->is_server,
+				     br_ssl_engine_get_version(eng), sp.cipher_suite,
+				     hello->has_hello_random ? hello->hello_random : none,
+				     c->tls->is_server ? NULL : sp.master_secret);
 	if (c->tls->is_server)
 		return;
-	/* The TLS client of each session reports it once: keys for Wireshark and a note. */
-	struct trace_tls_keys k;
-	k.link = c->link->id;
-	memcpy(k.client_random, eng->client_random, 32);
-	memcpy(k.master_secret, sp.master_secret, 48);
-	trace_add_keys(c->link->ws[0].trace, &k);
+	/* The TLS client of each session tells the story once. */
 	char summary[200];
 	const char *suite = decode_cipher_suite_name(sp.cipher_suite);
 	snprintf(summary, sizeof summary, "TLS established: %s, %s",
 		 decode_tls_version_name(br_ssl_engine_get_version(eng)), suite ? suite : "unknown suite");
-	note(c, summary,
+	note(c, TK_TLS_UP, 0, idx, summary,
 	     "Both Finished messages checked out, so neither side's view of the handshake was changed. "
 	     "From here on the records are encrypted and authenticated: a wire observer sees only their sizes and timing.");
 	if (c->tls->nv.vtable && c->tls->nv.real_err) {
 		char s2[256];
 		snprintf(s2, sizeof s2, "%s accepted the certificate without verifying it (verification would have failed: %s)",
 			 trace_actor_name(c->self), tls_error_name(c->tls->nv.real_err));
-		note(c, s2,
+		note(c, TK_TLS_UNVERIFIED, c->tls->nv.real_err, idx, s2,
 		     "This client does not check certificates, so it cannot tell the real server from anyone "
 		     "holding some certificate for any name. The encryption is real, but to whom?");
 	}
@@ -186,7 +244,7 @@ static void tls_failed(struct conn *c, int err)
 			 "The %s detected a problem and stops. BearSSL closes the connection without sending an alert "
 			 "for this kind of failure, so the peer only sees the connection end.",
 			 trace_actor_name(c->self));
-	note(c, summary, narration);
+	note(c, TK_TLS_FAILED, err, -1, summary, narration);
 }
 
 static void report_closed(struct conn *c)
@@ -198,6 +256,21 @@ static void report_closed(struct conn *c)
 		c->cb.closed(c->cb.ctx, c, c->tls_err);
 }
 
+/* TLS is over on this conn: the engine closed (err, 0 when cleanly) or the peer went
+ * away. The one place that happens, so the queued plaintext is freed on every path. */
+static void tls_dead(struct conn *c, int err)
+{
+	if (c->state == CONN_TLS_DEAD)
+		return;
+	conn_set_state(c, CONN_TLS_DEAD);
+	c->closing = 1;
+	c->tls_err = err;
+	drop_units(c);
+	if (err)
+		tls_failed(c, err);
+	report_closed(c);
+}
+
 static int tls_pump(struct conn *c)
 {
 	br_ssl_engine_context *eng = c->tls->eng;
@@ -206,23 +279,18 @@ static int tls_pump(struct conn *c)
 	for (;;) {
 		unsigned st = br_ssl_engine_current_state(eng);
 		if (st == BR_SSL_CLOSED) {
-			if (!c->dead) {
-				c->dead = 1;
-				c->closing = 1;
-				c->tls_err = br_ssl_engine_last_error(eng);
-				if (c->tls_err)
-					tls_failed(c, c->tls_err);
-				report_closed(c);
+			if (c->state != CONN_TLS_DEAD) {
+				tls_dead(c, br_ssl_engine_last_error(eng));
 				progress = 1;
 			}
 			return progress;
 		}
-		if (eng->shutdown_recv && !c->close_sent) {
+		if (tls_peer_closed(c->tls) && c->state == CONN_TLS_UP) {
 			/* The peer's close_notify arrived and the engine answers it by itself; the
 			 * trace needs to know that the next alert record is that answer. */
 			static const uint8_t reply[2] = { 1, 0 };
 			wire_expect_alert(conn_out_stream(c), reply);
-			c->close_sent = 1;
+			conn_set_state(c, CONN_CLOSE_NOTIFY);
 		}
 		if ((st & BR_SSL_SENDREC) && c->outq_len < OUTQ_HIGH) {
 			size_t len;
@@ -233,7 +301,7 @@ static int tls_pump(struct conn *c)
 			progress = 1;
 			continue;
 		}
-		if (!c->hs_done && (st & (BR_SSL_SENDAPP | BR_SSL_RECVAPP))) {
+		if (c->state == CONN_HANDSHAKE && (st & (BR_SSL_SENDAPP | BR_SSL_RECVAPP))) {
 			handshake_done(c);
 			if (c->cb.tls_up)
 				c->cb.tls_up(c->cb.ctx, c);
@@ -265,8 +333,9 @@ static int tls_pump(struct conn *c)
 			if (k > len)
 				k = len;
 			memcpy(buf, u->p + u->off, k);
-			int split = br_ssl_engine_get_version(eng) == BR_TLS10 &&
-				    is_cbc(eng->session.cipher_suite);
+			br_ssl_session_parameters sp;
+			br_ssl_engine_get_session_parameters(eng, &sp);
+			int split = br_ssl_engine_get_version(eng) == BR_TLS10 && is_cbc(sp.cipher_suite);
 			wire_expect_plain(conn_out_stream(c), u->kind, u->p + u->off, k, split, u->attack);
 			br_ssl_engine_sendapp_ack(eng, k);
 			/* Without a flush BearSSL waits for a full record's worth of data. */
@@ -280,11 +349,11 @@ static int tls_pump(struct conn *c)
 			progress = 1;
 			continue;
 		}
-		if (c->closing && !c->close_sent && !c->nunits && c->hs_done) {
+		if (c->closing && c->state == CONN_TLS_UP && !c->nunits) {
 			static const uint8_t close_notify[2] = { 1, 0 };
 			wire_expect_alert(conn_out_stream(c), close_notify);
 			br_ssl_engine_close(eng);
-			c->close_sent = 1;
+			conn_set_state(c, CONN_CLOSE_NOTIFY);
 			progress = 1;
 			continue;
 		}
@@ -296,39 +365,37 @@ int conn_pump(struct conn *c)
 {
 	int progress = 0;
 	struct sim_pipe *in = in_pipe(c);
-	if (!c->tls_on || c->raw_input) {
+	if (c->state == CONN_PLAIN || c->raw_input) {
 		uint8_t buf[16384];
-		while (pipe_len(in) && (!c->tls_on || c->raw_input) && !c->dead) {
+		while (pipe_len(in) && (c->state == CONN_PLAIN || c->raw_input) && c->state != CONN_TLS_DEAD) {
 			size_t k = pipe_read(in, buf, sizeof buf);
 			if (c->cb.data)
 				c->cb.data(c->cb.ctx, c, buf, k);
 			progress = 1;
 		}
 	}
-	if (c->tls_on && !c->raw_input && !c->dead)
+	if (c->state != CONN_PLAIN && !c->raw_input && c->state != CONN_TLS_DEAD)
 		progress |= tls_pump(c);
 	progress |= flush(c);
 	if (!c->eof && pipe_eof(in)) {
 		c->eof = 1;
 		c->closing = 1;
-		if (c->tls_on && !c->dead) {
-			c->dead = 1;  /* the peer is gone: nothing more can be sent through TLS */
-			c->nunits = 0;
-		}
+		/* The peer is gone: nothing more can be sent through TLS. */
+		if (c->state != CONN_PLAIN)
+			tls_dead(c, 0);
 		report_closed(c);
 		progress = 1;
 	}
-	int tls_quiet = !c->tls_on || c->dead || !c->hs_done ||
-			(c->close_sent && !(br_ssl_engine_current_state(c->tls->eng) & BR_SSL_SENDREC));
-	if (c->closing && !c->fin_sent && !c->outq_len && tls_quiet) {
-		/* A TLS endpoint that sent close_notify waits for the peer's before FIN. */
-		if (c->tls_on && !c->dead && c->close_sent)
-			return progress;
+	/* FIN once everything is flushed: at once without TLS or with a handshake that never
+	 * finished; with TLS up, only after close_notify and the engine's end (a TLS endpoint
+	 * that sent close_notify waits for the peer's). */
+	int may_fin = c->state == CONN_PLAIN || c->state == CONN_HANDSHAKE || c->state == CONN_TLS_DEAD;
+	if (c->closing && !c->fin_sent && !c->outq_len && may_fin) {
 		pipe_close(out_pipe(c));
 		c->fin_sent = 1;
 		char summary[96];
 		snprintf(summary, sizeof summary, "FIN: the %s closes its side of the connection", trace_actor_name(c->self));
-		wire_conn(conn_out_stream(c), summary, NULL);
+		wire_conn(conn_out_stream(c), TK_CONN_FIN, 0, summary, NULL);
 		progress = 1;
 	}
 	return progress;

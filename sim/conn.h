@@ -40,6 +40,17 @@ struct conn_unit {
 	int attack;
 };
 
+/* The TLS side of a conn, one state at a time; every change goes through conn_set_state,
+ * which checks it against the table of legal transitions in conn.c. */
+enum conn_state {
+	CONN_PLAIN,        /* no TLS on this conn (cleartext, or the attacker relaying raw bytes) */
+	CONN_HANDSHAKE,    /* TLS started, handshake not complete */
+	CONN_TLS_UP,       /* handshake complete: application data flows */
+	CONN_CLOSE_NOTIFY, /* our close_notify is out (ours, or the answer to the peer's): nothing more to send */
+	CONN_TLS_DEAD,     /* the engine closed (tls_err says why, 0 for a clean close) or the peer is gone */
+	CONN_STATE_COUNT
+};
+
 struct conn {
 	struct link *link;
 	int side;                  /* 0: this actor writes pipe[0] and reads pipe[1] */
@@ -48,9 +59,12 @@ struct conn {
 	struct conn_callbacks cb;
 	uint8_t *outq; size_t outq_len, outq_cap;  /* traced, waiting for room in the pipe */
 	struct tls_endpoint *tls;  /* heap: holds pointers into itself */
-	int tls_on, hs_done, tls_err, close_sent, fin_sent, eof, dead;
-	int closed_reported;       /* the closed callback ran */
+	enum conn_state state;
+	int tls_err;               /* BearSSL's error when the engine failed; 0 otherwise */
 	int closing;               /* FIN once everything is flushed (and close_notify sent) */
+	int fin_sent;              /* our FIN is out */
+	int eof;                   /* the peer's FIN arrived */
+	int closed_reported;       /* the closed callback ran */
 	int raw_input;             /* deliver arriving bytes raw even with TLS off (relay) */
 	struct conn_unit *units; size_t nunits, ucap;  /* plaintext waiting for the engine */
 };
@@ -71,6 +85,10 @@ int conn_pump(struct conn *c);
 void conn_close(struct conn *c);
 /* Room in the outgoing pipe (for back-pressure on large bodies). */
 size_t conn_room(const struct conn *c);
+/* TLS was started on this conn (whatever became of it). */
+int conn_tls_on(const struct conn *c);
+/* Plaintext units still waiting for the TLS engine. */
+size_t conn_backlog(const struct conn *c);
 /* The link's wire_stream for this conn's outgoing direction. */
 struct wire_stream *conn_out_stream(struct conn *c);
 

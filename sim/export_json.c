@@ -12,16 +12,11 @@
 #include "decode.h"
 #include "tls.h"
 
-#define JSON_FORMAT_VERSION 1
+#define JSON_FORMAT_VERSION 2   /* 2: typed event facts, sessions with their ends, the ledger */
 
 static const char *link_name(enum trace_link l)
 {
-	switch (l) {
-	case LINK_CLIENT_SERVER: return "client-server";
-	case LINK_CLIENT_MITM: return "client-attacker";
-	case LINK_MITM_SERVER: return "attacker-server";
-	}
-	return "?";
+	return trace_link_name(l);
 }
 
 /* jansson's setters steal the value; a NULL value (out of memory) makes them fail,
@@ -151,6 +146,21 @@ static json_t *event_json(const struct trace *t, const struct trace_event *e, in
 	set(o, "encrypted", json_boolean(e->encrypted), bad);
 	set(o, "readers", readers(e->readers, bad), bad);
 	set(o, "attack", json_boolean(e->attack), bad);
+	/* the facts, as data */
+	set(o, "kind", json_string(trace_kind_name(e->kind)), bad);
+	set(o, "subtype", json_integer(e->subtype), bad);
+	if (e->attack)
+		set(o, "attack_action", json_string(trace_attack_name((enum trace_attack)e->attack)), bad);
+	if (e->kind == TK_ALERT)
+		set(o, "alert_level", json_integer(e->alert_level), bad);
+	if (e->kind == TK_TLS_FAILED || e->kind == TK_TLS_UNVERIFIED)
+		set(o, "tls_error", json_string(tls_error_name(e->tls_err)), bad);
+	if (e->session >= 0)
+		set(o, "session", json_integer(e->session), bad);
+	if (e->kind == TK_CONN_OPEN)
+		set(o, "port", json_integer(e->port), bad);
+	if (e->replay)
+		set(o, "replay", json_true(), bad);
 	set(o, "summary", str(e->summary ? e->summary : ""), bad);
 	set(o, "narration", str(e->narration), bad);
 	set(o, "wire_len", json_integer((json_int_t)e->wire_len), bad);
@@ -258,7 +268,21 @@ static json_t *scenario_json(const struct scenario *sc, const struct run_result 
 	return o;
 }
 
-static json_t *learned_json(const struct learned *l, int *bad)
+static json_t *strs(const char (*v)[256], size_t n, int *bad)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; i < n; i++)
+		push(a, str(v[i]), bad);
+	return a;
+}
+
+static json_t *opt_str(const char *s_)
+{
+	return s_ && s_[0] ? str(s_) : json_null();
+}
+
+/* A reader's knowledge: the secrets, then the metadata a real observer collects. */
+static json_t *learned_json(const struct knowledge *l, const struct trace *t, int *bad)
 {
 	json_t *o = json_object();
 	json_t *what = json_array();
@@ -280,12 +304,60 @@ static json_t *learned_json(const struct learned *l, int *bad)
 	if (l->what & OBSERVED_ENVELOPE) {
 		json_t *env = json_object();
 		set(env, "mail_from", str(l->mail_from), bad);
-		set(env, "rcpt", str(l->rcpt), bad);
+		set(env, "rcpt", strs(l->rcpt, l->nrcpt, bad), bad);
 		set(o, "envelope", env, bad);
 	} else {
 		set(o, "envelope", json_null(), bad);
 	}
 	set(o, "subject", (l->what & OBSERVED_BODY) && l->subject[0] ? str(l->subject) : json_null(), bad);
+	set(o, "body_bytes", (l->what & OBSERVED_BODY) ? json_integer((json_int_t)l->body_bytes) : json_null(), bad);
+	for (int k = 0; k < 3; k++) {
+		if (l->exposed_at[k] && l->exposed_at[k] <= t->n) {
+			static const char *const names[3] = { "credentials_exposed_at", "envelope_exposed_at",
+							      "body_exposed_at" };
+			set(o, names[k], json_integer(t->ev[l->exposed_at[k] - 1].seq), bad);
+		}
+	}
+	json_t *m = json_object();
+	json_t *ep = json_array();
+	for (size_t i = 0; i < l->nendpoints; i++)
+		push(ep, str(l->endpoint[i]), bad);
+	set(m, "endpoints", ep, bad);
+	set(m, "sni", opt_str(l->sni), bad);
+	set(m, "certificate_subject", opt_str(l->cert_subject), bad);
+	set(m, "certificate_issuer", opt_str(l->cert_issuer), bad);
+	set(m, "banner", opt_str(l->banner), bad);
+	set(m, "ehlo_name", opt_str(l->ehlo_name), bad);
+	json_t *caps = json_array();
+	for (size_t i = 0; i < l->ncaps; i++)
+		push(caps, str(l->caps[i]), bad);
+	set(m, "capabilities", caps, bad);
+	set(m, "tls_version", opt_str(l->tls_version), bad);
+	set(m, "tls_suite", opt_str(l->tls_suite), bad);
+	set(m, "encrypted_records", json_integer((json_int_t)l->records), bad);
+	set(m, "encrypted_bytes", json_integer((json_int_t)l->record_bytes), bad);
+	if (l->credentials_length >= 0) {
+		json_t *c = json_object();
+		set(c, "what", str(l->credentials_what), bad);
+		set(c, "characters", json_integer(l->credentials_length), bad);
+		set(c, "exact", json_boolean(l->credentials_exact), bad);
+		set(m, "credentials_length_from_record_size", c, bad);
+	} else {
+		set(m, "credentials_length_from_record_size", json_null(), bad);
+	}
+	if (l->message_size >= 0) {
+		json_t *c = json_object();
+		set(c, "bytes", json_integer(l->message_size), bad);
+		set(c, "exact", json_boolean(l->message_exact), bad);
+		set(m, "message_size_from_record_sizes", c, bad);
+	} else {
+		set(m, "message_size_from_record_sizes", json_null(), bad);
+	}
+	if (l->saw_anything) {
+		set(m, "first_seen_us", json_integer((json_int_t)l->first_us), bad);
+		set(m, "last_seen_us", json_integer((json_int_t)l->last_us), bad);
+	}
+	set(o, "metadata", m, bad);
 	return o;
 }
 
@@ -300,9 +372,10 @@ static json_t *error_json(const char *text_, int code, int *bad)
 	return o;
 }
 
-static json_t *outcome_json(const struct scenario *sc, const struct outcome *oc, int *bad)
+static json_t *outcome_json(const struct run_result *r, const struct outcome *oc, int *bad)
 {
-	int mitm = sc->mitm.behaviour != MITM_NONE;
+	int mitm = oc->mitm_present;
+	const struct trace *tr = &r->trace;
 	json_t *o = json_object();
 	set(o, "delivered", json_boolean(oc->delivered), bad);
 	set(o, "altered", json_boolean(oc->altered), bad);
@@ -315,6 +388,9 @@ static json_t *outcome_json(const struct scenario *sc, const struct outcome *oc,
 		set(t, "established", json_boolean(oc->tls[l]), bad);
 		set(t, "version", oc->tls[l] ? str(oc->tls_version[l]) : json_null(), bad);
 		set(t, "suite", oc->tls[l] ? str(oc->tls_suite[l]) : json_null(), bad);
+		set(t, "client_end", oc->tls[l] ? json_string(trace_actor_name(oc->tls_client_end[l])) : json_null(), bad);
+		set(t, "server_end", oc->tls[l] ? json_string(trace_actor_name(oc->tls_server_end[l])) : json_null(), bad);
+		set(t, "end_to_end", json_boolean(oc->tls[l] && oc->tls_relayed[l]), bad);
 		set(tls, link_name((enum trace_link)l), t, bad);
 	}
 	set(o, "tls", tls, bad);
@@ -334,8 +410,23 @@ static json_t *outcome_json(const struct scenario *sc, const struct outcome *oc,
 		push(al, j, bad);
 	}
 	set(o, "alerts", al, bad);
-	set(o, "observer", learned_json(&oc->observer, bad), bad);
-	set(o, "attacker", mitm ? learned_json(&oc->attacker, bad) : json_null(), bad);
+	set(o, "observer", learned_json(&oc->observer, tr, bad), bad);
+	set(o, "attacker", mitm ? learned_json(&oc->attacker, tr, bad) : json_null(), bad);
+	set(o, "key_thief", oc->has_thief ? learned_json(&oc->thief, tr, bad) : json_null(), bad);
+	json_t *per = json_object();
+	for (int l = 0; l < 3; l++) {
+		if (!ledger_has_reader(&r->ledger, (enum ledger_reader)l))
+			continue;
+		struct knowledge *k = malloc(sizeof *k);
+		if (!k) {
+			*bad = 1;
+			continue;
+		}
+		ledger_knowledge(&r->ledger, (enum ledger_reader)l, tr->n, k);
+		set(per, link_name((enum trace_link)l), learned_json(k, tr, bad), bad);
+		free(k);
+	}
+	set(o, "observer_per_link", per, bad);
 	set(o, "injected", json_integer(oc->injected), bad);
 	set(o, "decrypted_later", json_boolean(oc->decrypted_later), bad);
 	set(o, "summary", str(oc->summary), bad);
@@ -379,15 +470,38 @@ int export_json(FILE *f, const struct scenario *sc, const struct run_result *r)
 		push(evs, event_json(t, &t->ev[i], &bad), &bad);
 	set(root, "events", evs, &bad);
 	json_t *keys = json_array();
-	for (size_t i = 0; i < t->nkeys; i++) {
+	for (size_t i = 0; i < t->nsessions; i++) {
+		const struct trace_tls_session *s = &t->sessions[i];
 		json_t *k = json_object();
-		set(k, "link", json_string(link_name(t->keys[i].link)), &bad);
-		set(k, "client_random", hex(t->keys[i].client_random, sizeof t->keys[i].client_random), &bad);
-		set(k, "master_secret", hex(t->keys[i].master_secret, sizeof t->keys[i].master_secret), &bad);
+		json_t *links = json_array();
+		for (int l = 0; l < 3; l++)
+			if (s->links >> l & 1)
+				push(links, json_string(link_name((enum trace_link)l)), &bad);
+		set(k, "links", links, &bad);
+		set(k, "client_end", s->client_up ? json_string(trace_actor_name(s->client_end)) : json_null(), &bad);
+		set(k, "server_end", s->server_up ? json_string(trace_actor_name(s->server_end)) : json_null(), &bad);
+		set(k, "established", json_boolean(s->client_up && s->server_up), &bad);
+		set(k, "end_to_end", json_boolean(trace_session_relayed(s)), &bad);
+		set(k, "version", json_string(decode_tls_version_name(s->version)), &bad);
+		const char *suite = decode_cipher_suite_name(s->suite);
+		set(k, "suite", suite ? json_string(suite) : json_integer(s->suite), &bad);
+		set(k, "client_random", hex(s->client_random, sizeof s->client_random), &bad);
+		set(k, "master_secret", s->has_secret ? hex(s->master_secret, sizeof s->master_secret) : json_null(), &bad);
 		push(keys, k, &bad);
 	}
 	set(root, "tls_sessions", keys, &bad);
-	set(root, "outcome", outcome_json(sc, &r->outcome, &bad), &bad);
+	json_t *led = json_array();
+	for (size_t i = 0; i < r->ledger.n; i++) {
+		const struct ledger_entry *le = &r->ledger.v[i];
+		json_t *j = json_object();
+		set(j, "event", json_integer(le->event < t->n ? t->ev[le->event].seq : 0), &bad);
+		set(j, "reader", json_string(ledger_reader_name((enum ledger_reader)le->reader)), &bad);
+		set(j, "item", json_string(ledger_item_name((enum ledger_item)le->item)), &bad);
+		set(j, "value", le->value ? str(le->value) : json_integer((json_int_t)le->num), &bad);
+		push(led, j, &bad);
+	}
+	set(root, "ledger", led, &bad);
+	set(root, "outcome", outcome_json(r, &r->outcome, &bad), &bad);
 	set(root, "expect", expect_json(sc, &r->outcome, &bad), &bad);
 	int rc = -1;
 	if (!bad && root && json_dumpf(root, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER) == 0 && fputc('\n', f) != EOF)

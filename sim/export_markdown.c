@@ -85,11 +85,18 @@ static void who_can_read(FILE *f, const struct trace_event *e)
 		fprintf(f, "%s%s", i == 0 ? "" : i + 1 == n ? " and " : ", ", names[i]);
 }
 
-static void learned_line(FILE *f, const char *who, const struct learned *l)
+static void learned_line(FILE *f, const char *who, const struct knowledge *l)
 {
+	char meta[2048];
+	ledger_describe_metadata(l, meta, sizeof meta);
 	fprintf(f, "- %s learned: ", who);
 	if (!l->what) {
-		fputs("nothing but the endpoints (addresses, ports, timing and sizes)\n", f);
+		fputs("no credentials, envelope or message", f);
+		if (meta[0]) {
+			fputs("; only metadata: ", f);
+			md(f, meta);
+		}
+		fputs("\n", f);
 		return;
 	}
 	const char *sep = "";
@@ -105,7 +112,11 @@ static void learned_line(FILE *f, const char *who, const struct learned *l)
 		fprintf(f, "%sthe envelope (from ", sep);
 		code(f, l->mail_from);
 		fputs(" to ", f);
-		code(f, l->rcpt);
+		for (size_t i = 0; i < l->nrcpt; i++) {
+			if (i)
+				fputs(", ", f);
+			code(f, l->rcpt[i]);
+		}
 		fputs(")", f);
 		sep = ", ";
 	}
@@ -116,6 +127,10 @@ static void learned_line(FILE *f, const char *who, const struct learned *l)
 			md(f, l->subject);
 			fputs(")", f);
 		}
+	}
+	if (meta[0]) {
+		fputs("; and the metadata: ", f);
+		md(f, meta);
 	}
 	fputs("\n", f);
 }
@@ -207,6 +222,8 @@ int export_markdown(FILE *f, const struct scenario *sc, const struct run_result 
 	learned_line(f, "A passive observer on the wire", &o->observer);
 	if (mitm)
 		learned_line(f, "The attacker", &o->attacker);
+	if (o->has_thief)
+		learned_line(f, "Whoever recorded the session and stole the server's key later", &o->thief);
 	if (o->injected)
 		fprintf(f, "- Injected lines that took effect: %d\n", o->injected);
 	if (o->decrypted_later)

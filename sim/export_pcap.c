@@ -56,14 +56,9 @@ static uint64_t mix64(uint64_t x)
 
 static void actor_addr(enum trace_actor a, uint8_t ip[4], uint8_t mac[6])
 {
-	static const uint8_t ips[3][4] = {
-		[ACTOR_CLIENT] = { 192, 0, 2, 10 },
-		[ACTOR_MITM] = { 198, 51, 100, 66 },
-		[ACTOR_SERVER] = { 203, 0, 113, 25 },
-	};
-	memcpy(ip, ips[a], 4);
+	trace_actor_ip(a, ip);
 	/* locally administered unicast MACs that end in the host's last address byte */
-	const uint8_t m[6] = { 0x02, 0x00, 0x5e, 0x00, (uint8_t)a, ips[a][3] };
+	const uint8_t m[6] = { 0x02, 0x00, 0x5e, 0x00, (uint8_t)a, ip[3] };
 	memcpy(mac, m, 6);
 }
 
@@ -228,7 +223,7 @@ static void write_all(struct pcap_out *o, const struct scenario *sc, const struc
 		int from = e->from == a ? 0 : 1;
 		uint64_t tu = e->time_us;
 		if (e->layer == LAYER_CONNECTION) {
-			int fin = e->summary && !strncmp(e->summary, "FIN", 3);
+			int fin = e->kind == TK_CONN_FIN;
 			if (!c->open)
 				conn_open(o, c, tu);
 			if (fin && !c->s[from].fin) {
@@ -319,11 +314,14 @@ int export_keylog(const char *path, const struct run_result *r, char *err, size_
 	if (export_file_open(&ef, path, err, errcap))
 		return -1;
 	const struct trace *t = &r->trace;
-	for (size_t i = 0; i < t->nkeys; i++) {
+	for (size_t i = 0; i < t->nsessions; i++) {
+		const struct trace_tls_session *s = &t->sessions[i];
+		if (!s->has_secret)
+			continue;
 		fputs("CLIENT_RANDOM ", ef.f);
-		hex(ef.f, t->keys[i].client_random, sizeof t->keys[i].client_random);
+		hex(ef.f, s->client_random, sizeof s->client_random);
 		fputc(' ', ef.f);
-		hex(ef.f, t->keys[i].master_secret, sizeof t->keys[i].master_secret);
+		hex(ef.f, s->master_secret, sizeof s->master_secret);
 		fputc('\n', ef.f);
 	}
 	return export_file_commit(&ef, err, errcap);

@@ -34,10 +34,15 @@ void export_outcome_text(FILE *f, const struct outcome *o, int mitm_present)
 {
 	fprintf(f, "Outcome\n");
 	fprintf(f, "  delivered:        %s%s\n", o->delivered ? "yes" : "no", o->altered ? " (altered)" : "");
-	static const char *const link_names[3] = { "client-server", "client-attacker", "attacker-server" };
 	for (int l = 0; l < 3; l++) {
-		if (o->tls[l])
-			fprintf(f, "  TLS %-15s %s, %s\n", link_names[l], o->tls_version[l], o->tls_suite[l]);
+		if (!o->tls[l])
+			continue;
+		fprintf(f, "  TLS %-15s %s, %s", trace_link_name((enum trace_link)l), o->tls_version[l], o->tls_suite[l]);
+		if (o->tls_relayed[l])
+			fprintf(f, " (end to end: client to server, relayed)\n");
+		else
+			fprintf(f, " (%s to %s)\n", trace_actor_name(o->tls_client_end[l]),
+				trace_actor_name(o->tls_server_end[l]));
 	}
 	if (!o->tls[0] && !o->tls[1] && !o->tls[2])
 		fprintf(f, "  TLS:              none\n");
@@ -50,28 +55,18 @@ void export_outcome_text(FILE *f, const struct outcome *o, int mitm_present)
 	for (size_t i = 0; i < o->nalerts; i++)
 		fprintf(f, "  alert:            %s %s from the %s\n", o->alerts[i].fatal ? "fatal" : "warning",
 			o->alerts[i].name, trace_actor_name(o->alerts[i].from));
-	const struct learned *ls[2] = { &o->observer, &o->attacker };
-	const char *who[2] = { "observer learned", "attacker learned" };
-	for (int k = 0; k < (mitm_present ? 2 : 1); k++) {
-		const struct learned *l = ls[k];
-		fprintf(f, "  %s: ", who[k]);
-		if (!l->what)
-			fprintf(f, "nothing but the endpoints\n");
-		else {
-			const char *sep = "";
-			if (l->what & OBSERVED_CREDENTIALS) {
-				fprintf(f, "credentials (user \"%s\", password \"%s\")", l->user, l->password);
-				sep = ", ";
-			}
-			if (l->what & OBSERVED_ENVELOPE) {
-				fprintf(f, "%senvelope (<%s> to <%s>)", sep, l->mail_from, l->rcpt);
-				sep = ", ";
-			}
-			if (l->what & OBSERVED_BODY)
-				fprintf(f, "%sbody%s%s%s", sep, l->subject[0] ? " (Subject: " : "", l->subject,
-					l->subject[0] ? ")" : "");
-			fprintf(f, "\n");
-		}
+	const struct knowledge *ls[3] = { &o->observer, &o->attacker, &o->thief };
+	const char *who[3] = { "observer learned", "attacker learned", "key thief learned" };
+	int show[3] = { 1, mitm_present, o->has_thief };
+	for (int k = 0; k < 3; k++) {
+		if (!show[k])
+			continue;
+		char secrets[4096], meta[2048];
+		ledger_describe_secrets(ls[k], secrets, sizeof secrets);
+		ledger_describe_metadata(ls[k], meta, sizeof meta);
+		fprintf(f, "  %s: %s\n", who[k], secrets);
+		if (meta[0])
+			fprintf(f, "    metadata: %s\n", meta);
 	}
 	if (o->injected)
 		fprintf(f, "  injected:         %d line(s) took effect\n", o->injected);

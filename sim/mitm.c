@@ -96,9 +96,14 @@ struct mitm {
 	char error[OUTCOME_TEXT_MAX];
 };
 
-static void note(struct mitm *m, enum trace_link link, const char *summary, const char *narration)
+/* The attacker's own note: an attack action (TK_ATTACK) or the key theft (TK_KEY_THEFT). */
+static void note(struct mitm *m, enum trace_link link, enum trace_kind kind, int subtype, const char *summary,
+		 const char *narration)
 {
-	wire_note(m->run->trace, m->run->now, link, ACTOR_MITM, 1, summary, narration);
+	struct wire_note n = { .now = m->run->now, .link = link, .who = ACTOR_MITM, .kind = kind,
+			       .subtype = subtype, .attack = kind == TK_ATTACK ? subtype : ATTACK_RECORDED,
+			       .session = -1 };
+	wire_note(m->run->trace, &n, summary, narration);
 }
 
 static int dir_append(struct mitm_dir *d, const uint8_t *p, size_t n)
@@ -215,7 +220,7 @@ static void relay_records(struct mitm *m, struct conn *out, struct mitm_dir *d, 
 			return;
 		uint8_t *rec = d->buf;
 		size_t rn = n;
-		int attack = 0;
+		enum trace_attack attack = ATTACK_NONE;
 		if (rec[0] == 22)
 			d->handshakes++;
 		if (rec[0] == 23)
@@ -223,10 +228,10 @@ static void relay_records(struct mitm *m, struct conn *out, struct mitm_dir *d, 
 		if (up && m->behaviour == MITM_TAMPER_CLIENTHELLO && rec[0] == 22 && d->handshakes == 1) {
 			char what[128];
 			if (weaken_clienthello(rec, &rn, what, sizeof what)) {
-				attack = 1;
+				attack = ATTACK_REPLACED;
 				char s[200];
 				snprintf(s, sizeof s, "The attacker rewrites the ClientHello: %s", what);
-				note(m, LINK_MITM_SERVER, s,
+				note(m, LINK_MITM_SERVER, TK_ATTACK, ATTACK_REPLACED, s,
 				     "A downgrade attempt: the ClientHello is not protected, so the attacker can change the "
 				     "offer. But both sides will hash the handshake they saw into their Finished messages.");
 			}
@@ -235,11 +240,11 @@ static void relay_records(struct mitm *m, struct conn *out, struct mitm_dir *d, 
 		    d->protected_records == m->run->sc->mitm.tamper_record && rn > 6) {
 			rec[rn - 1] ^= 0x01;
 			m->tampered = 1;
-			attack = 1;
+			attack = ATTACK_TAMPERED;
 			char s[160];
 			snprintf(s, sizeof s, "The attacker flips one bit in encrypted record %llu from the client",
 				 (unsigned long long)d->protected_records);
-			note(m, LINK_MITM_SERVER, s,
+			note(m, LINK_MITM_SERVER, TK_ATTACK, ATTACK_TAMPERED, s,
 			     "The attacker cannot read the record, but it can change bits. Every record carries an "
 			     "authentication tag, so the receiver will notice.");
 		}
@@ -267,7 +272,7 @@ static void inject_lines(struct mitm *m, struct conn *out, enum smtp_out_kind ki
 		buf[o++] = '\n';
 	}
 	(void)m;
-	conn_send_raw(out, 0, kind, (const uint8_t *)buf, o, 1);
+	conn_send_raw(out, 0, kind, (const uint8_t *)buf, o, ATTACK_ADDED);
 }
 
 static int is_verb(const uint8_t *line, size_t n, const char *verb)
@@ -281,11 +286,11 @@ static void client_line(struct mitm *m, const uint8_t *line, size_t n)
 {
 	if (is_verb(line, n, "STARTTLS")) {
 		if (m->behaviour == MITM_REJECT_STARTTLS) {
-			note(m, LINK_CLIENT_MITM, "The attacker answers STARTTLS itself with 454 and never tells the server",
+			note(m, LINK_CLIENT_MITM, TK_ATTACK, ATTACK_FORGED, "The attacker answers STARTTLS itself with 454 and never tells the server",
 			     "To the client, the server seems unable to do TLS right now. An opportunistic client "
 			     "carries on in cleartext; one that requires TLS stops.");
 			static const char r454[] = "454 4.7.0 TLS not available due to temporary reason\r\n";
-			conn_send_raw(&m->to_client, 0, SMTP_OUT_REPLY, (const uint8_t *)r454, sizeof r454 - 1, 1);
+			conn_send_raw(&m->to_client, 0, SMTP_OUT_REPLY, (const uint8_t *)r454, sizeof r454 - 1, ATTACK_FORGED);
 			return;
 		}
 		conn_send_raw(&m->to_server, 0, SMTP_OUT_COMMAND, line, n, 0);
@@ -294,7 +299,7 @@ static void client_line(struct mitm *m, const uint8_t *line, size_t n)
 			const char *inj = m->run->sc->mitm.inject ? m->run->sc->mitm.inject
 				: "RSET\nMAIL FROM:<mallory@evil.test>\nRCPT TO:<mallory@evil.test>";
 			inject_lines(m, &m->to_server, SMTP_OUT_COMMAND, inj);
-			note(m, LINK_MITM_SERVER, "The attacker appends its own commands behind STARTTLS, in the same write",
+			note(m, LINK_MITM_SERVER, TK_ATTACK, ATTACK_ADDED, "The attacker appends its own commands behind STARTTLS, in the same write",
 			     "These cleartext commands arrive together with STARTTLS. A careful server throws away "
 			     "whatever it buffered before the handshake; a vulnerable one runs them as if they had "
 			     "come through TLS (CVE-2011-0411).");
@@ -312,10 +317,10 @@ static void server_reply(struct mitm *m, const uint8_t *r, size_t n)
 		char out[4096];
 		size_t k = n <= sizeof out ? mitm_strip_ehlo((const char *)r, n, out, sizeof out) : (size_t)-1;
 		if (k != (size_t)-1 && k != n) {
-			note(m, LINK_CLIENT_MITM, "The attacker deletes STARTTLS from the server's EHLO reply",
+			note(m, LINK_CLIENT_MITM, TK_ATTACK, ATTACK_DELETED, "The attacker deletes STARTTLS from the server's EHLO reply",
 			     "The capability list travels in cleartext with no integrity protection, so nothing "
 			     "tells the client that a line is missing. It now believes the server cannot do TLS.");
-			conn_send_raw(&m->to_client, 0, SMTP_OUT_REPLY, (const uint8_t *)out, k, 1);
+			conn_send_raw(&m->to_client, 0, SMTP_OUT_REPLY, (const uint8_t *)out, k, ATTACK_DELETED);
 			return;
 		}
 	}
@@ -328,7 +333,7 @@ static void server_reply(struct mitm *m, const uint8_t *r, size_t n)
 			const char *inj = m->run->sc->mitm.inject ? m->run->sc->mitm.inject
 				: "250-mail.example.test at your service\n250 8BITMIME";
 			inject_lines(m, &m->to_client, SMTP_OUT_REPLY, inj);
-			note(m, LINK_CLIENT_MITM, "The attacker appends forged replies behind the server's 220",
+			note(m, LINK_CLIENT_MITM, TK_ATTACK, ATTACK_ADDED, "The attacker appends forged replies behind the server's 220",
 			     "These cleartext replies arrive with the 220. A careful client throws away what it "
 			     "buffered before the handshake; a vulnerable one reads them later as if the server had "
 			     "sent them through TLS.");
@@ -398,7 +403,7 @@ static void relay_clear(struct mitm *m, struct mitm_dir *d, int up)
 static void from_client(void *ctx, struct conn *c, const uint8_t *p, size_t n)
 {
 	struct mitm *m = ctx;
-	if (m->terminating && c->tls_on && !c->raw_input) {
+	if (m->terminating && conn_tls_on(c) && !c->raw_input) {
 		/* Plaintext out of the client's TLS session: read it, pass it on re-encrypted. */
 		struct mitm_dir *d = &m->up;
 		if (!d->in_body && m->saw_354) {
@@ -419,7 +424,7 @@ static void from_client(void *ctx, struct conn *c, const uint8_t *p, size_t n)
 static void from_server(void *ctx, struct conn *c, const uint8_t *p, size_t n)
 {
 	struct mitm *m = ctx;
-	if (m->terminating && c->tls_on && !c->raw_input) {
+	if (m->terminating && conn_tls_on(c) && !c->raw_input) {
 		if (n >= 4 && !memcmp(p, "354", 3))
 			m->saw_354 = 1;
 		conn_send(&m->to_client, SMTP_OUT_REPLY, p, n, 0);
@@ -470,7 +475,7 @@ static void start_interception(struct mitm *m)
 	m->to_client.raw_input = m->to_server.raw_input = 0;
 	m->terminating = 1;
 	m->up.records = m->down.records = 1;
-	note(m, LINK_CLIENT_MITM, "The attacker answers the client's TLS handshake itself, with its own certificate",
+	note(m, LINK_CLIENT_MITM, TK_ATTACK, ATTACK_INTERCEPTED, "The attacker answers the client's TLS handshake itself, with its own certificate",
 	     "Two TLS sessions instead of one: client to attacker, attacker to server. Whether this works "
 	     "depends only on whether the client checks the certificate.");
 }
@@ -506,7 +511,8 @@ struct mitm *mitm_new(struct run_ctx *r, char *err, size_t errcap)
 		[MITM_TAMPER_CLIENTHELLO] = "The attacker sits in the path, ready to weaken the ClientHello",
 		[MITM_RECORD] = "The attacker records the whole session, hoping to decrypt it one day",
 	};
-	note(m, LINK_CLIENT_MITM, intro[m->behaviour] ? intro[m->behaviour] : "An attacker sits in the path",
+	note(m, LINK_CLIENT_MITM, TK_ATTACK, m->behaviour == MITM_RECORD ? ATTACK_RECORDED : ATTACK_PRESENT,
+	     intro[m->behaviour] ? intro[m->behaviour] : "An attacker sits in the path",
 	     "The client believes it talks to the server, but every byte passes through the attacker, "
 	     "who reads whatever is not encrypted and can change whatever is not authenticated.");
 	if (r->sc->client.tls == SMTP_CLIENT_TLS_IMPLICIT)
@@ -588,7 +594,7 @@ static void decrypt_recording(struct mitm *m)
 			      *cke = find_handshake(m, 1, 16);
 	char s[256];
 	if (!ch || !sh || !cke) {
-		note(m, LINK_CLIENT_MITM, "Later: the recording holds no complete TLS handshake to attack", NULL);
+		note(m, LINK_CLIENT_MITM, TK_KEY_THEFT, THEFT_NO_HANDSHAKE, "Later: the recording holds no complete TLS handshake to attack", NULL);
 		return;
 	}
 	uint8_t crand[32], srand[32];
@@ -608,15 +614,21 @@ static void decrypt_recording(struct mitm *m)
 	}
 	snprintf(s, sizeof s, "Later: the attacker obtains the server's private key and replays its recording (%s)",
 		 sname ? sname : "unknown suite");
-	note(m, LINK_CLIENT_MITM, s,
+	note(m, LINK_CLIENT_MITM, TK_KEY_THEFT, THEFT_KEY_STOLEN, s,
 	     "Months later the server is broken into and its private key stolen. Does the old recording fall?");
 	if (suite != BR_TLS_RSA_WITH_AES_128_GCM_SHA256 || key.type != BR_KEYTYPE_RSA) {
-		note(m, LINK_CLIENT_MITM,
-		     sname && strstr(sname, "ECDHE") ? "The recording stays sealed: the session used ECDHE"
-						      : "The recording stays sealed: the stolen key does not open this session",
-		     "With ECDHE both sides made fresh key shares for this session and threw them away. The "
-		     "server's long-term key only signed its share; it never encrypted anything. This is "
-		     "forward secrecy.");
+		if (sname && (!strncmp(sname, "TLS_ECDHE_", 10) || !strncmp(sname, "TLS_DHE_", 8)))
+			note(m, LINK_CLIENT_MITM, TK_KEY_THEFT, THEFT_SEALED_FS,
+			     "The recording stays sealed: the session used an ephemeral key exchange",
+			     "With ECDHE both sides made fresh key shares for this session and threw them away. The "
+			     "server's long-term key only signed its share; it never encrypted anything. This is "
+			     "forward secrecy.");
+		else
+			note(m, LINK_CLIENT_MITM, TK_KEY_THEFT, THEFT_UNSUPPORTED,
+			     "The simulator cannot replay this suite, so the recording is not opened here",
+			     "This session used static key exchange, which has no forward secrecy: whoever holds "
+			     "the server's key can recompute its keys. The simulator only replays "
+			     "TLS_RSA_WITH_AES_128_GCM_SHA256 recordings, so it does not show the decryption.");
 		pki_key_free(&key);
 		return;
 	}
@@ -629,7 +641,7 @@ static void decrypt_recording(struct mitm *m)
 	}
 	memcpy(pms, cke->rec + 11, elen);
 	if (!br_rsa_ssl_decrypt(br_rsa_private_get_default(), &key.rsa, pms, elen)) {
-		note(m, LINK_CLIENT_MITM, "The stolen key does not decrypt the premaster secret", NULL);
+		note(m, LINK_CLIENT_MITM, TK_KEY_THEFT, THEFT_WRONG_KEY, "The stolen key does not decrypt the premaster secret", NULL);
 		pki_key_free(&key);
 		return;
 	}
@@ -639,7 +651,7 @@ static void decrypt_recording(struct mitm *m)
 	br_tls12_sha256_prf(master, 48, pms, 48, "master secret", 2, seed);
 	br_tls_prf_seed_chunk seed2[2] = { { srand, 32 }, { crand, 32 } };
 	br_tls12_sha256_prf(kb, 40, master, 48, "key expansion", 2, seed2);
-	note(m, LINK_CLIENT_MITM, "The stolen RSA key decrypts the recorded premaster secret: every key of the session follows",
+	note(m, LINK_CLIENT_MITM, TK_KEY_THEFT, THEFT_OPENED, "The stolen RSA key decrypts the recorded premaster secret: every key of the session follows",
 	     "With static RSA key exchange the client sent the premaster secret encrypted to the server's "
 	     "long-term key. Whoever holds that key, now or in ten years, recomputes the session keys.");
 	/* Replay the protected records in order, as the attacker now can. */
@@ -699,7 +711,6 @@ void mitm_finish(struct mitm *m)
 
 void mitm_outcome(struct mitm *m, struct outcome *o)
 {
-	o->decrypted_later = m->decrypted_later;
 	o->mitm_err = m->to_client.tls_err ? m->to_client.tls_err : m->to_server.tls_err;
 	if (m->error[0])
 		snprintf(o->mitm_error, sizeof o->mitm_error, "%s", m->error);

@@ -2,15 +2,13 @@
  * what it means for who can read or change the mail. */
 #include "narrate.h"
 
+#include "decode.h"
+#include "smtp_parse.h"
+
 #include <stdio.h>
 #include <string.h>
 #include <stdlib.h>
 #include <strings.h>
-
-static int starts(const char *s, const char *prefix)
-{
-	return s && strncmp(s, prefix, strlen(prefix)) == 0;
-}
 
 static const char *who_reads(const struct trace_event *e)
 {
@@ -31,35 +29,37 @@ static void smtp_command(const struct trace_event *e, char *buf, size_t cap)
 			 fields_get(&e->fields, "auth_password") ? "password" : "user name", reads);
 		return;
 	}
-	if (!verb) {
-		snprintf(buf, cap, "The client sends a line the decoder does not recognise. %s", reads);
-		return;
-	}
-	if (!strcasecmp(verb, "EHLO") || !strcasecmp(verb, "HELO"))
+	(void)verb;
+	switch (e->subtype) {
+	case SMTP_VERB_EHLO:
+	case SMTP_VERB_HELO:
 		snprintf(buf, cap, "The client introduces itself and asks which extensions the server supports. %s", reads);
-	else if (!strcasecmp(verb, "STARTTLS"))
+		break;
+	case SMTP_VERB_STARTTLS:
 		snprintf(buf, cap, "The client asks to upgrade this connection to TLS (RFC 3207). "
 			 "Until the handshake completes, everything is still cleartext and can be changed by an attacker.");
-	else if (!strcasecmp(verb, "AUTH"))
-		snprintf(buf, cap, "The client starts authentication. %s", reads);
-	else if (!strcasecmp(verb, "MAIL"))
-		snprintf(buf, cap, "The envelope sender: who the message is from. %s", reads);
-	else if (!strcasecmp(verb, "RCPT"))
-		snprintf(buf, cap, "The envelope recipient: who the message is for. %s", reads);
-	else if (!strcasecmp(verb, "DATA"))
-		snprintf(buf, cap, "The client asks to send the message itself. %s", reads);
-	else if (!strcasecmp(verb, "QUIT"))
-		snprintf(buf, cap, "The client ends the session politely.");
-	else
-		snprintf(buf, cap, "The client sends %s. %s", verb, reads);
+		break;
+	case SMTP_VERB_AUTH: snprintf(buf, cap, "The client starts authentication. %s", reads); break;
+	case SMTP_VERB_MAIL: snprintf(buf, cap, "The envelope sender: who the message is from. %s", reads); break;
+	case SMTP_VERB_RCPT: snprintf(buf, cap, "The envelope recipient: who the message is for. %s", reads); break;
+	case SMTP_VERB_DATA: snprintf(buf, cap, "The client asks to send the message itself. %s", reads); break;
+	case SMTP_VERB_QUIT: snprintf(buf, cap, "The client ends the session politely."); break;
+	case -1:
+		snprintf(buf, cap, "The client sends a line the decoder does not recognise. %s", reads);
+		break;
+	default:
+		if (verb)
+			snprintf(buf, cap, "The client sends %s. %s", verb, reads);
+		else
+			snprintf(buf, cap, "The client sends a line the decoder does not recognise. %s", reads);
+	}
 }
 
 static void smtp_reply(const struct trace_event *e, char *buf, size_t cap)
 {
-	const char *code = fields_get(&e->fields, "code");
 	const char *text = fields_get(&e->fields, "text");
 	const char *reads = who_reads(e);
-	int c = code ? atoi(code) : 0;
+	int c = e->subtype;
 	if (text && !strncasecmp(text, "STARTTLS", 8) && strlen(text) == 8) {
 		snprintf(buf, cap, "The server offers STARTTLS: the client may upgrade to TLS. This offer travels "
 			 "in cleartext, so an attacker on the path could delete it%s.",
@@ -89,7 +89,9 @@ static void smtp_reply(const struct trace_event *e, char *buf, size_t cap)
 	case 535: snprintf(buf, cap, "The credentials were wrong."); return;
 	case 538: snprintf(buf, cap, "The server refuses to take credentials over an unencrypted connection (RFC 4954)."); return;
 	}
-	if (c >= 400)
+	if (c < 0)
+		snprintf(buf, cap, "A line that is not a valid SMTP reply: no client may act on it. %s", reads);
+	else if (c >= 400)
 		snprintf(buf, cap, "The server refuses (%d). %s", c, reads);
 	else
 		snprintf(buf, cap, "The server answers %d. %s", c, reads);
@@ -97,65 +99,88 @@ static void smtp_reply(const struct trace_event *e, char *buf, size_t cap)
 
 static void handshake(const struct trace_event *e, char *buf, size_t cap)
 {
-	const char *s = e->summary;
 	if (e->encrypted) {
 		snprintf(buf, cap, "Finished, encrypted with the new keys: a hash of every handshake message "
 			 "both sides saw. If an attacker changed any of them, this check fails.");
-	} else if (starts(s, "ClientHello")) {
+		return;
+	}
+	switch (e->subtype) {
+	case TLS_HS_HELLO_REQUEST:
+		snprintf(buf, cap, "The server asks the client to start a new handshake.");
+		break;
+	case TLS_HS_CLIENT_HELLO:
 		snprintf(buf, cap, "The client proposes TLS versions and cipher suites and sends a random value. "
 			 "It is cleartext: an observer sees the server name (SNI) the client asks for.");
-	} else if (starts(s, "ServerHello")) {
+		break;
+	case TLS_HS_SERVER_HELLO:
 		snprintf(buf, cap, "The server picks the version and the cipher suite from the client's offer, "
 			 "and sends its own random value.");
-	} else if (starts(s, "Certificate")) {
+		break;
+	case TLS_HS_CERTIFICATE:
 		snprintf(buf, cap, "The server proves who it is with a certificate chain. The client must check that it "
 			 "chains to a trusted root, names the host it wanted, and is within its dates.");
-	} else if (starts(s, "ServerKeyExchange")) {
+		break;
+	case TLS_HS_SERVER_KEY_EXCHANGE:
 		snprintf(buf, cap, "The server's ephemeral key share, signed with the certificate's key: the client "
 			 "can check that this share really comes from the certificate's owner.");
-	} else if (starts(s, "ServerHelloDone")) {
-		snprintf(buf, cap, "The server has said everything it needs to say for now.");
-	} else if (starts(s, "ClientKeyExchange")) {
-		if (strstr(s, "RSA"))
+		break;
+	case TLS_HS_CERTIFICATE_REQUEST:
+		snprintf(buf, cap, "The server asks the client for a certificate of its own, and says which "
+			 "authorities and signature algorithms it accepts.");
+		break;
+	case TLS_HS_SERVER_HELLO_DONE:
+		snprintf(buf, cap, "The server has said everything it needs to say for now: its hello, its certificate "
+			 "and its key share are out, and it waits for the client's key exchange.");
+		break;
+	case TLS_HS_CERTIFICATE_VERIFY:
+		snprintf(buf, cap, "The client signs the handshake so far with the key of its own certificate, "
+			 "proving that it holds that key.");
+		break;
+	case TLS_HS_CLIENT_KEY_EXCHANGE:
+		if (fields_get(&e->fields, "encrypted_premaster_length"))
 			snprintf(buf, cap, "The client encrypts the premaster secret with the server's RSA key. "
 				 "Whoever gets that private key later can decrypt a recording of this session.");
 		else
 			snprintf(buf, cap, "The client's ephemeral key share. Both sides now compute the same secret, "
 				 "which never crossed the wire: this is forward secrecy.");
-	} else {
+		break;
+	case TLS_HS_FINISHED:
+		snprintf(buf, cap, "Finished: a hash of every handshake message this side saw, keyed with the new "
+			 "secret. If an attacker changed any of them, this check fails.");
+		break;
+	default:
 		snprintf(buf, cap, "A TLS handshake message.");
 	}
 }
 
-void narrate_event(const struct trace_event *e, int mitm_present, char *buf, size_t cap)
+void narrate_event(const struct trace_event *e, char *buf, size_t cap)
 {
-	(void)mitm_present;
 	buf[0] = '\0';
-	switch (e->layer) {
-	case LAYER_SMTP_COMMAND:
+	switch (e->kind) {
+	case TK_SMTP_COMMAND:
 		smtp_command(e, buf, cap);
 		break;
-	case LAYER_SMTP_REPLY:
+	case TK_SMTP_REPLY:
 		smtp_reply(e, buf, cap);
 		break;
-	case LAYER_SMTP_DATA:
+	case TK_SMTP_DATA:
 		snprintf(buf, cap, "The message: headers, a blank line, the text. %s", who_reads(e));
 		break;
-	case LAYER_TLS_HANDSHAKE:
+	case TK_HANDSHAKE:
 		handshake(e, buf, cap);
 		break;
-	case LAYER_TLS_CCS:
+	case TK_CCS:
 		snprintf(buf, cap, "From the next record on, this sender encrypts and authenticates everything it sends.");
 		break;
-	case LAYER_TLS_ALERT:
-		if (e->encrypted && strstr(e->summary, "close_notify"))
+	case TK_ALERT:
+		if (e->encrypted && e->subtype == 0)
 			snprintf(buf, cap, "close_notify: the sender ends the TLS session cleanly, so the peer knows "
 				 "nothing was cut off.");
 		else
 			snprintf(buf, cap, "An alert: the sender reports a problem%s.",
 				 e->encrypted ? " (encrypted)" : " in cleartext");
 		break;
-	case LAYER_TLS_RECORD:
+	case TK_RECORD:
 		if (e->encrypted)
 			snprintf(buf, cap, "A protected TLS record. An observer sees only its type, version and length.");
 		else

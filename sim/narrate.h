@@ -1,6 +1,7 @@
 /* narrate: the sentence a student reads for an event: what just happened and why it
- * matters for the security of the mail. Derived from the event's layer, fields and
- * protection only, so every view tells the same story. */
+ * matters for the security of the mail. Made from the event's facts only — its kind and
+ * subtype, its decoded fields and who can read it — never from its summary, so every
+ * view tells the same story and a summary can be reworded freely. */
 #ifndef SIM_NARRATE_H
 #define SIM_NARRATE_H
 
@@ -8,7 +9,7 @@
 
 #include "trace.h"
 
-/* Writes one or two sentences into buf. mitm_present: an attacker sits on the path. */
-void narrate_event(const struct trace_event *e, int mitm_present, char *buf, size_t cap);
+/* Writes one or two sentences into buf ("" when the kind has none of its own). */
+void narrate_event(const struct trace_event *e, char *buf, size_t cap);
 
 #endif

@@ -1,5 +1,6 @@
 /* outcome: what a run came to, derived from the trace and the actors' final states,
  * and the check of a scenario's [expect] against it. */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,41 +11,6 @@
 static void copy(char *dst, size_t cap, const char *src)
 {
 	snprintf(dst, cap, "%s", src ? src : "");
-}
-
-/* What a reader with the given READ_* bit could see in the trace. */
-static void learn(const struct trace *t, int reader, struct learned *l)
-{
-	memset(l, 0, sizeof *l);
-	for (size_t i = 0; i < t->n; i++) {
-		const struct trace_event *e = &t->ev[i];
-		/* What the attacker wrote itself is not something anyone learned. */
-		if (!(e->readers & reader) || e->attack)
-			continue;
-		const char *v;
-		if ((v = fields_get(&e->fields, "auth_user"))) {
-			l->what |= OBSERVED_CREDENTIALS;
-			copy(l->user, sizeof l->user, v);
-		}
-		if ((v = fields_get(&e->fields, "auth_password"))) {
-			l->what |= OBSERVED_CREDENTIALS;
-			copy(l->password, sizeof l->password, v);
-		}
-		if (e->layer == LAYER_SMTP_COMMAND && (v = fields_get(&e->fields, "mail_from"))) {
-			l->what |= OBSERVED_ENVELOPE;
-			copy(l->mail_from, sizeof l->mail_from, v);
-		}
-		if (e->layer == LAYER_SMTP_COMMAND && (v = fields_get(&e->fields, "rcpt_to"))) {
-			l->what |= OBSERVED_ENVELOPE;
-			if (!l->rcpt[0])
-				copy(l->rcpt, sizeof l->rcpt, v);
-		}
-		if (e->layer == LAYER_SMTP_DATA) {
-			l->what |= OBSERVED_BODY;
-			if ((v = fields_get(&e->fields, "subject")) && !l->subject[0])
-				copy(l->subject, sizeof l->subject, v);
-		}
-	}
 }
 
 /* The body as the server stores it: CRLF line ends, no dot-stuffing, ending in CRLF. */
@@ -69,31 +35,52 @@ static int same_body(const uint8_t *sent, size_t sn, const struct smtp_server_me
 	return j == m->body_len;
 }
 
-static void describe_learned(char *buf, size_t cap, const char *who, const struct learned *l)
+/* "the envelope (from <a> to <b>, <c>)" and the like, for the summary. */
+static size_t put(char *buf, size_t cap, size_t n, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static size_t put(char *buf, size_t cap, size_t n, const char *fmt, ...)
 {
-	size_t n = strlen(buf);
+	if (n >= cap)
+		return n;
+	va_list ap;
+	va_start(ap, fmt);
+	int k = vsnprintf(buf + n, cap - n, fmt, ap);
+	va_end(ap);
+	return k < 0 ? n : n + (size_t)k;
+}
+
+static size_t describe_learned(char *buf, size_t cap, size_t n, const char *who, const struct knowledge *l)
+{
 	if (!l->what) {
-		snprintf(buf + n, cap - n, "%s learned nothing but the endpoints (addresses, ports, timing and sizes). ", who);
-		return;
+		n = put(buf, cap, n, "%s learned no credentials, envelope or message", who);
+		if (l->sni[0] || l->cert_subject[0] || l->ehlo_name[0])
+			n = put(buf, cap, n, ", only metadata%s%s%s%s", l->sni[0] ? " (the server name " : "", l->sni,
+				l->sni[0] ? ")" : "", l->records ? " and the size and timing of each record" : "");
+		else if (l->records)
+			n = put(buf, cap, n, ", only the endpoints and the size and timing of each record");
+		return put(buf, cap, n, ". ");
 	}
-	n += (size_t)snprintf(buf + n, cap - n, "%s learned", who);
-	if (l->what & OBSERVED_CREDENTIALS && n < cap)
-		n += (size_t)snprintf(buf + n, cap - n, " the credentials (user '%s', password '%s')", l->user, l->password);
-	if (l->what & OBSERVED_ENVELOPE && n < cap)
-		n += (size_t)snprintf(buf + n, cap - n, "%s the envelope (from <%s> to <%s>)",
-				      l->what & OBSERVED_CREDENTIALS ? "," : "", l->mail_from, l->rcpt);
-	if (l->what & OBSERVED_BODY && n < cap)
-		n += (size_t)snprintf(buf + n, cap - n, "%s the message body%s%s%s",
-				      l->what & (OBSERVED_CREDENTIALS | OBSERVED_ENVELOPE) ? " and" : "",
-				      l->subject[0] ? " (Subject: " : "", l->subject, l->subject[0] ? ")" : "");
-	if (n < cap)
-		snprintf(buf + n, cap - n, ". ");
+	n = put(buf, cap, n, "%s learned", who);
+	const char *sep = "";
+	if (l->what & OBSERVED_CREDENTIALS) {
+		n = put(buf, cap, n, " the credentials (user '%s', password '%s')", l->user, l->password);
+		sep = ",";
+	}
+	if (l->what & OBSERVED_ENVELOPE) {
+		n = put(buf, cap, n, "%s the envelope (from <%s> to", sep, l->mail_from);
+		for (size_t i = 0; i < l->nrcpt; i++)
+			n = put(buf, cap, n, "%s <%s>", i ? "," : "", l->rcpt[i]);
+		n = put(buf, cap, n, ")");
+		sep = ",";
+	}
+	if (l->what & OBSERVED_BODY)
+		n = put(buf, cap, n, "%s the message body%s%s%s", *sep ? " and" : "", l->subject[0] ? " (Subject: " : "",
+			l->subject, l->subject[0] ? ")" : "");
+	return put(buf, cap, n, ". ");
 }
 
 void outcome_derive(struct run_ctx *r, struct outcome *o)
 {
 	memset(o, 0, sizeof *o);
-	const struct trace *t = r->trace;
 	struct smtp_server *sv = r->server.smtp;
 	struct smtp_client *cl = r->client.smtp;
 
@@ -102,34 +89,6 @@ void outcome_derive(struct run_ctx *r, struct outcome *o)
 	for (size_t i = 0; i < nmsg; i++)
 		if (!same_body(r->body, r->body_len, smtp_server_message(sv, i)))
 			o->altered = 1;
-
-	for (size_t i = 0; i < t->n; i++) {
-		const struct trace_event *e = &t->ev[i];
-		if (e->layer == LAYER_NOTE && !strncmp(e->summary, "TLS established: ", 17)) {
-			o->tls[e->link] = 1;
-			const char *s = e->summary + 17;
-			const char *comma = strchr(s, ',');
-			if (comma) {
-				snprintf(o->tls_version[e->link], sizeof o->tls_version[0], "%.*s", (int)(comma - s), s);
-				copy(o->tls_suite[e->link], sizeof o->tls_suite[0], comma + 2);
-			}
-		}
-		if (e->layer == LAYER_TLS_ALERT && o->nalerts < OUTCOME_MAX_ALERTS) {
-			const char *d = fields_get(&e->fields, "description");
-			if (!d || !strncmp(d, "close_notify", 12))
-				continue;
-			struct outcome_alert *a = &o->alerts[o->nalerts++];
-			a->link = e->link;
-			a->from = e->from;
-			copy(a->name, sizeof a->name, d);
-			char *sp = strchr(a->name, ' ');
-			if (sp)
-				*sp = '\0';
-			const char *lv = fields_get(&e->fields, "level");
-			a->fatal = lv && strstr(lv, "fatal");
-		}
-	}
-
 	o->client_err = r->client.conn.tls_err;
 	o->server_err = r->server.conn.tls_err;
 	if (o->client_err)
@@ -140,38 +99,98 @@ void outcome_derive(struct run_ctx *r, struct outcome *o)
 	if (o->server_err)
 		snprintf(o->server_error, sizeof o->server_error, "%s: %s", tls_error_name(o->server_err),
 			 tls_error_explain(o->server_err));
-
-	learn(t, READ_WIRE, &o->observer);
-	if (r->mitm_present)
-		learn(t, READ_MITM, &o->attacker);
 	o->injected = (int)(smtp_server_injected_count(sv) + smtp_client_injected_count(cl));
 	if (r->mitm)
 		mitm_outcome(r->mitm, o);
+}
+
+void outcome_from_trace(const struct trace *t, const struct ledger *lg, struct outcome *o)
+{
+	memset(o->tls, 0, sizeof o->tls);
+	memset(o->tls_version, 0, sizeof o->tls_version);
+	memset(o->tls_suite, 0, sizeof o->tls_suite);
+	memset(o->tls_client_end, 0, sizeof o->tls_client_end);
+	memset(o->tls_server_end, 0, sizeof o->tls_server_end);
+	memset(o->tls_relayed, 0, sizeof o->tls_relayed);
+	memset(o->alerts, 0, sizeof o->alerts);
+	o->nalerts = 0;
+	o->decrypted_later = 0;
+	memset(o->summary, 0, sizeof o->summary);
+
+	/* TLS per link, from the sessions: a session is established once both its ends
+	 * finished the handshake; a relayed one counts on both links it crosses. */
+	for (size_t i = 0; i < t->nsessions; i++) {
+		const struct trace_tls_session *s = &t->sessions[i];
+		if (!s->client_up || !s->server_up)
+			continue;
+		for (int l = 0; l < 3; l++) {
+			if (!(s->links >> l & 1))
+				continue;
+			const char *suite = decode_cipher_suite_name(s->suite);
+			o->tls[l] = 1;
+			copy(o->tls_version[l], sizeof o->tls_version[l], decode_tls_version_name(s->version));
+			copy(o->tls_suite[l], sizeof o->tls_suite[l], suite ? suite : "unknown suite");
+			o->tls_client_end[l] = s->client_end;
+			o->tls_server_end[l] = s->server_end;
+			o->tls_relayed[l] = trace_session_relayed(s);
+		}
+	}
+	int opened = 0, replayed = 0;
+	for (size_t i = 0; i < t->n; i++) {
+		const struct trace_event *e = &t->ev[i];
+		if (e->kind == TK_KEY_THEFT && e->subtype == THEFT_OPENED)
+			opened = 1;
+		if (e->replay)
+			replayed = 1;
+		/* Alerts that say something went wrong: every one but close_notify, which ends a
+		 * session normally. One the trace cannot read (encrypted, not ours) is left out. */
+		if (e->kind != TK_ALERT || e->subtype <= 0 || o->nalerts >= OUTCOME_MAX_ALERTS)
+			continue;
+		struct outcome_alert *a = &o->alerts[o->nalerts++];
+		a->link = e->link;
+		a->from = e->from;
+		copy(a->name, sizeof a->name, decode_alert_description_name((unsigned)e->subtype));
+		a->fatal = e->alert_level == 2;
+	}
+	o->decrypted_later = opened && replayed;
+
+	ledger_knowledge(lg, READER_OBSERVER, t->n, &o->observer);
+	o->mitm_present = ledger_has_reader(lg, READER_ATTACKER);
+	if (o->mitm_present)
+		ledger_knowledge(lg, READER_ATTACKER, t->n, &o->attacker);
+	else
+		ledger_knowledge(lg, READER_COUNT, 0, &o->attacker); /* empty */
+	o->has_thief = ledger_has_reader(lg, READER_THIEF);
+	if (o->has_thief)
+		ledger_knowledge(lg, READER_THIEF, t->n, &o->thief);
+	else
+		ledger_knowledge(lg, READER_COUNT, 0, &o->thief);
 
 	/* The outcome in plain words. */
 	char *b = o->summary;
-	size_t cap = sizeof o->summary;
-	enum trace_link cl_link = r->mitm_present ? LINK_CLIENT_MITM : LINK_CLIENT_SERVER;
-	if (o->delivered)
-		snprintf(b, cap, "The message was delivered%s. ", o->altered ? ", but altered on the way" : "");
-	else
-		snprintf(b, cap, "The message was not delivered. ");
-	size_t n = strlen(b);
-	if (o->tls[cl_link])
-		n += (size_t)snprintf(b + n, cap - n, "The client's connection used %s (%s). ",
-				      o->tls_version[cl_link], o->tls_suite[cl_link]);
-	else
-		n += (size_t)snprintf(b + n, cap - n, "The client's connection never used TLS. ");
-	if (o->client_error[0] && n < cap)
-		n += (size_t)snprintf(b + n, cap - n, "The client stopped: %s. ", o->client_error);
-	if (o->server_error[0] && n < cap)
-		snprintf(b + n, cap - n, "The server stopped: %s. ", o->server_error);
-	describe_learned(b, cap, "A passive observer on the wire", &o->observer);
-	if (r->mitm_present)
-		describe_learned(b, cap, "The attacker", &o->attacker);
-	n = strlen(b);
-	if (o->injected && n < cap)
-		snprintf(b + n, cap - n, "%d injected line(s) took effect inside TLS. ", o->injected);
+	size_t cap = sizeof o->summary, n = 0;
+	enum trace_link cl_link = o->mitm_present ? LINK_CLIENT_MITM : LINK_CLIENT_SERVER;
+	n = put(b, cap, n, "The message was %sdelivered%s. ", o->delivered ? "" : "not ",
+		o->delivered && o->altered ? ", but altered on the way" : "");
+	if (o->tls[cl_link]) {
+		n = put(b, cap, n, "The client's connection used %s (%s)", o->tls_version[cl_link], o->tls_suite[cl_link]);
+		if (o->tls_relayed[cl_link])
+			n = put(b, cap, n, ", end to end with the server: the attacker only relayed the records");
+		else if (o->tls_server_end[cl_link] == ACTOR_MITM)
+			n = put(b, cap, n, ", but its other end was the attacker, not the server");
+		n = put(b, cap, n, ". ");
+	} else {
+		n = put(b, cap, n, "The client's connection never used TLS. ");
+	}
+	if (o->client_error[0])
+		n = put(b, cap, n, "The client stopped: %s. ", o->client_error);
+	if (o->server_error[0])
+		n = put(b, cap, n, "The server stopped: %s. ", o->server_error);
+	n = describe_learned(b, cap, n, "A passive observer on the wire", &o->observer);
+	if (o->mitm_present)
+		n = describe_learned(b, cap, n, "The attacker", &o->attacker);
+	if (o->injected)
+		n = put(b, cap, n, "%d injected line(s) took effect inside TLS. ", o->injected);
 	n = strlen(b);
 	if (n && b[n - 1] == ' ')
 		b[n - 1] = '\0';
@@ -207,7 +226,7 @@ int run_check_expect(const struct scenario *sc, const struct outcome *o, char *r
 	int ok = 1;
 	if (report && cap)
 		report[0] = '\0';
-	enum trace_link cl_link = sc->mitm.behaviour != MITM_NONE ? LINK_CLIENT_MITM : LINK_CLIENT_SERVER;
+	enum trace_link cl_link = o->mitm_present ? LINK_CLIENT_MITM : LINK_CLIENT_SERVER;
 	struct {
 		int has, want, got;
 		const char *name;

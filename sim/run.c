@@ -44,15 +44,18 @@ static void client_sink_send(void *ctx, enum smtp_out_kind kind, const uint8_t *
 	conn_send(&a->conn, kind, p, n, 0);
 }
 
-static void actor_note(struct run_ctx *r, enum trace_link link, enum trace_actor who, const char *text)
+static void actor_note(struct run_ctx *r, enum trace_link link, enum trace_actor who, enum smtp_note kind,
+		       const char *text)
 {
-	wire_note(r->trace, r->now, link, who, 0, text, NULL);
+	struct wire_note n = { .now = r->now, .link = link, .who = who, .kind = TK_ACTOR, .subtype = kind,
+			       .session = -1 };
+	wire_note(r->trace, &n, text, NULL);
 }
 
-static void client_sink_note(void *ctx, const char *text)
+static void client_sink_note(void *ctx, enum smtp_note kind, const char *text)
 {
 	struct client_actor *a = ctx;
-	actor_note(a->run, a->conn.link->id, ACTOR_CLIENT, text);
+	actor_note(a->run, a->conn.link->id, ACTOR_CLIENT, kind, text);
 }
 
 static void client_start_tls(struct client_actor *a)
@@ -107,7 +110,7 @@ static int client_step(struct client_actor *a)
 	int progress = conn_pump(&a->conn);
 	if (smtp_client_state(a->smtp) == SMTP_CLIENT_SENDING_BODY) {
 		/* Back-pressure for big bodies: only as much as the path can take now. */
-		size_t budget = a->conn.tls_on ? (a->conn.nunits ? 0 : 65536) : conn_room(&a->conn);
+		size_t budget = conn_tls_on(&a->conn) ? (conn_backlog(&a->conn) ? 0 : 65536) : conn_room(&a->conn);
 		if (budget && smtp_client_pump(a->smtp, budget))
 			progress = 1;
 		progress |= conn_pump(&a->conn);
@@ -123,10 +126,10 @@ static void server_sink_send(void *ctx, enum smtp_out_kind kind, const uint8_t *
 	conn_send(&a->conn, kind, p, n, 0);
 }
 
-static void server_sink_note(void *ctx, const char *text)
+static void server_sink_note(void *ctx, enum smtp_note kind, const char *text)
 {
 	struct server_actor *a = ctx;
-	actor_note(a->run, a->conn.link->id, ACTOR_SERVER, text);
+	actor_note(a->run, a->conn.link->id, ACTOR_SERVER, kind, text);
 }
 
 static void server_start_tls(struct server_actor *a)
@@ -190,7 +193,6 @@ static int link_init(struct run_ctx *r, enum trace_link id)
 		return -1;
 	wire_stream_init(&l->ws[0], r->trace, &r->now, id, a, b, 1, &l->smtp);
 	wire_stream_init(&l->ws[1], r->trace, &r->now, id, b, a, 0, &l->smtp);
-	l->ws[0].mitm_present = l->ws[1].mitm_present = r->mitm_present;
 	return 0;
 }
 
@@ -213,7 +215,7 @@ static void link_open_event(struct run_ctx *r, enum trace_link id, unsigned port
 	snprintf(narration, sizeof narration,
 		 "The %s opens a TCP connection to port %u. Addresses and ports are always visible on the "
 		 "wire: TLS hides what is said, not who talks to whom.", trace_actor_name(a), port);
-	wire_conn(&r->links[id].ws[0], summary, narration);
+	wire_conn(&r->links[id].ws[0], TK_CONN_OPEN, port, summary, narration);
 }
 
 int run_pki_load(const struct scenario *sc, struct run_pki *p, char *err, size_t errcap)
@@ -378,12 +380,16 @@ int run_scenario(const struct scenario *sc, const struct run_options *opt,
 	if (r->mitm)
 		mitm_finish(r->mitm);
 	outcome_derive(r, &out->outcome);
+	if (!r->err[0] && ledger_build(&out->ledger, &out->trace))
+		snprintf(r->err, sizeof r->err, "out of memory");
+	outcome_from_trace(&out->trace, &out->ledger, &out->outcome);
 	int failed = r->err[0] != 0;
 	if (failed)
 		snprintf(err, errcap, "%s", r->err);
 	run_ctx_free(r);
 	free(r);
 	if (failed) {
+		ledger_free(&out->ledger);
 		trace_free(&out->trace);
 		return -1;
 	}
@@ -392,6 +398,7 @@ int run_scenario(const struct scenario *sc, const struct run_options *opt,
 
 void run_result_free(struct run_result *res)
 {
+	ledger_free(&res->ledger);
 	trace_free(&res->trace);
 	memset(res, 0, sizeof *res);
 }

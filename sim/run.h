@@ -7,19 +7,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ledger.h"
 #include "pki.h"
 #include "scenario.h"
 #include "trace.h"
 
 #define OUTCOME_TEXT_MAX 256
 #define OUTCOME_MAX_ALERTS 8
-
-struct learned {
-	int what;                        /* OBSERVED_* bits */
-	char user[128], password[128];   /* decoded credentials, when learned */
-	char mail_from[256], rcpt[256];  /* envelope, when learned */
-	char subject[256];               /* from the body, when learned */
-};
 
 struct outcome_alert {
 	enum trace_link link;
@@ -28,27 +22,37 @@ struct outcome_alert {
 	int fatal;
 };
 
+/* What a run came to. The first part is the actors' final state, taken when the run ends;
+ * the rest is made from the trace and its ledger alone (outcome_from_trace), so it is the
+ * same whatever the events' prose says. */
 struct outcome {
+	/* the actors' final state */
 	int delivered;                   /* the server accepted the message */
 	int altered;                     /* what was delivered differs from what the client sent */
-	int tls[3];                      /* per link: a TLS handshake completed */
+	/* from the trace: TLS per link, from the sessions */
+	int tls[3];                      /* per link: a TLS session is established across it */
 	char tls_version[3][16];         /* per link, when established: "TLS 1.2" */
 	char tls_suite[3][64];           /* per link, when established */
+	enum trace_actor tls_client_end[3], tls_server_end[3];  /* who the session's two ends are */
+	int tls_relayed[3];              /* the session runs end to end through a relaying attacker */
 	int client_err, server_err, mitm_err;   /* BearSSL error codes, 0 = none */
 	char client_error[OUTCOME_TEXT_MAX];    /* why the client stopped, or "" */
 	char server_error[OUTCOME_TEXT_MAX];
 	char mitm_error[OUTCOME_TEXT_MAX];
 	struct outcome_alert alerts[OUTCOME_MAX_ALERTS];
 	size_t nalerts;
-	struct learned observer;         /* a passive observer of every link */
-	struct learned attacker;         /* the man in the middle, when present */
-	int injected;                    /* injected commands or replies that took effect */
-	int decrypted_later;             /* record: the stored session was decrypted after the key theft */
-	char summary[1024];              /* the outcome in plain words, several sentences */
+	struct knowledge observer;       /* a passive observer of every link (from the ledger) */
+	struct knowledge attacker;       /* the man in the middle, when present */
+	struct knowledge thief;          /* a later key thief, when the run has a key theft */
+	int mitm_present, has_thief;
+	int injected;                    /* injected commands or replies that took effect (actor state) */
+	int decrypted_later;             /* the recorded session was opened after the key theft */
+	char summary[1536];              /* the outcome in plain words, several sentences */
 };
 
 struct run_result {
 	struct trace trace;
+	struct ledger ledger;            /* who knows what, made from the trace */
 	struct outcome outcome;
 	uint64_t seed;
 };
@@ -81,6 +85,10 @@ struct run_options {
 int run_scenario(const struct scenario *sc, const struct run_options *opt,
 		 struct run_result *out, char *err, size_t errcap);
 void run_result_free(struct run_result *r);
+
+/* Fills the trace-made part of o (TLS, alerts, what each reader learned, the key theft)
+ * and the summary, from the trace and its ledger only; the actors' part of o must be set. */
+void outcome_from_trace(const struct trace *t, const struct ledger *lg, struct outcome *o);
 
 /* Compares the outcome with sc->expect. Writes one line per unmet expectation into
  * report (may be NULL). Returns 1 when every expectation holds. */

@@ -112,7 +112,7 @@ static void send_quit(struct smtp_client *c)
 /* Stop the session: remember why, tell the student, and end it politely. */
 static void give_up(struct smtp_client *c)
 {
-	smtp_sink_note(&c->sink, "The client stops here (%s) and sends QUIT.", c->error);
+	smtp_sink_note(&c->sink, SMTP_NOTE_STOP, "The client stops here (%s) and sends QUIT.", c->error);
 	if (c->state == SMTP_CLIENT_SENDING_BODY || c->state == SMTP_CLIENT_TLS_WAIT) {
 		/* No command may be sent in the middle of the body or before the handshake. */
 		c->state = SMTP_CLIENT_DONE;
@@ -315,7 +315,7 @@ static void start_auth(struct smtp_client *c)
 	int plain = c->auth == SMTP_CLIENT_AUTH_PLAIN;
 	const char *mech = plain ? "PLAIN" : "LOGIN";
 	if (!(plain ? c->caps.auth_plain : c->caps.auth_login)) {
-		smtp_sink_note(&c->sink, "The client is set up to log in with AUTH %s, but the server did not offer it here, so the client goes on without logging in.",
+		smtp_sink_note(&c->sink, SMTP_NOTE_AUTH_SKIPPED, "The client is set up to log in with AUTH %s, but the server did not offer it here, so the client goes on without logging in.",
 		     mech);
 		send_mail(c);
 		return;
@@ -352,7 +352,7 @@ static void after_ehlo(struct smtp_client *c)
 		case SMTP_CLIENT_TLS_OPPORTUNISTIC:
 		case SMTP_CLIENT_TLS_REQUIRED:
 			if (c->caps.starttls) {
-				smtp_sink_note(&c->sink, "The server offers STARTTLS, so the client asks to switch the connection to TLS before saying anything secret.");
+				smtp_sink_note(&c->sink, SMTP_NOTE_STARTTLS_ASK, "The server offers STARTTLS, so the client asks to switch the connection to TLS before saying anything secret.");
 				c->state = SMTP_CLIENT_WAIT_STARTTLS;
 				c->what = "STARTTLS";
 				command(c, "STARTTLS");
@@ -363,11 +363,11 @@ static void after_ehlo(struct smtp_client *c)
 				give_up(c);
 				return;
 			}
-			smtp_sink_note(&c->sink, "STARTTLS was not offered; an opportunistic client carries on in cleartext, so everything that follows can be read by anyone on the path.");
+			smtp_sink_note(&c->sink, SMTP_NOTE_CLEARTEXT_ON, "STARTTLS was not offered; an opportunistic client carries on in cleartext, so everything that follows can be read by anyone on the path.");
 			break;
 		case SMTP_CLIENT_TLS_NONE:
 			if (c->caps.starttls)
-				smtp_sink_note(&c->sink, "The server offers STARTTLS, but this client is set never to use TLS, so it carries on in cleartext.");
+				smtp_sink_note(&c->sink, SMTP_NOTE_TLS_NEVER, "The server offers STARTTLS, but this client is set never to use TLS, so it carries on in cleartext.");
 			break;
 		case SMTP_CLIENT_TLS_IMPLICIT:
 			break;
@@ -449,7 +449,7 @@ static void on_reply(struct smtp_client *c, int code, const char *text)
 		if (code == 220) {
 			/* State first: the actor may start the handshake from inside the sink. */
 			c->state = SMTP_CLIENT_TLS_WAIT;
-			smtp_sink_note(&c->sink, "The server is ready for TLS; the client starts the handshake. Nothing more is read in cleartext.");
+			smtp_sink_note(&c->sink, SMTP_NOTE_HANDSHAKE_NEXT, "The server is ready for TLS; the client starts the handshake. Nothing more is read in cleartext.");
 			return;
 		}
 		if (c->tls == SMTP_CLIENT_TLS_REQUIRED) {
@@ -457,7 +457,7 @@ static void on_reply(struct smtp_client *c, int code, const char *text)
 			give_up(c);
 			return;
 		}
-		smtp_sink_note(&c->sink, "The server answered %d to STARTTLS; an opportunistic client carries on in cleartext, so everything that follows can be read by anyone on the path.",
+		smtp_sink_note(&c->sink, SMTP_NOTE_CLEARTEXT_ON, "The server answered %d to STARTTLS; an opportunistic client carries on in cleartext, so everything that follows can be read by anyone on the path.",
 		     code);
 		start_auth(c);
 		return;
@@ -639,17 +639,17 @@ void smtp_client_tls_established(struct smtp_client *c)
 	size_t left = c->in.len - c->in.pos;
 	if (c->buffering == SMTP_BUFFER_DISCARD) {
 		if (left)
-			smtp_sink_note(&c->sink, "The client threw away %zu bytes that arrived in cleartext after the 220 reply to STARTTLS: RFC 3207 says nothing received before the handshake may be trusted.",
+			smtp_sink_note(&c->sink, SMTP_NOTE_DISCARDED, "The client threw away %zu bytes that arrived in cleartext after the 220 reply to STARTTLS: RFC 3207 says nothing received before the handshake may be trusted.",
 			     left);
 		c->in.len = c->in.pos;
 		c->in.inj_end = 0;
 	} else {
 		if (left)
-			smtp_sink_note(&c->sink, "The client still had %zu cleartext bytes buffered from before the handshake and will read them as if they were replies sent through TLS.",
+			smtp_sink_note(&c->sink, SMTP_NOTE_KEPT_BUFFERED, "The client still had %zu cleartext bytes buffered from before the handshake and will read them as if they were replies sent through TLS.",
 			     left);
 		c->in.inj_end = c->in.len;
 	}
-	smtp_sink_note(&c->sink, "TLS is up. As RFC 3207 requires, the client forgets the capabilities it learnt in cleartext and sends EHLO again.");
+	smtp_sink_note(&c->sink, SMTP_NOTE_REHELO, "TLS is up. As RFC 3207 requires, the client forgets the capabilities it learnt in cleartext and sends EHLO again.");
 	/* EHLO first, then the buffered bytes: a vulnerable client reads them as the
 	 * answers to the commands it sends now, which is the response injection. */
 	send_ehlo(c);

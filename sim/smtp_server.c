@@ -154,7 +154,7 @@ static void reset_transaction(struct smtp_server *s)
 static void fail_oom(struct smtp_server *s)
 {
 	reply(s, "421 4.3.0 %s Out of memory, closing connection", s->hostname);
-	smtp_sink_note(&s->sink, "The server ran out of memory and closed the connection.");
+	smtp_sink_note(&s->sink, SMTP_NOTE_FAILURE, "The server ran out of memory and closed the connection.");
 	s->state = SMTP_SERVER_CLOSED;
 }
 
@@ -285,7 +285,7 @@ static void cmd_starttls(struct smtp_server *s, const struct smtp_command *c)
 	}
 	/* State first: the actor may start the handshake from inside the sink. */
 	s->state = SMTP_SERVER_TLS_WAIT;
-	smtp_sink_note(&s->sink, "The server agreed to STARTTLS and now waits for the client's TLS handshake.");
+	smtp_sink_note(&s->sink, SMTP_NOTE_HANDSHAKE_NEXT, "The server agreed to STARTTLS and now waits for the client's TLS handshake.");
 	reply(s, "220 2.0.0 Ready to start TLS");
 }
 
@@ -430,7 +430,7 @@ static int check_credentials(struct smtp_server *s, const char *user, const char
 {
 	if (!s->user || strcmp(user, s->user) != 0 || strcmp(pass, s->password) != 0) {
 		reply(s, "535 5.7.8 Authentication credentials invalid");
-		smtp_sink_note(&s->sink, "The server rejected the credentials for user \"%s\".", user);
+		smtp_sink_note(&s->sink, SMTP_NOTE_AUTH_REJECTED, "The server rejected the credentials for user \"%s\".", user);
 		return -1;
 	}
 	free(s->auth_user);
@@ -535,7 +535,7 @@ static void cmd_auth(struct smtp_server *s, const struct smtp_command *c)
 		return;
 	if (s->auth_requires_tls && !s->in_tls && s->mode != SMTP_SERVER_PLAIN) {
 		reply(s, "538 5.7.11 Encryption required for requested authentication mechanism");
-		smtp_sink_note(&s->sink, "The server refused AUTH in cleartext: the password would cross the network readable by anyone on the path.");
+		smtp_sink_note(&s->sink, SMTP_NOTE_AUTH_NEEDS_TLS, "The server refused AUTH in cleartext: the password would cross the network readable by anyone on the path.");
 		return;
 	}
 	const char *sp = memchr(c->arg, ' ', c->arg_len);
@@ -661,14 +661,14 @@ static void end_of_data(struct smtp_server *s)
 	s->mid_line = 0;
 	if (s->too_big) {
 		reply(s, "552 5.3.4 Message size exceeds fixed maximum message size (%zu)", s->max_size);
-		smtp_sink_note(&s->sink, "The message was %zu bytes, more than the server's limit of %zu, so the server refused it after the final dot.",
+		smtp_sink_note(&s->sink, SMTP_NOTE_MESSAGE_REFUSED, "The message was %zu bytes, more than the server's limit of %zu, so the server refused it after the final dot.",
 		     s->cur.body_total, s->max_size);
 		reset_transaction(s);
 		return;
 	}
 	if (s->line_too_long) {
 		reply(s, "500 5.5.2 Line too long (a text line exceeded 1000 bytes)");
-		smtp_sink_note(&s->sink, "A line of the message was longer than the 1000 bytes RFC 5321 allows, so the server refused the message.");
+		smtp_sink_note(&s->sink, SMTP_NOTE_MESSAGE_REFUSED, "A line of the message was longer than the 1000 bytes RFC 5321 allows, so the server refused the message.");
 		reset_transaction(s);
 		return;
 	}
@@ -813,14 +813,14 @@ void smtp_server_tls_established(struct smtp_server *s)
 	size_t left = s->in.len - s->in.pos;
 	if (s->buffering == SMTP_BUFFER_DISCARD) {
 		if (left)
-			smtp_sink_note(&s->sink, "The server threw away %zu bytes that arrived in cleartext behind STARTTLS, as RFC 3207 section 4.2 requires: an attacker could have put them there.",
+			smtp_sink_note(&s->sink, SMTP_NOTE_DISCARDED, "The server threw away %zu bytes that arrived in cleartext behind STARTTLS, as RFC 3207 section 4.2 requires: an attacker could have put them there.",
 			     left);
 		s->in.len = s->in.pos;
 		s->in.inj_end = 0;
 		return;
 	}
 	if (left)
-		smtp_sink_note(&s->sink, "The server still had %zu cleartext bytes buffered from before the handshake and now runs them as if they had come through TLS (the CVE-2011-0411 bug).",
+		smtp_sink_note(&s->sink, SMTP_NOTE_KEPT_BUFFERED, "The server still had %zu cleartext bytes buffered from before the handshake and now runs them as if they had come through TLS (the CVE-2011-0411 bug).",
 		     left);
 	s->in.inj_end = s->in.len;
 	if (!s->busy)
@@ -832,7 +832,7 @@ void smtp_server_connection_closed(struct smtp_server *s)
 	if (!s || s->state == SMTP_SERVER_CLOSED)
 		return;
 	if (s->state == SMTP_SERVER_DATA || s->in_mail)
-		smtp_sink_note(&s->sink, "The connection ended in the middle of a mail transaction, so the server discards the unfinished message.");
+		smtp_sink_note(&s->sink, SMTP_NOTE_ABORTED, "The connection ended in the middle of a mail transaction, so the server discards the unfinished message.");
 	reset_transaction(s);
 	s->state = SMTP_SERVER_CLOSED;
 	s->in.len = s->in.pos = s->in.inj_end = 0;

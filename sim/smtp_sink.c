@@ -4,7 +4,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 
-void smtp_sink_note(const struct smtp_sink *sink, const char *fmt, ...)
+void smtp_sink_note(const struct smtp_sink *sink, enum smtp_note kind, const char *fmt, ...)
 {
 	if (!sink->note)
 		return;
@@ -13,5 +13,5 @@ void smtp_sink_note(const struct smtp_sink *sink, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof buf, fmt, ap);
 	va_end(ap);
-	sink->note(sink->ctx, buf);
+	sink->note(sink->ctx, kind, buf);
 }

@@ -137,6 +137,11 @@ static void seed_engine(br_ssl_engine_context *eng, uint64_t seed, const char *l
 	br_ssl_engine_inject_entropy(eng, out, sizeof out);
 }
 
+int tls_peer_closed(const struct tls_endpoint *ep)
+{
+	return ep->eng->shutdown_recv != 0;
+}
+
 int tls_endpoint_init(struct tls_endpoint *ep, const struct tls_config *cfg, char *err, size_t errcap)
 {
 	memset(ep, 0, sizeof *ep);

@@ -53,6 +53,12 @@ struct tls_endpoint {
  * a message in err. */
 int tls_endpoint_init(struct tls_endpoint *ep, const struct tls_config *cfg, char *err, size_t errcap);
 
+/* 1 once the peer's close_notify has been received. BearSSL answers it by itself, and the
+ * trace must know that the next alert this endpoint sends is that answer. BearSSL 0.6 has
+ * no getter: this reads the engine's shutdown_recv (checked against Debian's 0.6; the
+ * STARTTLS story test asserts the answer is decoded as close_notify, so a change shows). */
+int tls_peer_closed(const struct tls_endpoint *ep);
+
 /* The cipher suites offered or accepted by default, in preference order. */
 extern const uint16_t tls_default_suites[];
 extern const size_t tls_default_nsuites;

@@ -20,7 +20,7 @@ void trace_free(struct trace *t)
 		fields_free(&e->fields);
 	}
 	free(t->ev);
-	free(t->keys);
+	free(t->sessions);
 	trace_init(t);
 }
 
@@ -68,14 +68,55 @@ int trace_append(struct trace *t, struct trace_event *e)
 	return (int)t->n++;
 }
 
-int trace_add_keys(struct trace *t, const struct trace_tls_keys *k)
+int trace_session_join(struct trace *t, enum trace_link link, enum trace_actor who, int is_client,
+		       unsigned version, unsigned suite, const uint8_t client_random[32],
+		       const uint8_t *master_secret)
 {
-	struct trace_tls_keys *v = realloc(t->keys, (t->nkeys + 1) * sizeof *v);
-	if (!v)
-		return -1;
-	t->keys = v;
-	t->keys[t->nkeys++] = *k;
-	return 0;
+	size_t i = 0;
+	/* The newest session with this random and this end still open is the one. */
+	for (i = t->nsessions; i-- > 0;) {
+		struct trace_tls_session *s = &t->sessions[i];
+		if (!memcmp(s->client_random, client_random, 32) && !(is_client ? s->client_up : s->server_up))
+			break;
+	}
+	if (i == (size_t)-1) {
+		struct trace_tls_session *v = realloc(t->sessions, (t->nsessions + 1) * sizeof *v);
+		if (!v)
+			return -1;
+		t->sessions = v;
+		i = t->nsessions++;
+		memset(&t->sessions[i], 0, sizeof t->sessions[i]);
+		memcpy(t->sessions[i].client_random, client_random, 32);
+	}
+	struct trace_tls_session *s = &t->sessions[i];
+	s->links |= 1u << link;
+	s->version = version;
+	s->suite = suite;
+	if (is_client) {
+		s->client_up = 1;
+		s->client_end = who;
+	} else {
+		s->server_up = 1;
+		s->server_end = who;
+	}
+	if (master_secret) {
+		memcpy(s->master_secret, master_secret, 48);
+		s->has_secret = 1;
+	}
+	return (int)i;
+}
+
+int trace_session_relayed(const struct trace_tls_session *s)
+{
+	return (s->links & (1u << LINK_CLIENT_MITM)) && (s->links & (1u << LINK_MITM_SERVER));
+}
+
+const struct trace_tls_session *trace_link_session(const struct trace *t, enum trace_link l)
+{
+	for (size_t i = t->nsessions; i-- > 0;)
+		if (t->sessions[i].links & (1u << l))
+			return &t->sessions[i];
+	return NULL;
 }
 
 const char *trace_actor_name(enum trace_actor a)
@@ -102,6 +143,65 @@ const char *trace_layer_name(enum trace_layer l)
 		[LAYER_NOTE] = "note",
 	};
 	return (unsigned)l < LAYER_COUNT ? names[l] : "?";
+}
+
+const char *trace_link_name(enum trace_link l)
+{
+	switch (l) {
+	case LINK_CLIENT_SERVER: return "client-server";
+	case LINK_CLIENT_MITM: return "client-attacker";
+	case LINK_MITM_SERVER: return "attacker-server";
+	}
+	return "?";
+}
+
+const char *trace_kind_name(enum trace_kind k)
+{
+	static const char *const names[TK_COUNT] = {
+		[TK_CONN_OPEN] = "conn-open",
+		[TK_CONN_FIN] = "conn-fin",
+		[TK_RECORD] = "tls-record",
+		[TK_HANDSHAKE] = "tls-handshake",
+		[TK_CCS] = "tls-ccs",
+		[TK_ALERT] = "tls-alert",
+		[TK_SMTP_COMMAND] = "smtp-command",
+		[TK_SMTP_REPLY] = "smtp-reply",
+		[TK_SMTP_DATA] = "smtp-data",
+		[TK_TLS_UP] = "tls-up",
+		[TK_TLS_FAILED] = "tls-failed",
+		[TK_TLS_UNVERIFIED] = "tls-unverified",
+		[TK_ACTOR] = "actor-decision",
+		[TK_ATTACK] = "attack",
+		[TK_KEY_THEFT] = "key-theft",
+		[TK_RUN] = "run",
+	};
+	return (unsigned)k < TK_COUNT && names[k] ? names[k] : "?";
+}
+
+const char *trace_attack_name(enum trace_attack a)
+{
+	static const char *const names[ATTACK_COUNT] = {
+		[ATTACK_NONE] = "none",
+		[ATTACK_PRESENT] = "present",
+		[ATTACK_DELETED] = "deleted",
+		[ATTACK_ADDED] = "added",
+		[ATTACK_REPLACED] = "replaced",
+		[ATTACK_FORGED] = "forged",
+		[ATTACK_TAMPERED] = "tampered",
+		[ATTACK_INTERCEPTED] = "intercepted",
+		[ATTACK_RECORDED] = "recorded",
+	};
+	return (unsigned)a < ATTACK_COUNT ? names[a] : "?";
+}
+
+void trace_actor_ip(enum trace_actor a, uint8_t ip[4])
+{
+	static const uint8_t addr[3][4] = {
+		[ACTOR_CLIENT] = { 192, 0, 2, 10 },
+		[ACTOR_MITM] = { 198, 51, 100, 66 },
+		[ACTOR_SERVER] = { 203, 0, 113, 25 },
+	};
+	memcpy(ip, addr[(unsigned)a < 3 ? a : 0], 4);
 }
 
 void trace_link_ends(enum trace_link l, enum trace_actor *a, enum trace_actor *b)

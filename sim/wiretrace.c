@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "narrate.h"
+#include "smtp_parse.h"
 
 #define MAX_RECORD (5 + 18432)   /* header + the largest TLS 1.2 ciphertext */
 
@@ -60,6 +61,16 @@ static void buf_consume(uint8_t *b, size_t *len, size_t n)
 	*len -= n;
 }
 
+static void ev_init(struct trace_event *e, enum trace_kind kind, enum trace_layer layer)
+{
+	memset(e, 0, sizeof *e);
+	fields_init(&e->fields);
+	e->kind = kind;
+	e->layer = layer;
+	e->parent = -1;
+	e->session = -1;
+}
+
 /* Fills the common part of an event and appends it with its narration. */
 static int emit(struct wire_stream *s, struct trace_event *e, const char *summary)
 {
@@ -71,7 +82,7 @@ static int emit(struct wire_stream *s, struct trace_event *e, const char *summar
 	}
 	e->summary = (char *)summary;
 	char narration[512];
-	narrate_event(e, s->mitm_present, narration, sizeof narration);
+	narrate_event(e, narration, sizeof narration);
 	e->narration = narration[0] ? narration : NULL;
 	int idx = trace_append(s->trace, e);
 	e->summary = e->narration = NULL;
@@ -87,17 +98,20 @@ static int all_readers(void)
 /* One complete SMTP line (with its CRLF) as an event. */
 static int emit_line(struct wire_stream *s, const uint8_t *line, size_t n, int parent, int prot, int attack)
 {
-	struct trace_event e = { 0 };
-	fields_init(&e.fields);
+	struct trace_event e;
 	char summary[DECODE_SUMMARY_MAX];
 	size_t bare = n;
 	while (bare && (line[bare - 1] == '\n' || line[bare - 1] == '\r'))
 		bare--;
 	if (s->toward_server) {
-		e.layer = LAYER_SMTP_COMMAND;
+		ev_init(&e, TK_SMTP_COMMAND, LAYER_SMTP_COMMAND);
+		struct smtp_command c;
+		e.subtype = smtp_parse_command((const char *)line, bare, &c) ? -1 : (int)c.verb;
 		decode_smtp_command(s->smtp, (const char *)line, bare, &e.fields, summary, sizeof summary);
 	} else {
-		e.layer = LAYER_SMTP_REPLY;
+		ev_init(&e, TK_SMTP_REPLY, LAYER_SMTP_REPLY);
+		struct smtp_reply_line rl;
+		e.subtype = smtp_parse_reply_line((const char *)line, bare, &rl) ? -1 : rl.code;
 		decode_smtp_reply(s->smtp, (const char *)line, bare, &e.fields, summary, sizeof summary);
 	}
 	e.parent = parent;
@@ -119,11 +133,10 @@ static int emit_line(struct wire_stream *s, const uint8_t *line, size_t n, int p
 static int emit_body_part(struct wire_stream *s, const uint8_t *p, size_t avail, size_t n, int parent, int prot,
 			  int attack)
 {
-	struct trace_event e = { 0 };
-	fields_init(&e.fields);
+	struct trace_event e;
+	ev_init(&e, TK_SMTP_DATA, LAYER_SMTP_DATA);
 	char summary[DECODE_SUMMARY_MAX];
 	decode_smtp_body(p, avail, &e.fields, summary, sizeof summary);
-	e.layer = LAYER_SMTP_DATA;
 	e.parent = parent;
 	e.attack = attack;
 	if (prot) {
@@ -144,6 +157,14 @@ static int emit_body_part(struct wire_stream *s, const uint8_t *p, size_t avail,
 static int emit_body(struct wire_stream *s, const uint8_t *p, size_t n, int parent, int prot, int attack)
 {
 	return emit_body_part(s, p, n, n, parent, prot, attack);
+}
+
+/* Events read out of a recording after the fact carry the replay mark. */
+static int mark_replay_from(struct trace *t, size_t first)
+{
+	for (size_t i = first; i < t->n; i++)
+		t->ev[i].replay = 1;
+	return 0;
 }
 
 /* Lines accumulate in s->ln: a TLS 1.0 record may carry one byte of a line. */
@@ -171,9 +192,10 @@ int wire_clear(struct wire_stream *s, enum smtp_out_kind kind, const uint8_t *p,
 
 int wire_decrypted(struct wire_stream *s, enum smtp_out_kind kind, const uint8_t *p, size_t n, int attack)
 {
-	if (kind == SMTP_OUT_BODY)
-		return emit_body(s, p, n, -1, 1, attack);
-	return feed_lines(s, p, n, -1, 1, attack);
+	size_t first = s->trace->n;
+	int r = kind == SMTP_OUT_BODY ? emit_body(s, p, n, -1, 1, attack) : feed_lines(s, p, n, -1, 1, attack);
+	mark_replay_from(s->trace, first);
+	return r;
 }
 
 int wire_expect_plain(struct wire_stream *s, enum smtp_out_kind kind, const uint8_t *p, size_t n,
@@ -215,11 +237,15 @@ static void queue_pop(struct wire_stream *s)
 	s->qn--;
 }
 
-static int emit_child(struct wire_stream *s, enum trace_layer layer, int parent, int encrypted,
+static int emit_child(struct wire_stream *s, enum trace_kind kind, int subtype, int parent, int encrypted,
 		      const uint8_t *wire, size_t wn, struct fields *f, const char *summary, int attack)
 {
-	struct trace_event e = { 0 };
-	e.layer = layer;
+	static const enum trace_layer layers[TK_COUNT] = {
+		[TK_HANDSHAKE] = LAYER_TLS_HANDSHAKE, [TK_CCS] = LAYER_TLS_CCS, [TK_ALERT] = LAYER_TLS_ALERT,
+	};
+	struct trace_event e;
+	ev_init(&e, kind, layers[kind]);
+	e.subtype = subtype;
 	e.parent = parent;
 	e.encrypted = encrypted;
 	e.readers = encrypted ? s->tls_readers : all_readers();
@@ -232,7 +258,10 @@ static int emit_child(struct wire_stream *s, enum trace_layer layer, int parent,
 }
 
 /* The contents of one record, as child events of the record event. */
-static int record_children(struct wire_stream *s, const uint8_t *rec, size_t n, int parent, int attack)
+/* version is the record's: once ServerHello is out, the negotiated one, which decides the
+ * layout of some handshake messages. */
+static int record_children(struct wire_stream *s, const uint8_t *rec, size_t n, unsigned version, int parent,
+			   int attack)
 {
 	const uint8_t *pl = rec + 5;
 	size_t pn = n - 5;
@@ -244,7 +273,7 @@ static int record_children(struct wire_stream *s, const uint8_t *rec, size_t n, 
 
 	if (type == TLS_CT_CHANGE_CIPHER_SPEC) {
 		fields_add(&f, 0, "meaning", "from the next record on, this sender encrypts and authenticates");
-		int r = emit_child(s, LAYER_TLS_CCS, parent, 0, pl, pn, &f, "ChangeCipherSpec", attack);
+		int r = emit_child(s, TK_CCS, 1, parent, 0, pl, pn, &f, "ChangeCipherSpec", attack);
 		s->ccs = 1;
 		return r;
 	}
@@ -255,8 +284,12 @@ static int record_children(struct wire_stream *s, const uint8_t *rec, size_t n, 
 			size_t mlen = 4 + ((size_t)s->hs[1] << 16 | (size_t)s->hs[2] << 8 | s->hs[3]);
 			if (s->hs_len < mlen)
 				break;
-			decode_handshake(s->hs, mlen, &f, summary, sizeof summary);
-			if (emit_child(s, LAYER_TLS_HANDSHAKE, parent, 0, s->hs, mlen, &f, summary, attack))
+			decode_handshake_v(s->hs, mlen, version, &f, summary, sizeof summary);
+			if (s->hs[0] == TLS_HS_CLIENT_HELLO && mlen >= 4 + 2 + 32) {
+				memcpy(s->hello_random, s->hs + 6, 32);
+				s->has_hello_random = 1;
+			}
+			if (emit_child(s, TK_HANDSHAKE, s->hs[0], parent, 0, s->hs, mlen, &f, summary, attack))
 				return -1;
 			buf_consume(s->hs, &s->hs_len, mlen);
 		}
@@ -265,25 +298,39 @@ static int record_children(struct wire_stream *s, const uint8_t *rec, size_t n, 
 	if (type == TLS_CT_HANDSHAKE) {
 		fields_add(&f, 0, "handshake_type", "Finished (encrypted)");
 		fields_add(&f, 0, "encrypted_length", "%zu", pn);
-		return emit_child(s, LAYER_TLS_HANDSHAKE, parent, 1, pl, pn, &f,
+		/* The first message under the new keys is Finished (RFC 5246 7.4.9). */
+		return emit_child(s, TK_HANDSHAKE, TLS_HS_FINISHED, parent, 1, pl, pn, &f,
 				  "Finished (encrypted)", attack);
 	}
 	if (type == TLS_CT_ALERT) {
+		const uint8_t *al = NULL;
 		if (!protected_) {
+			al = pn == 2 ? pl : NULL;
 			decode_alert(pl, pn, &f, summary, sizeof summary);
-			return emit_child(s, LAYER_TLS_ALERT, parent, 0, pl, pn, &f, summary, attack);
-		}
-		if (s->qn && s->q[0].is_alert) {
+		} else if (s->qn && s->q[0].is_alert) {
+			al = s->q[0].p;
 			decode_alert(s->q[0].p, s->q[0].len, &f, summary, sizeof summary);
-			queue_pop(s);
 		} else {
 			fields_add(&f, 0, "note", "the alert is encrypted; only the endpoints can read it");
 			snprintf(summary, sizeof summary, "Alert (encrypted)");
 		}
-		return emit_child(s, LAYER_TLS_ALERT, parent, 1, pl, pn, &f, summary, attack);
+		int desc = al ? al[1] : -1, level = al ? al[0] : -1;
+		if (protected_ && al)
+			queue_pop(s);
+		struct trace_event e;
+		ev_init(&e, TK_ALERT, LAYER_TLS_ALERT);
+		e.subtype = desc;
+		e.alert_level = level;
+		e.parent = parent;
+		e.encrypted = protected_;
+		e.readers = protected_ ? s->tls_readers : all_readers();
+		e.attack = attack;
+		e.wire = (uint8_t *)pl;
+		e.wire_len = pn;
+		e.fields = f;
+		return emit(s, &e, summary) < 0 ? -1 : 0;
 	}
 	if (type == TLS_CT_APPLICATION_DATA) {
-		s->protected_records++;
 		while (s->qn && s->q[0].is_alert) /* an alert that was never sent */
 			queue_pop(s);
 		if (!s->qn)
@@ -326,20 +373,18 @@ int wire_records(struct wire_stream *s, const uint8_t *p, size_t n, int attack)
 			r = -1, total = s->rec_len;
 		if (r == 0 && s->rec_len < total)
 			return 0;
-		struct trace_event e = { 0 };
-		fields_init(&e.fields);
+		struct trace_event e;
+		ev_init(&e, TK_RECORD, LAYER_TLS_RECORD);
+		e.subtype = r == 0 ? h.type : -1;
 		char summary[DECODE_SUMMARY_MAX];
 		if (r == 0) {
 			decode_tls_record(s->rec, total, &e.fields, summary, sizeof summary);
-			s->record_version = h.version;
 			e.encrypted = s->ccs && h.type != TLS_CT_CHANGE_CIPHER_SPEC;
 		} else {
 			/* Not TLS at all (e.g. cleartext where a record was expected): keep it visible. */
 			fields_add(&e.fields, 0, "error", "not a TLS record");
 			snprintf(summary, sizeof summary, "%zu bytes that are not a TLS record", total);
 		}
-		e.layer = LAYER_TLS_RECORD;
-		e.parent = -1;
 		e.attack = attack;
 		e.readers = e.encrypted ? s->tls_readers : all_readers();
 		e.wire = s->rec;
@@ -349,39 +394,38 @@ int wire_records(struct wire_stream *s, const uint8_t *p, size_t n, int attack)
 		int idx = emit(s, &e, shown);
 		if (idx < 0)
 			return -1;
-		if (r == 0 && record_children(s, s->rec, total, idx, attack))
+		if (r == 0 && record_children(s, s->rec, total, h.version, idx, attack))
 			return -1;
 		buf_consume(s->rec, &s->rec_len, total);
 	}
 }
 
-int wire_note(struct trace *t, uint64_t now, enum trace_link link, enum trace_actor who,
-	      int attack, const char *summary, const char *narration)
+int wire_note(struct trace *t, const struct wire_note *n, const char *summary, const char *narration)
 {
-	struct trace_event e = { 0 };
-	fields_init(&e.fields);
-	e.time_us = now;
-	e.link = link;
-	e.from = e.to = who;
-	e.layer = LAYER_NOTE;
-	e.parent = -1;
-	e.attack = attack;
+	struct trace_event e;
+	ev_init(&e, n->kind, LAYER_NOTE);
+	e.time_us = n->now;
+	e.link = n->link;
+	e.from = e.to = n->who;
+	e.subtype = n->subtype;
+	e.attack = n->attack;
+	e.tls_err = n->tls_err;
+	e.session = n->session;
 	e.readers = 0;
 	e.summary = (char *)summary;
 	e.narration = (char *)narration;
 	return trace_append(t, &e);
 }
 
-int wire_conn(struct wire_stream *s, const char *summary, const char *narration)
+int wire_conn(struct wire_stream *s, enum trace_kind kind, unsigned port, const char *summary, const char *narration)
 {
-	struct trace_event e = { 0 };
-	fields_init(&e.fields);
+	struct trace_event e;
+	ev_init(&e, kind, LAYER_CONNECTION);
 	e.time_us = *s->now;
 	e.link = s->link;
 	e.from = s->from;
 	e.to = s->to;
-	e.layer = LAYER_CONNECTION;
-	e.parent = -1;
+	e.port = port;
 	e.readers = all_readers();
 	e.summary = (char *)summary;
 	e.narration = (char *)narration;

@@ -36,9 +36,8 @@ struct wire_stream {
 	uint8_t *ln; size_t ln_len, ln_cap;      /* partial SMTP line */
 	int ccs;                          /* ChangeCipherSpec seen: records now protected */
 	struct wire_plain *q; size_t qn, qcap;   /* FIFO of plaintext attributions */
-	uint64_t protected_records;       /* application-data records so far */
-	unsigned record_version;          /* version of the last record */
-	int mitm_present;                 /* an attacker sits on the path (narration) */
+	uint8_t hello_random[32];         /* the random of the last ClientHello this way */
+	int has_hello_random;
 };
 
 void wire_stream_init(struct wire_stream *s, struct trace *t, const uint64_t *now,
@@ -58,10 +57,21 @@ int wire_decrypted(struct wire_stream *s, enum smtp_out_kind kind, const uint8_t
 int wire_expect_plain(struct wire_stream *s, enum smtp_out_kind kind, const uint8_t *p, size_t n,
 		      int split_first, int attack);
 int wire_expect_alert(struct wire_stream *s, const uint8_t alert[2]);
-/* A note: an actor's decision, not on the wire. Returns the event index or -1. */
-int wire_note(struct trace *t, uint64_t now, enum trace_link link, enum trace_actor who,
-	      int attack, const char *summary, const char *narration);
-/* A connection event (open or FIN). */
-int wire_conn(struct wire_stream *s, const char *summary, const char *narration);
+/* The facts of a note: an actor's decision, not on the wire. */
+struct wire_note {
+	uint64_t now;
+	enum trace_link link;
+	enum trace_actor who;
+	enum trace_kind kind;
+	int subtype;
+	int attack;         /* enum trace_attack, for the attacker's own notes */
+	int tls_err;
+	int session;        /* -1 when none */
+};
+/* Appends a note with its facts. Returns the event index or -1. */
+int wire_note(struct trace *t, const struct wire_note *n, const char *summary, const char *narration);
+/* A connection event: TK_CONN_OPEN (with the port dialled) or TK_CONN_FIN. */
+int wire_conn(struct wire_stream *s, enum trace_kind kind, unsigned port, const char *summary,
+	      const char *narration);
 
 #endif

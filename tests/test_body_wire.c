@@ -20,8 +20,9 @@ static void on_send(void *ctx, enum smtp_out_kind kind, const uint8_t *p, size_t
 	c->n += n;
 }
 
-static void on_note(void *ctx, const char *text)
+static void on_note(void *ctx, enum smtp_note kind, const char *text)
 {
+	(void)kind;
 	(void)ctx;
 	(void)text;
 }

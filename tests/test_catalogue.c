@@ -6,6 +6,9 @@
 
 #include "sim/run.h"
 #include "sim/scenario.h"
+#include "sim/decode.h"
+#include "sim/smtp_parse.h"
+#include <bearssl.h>
 
 struct loaded {
 	struct scenario sc;
@@ -33,15 +36,20 @@ static void done(struct loaded *l)
 	scenario_free(&l->sc);
 }
 
-/* Number of events on a link whose summary starts with prefix (and, if attack >= 0,
- * whose attack flag matches). */
-static int count(const struct trace *t, int link, enum trace_layer layer, const char *prefix, int attack)
+#define ANY (-1)
+
+/* Number of events on a link (ANY: every link) of a kind and subtype (ANY: every one)
+ * whose decoded field `name` (NULL: no condition) starts with `value`, and whose attack
+ * action is `attack` (ANY: whatever it is). Facts only: never the summary. */
+static int count(const struct trace *t, int link, enum trace_kind kind, int subtype, const char *name,
+		 const char *value, int attack)
 {
 	int n = 0;
 	for (size_t i = 0; i < t->n; i++) {
 		const struct trace_event *e = &t->ev[i];
-		if ((link < 0 || (int)e->link == link) && e->layer == layer &&
-		    !strncmp(e->summary, prefix, strlen(prefix)) && (attack < 0 || e->attack == attack))
+		const char *v = name ? fields_get(&e->fields, name) : NULL;
+		if ((link == ANY || (int)e->link == link) && e->kind == kind && (subtype == ANY || e->subtype == subtype) &&
+		    (!name || (v && !strncmp(v, value, strlen(value)))) && (attack == ANY || e->attack == attack))
 			n++;
 	}
 	return n;
@@ -58,10 +66,10 @@ static void test_strip_opportunistic(void **state)
 	assert_string_equal(o->attacker.password, "wonderland");
 	assert_string_equal(o->observer.password, "wonderland");
 	/* the server offered STARTTLS; the client never saw it */
-	assert_int_equal(count(&l->r.trace, LINK_MITM_SERVER, LAYER_SMTP_REPLY, "250-STARTTLS", -1), 1);
-	assert_int_equal(count(&l->r.trace, LINK_CLIENT_MITM, LAYER_SMTP_REPLY, "250-STARTTLS", -1), 0);
-	assert_true(count(&l->r.trace, LINK_CLIENT_MITM, LAYER_SMTP_REPLY, "250", 1) > 0);
-	assert_int_equal(count(&l->r.trace, -1, LAYER_SMTP_COMMAND, "STARTTLS", -1), 0);
+	assert_int_equal(count(&l->r.trace, LINK_MITM_SERVER, TK_SMTP_REPLY, 250, "text", "STARTTLS", ANY), 1);
+	assert_int_equal(count(&l->r.trace, LINK_CLIENT_MITM, TK_SMTP_REPLY, 250, "text", "STARTTLS", ANY), 0);
+	assert_true(count(&l->r.trace, LINK_CLIENT_MITM, TK_SMTP_REPLY, 250, NULL, NULL, ATTACK_DELETED) > 0);
+	assert_int_equal(count(&l->r.trace, ANY, TK_SMTP_COMMAND, SMTP_VERB_STARTTLS, NULL, NULL, ANY), 0);
 	done(l);
 }
 
@@ -74,8 +82,8 @@ static void test_strip_required(void **state)
 	assert_int_equal(o->attacker.what, 0);
 	assert_int_equal(o->observer.what, 0);
 	assert_non_null(strstr(o->client_error, "STARTTLS"));
-	assert_int_equal(count(&l->r.trace, -1, LAYER_SMTP_COMMAND, "AUTH", -1), 0);
-	assert_int_equal(count(&l->r.trace, LINK_CLIENT_MITM, LAYER_SMTP_COMMAND, "QUIT", -1), 1);
+	assert_int_equal(count(&l->r.trace, ANY, TK_SMTP_COMMAND, SMTP_VERB_AUTH, NULL, NULL, ANY), 0);
+	assert_int_equal(count(&l->r.trace, LINK_CLIENT_MITM, TK_SMTP_COMMAND, SMTP_VERB_QUIT, NULL, NULL, ANY), 1);
 	done(l);
 }
 
@@ -84,8 +92,8 @@ static void test_starttls_454(void **state)
 	(void)state;
 	struct loaded *l = load_and_run("starttls-454");
 	const struct outcome *o = &l->r.outcome;
-	assert_int_equal(count(&l->r.trace, LINK_CLIENT_MITM, LAYER_SMTP_REPLY, "454", 1), 1);
-	assert_int_equal(count(&l->r.trace, LINK_MITM_SERVER, LAYER_SMTP_COMMAND, "STARTTLS", -1), 0);
+	assert_int_equal(count(&l->r.trace, LINK_CLIENT_MITM, TK_SMTP_REPLY, 454, NULL, NULL, ATTACK_FORGED), 1);
+	assert_int_equal(count(&l->r.trace, LINK_MITM_SERVER, TK_SMTP_COMMAND, SMTP_VERB_STARTTLS, NULL, NULL, ANY), 0);
 	assert_true(o->delivered);
 	assert_string_equal(o->attacker.password, "wonderland");
 	done(l);
@@ -119,17 +127,17 @@ static void test_cert_substitution(void **state)
 	assert_string_equal(o->attacker.subject, "Lunch on Friday?");
 	assert_string_equal(o->attacker.password, "wonderland");
 	assert_int_equal(o->observer.what, 0);
-	assert_int_equal(count(&l->r.trace, LINK_CLIENT_MITM, LAYER_NOTE, "client accepted the certificate without verifying", -1), 1);
+	assert_int_equal(count(&l->r.trace, LINK_CLIENT_MITM, TK_TLS_UNVERIFIED, ANY, NULL, NULL, ANY), 1);
 	done(l);
 
 	l = load_and_run("cert-substitution-verify");
 	o = &l->r.outcome;
 	assert_false(o->delivered);
-	assert_int_equal(o->client_err, 62); /* BR_ERR_X509_NOT_TRUSTED */
+	assert_int_equal(o->client_err, BR_ERR_X509_NOT_TRUSTED);
 	assert_int_equal(o->attacker.what, 0);
 	assert_int_equal(o->nalerts, 0);     /* BearSSL closes without an alert */
-	assert_int_equal(count(&l->r.trace, LINK_CLIENT_MITM, LAYER_NOTE, "client: TLS failed: BR_ERR_X509_NOT_TRUSTED", -1), 1);
-	assert_int_equal(count(&l->r.trace, -1, LAYER_SMTP_COMMAND, "AUTH", -1), 0);
+	assert_int_equal(count(&l->r.trace, LINK_CLIENT_MITM, TK_TLS_FAILED, ANY, NULL, NULL, ANY), 1);
+	assert_int_equal(count(&l->r.trace, ANY, TK_SMTP_COMMAND, SMTP_VERB_AUTH, NULL, NULL, ANY), 0);
 	done(l);
 }
 
@@ -137,11 +145,11 @@ static void test_validation(void **state)
 {
 	(void)state;
 	struct loaded *l = load_and_run("wrong-host");
-	assert_int_equal(l->r.outcome.client_err, 56); /* BR_ERR_X509_BAD_SERVER_NAME */
+	assert_int_equal(l->r.outcome.client_err, BR_ERR_X509_BAD_SERVER_NAME);
 	assert_false(l->r.outcome.delivered);
 	done(l);
 	l = load_and_run("expired-cert");
-	assert_int_equal(l->r.outcome.client_err, 54); /* BR_ERR_X509_EXPIRED */
+	assert_int_equal(l->r.outcome.client_err, BR_ERR_X509_EXPIRED);
 	assert_false(l->r.outcome.delivered);
 	done(l);
 }
@@ -163,7 +171,7 @@ static void test_command_injection(void **state)
 	assert_true(l->r.outcome.injected > 0);
 	/* the injected MAIL FROM was accepted inside TLS */
 	assert_true(encrypted_reply_mentions(&l->r.trace, "Sender <mallory@evil.test> OK"));
-	assert_true(count(&l->r.trace, LINK_MITM_SERVER, LAYER_SMTP_COMMAND, "MAIL FROM:<mallory@evil.test>", 1) == 1);
+	assert_true(count(&l->r.trace, LINK_MITM_SERVER, TK_SMTP_COMMAND, SMTP_VERB_MAIL, "mail_from", "mallory@evil.test", ATTACK_ADDED) == 1);
 	done(l);
 
 	l = load_and_run("command-injection-fixed");
@@ -178,7 +186,7 @@ static void test_response_injection(void **state)
 	(void)state;
 	struct loaded *l = load_and_run("response-injection-vulnerable");
 	assert_true(l->r.outcome.injected > 0);
-	assert_int_equal(count(&l->r.trace, LINK_CLIENT_MITM, LAYER_SMTP_REPLY, "250", 1), 2);
+	assert_int_equal(count(&l->r.trace, LINK_CLIENT_MITM, TK_SMTP_REPLY, 250, NULL, NULL, ATTACK_ADDED), 2);
 	done(l);
 	l = load_and_run("response-injection-fixed");
 	assert_int_equal(l->r.outcome.injected, 0);
@@ -190,15 +198,15 @@ static void test_tamper(void **state)
 {
 	(void)state;
 	struct loaded *l = load_and_run("tamper-record");
-	assert_int_equal(l->r.outcome.server_err, 7); /* BR_ERR_BAD_MAC */
+	assert_int_equal(l->r.outcome.server_err, BR_ERR_BAD_MAC);
 	assert_false(l->r.outcome.delivered);
-	assert_int_equal(count(&l->r.trace, LINK_MITM_SERVER, LAYER_TLS_RECORD, "TLS record: application_data", 1), 1);
+	assert_int_equal(count(&l->r.trace, LINK_MITM_SERVER, TK_RECORD, TLS_CT_APPLICATION_DATA, NULL, NULL, ATTACK_TAMPERED), 1);
 	done(l);
 
 	l = load_and_run("tamper-clienthello");
-	assert_int_equal(l->r.outcome.server_err, 24); /* BR_ERR_BAD_FINISHED */
-	assert_int_equal(count(&l->r.trace, LINK_CLIENT_MITM, LAYER_TLS_HANDSHAKE, "ClientHello: TLS 1.2, 10 suites", 0), 1);
-	assert_int_equal(count(&l->r.trace, LINK_MITM_SERVER, LAYER_TLS_HANDSHAKE, "ClientHello: TLS 1.2, 2 suites", 1), 1);
+	assert_int_equal(l->r.outcome.server_err, BR_ERR_BAD_FINISHED);
+	assert_int_equal(count(&l->r.trace, LINK_CLIENT_MITM, TK_HANDSHAKE, TLS_HS_CLIENT_HELLO, "cipher_suites", "10 suites", ATTACK_NONE), 1);
+	assert_int_equal(count(&l->r.trace, LINK_MITM_SERVER, TK_HANDSHAKE, TLS_HS_CLIENT_HELLO, "cipher_suites", "2 suites", ATTACK_REPLACED), 1);
 	assert_false(l->r.outcome.delivered);
 	done(l);
 }

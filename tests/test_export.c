@@ -80,10 +80,18 @@ static char *to_string(int (*fn)(FILE *, const struct scenario *, const struct r
 
 static const char *link_name(enum trace_link l)
 {
-	return l == LINK_CLIENT_SERVER ? "client-server" : l == LINK_CLIENT_MITM ? "client-attacker" : "attacker-server";
+	return trace_link_name(l);
 }
 
-static void check_learned(json_t *j, const struct learned *l)
+static size_t sessions_with_secret(const struct trace *t)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < t->nsessions; i++)
+		n += t->sessions[i].has_secret;
+	return n;
+}
+
+static void check_learned(json_t *j, const struct knowledge *l)
 {
 	assert_true(json_is_object(j));
 	json_t *what = json_object_get(j, "learned");
@@ -97,10 +105,24 @@ static void check_learned(json_t *j, const struct learned *l)
 		assert_true(json_is_null(cred));
 	}
 	json_t *env = json_object_get(j, "envelope");
-	if (l->what & OBSERVED_ENVELOPE)
+	if (l->what & OBSERVED_ENVELOPE) {
 		assert_string_equal(json_string_value(json_object_get(env, "mail_from")), l->mail_from);
-	else
+		json_t *rc = json_object_get(env, "rcpt");
+		assert_int_equal(json_array_size(rc), l->nrcpt);
+		for (size_t i = 0; i < l->nrcpt; i++)
+			assert_string_equal(json_string_value(json_array_get(rc, i)), l->rcpt[i]);
+	} else {
 		assert_true(json_is_null(env));
+	}
+	json_t *m = json_object_get(j, "metadata");
+	assert_true(json_is_object(m));
+	json_t *sni = json_object_get(m, "sni");
+	if (l->sni[0])
+		assert_string_equal(json_string_value(sni), l->sni);
+	else
+		assert_true(json_is_null(sni));
+	assert_int_equal(json_array_size(json_object_get(m, "capabilities")), l->ncaps);
+	assert_int_equal(json_integer_value(json_object_get(m, "encrypted_records")), (json_int_t)l->records);
 }
 
 static void check_json(const struct scenario *sc, const struct run_result *r, const char *text, size_t len)
@@ -110,7 +132,7 @@ static void check_json(const struct scenario *sc, const struct run_result *r, co
 	if (!root)
 		fail_msg("%s: JSON does not parse: %s (line %d)", sc->name, jerr.text, jerr.line);
 	assert_string_equal(json_string_value(json_object_get(root, "format")), "smtps-sim-trace");
-	assert_int_equal(json_integer_value(json_object_get(root, "version")), 1);
+	assert_int_equal(json_integer_value(json_object_get(root, "version")), 2);
 	json_t *s = json_object_get(root, "scenario");
 	assert_string_equal(json_string_value(json_object_get(s, "name")), sc->name);
 	assert_string_equal(json_string_value(json_object_get(s, "title")), sc->title);
@@ -164,7 +186,8 @@ static void check_json(const struct scenario *sc, const struct run_result *r, co
 		assert_int_equal(count, e->fields.n);
 	}
 	json_t *keys = json_object_get(root, "tls_sessions");
-	assert_int_equal(json_array_size(keys), t->nkeys);
+	assert_int_equal(json_array_size(keys), t->nsessions);
+	assert_int_equal(json_array_size(json_object_get(root, "ledger")), r->ledger.n);
 
 	const struct outcome *o = &r->outcome;
 	json_t *oj = json_object_get(root, "outcome");
@@ -240,7 +263,8 @@ static void test_markdown_handout(void **state)
 	assert_non_null(strstr(md, "\n| # | from → to | layer | what | who can read it |\n|---:|"));
 	assert_non_null(strstr(md, "\n## Outcome\n"));
 	assert_non_null(strstr(md, "- Delivered: yes\n"));
-	assert_non_null(strstr(md, "observer on the wire learned: nothing"));
+	assert_non_null(strstr(md, "observer on the wire learned: no credentials, envelope or message; only metadata: "));
+	assert_non_null(strstr(md, "SNI mail.example.test"));
 	/* the encrypted EHLO is shown as such, readable only by the endpoints */
 	assert_non_null(strstr(md, "*encrypted:* EHLO client.example.test | only the client and server |"));
 	/* one table row per event */
@@ -500,7 +524,7 @@ static void check_keylog(const struct run_result *r, const char *keys)
 		nl++;
 	}
 	fclose(f);
-	assert_int_equal(nl, r->trace.nkeys);
+	assert_int_equal(nl, sessions_with_secret(&r->trace));
 }
 
 static void test_pcap_streams(void **state)

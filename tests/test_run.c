@@ -96,7 +96,8 @@ static void test_plain_eavesdropper(void **state)
 	assert_string_equal(o->observer.user, "alice");
 	assert_string_equal(o->observer.password, "wonderland");
 	assert_string_equal(o->observer.mail_from, "alice@example.test");
-	assert_string_equal(o->observer.rcpt, "bob@example.test");
+	assert_int_equal(o->observer.nrcpt, 1);
+	assert_string_equal(o->observer.rcpt[0], "bob@example.test");
 	assert_string_equal(o->observer.subject, "Lunch on Friday?");
 	assert_non_null(strstr(o->summary, "wonderland"));
 
@@ -118,7 +119,7 @@ static void test_plain_eavesdropper(void **state)
 	assert_true(bytes_contain(body->wire, body->wire_stored, "The code for the door is 4711."));
 	/* no TLS at all: no records, no keys */
 	assert_null(find_event(&r.trace, LAYER_TLS_RECORD, ""));
-	assert_int_equal(r.trace.nkeys, 0);
+	assert_int_equal(r.trace.nsessions, 0);
 
 	char report[1024];
 	assert_int_equal(run_check_expect(&s, o, report, sizeof report), 1);
@@ -168,8 +169,11 @@ static void test_implicit_tls_hides_everything(void **state)
 	assert_int_equal(r.trace.ev[first].layer, LAYER_TLS_RECORD);
 	assert_true(starts_with(r.trace.ev[first + 1].summary, "ClientHello"));
 	assert_wire_has_no_secrets(&r.trace);
-	assert_int_equal(r.trace.nkeys, 1);
-	assert_int_equal(r.trace.keys[0].link, LINK_CLIENT_SERVER);
+	assert_int_equal(r.trace.nsessions, 1);
+	assert_int_equal(r.trace.sessions[0].links, 1u << LINK_CLIENT_SERVER);
+	assert_int_equal(r.trace.sessions[0].client_end, ACTOR_CLIENT);
+	assert_int_equal(r.trace.sessions[0].server_end, ACTOR_SERVER);
+	assert_true(r.trace.sessions[0].client_up && r.trace.sessions[0].server_up && r.trace.sessions[0].has_secret);
 
 	char report[1024];
 	assert_int_equal(run_check_expect(&s, o, report, sizeof report), 1);
@@ -302,9 +306,9 @@ static void test_starttls_story(void **state)
 	assert_int_equal(o->nalerts, 0); /* close_notify is not an alert worth reporting */
 	assert_wire_has_no_secrets(&r.trace);
 	/* the key log matches the ClientHello that crossed the wire */
-	assert_int_equal(r.trace.nkeys, 1);
+	assert_int_equal(r.trace.nsessions, 1);
 	assert_true(ch->wire_stored >= 38);
-	assert_memory_equal(r.trace.keys[0].client_random, ch->wire + 6, 32);
+	assert_memory_equal(r.trace.sessions[0].client_random, ch->wire + 6, 32);
 
 	char report[1024];
 	assert_int_equal(run_check_expect(&s, o, report, sizeof report), 1);
@@ -379,11 +383,11 @@ static void assert_same_trace(const struct run_result *a, const struct run_resul
 			assert_string_equal(x->fields.v[k].value, y->fields.v[k].value);
 		}
 	}
-	assert_int_equal(a->trace.nkeys, b->trace.nkeys);
-	for (size_t i = 0; i < a->trace.nkeys; i++) {
-		assert_int_equal(a->trace.keys[i].link, b->trace.keys[i].link);
-		assert_memory_equal(a->trace.keys[i].client_random, b->trace.keys[i].client_random, 32);
-		assert_memory_equal(a->trace.keys[i].master_secret, b->trace.keys[i].master_secret, 48);
+	assert_int_equal(a->trace.nsessions, b->trace.nsessions);
+	for (size_t i = 0; i < a->trace.nsessions; i++) {
+		assert_int_equal(a->trace.sessions[i].links, b->trace.sessions[i].links);
+		assert_memory_equal(a->trace.sessions[i].client_random, b->trace.sessions[i].client_random, 32);
+		assert_memory_equal(a->trace.sessions[i].master_secret, b->trace.sessions[i].master_secret, 48);
 	}
 	assert_string_equal(a->outcome.summary, b->outcome.summary);
 }
@@ -433,7 +437,7 @@ static void test_other_seed_other_bytes(void **state)
 	assert_int_equal(cha->wire_stored, chb->wire_stored);
 	assert_memory_not_equal(cha->wire, chb->wire, cha->wire_stored);
 	/* the keys differ, the story does not */
-	assert_memory_not_equal(a.trace.keys[0].master_secret, b.trace.keys[0].master_secret, 48);
+	assert_memory_not_equal(a.trace.sessions[0].master_secret, b.trace.sessions[0].master_secret, 48);
 	assert_int_equal(b.outcome.delivered, 1);
 	assert_int_equal(run_check_expect(&s, &b.outcome, NULL, 0), 1);
 	run_result_free(&a);

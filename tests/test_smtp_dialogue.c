@@ -52,8 +52,9 @@ static void side_send(void *ctx, enum smtp_out_kind kind, const uint8_t *p, size
 	s->sends++;
 }
 
-static void side_note(void *ctx, const char *text)
+static void side_note(void *ctx, enum smtp_note kind, const char *text)
 {
+	(void)kind;
 	struct side *s = ctx;
 	buf_add(&s->notes, text, strlen(text));
 	buf_add(&s->notes, "\n", 1);
