@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "base64.h"
+#include "smtp_parse.h"
 #include "x509_text.h"
 
 /* ---- small helpers ------------------------------------------------------------------ */
@@ -1275,34 +1276,19 @@ static int auth_answer(struct decode_smtp_ctx *ctx, const char *line, size_t n, 
 	return 0;
 }
 
-/* "FROM:<box> params" / "TO:<box> params" (RFC 5321 4.1.1.2, 4.1.1.3). */
-static int smtp_path(const char *arg, size_t n, const char *prefix, const char *key, struct fields *f,
-		     const char **err)
+/* MAIL and RCPT: the path as smtp_parse reads it, so that a mailbox the server would
+ * refuse with 501 never becomes a "mail_from" or "rcpt_to" field. */
+static const char *envelope(const struct smtp_command *c, struct fields *f)
 {
 	char tb[600];
-	if (!ci_prefix(arg, n, prefix)) {
-		*err = strcmp(prefix, "FROM:") == 0 ? "MAIL without FROM:" : "RCPT without TO:";
-		return -1;
-	}
-	size_t i = strlen(prefix);
-	while (i < n && arg[i] == ' ')
-		i++;
-	if (i >= n || arg[i] != '<') {
-		*err = "path is not in angle brackets";
-		return -1;
-	}
-	const char *close = memchr(arg + i, '>', n - i);
-	if (!close) {
-		*err = "path has no closing '>'";
-		return -1;
-	}
-	fields_add(f, 0, key, "%s", textstr(tb, sizeof tb, arg + i + 1, (size_t)(close - arg - i - 1)));
-	size_t j = (size_t)(close - arg) + 1;
-	while (j < n && arg[j] == ' ')
-		j++;
-	if (j < n)
-		fields_add(f, 0, "parameters", "%s", textstr(tb, sizeof tb, arg + j, n - j));
-	return 0;
+	struct smtp_path p;
+	int mail = c->verb == SMTP_VERB_MAIL;
+	if ((mail ? smtp_parse_mail_from : smtp_parse_rcpt_to)(c->arg, c->arg_len, &p))
+		return p.error;
+	fields_add(f, 0, mail ? "mail_from" : "rcpt_to", "%s", textstr(tb, sizeof tb, p.box, strlen(p.box)));
+	if (p.params_len)
+		fields_add(f, 0, "parameters", "%s", textstr(tb, sizeof tb, p.params, p.params_len));
+	return NULL;
 }
 
 int decode_smtp_command(struct decode_smtp_ctx *ctx, const char *line, size_t n, struct fields *f,
@@ -1313,19 +1299,17 @@ int decode_smtp_command(struct decode_smtp_ctx *ctx, const char *line, size_t n,
 	n = line ? strip_eol(line, n) : 0;
 	if (ctx && ctx->auth_pending)
 		return auth_answer(ctx, line ? line : "", n, f, summary, cap);
-	if (n == 0)
-		return fail(f, summary, cap, M, "empty line");
-	size_t i = 0;
-	while (i < n && isalpha((unsigned char)line[i]))
-		i++;
-	if (i == 0 || i > 15 || (i < n && line[i] != ' '))
-		return fail(f, summary, cap, M, "not a command: \"%s\"", textstr(tb, 80, line, n));
-	char verb[16];
-	for (size_t k = 0; k < i; k++)
-		verb[k] = (char)toupper((unsigned char)line[k]);
-	verb[i] = '\0';
-	const char *arg = line + i;
-	size_t alen = n - i;
+	struct smtp_command sc;
+	if (smtp_parse_command(line, n, &sc)) {
+		if (n == 0)
+			return fail(f, summary, cap, M, "%s", sc.error);
+		return fail(f, summary, cap, M, "%s: \"%s\"", sc.error, textstr(tb, 80, line, n));
+	}
+	const char *verb = sc.verb_text;
+	/* The argument as shown: without the spaces a sloppy client puts after the one
+	 * that separates it from the verb (the paths below see them). */
+	const char *arg = sc.arg;
+	size_t alen = sc.arg_len;
 	while (alen && *arg == ' ') {
 		arg++;
 		alen--;
@@ -1335,14 +1319,13 @@ int decode_smtp_command(struct decode_smtp_ctx *ctx, const char *line, size_t n,
 		fields_add(f, 0, "argument", "%s", textstr(tb, sizeof tb, arg, alen));
 	textstr(desc, sizeof desc, line, n);
 
-	if (strcmp(verb, "MAIL") == 0 || strcmp(verb, "RCPT") == 0) {
-		int mail = verb[0] == 'M';
-		if (smtp_path(arg, alen, mail ? "FROM:" : "TO:", mail ? "mail_from" : "rcpt_to", f, &err))
-			return fail(f, summary, cap, verb, "%s", err);
-	} else if (strcmp(verb, "EHLO") == 0 || strcmp(verb, "HELO") == 0) {
+	if (sc.verb == SMTP_VERB_MAIL || sc.verb == SMTP_VERB_RCPT) {
+		if ((err = envelope(&sc, f)))
+			return fail(f, summary, cap, verb, "%s: \"%s\"", err, textstr(tb, 80, line, n));
+	} else if (sc.verb == SMTP_VERB_EHLO || sc.verb == SMTP_VERB_HELO) {
 		if (alen)
 			fields_add(f, 0, "domain", "%s", textstr(tb, sizeof tb, arg, alen));
-	} else if (strcmp(verb, "AUTH") == 0) {
+	} else if (sc.verb == SMTP_VERB_AUTH) {
 		if (alen == 0)
 			return fail(f, summary, cap, verb, "no mechanism");
 		const char *sp = memchr(arg, ' ', alen);
@@ -1456,14 +1439,13 @@ int decode_smtp_reply(struct decode_smtp_ctx *ctx, const char *line, size_t n, s
 	const char *M = "SMTP reply";
 	char tb[600], db[600];
 	n = line ? strip_eol(line, n) : 0;
-	if (n < 3 || line[0] < '2' || line[0] > '5' || line[1] < '0' || line[1] > '9' || line[2] < '0' ||
-	    line[2] > '9' || (n > 3 && line[3] != ' ' && line[3] != '-'))
-		return fail(f, summary, cap, M, "does not start with a 3-digit code: \"%s\"",
-			    textstr(tb, 80, line ? line : "", n));
-	int code = (line[0] - '0') * 100 + (line[1] - '0') * 10 + (line[2] - '0');
-	int cont = n > 3 && line[3] == '-';
-	const char *text = n > 4 ? line + 4 : "";
-	size_t tlen = n > 4 ? n - 4 : 0;
+	struct smtp_reply_line r;
+	if (smtp_parse_reply_line(line, n, &r))
+		return fail(f, summary, cap, M, "%s: \"%s\"", r.error, textstr(tb, 80, line ? line : "", n));
+	int code = r.code;
+	int cont = !r.last;
+	const char *text = r.text;
+	size_t tlen = r.text_len;
 	fields_add(f, 0, "code", "%d", code);
 	fields_add(f, 0, "class", "%s", reply_class(code / 100));
 	const char *meaning = reply_meaning(code);

@@ -86,15 +86,20 @@ struct decode_smtp_ctx {
 	int login_step;          /* 0 = expects user name, 1 = password */
 };
 
-/* One client command line without CRLF. Fields: verb, argument; MAIL/RCPT: mailbox
- * (field "mail_from" / "rcpt_to"); AUTH PLAIN with initial response: "auth_mechanism",
- * "auth_user" and "auth_password" decoded from base64; AUTH LOGIN answers (given ctx):
- * "auth_user" / "auth_password". ctx may be NULL. */
+/* One client command line without CRLF. The syntax is smtp_parse's, the one the server
+ * uses: a line it would not take as a command gives only "error". Fields: verb,
+ * argument; MAIL/RCPT: mailbox (field "mail_from" / "rcpt_to") and "parameters", only
+ * when smtp_parse_mail_from / smtp_parse_rcpt_to accept the path — otherwise "error"
+ * says what is wrong and the summary quotes the line; AUTH PLAIN with initial response:
+ * "auth_mechanism", "auth_user" and "auth_password" decoded from base64; AUTH LOGIN
+ * answers (given ctx): "auth_user" / "auth_password". ctx may be NULL. */
 int decode_smtp_command(struct decode_smtp_ctx *ctx, const char *line, size_t n,
 			struct fields *f, char *summary, size_t cap);
 /* One reply line without CRLF: code, class meaning ("positive completion"), text,
  * "continues" for '-'; 334 texts decoded from base64 ("Username:"). If ctx is given,
- * a 334 reply updates it for the next client line. */
+ * a 334 reply updates it for the next client line. A line smtp_parse_reply_line
+ * rejects (what the client would call malformed, e.g. "260 ...") has no "code", only
+ * "error", and leaves ctx alone. */
 int decode_smtp_reply(struct decode_smtp_ctx *ctx, const char *line, size_t n,
 		      struct fields *f, char *summary, size_t cap);
 /* The DATA body (dot-stuffed, up to and including CRLF.CRLF): headers From, To,

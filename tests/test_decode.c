@@ -9,6 +9,7 @@
 #include "sim/base64.h"
 #include "sim/decode.h"
 #include "sim/pki.h"
+#include "sim/smtp_parse.h"
 #include "sim/x509_text.h"
 
 /* ---- helpers ------------------------------------------------------------------------ */
@@ -695,17 +696,26 @@ static void test_smtp_commands(void **state)
 	assert_int_equal(cmd(NULL, &d, "12345"), -1);
 	assert_prefix(d.sum, "SMTP command: not a command");
 	assert_int_equal(cmd(NULL, &d, "MAIL TO:<x@y>"), -1);
-	assert_string_equal(d.sum, "MAIL: MAIL without FROM:");
+	assert_string_equal(d.sum, "MAIL: no \"FROM:\" before the path: \"MAIL TO:<x@y>\"");
+	assert_null(fields_get(&d.f, "mail_from"));
+	assert_field(&d.f, "verb", "MAIL");
 	assert_int_equal(cmd(NULL, &d, "RCPT TO:bob@example.test"), -1);
 	assert_int_equal(cmd(NULL, &d, "AUTH PLAIN !!!!"), -1);
 	assert_contains(d.sum, "not valid base64");
 	assert_int_equal(cmd(NULL, &d, "AUTH PLAIN YWxpY2U="), -1); /* "alice": no NULs */
 	assert_int_equal(cmd(NULL, &d, "AUTH"), -1);
-	/* a NUL or control byte in a line is shown escaped, never raw */
+	/* a control byte in a line is shown escaped, never raw */
+	assert_int_equal(cmd(NULL, &d, "HELO a\x1b"), 0);
+	assert_field(&d.f, "argument", "a\\x1b");
+	/* a NUL makes it no command at all (the server answers 500); still escaped */
 	const char nul[] = "HELO a\0b\x1b";
 	dec_reset(&d);
-	assert_int_equal(decode_smtp_command(NULL, nul, sizeof nul - 1, &d.f, d.sum, sizeof d.sum), 0);
-	assert_field(&d.f, "argument", "a\\x00b\\x1b");
+	d.rc = decode_smtp_command(NULL, nul, sizeof nul - 1, &d.f, d.sum, sizeof d.sum);
+	assert_int_equal(d.rc, -1);
+	assert_consistent(&d);
+	assert_null(fields_get(&d.f, "verb"));
+	assert_prefix(fields_get(&d.f, "error"), "NUL, CR or LF inside the line");
+	assert_contains(d.sum, "HELO a\\x00b\\x1b");
 	fields_free(&d.f);
 }
 
@@ -798,6 +808,171 @@ static void test_smtp_replies(void **state)
 	fields_free(&d.f);
 }
 
+/* ---- tests: one grammar ------------------------------------------------------------- */
+
+/* What the endpoints decide about a line, asked the way they ask: the server splits
+ * the command and parses MAIL / RCPT paths with smtp_parse_path into a SMTP_PATH_MAX
+ * buffer (and refuses an empty RCPT path); the client parses replies with
+ * smtp_parse_reply_line. Returns 1 when the endpoint accepts the line, and the mailbox
+ * or code it takes from it. */
+static int endpoint_accepts(const char *line, size_t n, int is_reply, const char **key, char *value,
+			    size_t cap)
+{
+	*key = NULL;
+	if (is_reply) {
+		struct smtp_reply_line r;
+		if (smtp_parse_reply_line(line, n, &r))
+			return 0;
+		*key = "code";
+		snprintf(value, cap, "%d", r.code);
+		return 1;
+	}
+	struct smtp_command c;
+	if (smtp_parse_command(line, n, &c))
+		return 0;
+	if (c.verb != SMTP_VERB_MAIL && c.verb != SMTP_VERB_RCPT)
+		return 1;
+	int mail = c.verb == SMTP_VERB_MAIL;
+	char box[SMTP_PATH_MAX];
+	if (smtp_parse_path(c.arg, c.arg_len, mail ? "FROM:" : "TO:", box, sizeof box) ||
+	    (!mail && box[0] == '\0'))
+		return 0;
+	*key = mail ? "mail_from" : "rcpt_to";
+	snprintf(value, cap, "%s", box);
+	return 1;
+}
+
+/* decode_smtp_* yields mail_from / rcpt_to / code exactly when the endpoint accepts the
+ * line, with the same value; otherwise an "error" field and a summary quoting the line. */
+static void assert_one_grammar(const char *line, size_t n, int is_reply, int accepted)
+{
+	struct dec d = { 0 };
+	fields_init(&d.f);
+	const char *key;
+	char want[SMTP_PATH_MAX + 8];
+	int ok = endpoint_accepts(line, n, is_reply, &key, want, sizeof want);
+	if (ok != accepted) {
+		print_error("smtp_parse %s \"%.*s\", the table says it %s\n", ok ? "accepts" : "rejects",
+			    (int)n, line, accepted ? "should" : "should not");
+		fail();
+	}
+	dec_reset(&d);
+	if (is_reply)
+		d.rc = decode_smtp_reply(NULL, line, n, &d.f, d.sum, sizeof d.sum);
+	else
+		d.rc = decode_smtp_command(NULL, line, n, &d.f, d.sum, sizeof d.sum);
+	assert_consistent(&d);
+	static const char *const trusted[] = { "mail_from", "rcpt_to", "code" };
+	for (size_t k = 0; k < sizeof trusted / sizeof trusted[0]; k++) {
+		const char *v = fields_get(&d.f, trusted[k]);
+		if (ok && key && strcmp(key, trusted[k]) == 0) {
+			if (!v || strcmp(v, want) != 0) {
+				print_error("\"%.*s\": %s is \"%s\" for the endpoint, \"%s\" in the trace\n",
+					    (int)n, line, key, want, v ? v : "(missing)");
+				fail();
+			}
+		} else if (v) {
+			print_error("\"%.*s\": the trace has %s \"%s\", the endpoint %s\n", (int)n, line,
+				    trusted[k], v, ok ? "takes no such value" : "refuses the line");
+			fail();
+		}
+	}
+	if (ok) {
+		assert_int_equal(d.rc, 0);
+	} else {
+		assert_int_equal(d.rc, -1);
+		assert_non_null(fields_get(&d.f, "error"));
+		int printable = n > 0 && n < 60;
+		for (size_t i = 0; i < n; i++)
+			printable &= line[i] >= ' ' && line[i] < 0x7f;
+		if (printable) /* others are quoted with escapes */
+			assert_contains(d.sum, line);
+	}
+	fields_free(&d.f);
+}
+
+static void test_smtp_one_grammar(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *line;
+		int is_reply, accepted;
+	} t[] = {
+		/* the disagreements the decoder used to have */
+		{ "MAIL FROM:<a b@c>", 0, 0 },
+		{ "MAIL FROM:<a@b>SIZE=1", 0, 0 },
+		{ "MAIL  FROM:<a@b>", 0, 0 },
+		{ "260 ok", 1, 0 },
+		{ "299 ok", 1, 0 },
+		/* valid lines */
+		{ "MAIL FROM:<alice@example.test>", 0, 1 },
+		{ "MAIL FROM:<>", 0, 1 },
+		{ "RCPT TO:<bob@example.test>", 0, 1 },
+		{ "mail from:<alice@example.test>", 0, 1 },
+		{ "rcpt to:<bob@example.test>", 0, 1 },
+		{ "Mail From:<alice@example.test>", 0, 1 },
+		{ "MAIL FROM:<a@b> SIZE=100", 0, 1 },
+		{ "MAIL FROM:<a@b>  SIZE=100 BODY=8BITMIME", 0, 1 },
+		{ "MAIL FROM: <a@b>", 0, 1 },
+		{ "MAIL FROM:<a@b> ", 0, 1 },
+		{ "EHLO client.example.test", 0, 1 },
+		{ "ehlo client.example.test", 0, 1 },
+		{ "STARTTLS", 0, 1 },
+		{ "quit", 0, 1 },
+		{ "XFOO bar", 0, 1 },
+		{ "250-STARTTLS", 1, 1 },
+		{ "250 OK", 1, 1 },
+		{ "354 go ahead", 1, 1 },
+		{ "220", 1, 1 },
+		{ "334 ", 1, 1 },
+		{ "250 ", 1, 1 },
+		{ "554 5.7.1 no", 1, 1 },
+		{ "559 x", 1, 1 },
+		/* more lines the endpoints refuse */
+		{ "RCPT TO:<>", 0, 0 },
+		{ "MAIL TO:<a@b>", 0, 0 },
+		{ "RCPT FROM:<a@b>", 0, 0 },
+		{ "MAIL", 0, 0 },
+		{ "MAIL FROM:a@b", 0, 0 },
+		{ "MAIL FROM:<a@b", 0, 0 },
+		{ "MAIL FROM:<a<b@c>", 0, 0 },
+		{ "MAIL FROM:<a\x01@b>", 0, 0 },
+		{ "MAIL FROM:<a\xc3\xa9@b>", 0, 0 },
+		{ "MAIL FROM:<a@b> SIZE=\x7f", 0, 0 },
+		{ "RCPT TO:<a@b>NOTIFY=NEVER", 0, 0 },
+		{ "RCPT  TO:<a@b>", 0, 0 },
+		{ "RCPT TO:<a b>", 0, 0 },
+		{ "MAIL\tFROM:<a@b>", 0, 0 },
+		{ " MAIL FROM:<a@b>", 0, 0 },
+		{ "MAIL FROM:<a@b>\rRCPT TO:<c@d>", 0, 0 },
+		{ "", 0, 0 },
+		{ "12345", 0, 0 },
+		{ "150 x", 1, 0 },
+		{ "600 x", 1, 0 },
+		{ "250x", 1, 0 },
+		{ "2x0 x", 1, 0 },
+		{ "25", 1, 0 },
+		{ "", 1, 0 },
+		{ "250 a\rb", 1, 0 },
+		{ "2500 x", 1, 0 },
+		{ "599 x", 1, 0 },
+	};
+	for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
+		assert_one_grammar(t[i].line, strlen(t[i].line), t[i].is_reply, t[i].accepted);
+
+	/* a NUL inside the line, which strlen would hide */
+	static const char nul_mail[] = "MAIL FROM:<a\0@b>", nul_reply[] = "250 a\0b";
+	assert_one_grammar(nul_mail, sizeof nul_mail - 1, 0, 0);
+	assert_one_grammar(nul_reply, sizeof nul_reply - 1, 1, 0);
+
+	/* the longest mailbox the server keeps, and one byte more */
+	char line[400];
+	for (size_t blen = SMTP_PATH_MAX - 2; blen <= SMTP_PATH_MAX; blen++) {
+		int m = snprintf(line, sizeof line, "RCPT TO:<%0*d@b>", (int)blen - 2, 0);
+		assert_one_grammar(line, (size_t)m, 0, blen < SMTP_PATH_MAX);
+	}
+}
+
 static void test_smtp_body(void **state)
 {
 	(void)state;
@@ -858,6 +1033,7 @@ int main(void)
 		cmocka_unit_test(test_smtp_commands),
 		cmocka_unit_test(test_smtp_auth_login),
 		cmocka_unit_test(test_smtp_replies),
+		cmocka_unit_test(test_smtp_one_grammar),
 		cmocka_unit_test(test_smtp_body),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,6 +1,8 @@
 /* test_smtp_parse: the syntax of SMTP command lines, paths and reply lines. */
 #include "testutil.h"
 
+#include <stdio.h>
+
 #include "sim/smtp_parse.h"
 
 static int cmd(const char *line, struct smtp_command *c)
@@ -157,6 +159,112 @@ static void test_reply_lines(void **state)
 	assert_int_equal(smtp_parse_reply_line("250 a\0b", 7, &r), -1);
 }
 
+/* MAIL and RCPT arguments as the trace decoder reads them: mailbox, parameters, or why
+ * not. box and params are NULL when the argument is refused. */
+static void test_envelope_paths(void **state)
+{
+	(void)state;
+	static const struct {
+		int rcpt;
+		const char *arg, *box, *params, *error;
+	} t[] = {
+		{ 0, "FROM:<alice@example.test>", "alice@example.test", "", NULL },
+		{ 0, "from:<a@b> SIZE=100", "a@b", "SIZE=100", NULL },
+		{ 0, "FROM:<a@b>   SIZE=100 BODY=8BITMIME", "a@b", "SIZE=100 BODY=8BITMIME", NULL },
+		{ 0, "FROM:<a@b> ", "a@b", "", NULL },
+		{ 0, "FROM: <a@b>", "a@b", "", NULL },
+		{ 0, "FROM:<>", "", "", NULL },
+		{ 1, "TO:<bob@example.test>", "bob@example.test", "", NULL },
+		{ 1, "to:<bob@example.test> NOTIFY=NEVER", "bob@example.test", "NOTIFY=NEVER", NULL },
+		{ 1, "TO:<>", NULL, NULL, "empty forward-path: <> is only for MAIL FROM" },
+		{ 0, "TO:<a@b>", NULL, NULL, "no \"FROM:\" before the path" },
+		{ 1, "FROM:<a@b>", NULL, NULL, "no \"TO:\" before the path" },
+		{ 0, "", NULL, NULL, "no \"FROM:\" before the path" },
+		{ 0, " FROM:<a@b>", NULL, NULL, "more than one space after the verb" },
+		{ 0, "FROM:a@b", NULL, NULL, "path is not in angle brackets" },
+		{ 0, "FROM:<a@b", NULL, NULL, "path has no closing '>'" },
+		{ 0, "FROM:<a b@c>", NULL, NULL, "space in the mailbox" },
+		{ 0, "FROM:<a<b@c>", NULL, NULL, "'<' inside the path" },
+		{ 0, "FROM:<a\x01@c>", NULL, NULL, "control or non-ASCII byte in the mailbox" },
+		{ 0, "FROM:<a\xc3\xa9@c>", NULL, NULL, "control or non-ASCII byte in the mailbox" },
+		{ 0, "FROM:<a@b>SIZE=1", NULL, NULL, "no space between the path and the parameters" },
+		{ 0, "FROM:<a@b> SIZE=\x7f", NULL, NULL, "control or non-ASCII byte in the parameters" },
+	};
+	for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+		struct smtp_path p;
+		size_t n = strlen(t[i].arg);
+		int rc = (t[i].rcpt ? smtp_parse_rcpt_to : smtp_parse_mail_from)(t[i].arg, n, &p);
+		if (t[i].error) {
+			assert_int_equal(rc, -1);
+			assert_non_null(p.error);
+			assert_string_equal(p.error, t[i].error);
+			assert_string_equal(p.box, "");
+			continue;
+		}
+		if (rc != 0)
+			print_error("\"%s\" refused: %s\n", t[i].arg, p.error);
+		assert_int_equal(rc, 0);
+		assert_null(p.error);
+		assert_string_equal(p.box, t[i].box);
+		assert_int_equal(p.params_len, strlen(t[i].params));
+		assert_memory_equal(p.params, t[i].params, p.params_len);
+		assert_true(p.params >= t[i].arg && p.params + p.params_len == t[i].arg + n);
+		/* the same verdict as smtp_parse_path, which the server calls */
+		char box[SMTP_PATH_MAX];
+		assert_int_equal(smtp_parse_path(t[i].arg, n, t[i].rcpt ? "TO:" : "FROM:", box, sizeof box), 0);
+		assert_string_equal(box, p.box);
+	}
+	/* the buffer is SMTP_PATH_MAX with its NUL */
+	char arg[SMTP_PATH_MAX + 16];
+	struct smtp_path p;
+	int m = snprintf(arg, sizeof arg, "TO:<%0*d>", SMTP_PATH_MAX - 1, 0);
+	assert_int_equal(smtp_parse_rcpt_to(arg, (size_t)m, &p), 0);
+	assert_int_equal(strlen(p.box), SMTP_PATH_MAX - 1);
+	m = snprintf(arg, sizeof arg, "TO:<%0*d>", SMTP_PATH_MAX, 0);
+	assert_int_equal(smtp_parse_rcpt_to(arg, (size_t)m, &p), -1);
+	assert_string_equal(p.error, "mailbox too long");
+}
+
+static void test_errors_say_why(void **state)
+{
+	(void)state;
+	struct smtp_command c;
+	assert_int_equal(cmd("EHLO x", &c), 0);
+	assert_null(c.error);
+	assert_int_equal(smtp_parse_command("", 0, &c), -1);
+	assert_string_equal(c.error, "empty line");
+	assert_int_equal(cmd("EHLO x\r", &c), -1);
+	assert_string_equal(c.error, "NUL, CR or LF inside the line");
+	assert_int_equal(cmd("12345", &c), -1);
+	assert_string_equal(c.error, "not a command");
+
+	static const struct {
+		const char *line, *error;
+	} t[] = {
+		{ "250 OK", NULL },
+		{ "", "does not start with a 3-digit code" },
+		{ "25", "does not start with a 3-digit code" },
+		{ "2x0 x", "does not start with a 3-digit code" },
+		{ "150 x", "not a reply code: the first digit is 2 to 5 (RFC 5321 4.2.1)" },
+		{ "650 x", "not a reply code: the first digit is 2 to 5 (RFC 5321 4.2.1)" },
+		{ "260 x", "not a reply code: the second digit is 0 to 5 (RFC 5321 4.2.1)" },
+		{ "299 x", "not a reply code: the second digit is 0 to 5 (RFC 5321 4.2.1)" },
+		{ "250_x", "no space or '-' after the code" },
+		{ "250 a\nb", "NUL, CR or LF inside the line" },
+	};
+	for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+		struct smtp_reply_line r;
+		int rc = rl(t[i].line, &r);
+		if (!t[i].error) {
+			assert_int_equal(rc, 0);
+			assert_null(r.error);
+		} else {
+			assert_int_equal(rc, -1);
+			assert_string_equal(r.error, t[i].error);
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -164,6 +272,8 @@ int main(void)
 		cmocka_unit_test(test_command_malformed),
 		cmocka_unit_test(test_paths),
 		cmocka_unit_test(test_reply_lines),
+		cmocka_unit_test(test_envelope_paths),
+		cmocka_unit_test(test_errors_say_why),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
