@@ -67,7 +67,8 @@ run_bin vs1 run "$SCEN/starttls.ini" -v --seed 1
 run_bin vs2 run "$SCEN/starttls.ini" -v --seed 2
 r1=$(grep -m1 "random:" "$T/vs1.out")
 r2=$(grep -m1 "random:" "$T/vs2.out")
-check "-v --seed 2 changes the ClientHello random" [ -n "$r1" ] && [ -n "$r2" ] && [ "$r1" != "$r2" ]
+check "-v --seed 2 changes the ClientHello random ('$r1' vs '$r2')" \
+	sh -c '[ -n "$1" ] && [ -n "$2" ] && [ "$1" != "$2" ]' _ "$r1" "$r2"
 check "--seed 2: the story is the same (same number of lines)" [ "$(lines "$T/st.out")" -eq "$(lines "$T/s2.out")" ]
 
 # --- -v: narration and decoded fields ---
