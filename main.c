@@ -1,4 +1,4 @@
-/* main: the command line. smtps-sim [FILE] opens the TUI; run replays a scenario
+/* main: the command line. smtps-sim [tui] [FILE] opens the TUI; run replays a scenario
  * headless; list and check walk a scenario directory. Exit codes: 0 expectations met,
  * 1 not met, 2 usage or input error, and 2 as well when standard output could not be
  * written: a transcript lost on a full disk is not a success. */
@@ -27,14 +27,16 @@
 #define DEFAULT_SCENARIO "starttls.ini"
 
 static const char usage_text[] =
-	"usage: smtps-sim [--present] [--seed N] [FILE]   the TUI on FILE (default: the STARTTLS story)\n"
+	"usage: smtps-sim [tui] [--present] [--seed N] [FILE]\n"
+	"                                                 the TUI on FILE (default: the STARTTLS story);\n"
+	"                                                 'tui' is optional (needed for a FILE named run)\n"
 	"       smtps-sim run FILE [--seed N] [-v] [--format text|markdown|json] [-o OUT]\n"
 	"                          [--pcap OUT.pcap] [--keylog OUT.keys]\n"
 	"                                                 replay headless: transcript, outcome\n"
 	"       smtps-sim list [DIR]                      the scenarios with their titles\n"
 	"       smtps-sim check [DIR]                     replay every scenario, table of expectations\n"
 	"       smtps-sim --help | --version\n"
-	"exit status: 0 expectations met, 1 not met, 2 usage or input error\n";
+	"exit status: 0 expectations met, 1 not met, 2 usage, input or output error\n";
 
 /* One line, as for any bad input; the full usage is one --help away. */
 static int usage_error(const char *fmt, const char *arg)

@@ -196,6 +196,10 @@ run_bin help --help
 check "--help exits 0 (got $rc)" [ "$rc" -eq 0 ]
 check "--help shows usage with run and list" grep -q "usage: smtps-sim" "$T/help.out"
 check "--help mentions the exit status" grep -q "exit status" "$T/help.out"
+check "--help documents the tui subcommand" grep -qF "smtps-sim [tui]" "$T/help.out"
+run_bin tui tui "$SCEN/starttls.ini" </dev/null
+check "tui FILE without a terminal: exit 2 (got $rc)" [ "$rc" -eq 2 ]
+check "tui FILE without a terminal: says it needs one" grep -q "needs a terminal" "$T/tui.err"
 run_bin ver --version
 check "--version exits 0 (got $rc)" [ "$rc" -eq 0 ]
 check "--version prints a version ($(cat "$T/ver.out"))" grep -qE "^smtps-sim [0-9]+\.[0-9]+\.[0-9]+" "$T/ver.out"
