@@ -3,7 +3,8 @@
 # private tmux server, sends keys, and checks what is on the screen: the STARTTLS
 # handshake in order, the ClientHello's fields, outcomes, a what-if, help, resizing, the
 # too-small message, colours off with NO_COLOR, ASCII without a UTF-8 locale, and a clean
-# terminal after q. Every wait polls the screen (up to 5 s) instead of sleeping blindly.
+# terminal after q. Every wait polls the screen (up to 5 s) instead of sleeping blindly;
+# a missing scenario file is a failure, not a skip.
 # Run from the top of the tree:  SMTPS_BIN=./smtps-sim sh tests/tui_test.sh
 BIN=${SMTPS_BIN:-./smtps-sim}
 SCEN=${SMTPS_SCENARIOS:-scenarios}
@@ -96,6 +97,15 @@ start() {
 	$TM new-session -d -s tui -x "$w" -y "$h" -c "$PWD" \
 		"env $envs $BIN $*; echo EXITED:\$?; sleep 60"
 	wait_for "step 1 of"
+}
+
+# have SCENARIO.ini: the catalogue file is there; when it is not, that is a failure
+# that names it (the checks that need it cannot run), never a silent skip
+have() {
+	[ -f "$SCEN/$1" ] && return 0
+	fail=$((fail + 1))
+	echo "FAIL: $SCEN/$1 is missing: the checks that use it cannot run"
+	return 1
 }
 
 # in_order FILE PATTERN...: the patterns occur as fixed strings in FILE's lines, in order
@@ -253,7 +263,7 @@ check "plain: the observer learned the credentials" wait_for "learned the creden
 check "plain: the status bar shows the leak" wait_for "credentials, envelope, body"
 keys q
 wait_for "EXITED:"
-if [ -f "$SCEN/strip-opportunistic.ini" ]; then
+if have strip-opportunistic.ini; then
 	check "strip-opportunistic starts" start 100 30 "$SCEN/strip-opportunistic.ini"
 	check "strip: the attacker's lifeline" wait_for "Attacker"
 	keys G
@@ -262,7 +272,7 @@ if [ -f "$SCEN/strip-opportunistic.ini" ]; then
 fi
 
 # --- what if: verification turns a failed substitution into an interception ---
-if [ -f "$SCEN/cert-substitution-verify.ini" ]; then
+if have cert-substitution-verify.ini; then
 	check "cert-substitution-verify starts" start 100 30 "$SCEN/cert-substitution-verify.ini"
 	keys G
 	check "verifying client: not delivered" wait_for "Outcome: The message was not delivered" flat
@@ -289,8 +299,8 @@ check "80x24: nothing cut with an ellipsis in the status bar" sh -c "! $TM captu
 check "80x24: arrows present" sh -c "$TM capture-pane -p -t tui | grep -qE '─▶|◀─'"
 keys q
 wait_for "EXITED:"
-if [ -f "$SCEN/strip-opportunistic.ini" ]; then
-	start 80 24 "$SCEN/strip-opportunistic.ini"
+if have strip-opportunistic.ini; then
+	check "80x24 strip-opportunistic starts" start 80 24 "$SCEN/strip-opportunistic.ini"
 	keys G
 	check "80x24, two links: the leak segment whole" wait_for "credentials, envelope, body"
 	check "80x24, two links: both links named" sh -c "$TM capture-pane -p -t tui | sed -n 2p | grep -qE '(C-A|client-attacker).*(A-S|attacker-server)'"
@@ -323,12 +333,14 @@ check "C locale: no box-drawing characters" sh -c "! $TM capture-pane -p -t tui 
 keys q
 
 # --- SIGTERM restores the terminal too ---
-start 100 30 "$SCEN/starttls.ini"
+check "SIGTERM case starts" start 100 30 "$SCEN/starttls.ini"
 pid=$($TM list-panes -t tui -F '#{pane_pid}' | head -1)
 # the pane runs sh -c '...'; the TUI is its child
 child=$(pgrep -P "$pid" -f "$BIN" 2>/dev/null | head -1)
+check "SIGTERM: found the program under the pane's shell (pane pid '$pid', pgrep $(command -v pgrep || echo missing))" \
+	[ -n "$child" ]
 if [ -n "$child" ]; then
-	kill -TERM "$child"
+	check "SIGTERM: the signal is delivered" kill -TERM "$child"
 	check "SIGTERM: the program exits" wait_for "EXITED:"
 	alt=$($TM display-message -p -t tui '#{alternate_on}' 2>/dev/null)
 	check "SIGTERM: terminal restored (alternate_on=$alt)" [ "$alt" = 0 ]
