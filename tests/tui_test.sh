@@ -1,10 +1,10 @@
 #!/bin/sh
 # tui_test: the ncurses interface as a student meets it. Runs the real binary inside a
 # private tmux server, sends keys, and checks what is on the screen: the STARTTLS
-# handshake in order, the ClientHello's fields, outcomes, a what-if, help, resizing, the
-# too-small message, colours off with NO_COLOR, ASCII without a UTF-8 locale, and a clean
-# terminal after q. Every wait polls the screen (up to 5 s) instead of sleeping blindly;
-# a missing scenario file is a failure, not a skip.
+# handshake in order, the ClientHello's fields, outcomes, each what-if key and the change
+# the status bar names, help, resizing, the too-small message, colours off with NO_COLOR,
+# ASCII without a UTF-8 locale, and a clean terminal after q. Every wait polls the screen
+# (up to 5 s) instead of sleeping blindly; a missing scenario file is a failure, not a skip.
 # Run from the top of the tree:  SMTPS_BIN=./smtps-sim sh tests/tui_test.sh
 BIN=${SMTPS_BIN:-./smtps-sim}
 SCEN=${SMTPS_SCENARIOS:-scenarios}
@@ -105,6 +105,22 @@ have() {
 	[ -f "$SCEN/$1" ] && return 0
 	fail=$((fail + 1))
 	echo "FAIL: $SCEN/$1 is missing: the checks that use it cannot run"
+	return 1
+}
+
+# whatif_is [TEXT]: polls (up to 5 s) until the status bar's third line is exactly
+# "what if: TEXT", or, when TEXT is empty (the variant is the file again), until the
+# status bar has no third line (the screen's third line is the sequence pane's top edge)
+whatif_is() {
+	want=${1:+what if: $1}
+	_w=0
+	while [ $_w -lt 50 ]; do
+		got=$(screen | sed -n '3{/^┌/d;s/^ *//;s/ *$//;p;}')
+		[ "$got" = "$want" ] && return 0
+		sleep 0.1
+		_w=$((_w + 1))
+	done
+	echo "    what-if line: '$got', want '$want'"
 	return 1
 }
 
@@ -225,7 +241,42 @@ check "mouse click selects event 6" wait_for "step 6 of"
 keys a
 check "a: an attacker in the path" wait_for "what if: attacker relay"
 check "a: the attacker's lifeline" wait_for "Attacker"
-for k in a a a a a a a a a a t t t t b b v v; do keys $k; done
+# Each key changes one option of the running variant (ui/whatif.c) and the status bar
+# names every option that differs from the file, in the order verification, TLS policy,
+# attacker, buffering. a cycles the attacker's behaviours (back to none, then relay), t
+# the client's TLS policy from the file's starttls-required, b and v toggle. Lines are
+# KEY|LIFELINE|WHAT-IF: LIFELINE + when the attacker's lifeline is drawn, - when not.
+for step in \
+	"a|+|attacker strip-starttls" \
+	"a|+|attacker reject-starttls" \
+	"a|+|attacker substitute-certificate" \
+	"a|+|attacker inject-commands" \
+	"a|+|attacker inject-responses" \
+	"a|+|attacker tamper-record" \
+	"a|+|attacker tamper-clienthello" \
+	"a|+|attacker record" \
+	"a|-|" \
+	"a|+|attacker relay" \
+	"t|+|client uses implicit TLS (port 465 style); attacker relay" \
+	"t|+|client never uses TLS; attacker relay" \
+	"t|+|client uses STARTTLS only when offered (opportunistic); attacker relay" \
+	"t|+|attacker relay" \
+	"b|+|attacker relay; server and client keep bytes buffered before TLS" \
+	"b|+|attacker relay" \
+	"v|+|client does not verify certificates; attacker relay" \
+	"v|+|attacker relay"; do
+	k=${step%%|*}
+	want=${step#*|*|}
+	life=${step#*|}
+	life=${life%%|*}
+	keys "$k"
+	check "$k: the what-if line says '${want:-none}'" whatif_is "$want"
+	if [ "$life" = + ]; then
+		check "$k ($want): the attacker's lifeline is drawn" wait_for "Attacker"
+	else
+		check "$k (no attacker): the attacker's lifeline is gone" wait_gone "Attacker"
+	fi
+done
 keys r
 check "what-if keys cycle and reset" wait_for "reset to the file's options"
 check "reset: no attacker lifeline" wait_gone "Attacker"
