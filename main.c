@@ -1,9 +1,11 @@
-/* main: the command line. smtps-sim [FILE] opens the TUI; run replays a scenario
+/* main: the command line. smtps-sim [tui] [FILE] opens the TUI; run replays a scenario
  * headless; list and check walk a scenario directory. Exit codes: 0 expectations met,
- * 1 not met, 2 usage or input error. */
+ * 1 not met, 2 usage or input error, and 2 as well when standard output could not be
+ * written: a transcript lost on a full disk is not a success. */
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,14 +27,16 @@
 #define DEFAULT_SCENARIO "starttls.ini"
 
 static const char usage_text[] =
-	"usage: smtps-sim [--present] [--seed N] [FILE]   the TUI on FILE (default: the STARTTLS story)\n"
+	"usage: smtps-sim [tui] [--present] [--seed N] [FILE]\n"
+	"                                                 the TUI on FILE (default: the STARTTLS story);\n"
+	"                                                 'tui' is optional (needed for a FILE named run)\n"
 	"       smtps-sim run FILE [--seed N] [-v] [--format text|markdown|json] [-o OUT]\n"
 	"                          [--pcap OUT.pcap] [--keylog OUT.keys]\n"
 	"                                                 replay headless: transcript, outcome\n"
 	"       smtps-sim list [DIR]                      the scenarios with their titles\n"
 	"       smtps-sim check [DIR]                     replay every scenario, table of expectations\n"
 	"       smtps-sim --help | --version\n"
-	"exit status: 0 expectations met, 1 not met, 2 usage or input error\n";
+	"exit status: 0 expectations met, 1 not met, 2 usage, input or output error\n";
 
 /* One line, as for any bad input; the full usage is one --help away. */
 static int usage_error(const char *fmt, const char *arg)
@@ -66,6 +70,45 @@ static const char *scenario_dir(void)
 		}
 	}
 	return SMTPS_DATADIR;
+}
+
+/* Why the first write to standard output failed (an errno value), 0 while none has.
+ * stdio keeps only a flag, and errno is gone by the time the command ends, so the
+ * reason is taken at the failing call. */
+static int stdout_errno;
+
+/* Notes a failed write to stdout, given errno as it was right after the writing. */
+static void stdout_note(int e)
+{
+	if (ferror(stdout) && !stdout_errno)
+		stdout_errno = e ? e : EIO;
+}
+
+/* printf that notes a failed write. */
+static void stdout_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void stdout_printf(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	errno = 0;
+	int n = vprintf(fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		stdout_note(errno);
+}
+
+/* At the end of a command: everything printed must have reached standard output, for
+ * a transcript lost on a full disk is not a success. Returns 0, or 2 after one line on
+ * stderr. */
+static int stdout_status(void)
+{
+	errno = 0;
+	if (fflush(stdout) || ferror(stdout))
+		stdout_note(errno);
+	if (!stdout_errno)
+		return 0;
+	fprintf(stderr, "smtps-sim: standard output: %s\n", strerror(stdout_errno));
+	return 2;
 }
 
 static int parse_seed(const char *s, uint64_t *out)
@@ -140,25 +183,44 @@ static int cmd_run(int argc, char **argv)
 		}
 		out = ef.f;
 	}
+	char report[2048];
+	int met = run_check_expect(&sc, &res.outcome, report, sizeof report);
 	int werr = 0;
+	errno = 0;
 	if (!strcmp(format, "json"))
 		werr = export_json(out, &sc, &res);
 	else if (!strcmp(format, "markdown"))
 		werr = export_markdown(out, &sc, &res);
-	else
+	else {
 		export_text(out, &sc, &res, verbose);
-	if (outpath) {
-		if (werr) {
+		if (out == stdout)
+			printf("\nExpectations: %s\n%s", met ? "met" : "NOT met", report);
+	}
+	int e = errno; /* the reason of a failed write, before anything else can change it */
+	if (out == stdout)
+		stdout_note(e);
+	if (werr && !ferror(out)) {
+		/* the only failure that is not a write: the JSON tree could not be built */
+		if (outpath)
 			export_file_abort(&ef);
-			fprintf(stderr, "smtps-sim: %s: could not write the export\n", outpath);
+		fprintf(stderr, "smtps-sim: %s: cannot build the %s export: out of memory\n", file, format);
+		status = 2;
+		goto done;
+	}
+	if (!outpath) {
+		if (stdout_status()) {
 			status = 2;
 			goto done;
 		}
-		if (export_file_commit(&ef, err, sizeof err)) {
-			fprintf(stderr, "smtps-sim: %s\n", err);
-			status = 2;
-			goto done;
-		}
+	} else if (ferror(out)) {
+		export_file_abort(&ef);
+		fprintf(stderr, "smtps-sim: %s: cannot write: %s\n", outpath, strerror(e ? e : EIO));
+		status = 2;
+		goto done;
+	} else if (export_file_commit(&ef, err, sizeof err)) {
+		fprintf(stderr, "smtps-sim: %s\n", err);
+		status = 2;
+		goto done;
 	}
 	if (pcap && export_pcap(pcap, &sc, &res, err, sizeof err)) {
 		fprintf(stderr, "smtps-sim: %s\n", err);
@@ -170,11 +232,7 @@ static int cmd_run(int argc, char **argv)
 		status = 2;
 		goto done;
 	}
-	char report[2048];
-	int met = run_check_expect(&sc, &res.outcome, report, sizeof report);
-	if (!strcmp(format, "text") && out == stdout)
-		printf("\nExpectations: %s\n%s", met ? "met" : "NOT met", report);
-	else if (!met)
+	if (!met && (outpath || strcmp(format, "text")))
 		fprintf(stderr, "smtps-sim: %s: expectations not met:\n%s", file, report);
 	status = met ? 0 : 1;
 done:
@@ -224,7 +282,7 @@ static int list_one(const char *path, void *ctx)
 		fprintf(stderr, "smtps-sim: %s\n", err);
 		return 2;
 	}
-	printf("%-34s %s\n", sc.name, sc.title);
+	stdout_printf("%-34s %s\n", sc.name, sc.title);
 	scenario_free(&sc);
 	return 0;
 }
@@ -233,28 +291,35 @@ struct check_totals {
 	int passed, failed;
 };
 
+/* A scenario that does not load or run still gets its row, so that the table accounts
+ * for every file; the reason goes to stderr in the one form every command uses
+ * ("smtps-sim: FILE:LINE: problem"), as list and run print it. */
 static int check_one(const char *path, void *ctx)
 {
 	struct check_totals *t = ctx;
 	char err[1024], report[2048];
 	struct scenario sc;
 	if (scenario_load(path, &sc, err, sizeof err)) {
-		printf("%-34s ERROR  %s\n", path, err);
+		const char *base = strrchr(path, '/');
+		base = base ? base + 1 : path;
+		stdout_printf("%-34.*s ERROR  does not load (the reason is on stderr)\n", (int)(strlen(base) - 4), base);
+		fprintf(stderr, "smtps-sim: %s\n", err);
 		t->failed++;
 		return 2;
 	}
 	struct run_result res;
 	if (run_scenario(&sc, NULL, &res, err, sizeof err)) {
-		printf("%-34s ERROR  %s\n", sc.name, err);
+		stdout_printf("%-34s ERROR  does not run (the reason is on stderr)\n", sc.name);
+		fprintf(stderr, "smtps-sim: %s: %s\n", path, err);
 		scenario_free(&sc);
 		t->failed++;
 		return 2;
 	}
 	int met = run_check_expect(&sc, &res.outcome, report, sizeof report);
-	printf("%-34s %s  %s\n", sc.name, met ? "pass" : "FAIL", sc.title);
+	stdout_printf("%-34s %s  %s\n", sc.name, met ? "pass" : "FAIL", sc.title);
 	if (!met) {
 		for (char *save = NULL, *line = strtok_r(report, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
-			printf("%-34s        %s\n", "", line);
+			stdout_printf("%-34s        %s\n", "", line);
 	}
 	met ? t->passed++ : t->failed++;
 	run_result_free(&res);
@@ -266,7 +331,8 @@ static int cmd_list(int argc, char **argv)
 {
 	if (argc > 1)
 		return usage_error("list takes at most one directory%s", "");
-	return for_each_scenario(argc ? argv[0] : scenario_dir(), list_one, NULL);
+	int status = for_each_scenario(argc ? argv[0] : scenario_dir(), list_one, NULL);
+	return stdout_status() ? 2 : status;
 }
 
 static int cmd_check(int argc, char **argv)
@@ -275,8 +341,8 @@ static int cmd_check(int argc, char **argv)
 		return usage_error("check takes at most one directory%s", "");
 	struct check_totals t = { 0 };
 	int status = for_each_scenario(argc ? argv[0] : scenario_dir(), check_one, &t);
-	printf("\n%d passed, %d failed\n", t.passed, t.failed);
-	return status;
+	stdout_printf("\n%d passed, %d failed\n", t.passed, t.failed);
+	return stdout_status() ? 2 : status;
 }
 
 static int cmd_tui(int argc, char **argv)
@@ -321,12 +387,12 @@ int main(int argc, char **argv)
 	if (argc >= 2) {
 		const char *cmd = argv[1];
 		if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
-			fputs(usage_text, stdout);
-			return 0;
+			stdout_printf("%s", usage_text);
+			return stdout_status();
 		}
 		if (!strcmp(cmd, "--version")) {
-			printf("smtps-sim %s (BearSSL TLS, demo keys only)\n", SMTPS_VERSION);
-			return 0;
+			stdout_printf("smtps-sim %s (BearSSL TLS, demo keys only)\n", SMTPS_VERSION);
+			return stdout_status();
 		}
 		if (!strcmp(cmd, "run"))
 			return cmd_run(argc - 2, argv + 2);

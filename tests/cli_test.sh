@@ -1,6 +1,7 @@
 #!/bin/sh
 # cli_test: the command line as a user meets it: exit codes, the headless transcript,
-# reproducible output, one-line errors for broken scenario files, list, --help, --version.
+# reproducible output, one-line errors for broken scenario files, list, check, --help,
+# --version, and exit 2 with the reason when standard output or -o cannot be written.
 # Run from the top of the tree:  SMTPS_SCENARIOS=scenarios SMTPS_BIN=./smtps-sim sh tests/cli_test.sh
 BIN=${SMTPS_BIN:-./smtps-sim}
 SCEN=${SMTPS_SCENARIOS:-scenarios}
@@ -67,7 +68,8 @@ run_bin vs1 run "$SCEN/starttls.ini" -v --seed 1
 run_bin vs2 run "$SCEN/starttls.ini" -v --seed 2
 r1=$(grep -m1 "random:" "$T/vs1.out")
 r2=$(grep -m1 "random:" "$T/vs2.out")
-check "-v --seed 2 changes the ClientHello random" [ -n "$r1" ] && [ -n "$r2" ] && [ "$r1" != "$r2" ]
+check "-v --seed 2 changes the ClientHello random ('$r1' vs '$r2')" \
+	sh -c '[ -n "$1" ] && [ -n "$2" ] && [ "$1" != "$2" ]' _ "$r1" "$r2"
 check "--seed 2: the story is the same (same number of lines)" [ "$(lines "$T/st.out")" -eq "$(lines "$T/s2.out")" ]
 
 # --- -v: narration and decoded fields ---
@@ -137,11 +139,67 @@ check "list without a directory finds the catalogue (got $rc)" grep -q "^starttl
 run_bin listbad list "$T/nowhere"
 check "list of a missing directory: exit 2 (got $rc)" [ "$rc" -eq 2 ]
 
+# --- check: a table row for every file, the reason of a broken one on stderr ---
+mkdir "$T/mixed"
+cp "$SCEN/plain.ini" "$DATA/bad-date.ini" "$T/mixed/"
+bdline=$(sed -n 's/^; expect-error-line: *//p' "$DATA/bad-date.ini")
+run_bin mixed check "$T/mixed"
+check "check with a broken file: exit 2 (got $rc)" [ "$rc" -eq 2 ]
+check "check: the good scenario passes in the table" grep -q "^plain  *pass  " "$T/mixed.out"
+check "check: the broken file has an ERROR row" grep -q "^bad-date  *ERROR  " "$T/mixed.out"
+check "check: the reason is one line on stderr ($(cat "$T/mixed.err"))" [ "$(lines "$T/mixed.err")" -eq 1 ]
+check "check: stderr names file and line $bdline" grep -qF "smtps-sim: $T/mixed/bad-date.ini:$bdline: " "$T/mixed.err"
+check "check: the reason is not in the table" sh -c "! grep -qF 'bad-date.ini:' '$T/mixed.out'"
+check "check: the totals count the broken file" grep -q "^1 passed, 1 failed$" "$T/mixed.out"
+run_bin checkall check "$SCEN"
+check "check of the catalogue: exit 0 (got $rc)" [ "$rc" -eq 0 ]
+check "check of the catalogue: nothing on stderr" [ ! -s "$T/checkall.err" ]
+
+# --- standard output that cannot be written: exit 2, one line on stderr saying why ---
+# full NAME ARGS...: runs the binary with stdout on /dev/full, stderr to $T/NAME.err
+full() {
+	n=$1
+	shift
+	"$BIN" "$@" >/dev/full 2>"$T/$n.err"
+	rc=$?
+	check "$* >/dev/full: exit 2 (got $rc)" [ "$rc" -eq 2 ]
+	check "$* >/dev/full: one line on stderr (got $(lines "$T/$n.err"))" [ "$(lines "$T/$n.err")" -eq 1 ]
+	check "$* >/dev/full: says why ($(cat "$T/$n.err"))" \
+		grep -qx "smtps-sim: standard output: No space left on device" "$T/$n.err"
+}
+if [ -w /dev/full ]; then
+	full fulltext run "$SCEN/plain.ini"
+	full fullverbose run "$SCEN/plain.ini" -v
+	full fulljson run "$SCEN/plain.ini" --format json
+	full fullmd run "$SCEN/plain.ini" --format markdown
+	full fullunmet run "$DATA/unmet-expect.ini"
+	full fulllist list "$SCEN"
+	full fullcheck check "$SCEN"
+	full fullhelp --help
+	full fullver --version
+else
+	bad "/dev/full is missing: the failed-write cases cannot run"
+fi
+# -o to a file that cannot grow (a file size limit; SIGXFSZ ignored so write fails instead)
+for f in text json markdown; do
+	sh -c 'trap "" XFSZ; ulimit -f 1; exec "$@"' _ "$BIN" run "$SCEN/plain.ini" -v --format "$f" -o "$T/small.$f" \
+		>"$T/small.out" 2>"$T/small.err"
+	rc=$?
+	check "-o past the file size limit ($f): exit 2 (got $rc)" [ "$rc" -eq 2 ]
+	check "-o past the file size limit ($f): one line naming file and reason ($(cat "$T/small.err"))" \
+		sh -c '[ "$(wc -l <"$1")" -eq 1 ] && grep -qxF "smtps-sim: $2: cannot write: File too large" "$1"' _ "$T/small.err" "$T/small.$f"
+	check "-o past the file size limit ($f): nothing left behind" sh -c "! ls '$T' | grep -q '^small\.$f'"
+done
+
 # --- help and version ---
 run_bin help --help
 check "--help exits 0 (got $rc)" [ "$rc" -eq 0 ]
 check "--help shows usage with run and list" grep -q "usage: smtps-sim" "$T/help.out"
 check "--help mentions the exit status" grep -q "exit status" "$T/help.out"
+check "--help documents the tui subcommand" grep -qF "smtps-sim [tui]" "$T/help.out"
+run_bin tui tui "$SCEN/starttls.ini" </dev/null
+check "tui FILE without a terminal: exit 2 (got $rc)" [ "$rc" -eq 2 ]
+check "tui FILE without a terminal: says it needs one" grep -q "needs a terminal" "$T/tui.err"
 run_bin ver --version
 check "--version exits 0 (got $rc)" [ "$rc" -eq 0 ]
 check "--version prints a version ($(cat "$T/ver.out"))" grep -qE "^smtps-sim [0-9]+\.[0-9]+\.[0-9]+" "$T/ver.out"

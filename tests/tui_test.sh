@@ -1,9 +1,10 @@
 #!/bin/sh
 # tui_test: the ncurses interface as a student meets it. Runs the real binary inside a
 # private tmux server, sends keys, and checks what is on the screen: the STARTTLS
-# handshake in order, the ClientHello's fields, outcomes, a what-if, help, resizing, the
-# too-small message, colours off with NO_COLOR, ASCII without a UTF-8 locale, and a clean
-# terminal after q. Every wait polls the screen (up to 5 s) instead of sleeping blindly.
+# handshake in order, the ClientHello's fields, outcomes, each what-if key and the change
+# the status bar names, help, resizing, the too-small message, colours off with NO_COLOR,
+# ASCII without a UTF-8 locale, and a clean terminal after q. Every wait polls the screen
+# (up to 5 s) instead of sleeping blindly; a missing scenario file is a failure, not a skip.
 # Run from the top of the tree:  SMTPS_BIN=./smtps-sim sh tests/tui_test.sh
 BIN=${SMTPS_BIN:-./smtps-sim}
 SCEN=${SMTPS_SCENARIOS:-scenarios}
@@ -96,6 +97,31 @@ start() {
 	$TM new-session -d -s tui -x "$w" -y "$h" -c "$PWD" \
 		"env $envs $BIN $*; echo EXITED:\$?; sleep 60"
 	wait_for "step 1 of"
+}
+
+# have SCENARIO.ini: the catalogue file is there; when it is not, that is a failure
+# that names it (the checks that need it cannot run), never a silent skip
+have() {
+	[ -f "$SCEN/$1" ] && return 0
+	fail=$((fail + 1))
+	echo "FAIL: $SCEN/$1 is missing: the checks that use it cannot run"
+	return 1
+}
+
+# whatif_is [TEXT]: polls (up to 5 s) until the status bar's third line is exactly
+# "what if: TEXT", or, when TEXT is empty (the variant is the file again), until the
+# status bar has no third line (the screen's third line is the sequence pane's top edge)
+whatif_is() {
+	want=${1:+what if: $1}
+	_w=0
+	while [ $_w -lt 50 ]; do
+		got=$(screen | sed -n '3{/^┌/d;s/^ *//;s/ *$//;p;}')
+		[ "$got" = "$want" ] && return 0
+		sleep 0.1
+		_w=$((_w + 1))
+	done
+	echo "    what-if line: '$got', want '$want'"
+	return 1
 }
 
 # in_order FILE PATTERN...: the patterns occur as fixed strings in FILE's lines, in order
@@ -215,7 +241,42 @@ check "mouse click selects event 6" wait_for "step 6 of"
 keys a
 check "a: an attacker in the path" wait_for "what if: attacker relay"
 check "a: the attacker's lifeline" wait_for "Attacker"
-for k in a a a a a a a a a a t t t t b b v v; do keys $k; done
+# Each key changes one option of the running variant (ui/whatif.c) and the status bar
+# names every option that differs from the file, in the order verification, TLS policy,
+# attacker, buffering. a cycles the attacker's behaviours (back to none, then relay), t
+# the client's TLS policy from the file's starttls-required, b and v toggle. Lines are
+# KEY|LIFELINE|WHAT-IF: LIFELINE + when the attacker's lifeline is drawn, - when not.
+for step in \
+	"a|+|attacker strip-starttls" \
+	"a|+|attacker reject-starttls" \
+	"a|+|attacker substitute-certificate" \
+	"a|+|attacker inject-commands" \
+	"a|+|attacker inject-responses" \
+	"a|+|attacker tamper-record" \
+	"a|+|attacker tamper-clienthello" \
+	"a|+|attacker record" \
+	"a|-|" \
+	"a|+|attacker relay" \
+	"t|+|client uses implicit TLS (port 465 style); attacker relay" \
+	"t|+|client never uses TLS; attacker relay" \
+	"t|+|client uses STARTTLS only when offered (opportunistic); attacker relay" \
+	"t|+|attacker relay" \
+	"b|+|attacker relay; server and client keep bytes buffered before TLS" \
+	"b|+|attacker relay" \
+	"v|+|client does not verify certificates; attacker relay" \
+	"v|+|attacker relay"; do
+	k=${step%%|*}
+	want=${step#*|*|}
+	life=${step#*|}
+	life=${life%%|*}
+	keys "$k"
+	check "$k: the what-if line says '${want:-none}'" whatif_is "$want"
+	if [ "$life" = + ]; then
+		check "$k ($want): the attacker's lifeline is drawn" wait_for "Attacker"
+	else
+		check "$k (no attacker): the attacker's lifeline is gone" wait_gone "Attacker"
+	fi
+done
 keys r
 check "what-if keys cycle and reset" wait_for "reset to the file's options"
 check "reset: no attacker lifeline" wait_gone "Attacker"
@@ -253,7 +314,7 @@ check "plain: the observer learned the credentials" wait_for "learned the creden
 check "plain: the status bar shows the leak" wait_for "credentials, envelope, body"
 keys q
 wait_for "EXITED:"
-if [ -f "$SCEN/strip-opportunistic.ini" ]; then
+if have strip-opportunistic.ini; then
 	check "strip-opportunistic starts" start 100 30 "$SCEN/strip-opportunistic.ini"
 	check "strip: the attacker's lifeline" wait_for "Attacker"
 	keys G
@@ -262,7 +323,7 @@ if [ -f "$SCEN/strip-opportunistic.ini" ]; then
 fi
 
 # --- what if: verification turns a failed substitution into an interception ---
-if [ -f "$SCEN/cert-substitution-verify.ini" ]; then
+if have cert-substitution-verify.ini; then
 	check "cert-substitution-verify starts" start 100 30 "$SCEN/cert-substitution-verify.ini"
 	keys G
 	check "verifying client: not delivered" wait_for "Outcome: The message was not delivered" flat
@@ -289,8 +350,8 @@ check "80x24: nothing cut with an ellipsis in the status bar" sh -c "! $TM captu
 check "80x24: arrows present" sh -c "$TM capture-pane -p -t tui | grep -qE '─▶|◀─'"
 keys q
 wait_for "EXITED:"
-if [ -f "$SCEN/strip-opportunistic.ini" ]; then
-	start 80 24 "$SCEN/strip-opportunistic.ini"
+if have strip-opportunistic.ini; then
+	check "80x24 strip-opportunistic starts" start 80 24 "$SCEN/strip-opportunistic.ini"
 	keys G
 	check "80x24, two links: the leak segment whole" wait_for "credentials, envelope, body"
 	check "80x24, two links: both links named" sh -c "$TM capture-pane -p -t tui | sed -n 2p | grep -qE '(C-A|client-attacker).*(A-S|attacker-server)'"
@@ -323,12 +384,14 @@ check "C locale: no box-drawing characters" sh -c "! $TM capture-pane -p -t tui 
 keys q
 
 # --- SIGTERM restores the terminal too ---
-start 100 30 "$SCEN/starttls.ini"
+check "SIGTERM case starts" start 100 30 "$SCEN/starttls.ini"
 pid=$($TM list-panes -t tui -F '#{pane_pid}' | head -1)
 # the pane runs sh -c '...'; the TUI is its child
 child=$(pgrep -P "$pid" -f "$BIN" 2>/dev/null | head -1)
+check "SIGTERM: found the program under the pane's shell (pane pid '$pid', pgrep $(command -v pgrep || echo missing))" \
+	[ -n "$child" ]
 if [ -n "$child" ]; then
-	kill -TERM "$child"
+	check "SIGTERM: the signal is delivered" kill -TERM "$child"
 	check "SIGTERM: the program exits" wait_for "EXITED:"
 	alt=$($TM display-message -p -t tui '#{alternate_on}' 2>/dev/null)
 	check "SIGTERM: terminal restored (alternate_on=$alt)" [ "$alt" = 0 ]
