@@ -194,6 +194,36 @@ const char *trace_attack_name(enum trace_attack a)
 	return (unsigned)a < ATTACK_COUNT ? names[a] : "?";
 }
 
+enum trace_tls_phase trace_link_tls_phase(const struct trace *t, enum trace_link l, size_t upto,
+					  const struct trace_tls_session **s)
+{
+	enum trace_tls_phase ph = TLS_PHASE_NONE;
+	const struct trace_tls_session *ses = NULL;
+	/* A session is up on this link once its TLS client reported it: that event may sit
+	 * on the other link when the attacker only relays the records. */
+	for (size_t i = 0; i <= upto && i < t->n; i++) {
+		const struct trace_event *e = &t->ev[i];
+		if (e->kind == TK_TLS_UP && e->session >= 0 && (size_t)e->session < t->nsessions &&
+		    (t->sessions[e->session].links >> l & 1)) {
+			ph = TLS_PHASE_UP;
+			ses = &t->sessions[e->session];
+			continue;
+		}
+		if (e->link != l)
+			continue;
+		if (e->kind == TK_HANDSHAKE && e->subtype == 1 /* ClientHello */ && !e->encrypted &&
+		    ph != TLS_PHASE_UP)
+			ph = TLS_PHASE_HANDSHAKE;
+		else if (ph == TLS_PHASE_HANDSHAKE &&
+			 (e->kind == TK_TLS_FAILED || (e->kind == TK_ALERT && e->alert_level == 2) ||
+			  e->kind == TK_CONN_FIN))
+			ph = TLS_PHASE_FAILED;
+	}
+	if (s)
+		*s = ses;
+	return ph;
+}
+
 void trace_actor_ip(enum trace_actor a, uint8_t ip[4])
 {
 	static const uint8_t addr[3][4] = {

@@ -167,6 +167,16 @@ const char *trace_layer_name(enum trace_layer l);   /* "tcp", "tls-record", "smt
 const char *trace_link_name(enum trace_link l);     /* "client-server", "client-attacker", ... */
 const char *trace_kind_name(enum trace_kind k);     /* "conn-open", "tls-up", ... (JSON) */
 const char *trace_attack_name(enum trace_attack a); /* "deleted", "added", ... (JSON) */
+/* Where TLS stands on a link once event `upto` (an index) has happened. */
+enum trace_tls_phase {
+	TLS_PHASE_NONE,        /* no ClientHello yet */
+	TLS_PHASE_HANDSHAKE,   /* a handshake is under way */
+	TLS_PHASE_UP,          /* a session is established across the link (*s says which) */
+	TLS_PHASE_FAILED,      /* the handshake failed or the connection ended before it completed */
+};
+enum trace_tls_phase trace_link_tls_phase(const struct trace *t, enum trace_link l, size_t upto,
+					  const struct trace_tls_session **s);
+
 /* The actor's IPv4 address in every view (documentation ranges, RFC 5737). */
 void trace_actor_ip(enum trace_actor a, uint8_t ip[4]);
 /* The two actors joined by a link. */

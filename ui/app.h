@@ -117,7 +117,8 @@ int ui_too_small(void);
 void ui_status_draw(struct app *a);
 /* The TLS state of link l after the events 0..cur: "none", "handshaking", "TLS 1.2 ...", "failed". */
 void ui_tls_state(const struct app *a, enum trace_link l, char *buf, size_t cap, int shortform);
-int ui_leaked(const struct app *a);  /* OBSERVED_* bits visible on the wire up to the cursor */
+int ui_known(const struct app *a, enum ledger_reader r);  /* OBSERVED_* bits r knows at the cursor (ledger) */
+void ui_bits_text(int bits, char *buf, size_t cap);      /* "credentials, envelope" or "nothing" */
 
 /* diagram.c */
 void ui_diagram_draw(struct app *a);

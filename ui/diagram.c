@@ -11,7 +11,7 @@
 
 int ui_mitm_present(const struct app *a)
 {
-	return a->var.mitm.behaviour != MITM_NONE;
+	return ledger_has_reader(&a->res.ledger, READER_ATTACKER);
 }
 
 struct geom {

@@ -1,29 +1,36 @@
 /* status: the bar at the top. Scenario title and step, the TLS state of each link at the
- * cursor, and what a wire observer has learned so far — all derived from the trace up to
- * the cursor, so stepping back un-leaks. Pieces that do not fit are shortened or left
+ * cursor, and what a wire observer (and the attacker) know so far — read from the
+ * trace's facts and its ledger up to the cursor, so stepping back un-leaks, and the bar
+ * at the last event says what the outcome says. Pieces that do not fit are shortened or left
  * out whole, never cut mid-word: the bar is read from the back of a classroom. */
 #include "ui/app.h"
+#include "sim/decode.h"
 
 #include <string.h>
 
 static const char *const link_label[3] = { "client-server", "client-attacker", "attacker-server" };
 static const char *const link_short[3] = { "C-S", "C-A", "A-S" };
 
-int ui_leaked(const struct app *a)
+/* What a reader knows at the cursor, from the ledger (the same list the outcome folds). */
+int ui_known(const struct app *a, enum ledger_reader r)
 {
-	int what = 0;
-	for (size_t i = 0; i <= a->cur && i < a->res.trace.n; i++) {
-		const struct trace_event *e = &a->res.trace.ev[i];
-		if (!(e->readers & READ_WIRE) || e->layer == LAYER_NOTE)
-			continue;
-		if (fields_get(&e->fields, "auth_user") || fields_get(&e->fields, "auth_password"))
-			what |= OBSERVED_CREDENTIALS;
-		if (fields_get(&e->fields, "mail_from") || fields_get(&e->fields, "rcpt_to"))
-			what |= OBSERVED_ENVELOPE;
-		if (e->layer == LAYER_SMTP_DATA)
-			what |= OBSERVED_BODY;
+	struct knowledge k;
+	ledger_knowledge(&a->res.ledger, r, a->cur, &k);
+	return k.what;
+}
+
+/* "credentials, envelope, body" or "nothing" for OBSERVED_* bits. */
+void ui_bits_text(int bits, char *buf, size_t cap)
+{
+	if (!bits) {
+		snprintf(buf, cap, "nothing");
+		return;
 	}
-	return what;
+	snprintf(buf, cap, "%s%s%s%s%s", bits & OBSERVED_CREDENTIALS ? "credentials" : "",
+		 (bits & OBSERVED_CREDENTIALS) && (bits & ~OBSERVED_CREDENTIALS) ? ", " : "",
+		 bits & OBSERVED_ENVELOPE ? "envelope" : "",
+		 (bits & OBSERVED_ENVELOPE) && (bits & OBSERVED_BODY) ? ", " : "",
+		 bits & OBSERVED_BODY ? "body" : "");
 }
 
 /* "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256" -> "ECDHE_RSA_AES_128_GCM_SHA256" */
@@ -40,37 +47,23 @@ static void short_suite(const char *s, char *out, size_t cap)
 
 void ui_tls_state(const struct app *a, enum trace_link l, char *buf, size_t cap, int shortform)
 {
-	int hello = 0, finished = 0, failed = 0;
-	for (size_t i = 0; i <= a->cur && i < a->res.trace.n; i++) {
-		const struct trace_event *e = &a->res.trace.ev[i];
-		if (e->link != l)
-			continue;
-		if (e->layer == LAYER_TLS_HANDSHAKE) {
-			if (!strncmp(e->summary, "ClientHello", 11))
-				hello = 1;
-			else if (!strncmp(e->summary, "Finished", 8))
-				finished++;
-		}
-		/* A handshake that meets an alert or a closing connection before both Finished
-		 * messages did not complete. */
-		if (hello && finished < 2 && (e->layer == LAYER_TLS_ALERT || e->layer == LAYER_CONNECTION))
-			failed = 1;
+	const struct trace_tls_session *ses;
+	enum trace_tls_phase ph = trace_link_tls_phase(&a->res.trace, l, a->cur, &ses);
+	switch (ph) {
+	case TLS_PHASE_NONE: snprintf(buf, cap, "none"); return;
+	case TLS_PHASE_HANDSHAKE: snprintf(buf, cap, "handshaking"); return;
+	case TLS_PHASE_FAILED: snprintf(buf, cap, "failed"); return;
+	case TLS_PHASE_UP: break;
 	}
-	const struct outcome *o = &a->res.outcome;
-	if (!hello)
-		snprintf(buf, cap, "none");
-	else if (failed)
-		snprintf(buf, cap, "failed");
-	else if (finished < 2)
-		snprintf(buf, cap, "handshaking");
-	else if (o->tls[l] && shortform == 0) {
-		char s[64];
-		short_suite(o->tls_suite[l], s, sizeof s);
-		snprintf(buf, cap, "%s %s", o->tls_version[l], s);
-	} else if (o->tls[l])
-		snprintf(buf, cap, "%s", o->tls_version[l]);
-	else
-		snprintf(buf, cap, "TLS");
+	const char *ver = decode_tls_version_name(ses->version);
+	const char *suite = decode_cipher_suite_name(ses->suite);
+	if (shortform || !suite) {
+		snprintf(buf, cap, "%s", ver);
+		return;
+	}
+	char sh[64];
+	short_suite(suite, sh, sizeof sh);
+	snprintf(buf, cap, "%s %s", ver, sh);
 }
 
 /* Puts the first alternative that fits between *x and limit; returns 1 when one did. */
@@ -135,19 +128,23 @@ void ui_status_draw(struct app *a)
 		links[1] = LINK_MITM_SERVER;
 		nl = 2;
 	}
-	int leaked = ui_leaked(a);
-	char leak[128] = "";
-	if (!leaked)
-		snprintf(leak, sizeof leak, "nothing");
-	else
-		snprintf(leak, sizeof leak, "%s%s%s%s%s", leaked & OBSERVED_CREDENTIALS ? "credentials" : "",
-			 (leaked & OBSERVED_CREDENTIALS) && (leaked & ~OBSERVED_CREDENTIALS) ? ", " : "",
-			 leaked & OBSERVED_ENVELOPE ? "envelope" : "",
-			 (leaked & OBSERVED_ENVELOPE) && (leaked & OBSERVED_BODY) ? ", " : "",
-			 leaked & OBSERVED_BODY ? "body" : "");
-	char leak_long[192], leak_short[160];
-	snprintf(leak_long, sizeof leak_long, "wire observer has seen: %s", leak);
-	snprintf(leak_short, sizeof leak_short, "leaked: %s", leak);
+	int leaked = ui_known(a, READER_OBSERVER);
+	char leak[128], atk[128];
+	ui_bits_text(leaked, leak, sizeof leak);
+	char leak_long[320], leak_short[288];
+	if (mitm) {
+		int got = ui_known(a, READER_ATTACKER);
+		if (got == leaked)
+			snprintf(atk, sizeof atk, "%s", got ? "the same" : "nothing");
+		else
+			ui_bits_text(got, atk, sizeof atk);
+		leaked |= got;
+		snprintf(leak_long, sizeof leak_long, "wire observer has seen: %s; attacker: %s", leak, atk);
+		snprintf(leak_short, sizeof leak_short, "leaked: %s; attacker: %s", leak, atk);
+	} else {
+		snprintf(leak_long, sizeof leak_long, "wire observer has seen: %s", leak);
+		snprintf(leak_short, sizeof leak_short, "leaked: %s", leak);
+	}
 	int leakw = ui_text_cols(leak_short) + 3;
 	attr_t leak_attr = bar | (leaked ? A_BOLD : 0);
 	/* one form for every link, the longest that fits beside the leak segment */

@@ -58,19 +58,29 @@ void ui_whatif_describe(const struct app *a, char *buf, size_t cap)
 		add(buf, cap, s);
 }
 
-/* The new cursor: the same (layer, summary) occurrence when the new trace has it, else
- * the same fraction of the way through. */
+/* Two events are "the same" across runs when their facts agree: kind, subtype, who sent
+ * it to whom, and what the attacker did to it. */
+static int same_event(const struct trace_event *x, const struct trace_event *y)
+{
+	return x->kind == y->kind && x->subtype == y->subtype && x->from == y->from && x->to == y->to &&
+	       x->attack == y->attack && x->encrypted == y->encrypted;
+}
+
+/* The new cursor: the same occurrence of an event with the same facts when the new trace
+ * has it, else the same fraction of the way through. */
 static size_t map_cursor(const struct trace *old, size_t cur, const struct trace *nw)
 {
 	if (!nw->n || !old->n)
 		return 0;
+	if (cur + 1 >= old->n)
+		return nw->n - 1;   /* at the end (the outcome): stay at the end */
 	const struct trace_event *e = &old->ev[cur];
 	size_t occ = 0;
 	for (size_t i = 0; i < cur; i++)
-		if (old->ev[i].layer == e->layer && !strcmp(old->ev[i].summary, e->summary))
+		if (same_event(&old->ev[i], e))
 			occ++;
 	for (size_t i = 0; i < nw->n; i++) {
-		if (nw->ev[i].layer == e->layer && !strcmp(nw->ev[i].summary, e->summary)) {
+		if (same_event(&nw->ev[i], e)) {
 			if (occ == 0)
 				return i;
 			occ--;
