@@ -397,4 +397,40 @@ if [ -n "$child" ]; then
 	check "SIGTERM: terminal restored (alternate_on=$alt)" [ "$alt" = 0 ]
 fi
 
+# --- who knows what: at the last event the status bar says what the outcome says ---
+# The expected words come from the headless outcome of the same scenario (the ledger
+# folded at the end); the bar folds the same ledger at the cursor.
+bits() {
+	# "observer learned: credentials (...), envelope (...), body (...)" -> "credentials, envelope, body"
+	_l=$(grep -m1 "^  $1 learned:" "$2")
+	_b=""
+	case $_l in *"learned: credentials ("*) _b="credentials" ;; esac
+	case $_l in *"envelope (<"*) _b="${_b:+$_b, }envelope" ;; esac
+	case $_l in *"), body"* | *"learned: body"* | *", body"*) _b="${_b:+$_b, }body" ;; esac
+	echo "${_b:-nothing}"
+}
+nscen=0
+for f in "$SCEN"/*.ini; do
+	n=$(basename "$f" .ini)
+	nscen=$((nscen + 1))
+	"$BIN" run "$f" >"$T/$n.out" 2>/dev/null
+	obs=$(bits observer "$T/$n.out")
+	want="wire observer has seen: $obs"
+	if grep -q "^  attacker learned:" "$T/$n.out"; then
+		atk=$(bits attacker "$T/$n.out")
+		if [ "$atk" = "$obs" ]; then
+			[ "$obs" = nothing ] && atk=nothing || atk="the same"
+		fi
+		want="$want; attacker: $atk"
+	fi
+	if start 240 40 "$f"; then
+		keys G
+		check "$n: the bar at the last event says '$want'" wait_for "$want"
+	else
+		check "$n: the interface starts" false
+	fi
+done
+check "the who-knows-what check ran on the whole catalogue ($nscen scenarios)" [ "$nscen" -ge 19 ]
+$TM kill-server 2>/dev/null
+
 finish

@@ -8,7 +8,6 @@
 
 #include <string.h>
 
-static const char *const link_label[3] = { "client-server", "client-attacker", "attacker-server" };
 static const char *const link_short[3] = { "C-S", "C-A", "A-S" };
 
 /* What a reader knows at the cursor, from the ledger (the same list the outcome folds). */
@@ -153,7 +152,7 @@ void ui_status_draw(struct app *a)
 		char st_full[96], st_short[32];
 		ui_tls_state(a, links[i], st_full, sizeof st_full, 0);
 		ui_tls_state(a, links[i], st_short, sizeof st_short, 1);
-		snprintf(forms[0][i], sizeof forms[0][i], "%s: %s", link_label[links[i]], st_full);
+		snprintf(forms[0][i], sizeof forms[0][i], "%s: %s", trace_link_name(links[i]), st_full);
 		snprintf(forms[1][i], sizeof forms[1][i], "%s: %s", link_short[links[i]], st_full);
 		snprintf(forms[2][i], sizeof forms[2][i], "%s: %s", link_short[links[i]], st_short);
 	}
