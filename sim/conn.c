@@ -155,22 +155,21 @@ int conn_send_raw(struct conn *c, int as_records, enum smtp_out_kind kind, const
 
 int conn_start_tls(struct conn *c, const struct tls_config *cfg, char *err, size_t errcap)
 {
-	c->tls = malloc(sizeof *c->tls);
-	if (!c->tls) {
-		snprintf(err, errcap, "out of memory");
-		return -1;
-	}
-	if (tls_endpoint_init(c->tls, cfg, err, errcap)) {
-		free(c->tls);
-		c->tls = NULL;
-		return -1;
-	}
-	if (conn_set_state(c, CONN_HANDSHAKE)) {
-		free(c->tls);
-		c->tls = NULL;
+	if (!transition_ok[c->state][CONN_HANDSHAKE]) {
 		snprintf(err, errcap, "TLS is already on this connection");
 		return -1;
 	}
+	struct tls_endpoint *ep = malloc(sizeof *ep);
+	if (!ep) {
+		snprintf(err, errcap, "out of memory");
+		return -1;
+	}
+	if (tls_endpoint_init(ep, cfg, err, errcap)) {
+		free(ep);
+		return -1;
+	}
+	c->tls = ep;
+	conn_set_state(c, CONN_HANDSHAKE);
 	return 0;
 }
 
