@@ -71,6 +71,21 @@ struct run_pki {
 int run_pki_load(const struct scenario *sc, struct run_pki *pki, char *err, size_t errcap);
 void run_pki_free(struct run_pki *pki);
 
+/* Why a run failed. A run stops at its first error (the others are consequences) and
+ * run_scenario reports it as "name: detail". Not to be confused with the lesson's own
+ * failures (a refused certificate, a tampered record): those are the run's result. */
+enum run_error {
+	RUN_OK = 0,
+	RUN_ENOMEM,          /* out of memory while tracing, queueing or recording */
+	RUN_ROUND_LIMIT,     /* the actors were still moving bytes after max_rounds rounds */
+	RUN_TLS_SETUP,       /* a TLS endpoint could not be set up */
+	RUN_PKI,             /* the PKI passed in does not hold what the scenario needs */
+	RUN_ERROR_COUNT
+};
+
+/* "out of memory", "no end after the round limit", ... (one table, in run.c). */
+const char *run_error_name(enum run_error e);
+
 struct run_options {
 	uint64_t seed;          /* overrides the scenario's seed when has_seed */
 	int has_seed;
@@ -78,10 +93,12 @@ struct run_options {
 	const struct run_pki *pki; /* preloaded with run_pki_load for this scenario, or NULL */
 	const uint8_t *body;    /* overrides the client's body (benchmarks) */
 	size_t body_len;
+	long max_rounds;        /* scheduler rounds before the run fails; 0 = the default (a safety net) */
 };
 
 /* Runs sc. Returns 0 with *out filled (free with run_result_free), or -1 with a
- * one-line message in err (a certificate file that will not load, out of memory). */
+ * one-line message in err ("out of memory: ...", a run that does not end, a certificate
+ * file that will not load); *out is then empty. */
 int run_scenario(const struct scenario *sc, const struct run_options *opt,
 		 struct run_result *out, char *err, size_t errcap);
 void run_result_free(struct run_result *r);

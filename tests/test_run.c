@@ -588,6 +588,46 @@ static void test_bad_certificate_file(void **state)
 	scenario_free(&s);
 }
 
+/* A run that is still moving bytes at the round limit fails with a message instead of
+ * ending quietly with half a session. */
+static void test_round_limit(void **state)
+{
+	(void)state;
+	struct scenario s;
+	struct run_result r;
+	char err[1024] = "";
+	load("starttls.ini", &s);
+	struct run_options opt = { .max_rounds = 3 };
+	assert_int_equal(run_scenario(&s, &opt, &r, err, sizeof err), -1);
+	assert_non_null(strstr(err, "does not end"));
+	assert_non_null(strstr(err, "3 rounds"));
+	assert_null(strchr(err, '\n'));
+	assert_int_equal(r.trace.n, 0); /* nothing half-made is handed back */
+	/* with room enough, the same run ends normally */
+	opt.max_rounds = 100000;
+	err[0] = '\0';
+	assert_int_equal(run_scenario(&s, &opt, &r, err, sizeof err), 0);
+	assert_true(r.outcome.delivered);
+	run_result_free(&r);
+	scenario_free(&s);
+}
+
+/* A stolen key that will not load fails the run; it is not a lesson's outcome. */
+static void test_stolen_key_missing(void **state)
+{
+	(void)state;
+	struct scenario s;
+	struct run_result r;
+	char err[1024] = "";
+	load("forward-secrecy-rsa.ini", &s);
+	struct scenario v = scenario_variant(&s);
+	v.mitm.stolen_key = (char *)"/nonexistent/stolen.key";
+	assert_int_equal(run_scenario(&v, NULL, &r, err, sizeof err), -1);
+	assert_non_null(strstr(err, "/nonexistent/stolen.key"));
+	assert_null(strchr(err, '\n'));
+	scenario_free(&s);
+}
+
 int main(void)
 {
 	/* scenario files outside the catalogue find the demo PKI through this */
@@ -603,6 +643,8 @@ int main(void)
 		cmocka_unit_test(test_expectations),
 		cmocka_unit_test(test_unmet_expectation_file),
 		cmocka_unit_test(test_bad_certificate_file),
+		cmocka_unit_test(test_round_limit),
+		cmocka_unit_test(test_stolen_key_missing),
 	};
 	return cmocka_run_group_tests_name("run", tests, NULL, NULL);
 }
