@@ -629,18 +629,13 @@ static void decrypt_recording(struct mitm *m)
 		return;
 	unsigned suite = (unsigned)sh->rec[44 + sid] << 8 | sh->rec[45 + sid];
 	const char *sname = decode_cipher_suite_name(suite);
-	struct pki_key key = { 0 };
-	char err[256];
-	const char *keypath = r->sc->mitm.stolen_key ? r->sc->mitm.stolen_key : r->sc->server.tls_opt.key;
-	if (pki_load_key(keypath, &key, err, sizeof err)) {
-		run_fail(r, RUN_PKI, "the stolen key: %s", err);
-		return;
-	}
+	/* Loaded with the scenario (run_pki_load): the run itself reads no file. */
+	const struct pki_key *key = &r->pki->stolen_key;
 	snprintf(s, sizeof s, "Later: the attacker obtains the server's private key and replays its recording (%s)",
 		 sname ? sname : "unknown suite");
 	note(m, LINK_CLIENT_MITM, TK_KEY_THEFT, THEFT_KEY_STOLEN, s,
 	     "Months later the server is broken into and its private key stolen. Does the old recording fall?");
-	if (suite != BR_TLS_RSA_WITH_AES_128_GCM_SHA256 || key.type != BR_KEYTYPE_RSA) {
+	if (suite != BR_TLS_RSA_WITH_AES_128_GCM_SHA256 || key->type != BR_KEYTYPE_RSA) {
 		if (sname && (!strncmp(sname, "TLS_ECDHE_", 10) || !strncmp(sname, "TLS_DHE_", 8)))
 			note(m, LINK_CLIENT_MITM, TK_KEY_THEFT, THEFT_SEALED_FS,
 			     "The recording stays sealed: the session used an ephemeral key exchange",
@@ -653,23 +648,19 @@ static void decrypt_recording(struct mitm *m)
 			     "This session used static key exchange, which has no forward secrecy: whoever holds "
 			     "the server's key can recompute its keys. The simulator only replays "
 			     "TLS_RSA_WITH_AES_128_GCM_SHA256 recordings, so it does not show the decryption.");
-		pki_key_free(&key);
 		return;
 	}
 	/* Static RSA: the ClientKeyExchange is the premaster secret, encrypted to the key. */
 	size_t elen = (size_t)cke->rec[9] << 8 | cke->rec[10];
 	uint8_t pms[1024];
 	if (elen > sizeof pms || 11 + elen > cke->len) {
-		pki_key_free(&key);
 		return;
 	}
 	memcpy(pms, cke->rec + 11, elen);
-	if (!br_rsa_ssl_decrypt(br_rsa_private_get_default(), &key.rsa, pms, elen)) {
+	if (!br_rsa_ssl_decrypt(br_rsa_private_get_default(), &key->rsa, pms, elen)) {
 		note(m, LINK_CLIENT_MITM, TK_KEY_THEFT, THEFT_WRONG_KEY, "The stolen key does not decrypt the premaster secret", NULL);
-		pki_key_free(&key);
 		return;
 	}
-	pki_key_free(&key);
 	uint8_t master[48], kb[40];
 	br_tls_prf_seed_chunk seed[2] = { { crand, 32 }, { srand, 32 } };
 	br_tls12_sha256_prf(master, 48, pms, 48, "master secret", 2, seed);

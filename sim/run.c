@@ -280,7 +280,10 @@ int run_pki_load(const struct scenario *sc, struct run_pki *p, char *err, size_t
 	    pki_load_key(sc->server.tls_opt.key, &p->server_key, err, errcap) ||
 	    (sc->mitm.behaviour != MITM_NONE &&
 	     (pki_load_chain(sc->mitm.tls_opt.cert, &p->mitm_chain, err, errcap) ||
-	      pki_load_key(sc->mitm.tls_opt.key, &p->mitm_key, err, errcap)))) {
+	      pki_load_key(sc->mitm.tls_opt.key, &p->mitm_key, err, errcap))) ||
+	    (sc->mitm.behaviour == MITM_RECORD &&
+	     pki_load_key(sc->mitm.stolen_key ? sc->mitm.stolen_key : sc->server.tls_opt.key, &p->stolen_key,
+			  err, errcap))) {
 		run_pki_free(p);
 		return -1;
 	}
@@ -294,6 +297,7 @@ void run_pki_free(struct run_pki *p)
 	pki_key_free(&p->server_key);
 	pki_chain_free(&p->mitm_chain);
 	pki_key_free(&p->mitm_key);
+	pki_key_free(&p->stolen_key);
 }
 
 static void run_ctx_free(struct run_ctx *r)
@@ -306,16 +310,35 @@ static void run_ctx_free(struct run_ctx *r)
 	smtp_server_free(r->server.smtp);
 	for (int i = 0; i < 3; i++)
 		link_free(&r->links[i]);
-	run_pki_free(&r->own_pki);
 }
 
-int run_scenario(const struct scenario *sc, const struct run_options *opt,
+/* NULL when pki holds what sc needs, else what is missing (a caller's mistake: the pki
+ * was loaded for another scenario). */
+static const char *pki_missing(const struct scenario *sc, const struct run_pki *pki)
+{
+	if (!pki)
+		return "no certificates and keys were loaded (run_pki_load)";
+	if (!pki->server_chain.n || !pki->server_key.type)
+		return "the server's certificate and key were not loaded";
+	if (sc->mitm.behaviour != MITM_NONE && (!pki->mitm_chain.n || !pki->mitm_key.type))
+		return "the attacker's certificate and key were not loaded";
+	if (sc->mitm.behaviour == MITM_RECORD && !pki->stolen_key.type)
+		return "the attacker's stolen key was not loaded";
+	return NULL;
+}
+
+int run_scenario(const struct scenario *sc, const struct run_pki *pki, const struct run_options *opt,
 		 struct run_result *out, char *err, size_t errcap)
 {
 	static const struct run_options no_options;
 	if (!opt)
 		opt = &no_options;
 	memset(out, 0, sizeof *out);
+	const char *missing = pki_missing(sc, pki);
+	if (missing) {
+		snprintf(err, errcap, "%s: %s", run_error_name(RUN_PKI), missing);
+		return -1;
+	}
 	trace_init(&out->trace);
 	out->trace.max_stored = opt->max_stored;
 	out->seed = opt->has_seed ? opt->seed : sc->seed;
@@ -333,17 +356,7 @@ int run_scenario(const struct scenario *sc, const struct run_options *opt,
 	r->body = opt->body ? opt->body : (const uint8_t *)sc->client.body;
 	r->body_len = opt->body ? opt->body_len : strlen(sc->client.body);
 
-	/* A caller's PKI must have the attacker's certificate when the variant has an attacker. */
-	if (opt->pki && (!r->mitm_present || opt->pki->mitm_chain.n)) {
-		r->pki = opt->pki;
-	} else if (run_pki_load(sc, &r->own_pki, err, errcap) == 0) {
-		r->pki = &r->own_pki;
-	} else {
-		run_ctx_free(r);
-		free(r);
-		trace_free(&out->trace);
-		return -1;
-	}
+	r->pki = pki;
 
 	/* Links and conns: the client always dials the first link, the server always
 	 * answers on the last one. */

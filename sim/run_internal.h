@@ -37,8 +37,7 @@ struct run_ctx {
 	uint64_t seed;
 	struct link links[3];  /* indexed by enum trace_link */
 	int mitm_present;
-	const struct run_pki *pki;           /* the caller's, or own_pki */
-	struct run_pki own_pki;
+	const struct run_pki *pki;           /* the caller's: the run loads nothing */
 	struct client_actor client;
 	struct server_actor server;
 	struct mitm *mitm;
