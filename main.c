@@ -72,6 +72,23 @@ static const char *scenario_dir(void)
 	return SMTPS_DATADIR;
 }
 
+/* How every command loads a scenario: paths not found next to the file are looked up in
+ * the scenario directory (which holds certs/). Set once in main; the library reads no
+ * environment variable itself. */
+static struct scenario_load_opts load_opts;
+
+/* Loads sc's certificates and keys, then runs it: the run itself reads no file. */
+static int load_and_run(const struct scenario *sc, const struct run_options *opt, struct run_result *res,
+			char *err, size_t errcap)
+{
+	struct run_pki pki;
+	if (run_pki_load(sc, &pki, err, errcap))
+		return -1;
+	int r = run_scenario(sc, &pki, opt, res, err, errcap);
+	run_pki_free(&pki);
+	return r;
+}
+
 /* Why the first write to standard output failed (an errno value), 0 while none has.
  * stdio keeps only a flag, and errno is gone by the time the command ends, so the
  * reason is taken at the failing call. */
@@ -162,12 +179,12 @@ static int cmd_run(int argc, char **argv)
 
 	char err[1024];
 	struct scenario sc;
-	if (scenario_load(file, &sc, err, sizeof err)) {
+	if (scenario_load(file, &load_opts, &sc, err, sizeof err)) {
 		fprintf(stderr, "smtps-sim: %s\n", err);
 		return 2;
 	}
 	struct run_result res;
-	if (run_scenario(&sc, &opt, &res, err, sizeof err)) {
+	if (load_and_run(&sc, &opt, &res, err, sizeof err)) {
 		fprintf(stderr, "smtps-sim: %s: %s\n", file, err);
 		scenario_free(&sc);
 		return 2;
@@ -278,7 +295,7 @@ static int list_one(const char *path, void *ctx)
 	(void)ctx;
 	char err[1024];
 	struct scenario sc;
-	if (scenario_load(path, &sc, err, sizeof err)) {
+	if (scenario_load(path, &load_opts, &sc, err, sizeof err)) {
 		fprintf(stderr, "smtps-sim: %s\n", err);
 		return 2;
 	}
@@ -299,7 +316,7 @@ static int check_one(const char *path, void *ctx)
 	struct check_totals *t = ctx;
 	char err[1024], report[2048];
 	struct scenario sc;
-	if (scenario_load(path, &sc, err, sizeof err)) {
+	if (scenario_load(path, &load_opts, &sc, err, sizeof err)) {
 		const char *base = strrchr(path, '/');
 		base = base ? base + 1 : path;
 		stdout_printf("%-34.*s ERROR  does not load (the reason is on stderr)\n", (int)(strlen(base) - 4), base);
@@ -308,7 +325,7 @@ static int check_one(const char *path, void *ctx)
 		return 2;
 	}
 	struct run_result res;
-	if (run_scenario(&sc, NULL, &res, err, sizeof err)) {
+	if (load_and_run(&sc, NULL, &res, err, sizeof err)) {
 		stdout_printf("%-34s ERROR  does not run (the reason is on stderr)\n", sc.name);
 		fprintf(stderr, "smtps-sim: %s: %s\n", path, err);
 		scenario_free(&sc);
@@ -365,6 +382,7 @@ static int cmd_tui(int argc, char **argv)
 			opt.scenario_path = argv[i];
 	}
 	opt.scenario_dir = scenario_dir();
+	opt.load = &load_opts;
 	if (!opt.scenario_path) {
 		snprintf(path, sizeof path, "%s/%s", opt.scenario_dir, DEFAULT_SCENARIO);
 		opt.scenario_path = path;
@@ -378,12 +396,8 @@ static int cmd_tui(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-	/* Scenario files outside the catalogue find the demo PKI through this. */
-	if (!getenv("SMTPS_DATADIR") || !*getenv("SMTPS_DATADIR")) {
-		const char *d = scenario_dir();
-		if (d)
-			setenv("SMTPS_DATADIR", d, 1);
-	}
+	/* Scenario files outside the catalogue find the demo PKI here. */
+	load_opts.datadir = scenario_dir();
 	if (argc >= 2) {
 		const char *cmd = argv[1];
 		if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {

@@ -194,7 +194,8 @@ static void load(const char *name, struct scenario *sc)
 {
 	char path[4096], err[512];
 	snprintf(path, sizeof path, "%s/%s", dir, name);
-	if (scenario_load(path, sc, err, sizeof err))
+	struct scenario_load_opts lo = { .datadir = dir };
+	if (scenario_load(path, &lo, sc, err, sizeof err))
 		die("scenario", err);
 }
 
@@ -206,12 +207,23 @@ static void pin_suite(struct scenario *v)
 	v->server.tls_opt.nsuites = 1;
 }
 
-static double run_once(const struct scenario *sc, const struct run_options *opt, struct run_result *keep)
+/* One run, timed. With pki NULL the run is cold: its certificates and keys are loaded
+ * inside the timing, as the command line and a what-if do. */
+static double run_once(const struct scenario *sc, const struct run_pki *pki, const struct run_options *opt,
+		       struct run_result *keep)
 {
 	struct run_result res;
+	struct run_pki cold;
 	char err[512];
 	double t0 = now_s();
-	if (run_scenario(sc, opt, &res, err, sizeof err))
+	if (!pki) {
+		if (run_pki_load(sc, &cold, err, sizeof err))
+			die(sc->name, err);
+	}
+	int failed = run_scenario(sc, pki ? pki : &cold, opt, &res, err, sizeof err);
+	if (!pki)
+		run_pki_free(&cold);
+	if (failed)
 		die(sc->name, err);
 	double t = now_s() - t0;
 	if (keep)
@@ -317,7 +329,7 @@ static void big_sim_child(int fd)
 	double t[16];
 	for (int i = 0; i < reps_big; i++) {
 		struct run_result res;
-		t[i] = run_once(&v, &opt, &res);
+		t[i] = run_once(&v, NULL, &opt, &res);
 		br.delivered = res.outcome.delivered;
 		snprintf(br.suite, sizeof br.suite, "%s", res.outcome.tls_suite[LINK_CLIENT_SERVER]);
 		run_result_free(&res);
@@ -401,7 +413,6 @@ int main(int argc, char **argv)
 		reps_whatif = 5;
 		reps_cat = 1;
 	}
-	setenv("SMTPS_DATADIR", dir, 0);
 
 	struct scenario st;
 	load("starttls.ini", &st);
@@ -418,14 +429,13 @@ int main(int argc, char **argv)
 	struct scenario stv = scenario_variant(&st);
 	pin_suite(&stv);
 	/* The demo PKI is loaded once, as the bare pair's is: a what-if or a benchmark
-	 * re-runs the same scenario (run_options.pki); row "of 2" says what a cold run adds. */
+	 * re-runs the same scenario (run_scenario's pki); row "of 2" says what a cold run adds. */
 	struct run_pki rpki;
 	char perr[512];
 	if (run_pki_load(&stv, &rpki, perr, sizeof perr))
 		die("pki", perr);
-	struct run_options warm = { .pki = &rpki };
 	struct run_result res;
-	run_once(&stv, &warm, &res);
+	run_once(&stv, &rpki, NULL, &res);
 	char curve[64];
 	snprintf(curve, sizeof curve, "%s", ske_curve(&res));
 	int st_events = (int)res.trace.n, st_ok = run_check_expect(&st, &res.outcome, NULL, 0);
@@ -438,7 +448,7 @@ int main(int argc, char **argv)
 		pair_handshake(pr);
 		pair_close(pr);
 		double t1 = now_s();
-		double t2 = run_once(&stv, &warm, NULL);
+		double t2 = run_once(&stv, &rpki, NULL, NULL);
 		if (i >= 0) {
 			tv[i] = t1 - t0;
 			tf[i] = t2;
@@ -493,7 +503,7 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < nsc; i++) {
 		load(names[i], &cat[i]);
 		struct run_result r;
-		run_once(&cat[i], NULL, &r);
+		run_once(&cat[i], NULL, NULL, &r);
 		met_all += run_check_expect(&cat[i], &r.outcome, NULL, 0);
 		if (r.trace.n > most) {
 			most = r.trace.n;
@@ -504,9 +514,9 @@ int main(int argc, char **argv)
 	struct scenario wi = scenario_variant(&cat[longest]);
 	wi.client.verify = wi.client.verify == TLS_VERIFY_FULL ? TLS_VERIFY_NONE : TLS_VERIFY_FULL;
 	for (int i = 0; i < 5; i++)
-		run_once(&wi, NULL, NULL);
+		run_once(&wi, NULL, NULL, NULL);
 	for (int i = 0; i < reps_whatif; i++)
-		tv[i] = run_once(&wi, NULL, NULL);
+		tv[i] = run_once(&wi, NULL, NULL, NULL);
 	double whatif = median(tv, reps_whatif);
 
 	double *tc = calloc((size_t)reps_cat, sizeof *tc);
@@ -516,7 +526,7 @@ int main(int argc, char **argv)
 			struct scenario s;
 			load(names[j], &s);
 			struct run_result r;
-			run_once(&s, NULL, &r);
+			run_once(&s, NULL, NULL, &r);
 			run_check_expect(&s, &r.outcome, NULL, 0);
 			run_result_free(&r);
 			scenario_free(&s);

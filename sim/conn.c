@@ -38,6 +38,18 @@ static void drop_units(struct conn *c)
 	c->nunits = 0;
 }
 
+/* The one way the sticky error is set; returns -1 so that callers can return it. */
+static int conn_fail(struct conn *c)
+{
+	c->err = -1;
+	return -1;
+}
+
+int conn_failed(const struct conn *c)
+{
+	return c->err;
+}
+
 int conn_tls_on(const struct conn *c)
 {
 	return c->state != CONN_PLAIN;
@@ -119,6 +131,8 @@ static int flush(struct conn *c)
 
 int conn_send(struct conn *c, enum smtp_out_kind kind, const uint8_t *p, size_t n, int attack)
 {
+	if (c->err)
+		return -1;
 	if (c->fin_sent || n == 0 || c->state == CONN_CLOSE_NOTIFY || c->state == CONN_TLS_DEAD)
 		return 0;
 	if (c->state != CONN_PLAIN) {
@@ -126,31 +140,33 @@ int conn_send(struct conn *c, enum smtp_out_kind kind, const uint8_t *p, size_t 
 			size_t cap = c->ucap ? c->ucap * 2 : 8;
 			struct conn_unit *u = realloc(c->units, cap * sizeof *u);
 			if (!u)
-				return -1;
+				return conn_fail(c);
 			c->units = u;
 			c->ucap = cap;
 		}
 		uint8_t *copy = malloc(n);
 		if (!copy)
-			return -1;
+			return conn_fail(c);
 		memcpy(copy, p, n);
 		c->units[c->nunits++] = (struct conn_unit){ kind, copy, n, 0, attack };
 		return 0;
 	}
-	if (wire_clear(conn_out_stream(c), kind, p, n, attack))
-		return -1;
-	return outq_push(c, p, n);
+	if (wire_clear(conn_out_stream(c), kind, p, n, attack) || outq_push(c, p, n))
+		return conn_fail(c);
+	return 0;
 }
 
 int conn_send_raw(struct conn *c, int as_records, enum smtp_out_kind kind, const uint8_t *p, size_t n, int attack)
 {
+	if (c->err)
+		return -1;
 	if (c->state == CONN_TLS_DEAD || c->fin_sent || n == 0)
 		return 0;
 	int r = as_records ? wire_records(conn_out_stream(c), p, n, attack)
 			   : wire_clear(conn_out_stream(c), kind, p, n, attack);
-	if (r)
-		return -1;
-	return outq_push(c, p, n);
+	if (r || outq_push(c, p, n))
+		return conn_fail(c);
+	return 0;
 }
 
 int conn_start_tls(struct conn *c, const struct tls_config *cfg, char *err, size_t errcap)
@@ -190,7 +206,8 @@ static void note(struct conn *c, enum trace_kind kind, int err, int session, con
 	struct wire_note n = { .now = *c->now, .link = c->link->id, .who = c->self, .kind = kind,
 			       .attack = c->self == ACTOR_MITM ? ATTACK_INTERCEPTED : ATTACK_NONE,
 			       .tls_err = err, .session = session };
-	wire_note(conn_trace(c), &n, summary, narration);
+	if (wire_note(conn_trace(c), &n, summary, narration) < 0)
+		conn_fail(c);
 }
 
 static void handshake_done(struct conn *c)
@@ -207,6 +224,10 @@ static void handshake_done(struct conn *c)
 				     br_ssl_engine_get_version(eng), sp.cipher_suite,
 				     hello->has_hello_random ? hello->hello_random : none,
 				     c->tls->is_server ? NULL : sp.master_secret);
+	if (idx < 0) {
+		conn_fail(c);
+		return;
+	}
 	if (c->tls->is_server)
 		return;
 	/* The TLS client of each session tells the story once. */
@@ -288,20 +309,27 @@ static int tls_pump(struct conn *c)
 			/* The peer's close_notify arrived and the engine answers it by itself; the
 			 * trace needs to know that the next alert record is that answer. */
 			static const uint8_t reply[2] = { 1, 0 };
-			wire_expect_alert(conn_out_stream(c), reply);
+			if (wire_expect_alert(conn_out_stream(c), reply)) {
+				conn_fail(c);
+				return progress;
+			}
 			conn_set_state(c, CONN_CLOSE_NOTIFY);
 		}
 		if ((st & BR_SSL_SENDREC) && c->outq_len < OUTQ_HIGH) {
 			size_t len;
 			unsigned char *buf = br_ssl_engine_sendrec_buf(eng, &len);
-			wire_records(conn_out_stream(c), buf, len, 0);
-			outq_push(c, buf, len);
+			if (wire_records(conn_out_stream(c), buf, len, 0) || outq_push(c, buf, len)) {
+				conn_fail(c);
+				return progress;
+			}
 			br_ssl_engine_sendrec_ack(eng, len);
 			progress = 1;
 			continue;
 		}
 		if (c->state == CONN_HANDSHAKE && (st & (BR_SSL_SENDAPP | BR_SSL_RECVAPP))) {
 			handshake_done(c);
+			if (c->err)
+				return progress;
 			if (c->cb.tls_up)
 				c->cb.tls_up(c->cb.ctx, c);
 			progress = 1;
@@ -335,7 +363,10 @@ static int tls_pump(struct conn *c)
 			br_ssl_session_parameters sp;
 			br_ssl_engine_get_session_parameters(eng, &sp);
 			int split = br_ssl_engine_get_version(eng) == BR_TLS10 && is_cbc(sp.cipher_suite);
-			wire_expect_plain(conn_out_stream(c), u->kind, u->p + u->off, k, split, u->attack);
+			if (wire_expect_plain(conn_out_stream(c), u->kind, u->p + u->off, k, split, u->attack)) {
+				conn_fail(c);
+				return progress;
+			}
 			br_ssl_engine_sendapp_ack(eng, k);
 			/* Without a flush BearSSL waits for a full record's worth of data. */
 			br_ssl_engine_flush(eng, 0);
@@ -350,7 +381,10 @@ static int tls_pump(struct conn *c)
 		}
 		if (c->closing && c->state == CONN_TLS_UP && !c->nunits) {
 			static const uint8_t close_notify[2] = { 1, 0 };
-			wire_expect_alert(conn_out_stream(c), close_notify);
+			if (wire_expect_alert(conn_out_stream(c), close_notify)) {
+				conn_fail(c);
+				return progress;
+			}
 			br_ssl_engine_close(eng);
 			conn_set_state(c, CONN_CLOSE_NOTIFY);
 			progress = 1;
@@ -364,6 +398,8 @@ int conn_pump(struct conn *c)
 {
 	int progress = 0;
 	struct sim_pipe *in = in_pipe(c);
+	if (c->err)
+		return 0;
 	if (c->state == CONN_PLAIN || c->raw_input) {
 		uint8_t buf[16384];
 		while (pipe_len(in) && (c->state == CONN_PLAIN || c->raw_input) && c->state != CONN_TLS_DEAD) {
@@ -394,7 +430,8 @@ int conn_pump(struct conn *c)
 		c->fin_sent = 1;
 		char summary[96];
 		snprintf(summary, sizeof summary, "FIN: the %s closes its side of the connection", trace_actor_name(c->self));
-		wire_conn(conn_out_stream(c), TK_CONN_FIN, 0, summary, NULL);
+		if (wire_conn(conn_out_stream(c), TK_CONN_FIN, 0, summary, NULL) < 0)
+			conn_fail(c);
 		progress = 1;
 	}
 	return progress;

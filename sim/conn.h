@@ -67,16 +67,24 @@ struct conn {
 	int closed_reported;       /* the closed callback ran */
 	int raw_input;             /* deliver arriving bytes raw even with TLS off (relay) */
 	struct conn_unit *units; size_t nunits, ucap;  /* plaintext waiting for the engine */
+	/* Sticky, like BearSSL's engine error: 0, or -1 once something could not be traced or
+	 * queued (out of memory). The first failure wins; from then on conn_send and
+	 * conn_send_raw return -1 and conn_pump does nothing. The run checks it every round
+	 * (conn_failed) and ends with an error rather than with a damaged trace. */
+	int err;
 };
 
 void conn_init(struct conn *c, struct link *l, int side, enum trace_actor self,
 	       const uint64_t *now, struct conn_callbacks cb);
 void conn_free(struct conn *c);
-/* Sends n bytes: through TLS once it is on, in cleartext before. Returns 0 or -1. */
+/* Sends n bytes: through TLS once it is on, in cleartext before. Returns 0, or -1 when
+ * the conn has failed (out of memory, now or before; see err). */
 int conn_send(struct conn *c, enum smtp_out_kind kind, const uint8_t *p, size_t n, int attack);
 /* Sends bytes exactly as given and traces them as TLS records (relaying an encrypted
  * stream) or as cleartext SMTP of the given kind. */
 int conn_send_raw(struct conn *c, int as_records, enum smtp_out_kind kind, const uint8_t *p, size_t n, int attack);
+/* The conn's sticky error: 0, or -1 once it failed (out of memory). */
+int conn_failed(const struct conn *c);
 /* Starts TLS on this conn. Returns 0, or -1 with a message in err. */
 int conn_start_tls(struct conn *c, const struct tls_config *cfg, char *err, size_t errcap);
 /* Moves everything that can move now. Returns 1 when anything happened. */

@@ -93,7 +93,6 @@ struct mitm {
 	struct recorded *recs;   /* record: the whole encrypted session */
 	size_t nrecs, rcap;
 	int decrypted_later;
-	char error[OUTCOME_TEXT_MAX];
 };
 
 /* The attacker's own note: an attack action (TK_ATTACK) or the key theft (TK_KEY_THEFT). */
@@ -103,7 +102,23 @@ static void note(struct mitm *m, enum trace_link link, enum trace_kind kind, int
 	struct wire_note n = { .now = m->run->now, .link = link, .who = ACTOR_MITM, .kind = kind,
 			       .subtype = subtype, .attack = kind == TK_ATTACK ? subtype : ATTACK_RECORDED,
 			       .session = -1 };
-	wire_note(m->run->trace, &n, summary, narration);
+	if (wire_note(m->run->trace, &n, summary, narration) < 0)
+		run_fail(m->run, RUN_ENOMEM, "tracing the attacker's note");
+}
+
+/* Every byte the attacker sends goes through these two, so a conn that fails (out of
+ * memory) fails the run instead of leaving a gap in the trace. */
+static void send_raw(struct mitm *m, struct conn *out, int as_records, enum smtp_out_kind kind, const uint8_t *p,
+		     size_t n, int attack)
+{
+	if (conn_send_raw(out, as_records, kind, p, n, attack))
+		run_fail(m->run, RUN_ENOMEM, "the attacker could not trace or queue what it relays");
+}
+
+static void send_plain(struct mitm *m, struct conn *out, enum smtp_out_kind kind, const uint8_t *p, size_t n)
+{
+	if (conn_send(out, kind, p, n, 0))
+		run_fail(m->run, RUN_ENOMEM, "the attacker could not trace or queue what it re-encrypts");
 }
 
 static int dir_append(struct mitm_dir *d, const uint8_t *p, size_t n)
@@ -151,14 +166,18 @@ static void record_store(struct mitm *m, int up, const uint8_t *p, size_t n)
 	if (m->nrecs == m->rcap) {
 		size_t c = m->rcap ? m->rcap * 2 : 32;
 		struct recorded *r = realloc(m->recs, c * sizeof *r);
-		if (!r)
+		if (!r) {
+			run_fail(m->run, RUN_ENOMEM, "the attacker's recording");
 			return;
+		}
 		m->recs = r;
 		m->rcap = c;
 	}
 	uint8_t *copy = malloc(n);
-	if (!copy)
+	if (!copy) {
+		run_fail(m->run, RUN_ENOMEM, "the attacker's recording");
 		return;
+	}
 	memcpy(copy, p, n);
 	m->recs[m->nrecs++] = (struct recorded){ up, copy, n };
 }
@@ -249,7 +268,7 @@ static void relay_records(struct mitm *m, struct conn *out, struct mitm_dir *d, 
 			     "authentication tag, so the receiver will notice.");
 		}
 		record_store(m, up, rec, rn);
-		conn_send_raw(out, 1, SMTP_OUT_COMMAND, rec, rn, attack);
+		send_raw(m, out, 1, SMTP_OUT_COMMAND, rec, rn, attack);
 		dir_consume(d, n);
 	}
 }
@@ -271,8 +290,7 @@ static void inject_lines(struct mitm *m, struct conn *out, enum smtp_out_kind ki
 		buf[o++] = '\r';
 		buf[o++] = '\n';
 	}
-	(void)m;
-	conn_send_raw(out, 0, kind, (const uint8_t *)buf, o, ATTACK_ADDED);
+	send_raw(m, out, 0, kind, (const uint8_t *)buf, o, ATTACK_ADDED);
 }
 
 static int is_verb(const uint8_t *line, size_t n, const char *verb)
@@ -290,10 +308,10 @@ static void client_line(struct mitm *m, const uint8_t *line, size_t n)
 			     "To the client, the server seems unable to do TLS right now. An opportunistic client "
 			     "carries on in cleartext; one that requires TLS stops.");
 			static const char r454[] = "454 4.7.0 TLS not available due to temporary reason\r\n";
-			conn_send_raw(&m->to_client, 0, SMTP_OUT_REPLY, (const uint8_t *)r454, sizeof r454 - 1, ATTACK_FORGED);
+			send_raw(m, &m->to_client, 0, SMTP_OUT_REPLY, (const uint8_t *)r454, sizeof r454 - 1, ATTACK_FORGED);
 			return;
 		}
-		conn_send_raw(&m->to_server, 0, SMTP_OUT_COMMAND, line, n, 0);
+		send_raw(m, &m->to_server, 0, SMTP_OUT_COMMAND, line, n, 0);
 		m->starttls_pending = 1;
 		if (m->behaviour == MITM_INJECT_COMMANDS) {
 			const char *inj = m->run->sc->mitm.inject ? m->run->sc->mitm.inject
@@ -306,7 +324,7 @@ static void client_line(struct mitm *m, const uint8_t *line, size_t n)
 		}
 		return;
 	}
-	conn_send_raw(&m->to_server, 0, SMTP_OUT_COMMAND, line, n, 0);
+	send_raw(m, &m->to_server, 0, SMTP_OUT_COMMAND, line, n, 0);
 }
 
 /* One complete reply (all its lines) from the server, in cleartext. */
@@ -320,13 +338,13 @@ static void server_reply(struct mitm *m, const uint8_t *r, size_t n)
 			note(m, LINK_CLIENT_MITM, TK_ATTACK, ATTACK_DELETED, "The attacker deletes STARTTLS from the server's EHLO reply",
 			     "The capability list travels in cleartext with no integrity protection, so nothing "
 			     "tells the client that a line is missing. It now believes the server cannot do TLS.");
-			conn_send_raw(&m->to_client, 0, SMTP_OUT_REPLY, (const uint8_t *)out, k, ATTACK_DELETED);
+			send_raw(m, &m->to_client, 0, SMTP_OUT_REPLY, (const uint8_t *)out, k, ATTACK_DELETED);
 			return;
 		}
 	}
 	if (code == 354)
 		m->saw_354 = 1;
-	conn_send_raw(&m->to_client, 0, SMTP_OUT_REPLY, r, n, 0);
+	send_raw(m, &m->to_client, 0, SMTP_OUT_REPLY, r, n, 0);
 	if (code == 220 && m->starttls_pending) {
 		m->starttls_pending = 0;
 		if (m->behaviour == MITM_INJECT_RESPONSES) {
@@ -365,7 +383,7 @@ static void relay_clear(struct mitm *m, struct mitm_dir *d, int up)
 			int ends = 0;
 			for (; k < d->len && !ends; k++)
 				ends = body_ends(d, d->buf + k, 1);
-			conn_send_raw(&m->to_server, 0, SMTP_OUT_BODY, d->buf, k, 0);
+			send_raw(m, &m->to_server, 0, SMTP_OUT_BODY, d->buf, k, 0);
 			dir_consume(d, k);
 			if (ends)
 				d->in_body = 0;
@@ -414,11 +432,13 @@ static void from_client(void *ctx, struct conn *c, const uint8_t *p, size_t n)
 		enum smtp_out_kind kind = d->in_body ? SMTP_OUT_BODY : SMTP_OUT_COMMAND;
 		if (d->in_body && body_ends(d, p, n))
 			d->in_body = 0;
-		conn_send(&m->to_server, kind, p, n, 0);
+		send_plain(m, &m->to_server, kind, p, n);
 		return;
 	}
 	if (dir_append(&m->up, p, n) == 0)
 		relay_clear(m, &m->up, 1);
+	else
+		run_fail(m->run, RUN_ENOMEM, "the attacker's buffer");
 }
 
 static void from_server(void *ctx, struct conn *c, const uint8_t *p, size_t n)
@@ -427,11 +447,13 @@ static void from_server(void *ctx, struct conn *c, const uint8_t *p, size_t n)
 	if (m->terminating && conn_tls_on(c) && !c->raw_input) {
 		if (n >= 4 && !memcmp(p, "354", 3))
 			m->saw_354 = 1;
-		conn_send(&m->to_client, SMTP_OUT_REPLY, p, n, 0);
+		send_plain(m, &m->to_client, SMTP_OUT_REPLY, p, n);
 		return;
 	}
 	if (dir_append(&m->down, p, n) == 0)
 		relay_clear(m, &m->down, 0);
+	else
+		run_fail(m->run, RUN_ENOMEM, "the attacker's buffer");
 }
 
 static void closed_client(void *ctx, struct conn *c, int err)
@@ -461,7 +483,7 @@ static void start_interception(struct mitm *m)
 	cfg.chain = &r->pki->mitm_chain;
 	cfg.key = &r->pki->mitm_key;
 	if (conn_start_tls(&m->to_client, &cfg, err, sizeof err)) {
-		snprintf(r->err, sizeof r->err, "attacker: %s", err);
+		run_fail(r, RUN_TLS_SETUP, "attacker: %s", err);
 		return;
 	}
 	run_tls_config(r, &cfg, 0, &r->sc->mitm.tls_opt, "attacker-to-server");
@@ -469,7 +491,7 @@ static void start_interception(struct mitm *m)
 	cfg.verify = TLS_VERIFY_NONE;
 	cfg.server_name = r->sc->client.server_name;
 	if (conn_start_tls(&m->to_server, &cfg, err, sizeof err)) {
-		snprintf(r->err, sizeof r->err, "attacker: %s", err);
+		run_fail(r, RUN_TLS_SETUP, "attacker: %s", err);
 		return;
 	}
 	m->to_client.raw_input = m->to_server.raw_input = 0;
@@ -541,6 +563,8 @@ int mitm_step(struct mitm *m)
 	int p = conn_pump(&m->to_client);
 	p |= conn_pump(&m->to_server);
 	p |= conn_pump(&m->to_client);
+	if (conn_failed(&m->to_client) || conn_failed(&m->to_server))
+		run_fail(m->run, RUN_ENOMEM, "the attacker's connection could not trace or queue its bytes");
 	return p;
 }
 
@@ -605,18 +629,13 @@ static void decrypt_recording(struct mitm *m)
 		return;
 	unsigned suite = (unsigned)sh->rec[44 + sid] << 8 | sh->rec[45 + sid];
 	const char *sname = decode_cipher_suite_name(suite);
-	struct pki_key key = { 0 };
-	char err[256];
-	const char *keypath = r->sc->mitm.stolen_key ? r->sc->mitm.stolen_key : r->sc->server.tls_opt.key;
-	if (pki_load_key(keypath, &key, err, sizeof err)) {
-		snprintf(m->error, sizeof m->error, "%s", err);
-		return;
-	}
+	/* Loaded with the scenario (run_pki_load): the run itself reads no file. */
+	const struct pki_key *key = &r->pki->stolen_key;
 	snprintf(s, sizeof s, "Later: the attacker obtains the server's private key and replays its recording (%s)",
 		 sname ? sname : "unknown suite");
 	note(m, LINK_CLIENT_MITM, TK_KEY_THEFT, THEFT_KEY_STOLEN, s,
 	     "Months later the server is broken into and its private key stolen. Does the old recording fall?");
-	if (suite != BR_TLS_RSA_WITH_AES_128_GCM_SHA256 || key.type != BR_KEYTYPE_RSA) {
+	if (suite != BR_TLS_RSA_WITH_AES_128_GCM_SHA256 || key->type != BR_KEYTYPE_RSA) {
 		if (sname && (!strncmp(sname, "TLS_ECDHE_", 10) || !strncmp(sname, "TLS_DHE_", 8)))
 			note(m, LINK_CLIENT_MITM, TK_KEY_THEFT, THEFT_SEALED_FS,
 			     "The recording stays sealed: the session used an ephemeral key exchange",
@@ -629,23 +648,19 @@ static void decrypt_recording(struct mitm *m)
 			     "This session used static key exchange, which has no forward secrecy: whoever holds "
 			     "the server's key can recompute its keys. The simulator only replays "
 			     "TLS_RSA_WITH_AES_128_GCM_SHA256 recordings, so it does not show the decryption.");
-		pki_key_free(&key);
 		return;
 	}
 	/* Static RSA: the ClientKeyExchange is the premaster secret, encrypted to the key. */
 	size_t elen = (size_t)cke->rec[9] << 8 | cke->rec[10];
 	uint8_t pms[1024];
 	if (elen > sizeof pms || 11 + elen > cke->len) {
-		pki_key_free(&key);
 		return;
 	}
 	memcpy(pms, cke->rec + 11, elen);
-	if (!br_rsa_ssl_decrypt(br_rsa_private_get_default(), &key.rsa, pms, elen)) {
+	if (!br_rsa_ssl_decrypt(br_rsa_private_get_default(), &key->rsa, pms, elen)) {
 		note(m, LINK_CLIENT_MITM, TK_KEY_THEFT, THEFT_WRONG_KEY, "The stolen key does not decrypt the premaster secret", NULL);
-		pki_key_free(&key);
 		return;
 	}
-	pki_key_free(&key);
 	uint8_t master[48], kb[40];
 	br_tls_prf_seed_chunk seed[2] = { { crand, 32 }, { srand, 32 } };
 	br_tls12_sha256_prf(master, 48, pms, 48, "master secret", 2, seed);
@@ -663,8 +678,10 @@ static void decrypt_recording(struct mitm *m)
 	uint64_t seq[2] = { 0, 0 };
 	int ccs[2] = { 0, 0 }, in_body = 0, saw_354 = 0;
 	uint8_t *plain = malloc(18432);
-	if (!plain)
+	if (!plain) {
+		run_fail(r, RUN_ENOMEM, "replaying the recording");
 		goto out;
+	}
 	for (size_t i = 0; i < m->nrecs; i++) {
 		const struct recorded *rc = &m->recs[i];
 		int dir = rc->up ? 0 : 1;
@@ -693,7 +710,10 @@ static void decrypt_recording(struct mitm *m)
 		} else if (pl >= 3 && !memcmp(plain, "354", 3)) {
 			saw_354 = 1;
 		}
-		wire_decrypted(&ws[dir], kind, plain, pl, 0);
+		if (wire_decrypted(&ws[dir], kind, plain, pl, 0)) {
+			run_fail(r, RUN_ENOMEM, "tracing the decrypted recording");
+			break;
+		}
 	}
 	free(plain);
 out:
@@ -712,9 +732,7 @@ void mitm_finish(struct mitm *m)
 void mitm_outcome(struct mitm *m, struct outcome *o)
 {
 	o->mitm_err = m->to_client.tls_err ? m->to_client.tls_err : m->to_server.tls_err;
-	if (m->error[0])
-		snprintf(o->mitm_error, sizeof o->mitm_error, "%s", m->error);
-	else if (o->mitm_err)
+	if (o->mitm_err)
 		snprintf(o->mitm_error, sizeof o->mitm_error, "%s: %s", tls_error_name(o->mitm_err),
 			 tls_error_explain(o->mitm_err));
 }

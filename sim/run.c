@@ -3,6 +3,7 @@
  * nothing. No clock, no OS randomness: the trace is a function of (scenario, seed). */
 #include "run.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,7 +13,46 @@
 
 #define PIPE_CAPACITY (64 * 1024)
 #define ROUND_US 1000            /* virtual time per scheduler round */
-#define MAX_ROUNDS 10000000      /* a safety net: a run that long is a bug */
+#define MAX_ROUNDS 10000000      /* default safety net: a run that long is a bug, and reported */
+
+static const char *const run_error_names[RUN_ERROR_COUNT] = {
+	[RUN_OK] = "no error",
+	[RUN_ENOMEM] = "out of memory",
+	[RUN_ROUND_LIMIT] = "the run does not end",
+	[RUN_TLS_SETUP] = "TLS set-up failed",
+	[RUN_PKI] = "certificates and keys missing",
+};
+
+const char *run_error_name(enum run_error e)
+{
+	return (unsigned)e < RUN_ERROR_COUNT && run_error_names[e] ? run_error_names[e] : "unknown error";
+}
+
+void run_fail(struct run_ctx *r, enum run_error code, const char *fmt, ...)
+{
+	if (r->error != RUN_OK || code == RUN_OK)
+		return;
+	r->error = code;
+	char detail[200];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(detail, sizeof detail, fmt, ap);
+	va_end(ap);
+	snprintf(r->err, sizeof r->err, "%s: %s", run_error_name(code), detail);
+}
+
+int run_failed(const struct run_ctx *r)
+{
+	return r->error != RUN_OK;
+}
+
+/* A conn's sticky error becomes the run's. */
+static void check_conn(struct run_ctx *r, const struct conn *c)
+{
+	if (conn_failed(c))
+		run_fail(r, RUN_ENOMEM, "the %s's connection could not trace or queue its bytes",
+			 trace_actor_name(c->self));
+}
 
 void run_tls_config(const struct run_ctx *r, struct tls_config *cfg, int is_server,
 		    const struct scenario_tls *opt, const char *label)
@@ -38,10 +78,13 @@ void run_tls_config(const struct run_ctx *r, struct tls_config *cfg, int is_serv
 
 /* ---- the client ---- */
 
-static void client_sink_send(void *ctx, enum smtp_out_kind kind, const uint8_t *p, size_t n)
+static int client_sink_send(void *ctx, enum smtp_out_kind kind, const uint8_t *p, size_t n)
 {
 	struct client_actor *a = ctx;
-	conn_send(&a->conn, kind, p, n, 0);
+	if (conn_send(&a->conn, kind, p, n, 0) == 0)
+		return 0;
+	check_conn(a->run, &a->conn);
+	return -1;
 }
 
 static void actor_note(struct run_ctx *r, enum trace_link link, enum trace_actor who, enum smtp_note kind,
@@ -49,7 +92,8 @@ static void actor_note(struct run_ctx *r, enum trace_link link, enum trace_actor
 {
 	struct wire_note n = { .now = r->now, .link = link, .who = who, .kind = TK_ACTOR, .subtype = kind,
 			       .session = -1 };
-	wire_note(r->trace, &n, text, NULL);
+	if (wire_note(r->trace, &n, text, NULL) < 0)
+		run_fail(r, RUN_ENOMEM, "tracing the %s's note", trace_actor_name(who));
 }
 
 static void client_sink_note(void *ctx, enum smtp_note kind, const char *text)
@@ -68,8 +112,11 @@ static void client_start_tls(struct client_actor *a)
 	cfg.verify = sc->client.verify;
 	cfg.server_name = sc->client.server_name;
 	a->tls_started = 1;
-	if (conn_start_tls(&a->conn, &cfg, r->err, sizeof r->err))
+	char err[200];
+	if (conn_start_tls(&a->conn, &cfg, err, sizeof err)) {
+		run_fail(r, RUN_TLS_SETUP, "%s: %s", cfg.label, err);
 		conn_close(&a->conn);
+	}
 }
 
 static void client_after_input(struct client_actor *a)
@@ -120,10 +167,13 @@ static int client_step(struct client_actor *a)
 
 /* ---- the server ---- */
 
-static void server_sink_send(void *ctx, enum smtp_out_kind kind, const uint8_t *p, size_t n)
+static int server_sink_send(void *ctx, enum smtp_out_kind kind, const uint8_t *p, size_t n)
 {
 	struct server_actor *a = ctx;
-	conn_send(&a->conn, kind, p, n, 0);
+	if (conn_send(&a->conn, kind, p, n, 0) == 0)
+		return 0;
+	check_conn(a->run, &a->conn);
+	return -1;
 }
 
 static void server_sink_note(void *ctx, enum smtp_note kind, const char *text)
@@ -140,8 +190,11 @@ static void server_start_tls(struct server_actor *a)
 	cfg.chain = &r->pki->server_chain;
 	cfg.key = &r->pki->server_key;
 	a->tls_started = 1;
-	if (conn_start_tls(&a->conn, &cfg, r->err, sizeof r->err))
+	char err[200];
+	if (conn_start_tls(&a->conn, &cfg, err, sizeof err)) {
+		run_fail(r, RUN_TLS_SETUP, "%s: %s", cfg.label, err);
 		conn_close(&a->conn);
+	}
 }
 
 static void server_after_input(struct server_actor *a)
@@ -215,7 +268,8 @@ static void link_open_event(struct run_ctx *r, enum trace_link id, unsigned port
 	snprintf(narration, sizeof narration,
 		 "The %s opens a TCP connection to port %u. Addresses and ports are always visible on the "
 		 "wire: TLS hides what is said, not who talks to whom.", trace_actor_name(a), port);
-	wire_conn(&r->links[id].ws[0], TK_CONN_OPEN, port, summary, narration);
+	if (wire_conn(&r->links[id].ws[0], TK_CONN_OPEN, port, summary, narration) < 0)
+		run_fail(r, RUN_ENOMEM, "tracing the %s connection", trace_link_name(id));
 }
 
 int run_pki_load(const struct scenario *sc, struct run_pki *p, char *err, size_t errcap)
@@ -226,7 +280,10 @@ int run_pki_load(const struct scenario *sc, struct run_pki *p, char *err, size_t
 	    pki_load_key(sc->server.tls_opt.key, &p->server_key, err, errcap) ||
 	    (sc->mitm.behaviour != MITM_NONE &&
 	     (pki_load_chain(sc->mitm.tls_opt.cert, &p->mitm_chain, err, errcap) ||
-	      pki_load_key(sc->mitm.tls_opt.key, &p->mitm_key, err, errcap)))) {
+	      pki_load_key(sc->mitm.tls_opt.key, &p->mitm_key, err, errcap))) ||
+	    (sc->mitm.behaviour == MITM_RECORD &&
+	     pki_load_key(sc->mitm.stolen_key ? sc->mitm.stolen_key : sc->server.tls_opt.key, &p->stolen_key,
+			  err, errcap))) {
 		run_pki_free(p);
 		return -1;
 	}
@@ -240,6 +297,7 @@ void run_pki_free(struct run_pki *p)
 	pki_key_free(&p->server_key);
 	pki_chain_free(&p->mitm_chain);
 	pki_key_free(&p->mitm_key);
+	pki_key_free(&p->stolen_key);
 }
 
 static void run_ctx_free(struct run_ctx *r)
@@ -252,16 +310,35 @@ static void run_ctx_free(struct run_ctx *r)
 	smtp_server_free(r->server.smtp);
 	for (int i = 0; i < 3; i++)
 		link_free(&r->links[i]);
-	run_pki_free(&r->own_pki);
 }
 
-int run_scenario(const struct scenario *sc, const struct run_options *opt,
+/* NULL when pki holds what sc needs, else what is missing (a caller's mistake: the pki
+ * was loaded for another scenario). */
+static const char *pki_missing(const struct scenario *sc, const struct run_pki *pki)
+{
+	if (!pki)
+		return "no certificates and keys were loaded (run_pki_load)";
+	if (!pki->server_chain.n || !pki->server_key.type)
+		return "the server's certificate and key were not loaded";
+	if (sc->mitm.behaviour != MITM_NONE && (!pki->mitm_chain.n || !pki->mitm_key.type))
+		return "the attacker's certificate and key were not loaded";
+	if (sc->mitm.behaviour == MITM_RECORD && !pki->stolen_key.type)
+		return "the attacker's stolen key was not loaded";
+	return NULL;
+}
+
+int run_scenario(const struct scenario *sc, const struct run_pki *pki, const struct run_options *opt,
 		 struct run_result *out, char *err, size_t errcap)
 {
 	static const struct run_options no_options;
 	if (!opt)
 		opt = &no_options;
 	memset(out, 0, sizeof *out);
+	const char *missing = pki_missing(sc, pki);
+	if (missing) {
+		snprintf(err, errcap, "%s: %s", run_error_name(RUN_PKI), missing);
+		return -1;
+	}
 	trace_init(&out->trace);
 	out->trace.max_stored = opt->max_stored;
 	out->seed = opt->has_seed ? opt->seed : sc->seed;
@@ -279,17 +356,7 @@ int run_scenario(const struct scenario *sc, const struct run_options *opt,
 	r->body = opt->body ? opt->body : (const uint8_t *)sc->client.body;
 	r->body_len = opt->body ? opt->body_len : strlen(sc->client.body);
 
-	/* A caller's PKI must have the attacker's certificate when the variant has an attacker. */
-	if (opt->pki && (!r->mitm_present || opt->pki->mitm_chain.n)) {
-		r->pki = opt->pki;
-	} else if (run_pki_load(sc, &r->own_pki, err, errcap) == 0) {
-		r->pki = &r->own_pki;
-	} else {
-		run_ctx_free(r);
-		free(r);
-		trace_free(&out->trace);
-		return -1;
-	}
+	r->pki = pki;
 
 	/* Links and conns: the client always dials the first link, the server always
 	 * answers on the last one. */
@@ -367,23 +434,34 @@ int run_scenario(const struct scenario *sc, const struct run_options *opt,
 	else
 		smtp_server_start(sa->smtp);
 
-	for (long round = 0; round < MAX_ROUNDS; round++) {
-		int progress = client_step(ca);
+	long max_rounds = opt->max_rounds > 0 ? opt->max_rounds : MAX_ROUNDS;
+	long round = 0;
+	int progress = 1;
+	while (progress && !run_failed(r)) {
+		if (round++ == max_rounds) {
+			run_fail(r, RUN_ROUND_LIMIT, "the actors were still moving bytes after %ld rounds", max_rounds);
+			break;
+		}
+		progress = client_step(ca);
 		if (r->mitm)
 			progress |= mitm_step(r->mitm);
 		progress |= conn_pump(&sa->conn);
-		if (!progress)
-			break;
-		r->now += ROUND_US;
+		check_conn(r, &ca->conn);
+		check_conn(r, &sa->conn);
+		if (progress)
+			r->now += ROUND_US;
 	}
 
-	if (r->mitm)
+	if (r->mitm && !run_failed(r))
 		mitm_finish(r->mitm);
-	outcome_derive(r, &out->outcome);
-	if (!r->err[0] && ledger_build(&out->ledger, &out->trace))
-		snprintf(r->err, sizeof r->err, "out of memory");
-	outcome_from_trace(&out->trace, &out->ledger, &out->outcome);
-	int failed = r->err[0] != 0;
+	if (!run_failed(r)) {
+		outcome_derive(r, &out->outcome);
+		if (ledger_build(&out->ledger, &out->trace))
+			run_fail(r, RUN_ENOMEM, "building the knowledge ledger");
+		else
+			outcome_from_trace(&out->trace, &out->ledger, &out->outcome);
+	}
+	int failed = run_failed(r);
 	if (failed)
 		snprintf(err, errcap, "%s", r->err);
 	run_ctx_free(r);

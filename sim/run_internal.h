@@ -37,15 +37,24 @@ struct run_ctx {
 	uint64_t seed;
 	struct link links[3];  /* indexed by enum trace_link */
 	int mitm_present;
-	const struct run_pki *pki;           /* the caller's, or own_pki */
-	struct run_pki own_pki;
+	const struct run_pki *pki;           /* the caller's: the run loads nothing */
 	struct client_actor client;
 	struct server_actor server;
 	struct mitm *mitm;
 	const uint8_t *body;                 /* what the client sends */
 	size_t body_len;
-	char err[256];                       /* a fatal problem during the run */
+	/* The run's sticky error: set only by run_fail, the first one wins. */
+	enum run_error error;
+	char err[256];                       /* "name: detail", when error is set */
 };
+
+/* Fails the run: records code and the message (printf-style detail after the code's
+ * name) unless the run has already failed. The scheduler stops at the end of the
+ * round, and run_scenario returns -1 with the message. */
+void run_fail(struct run_ctx *r, enum run_error code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* The run has failed (any later work is moot). */
+int run_failed(const struct run_ctx *r);
 
 /* The TLS settings of an actor as the scenario gives them. */
 void run_tls_config(const struct run_ctx *r, struct tls_config *cfg, int is_server,

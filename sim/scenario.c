@@ -28,6 +28,7 @@
 
 struct parse_ctx {
 	struct scenario *s;
+	const char *datadir;    /* scenario_load_opts.datadir, or NULL */
 	char err[512];          /* first problem, without the "FILE:LINE: " prefix */
 	unsigned seen;          /* bit per single-valued key seen, see key_seen() */
 	char seen_keys[64][48]; /* "section.key" of keys already given */
@@ -217,7 +218,7 @@ const char *scenario_mitm_name(enum mitm_behaviour b) { return map_name(mitm_nam
 const char *scenario_auth_name(enum smtp_client_auth a) { return map_name(auth_names, (int)a); }
 
 /* Resolves a path from the file: relative to the scenario's directory, or, when not
- * there, to the installed data directory (SMTPS_DATADIR). Fails when neither exists. */
+ * there, to the data directory the caller gave. Fails when neither exists. */
 static int resolve_path(struct parse_ctx *c, const char *v, char **dst)
 {
 	char buf[4096];
@@ -226,7 +227,7 @@ static int resolve_path(struct parse_ctx *c, const char *v, char **dst)
 	else
 		snprintf(buf, sizeof buf, "%s/%s", c->s->dir, v);
 	if (access(buf, R_OK) != 0) {
-		const char *data = getenv("SMTPS_DATADIR");
+		const char *data = c->datadir;
 		char alt[4096];
 		if (v[0] != '/' && data && *data) {
 			snprintf(alt, sizeof alt, "%s/%s", data, v);
@@ -598,7 +599,8 @@ static int check_lines(const char *path, char *err, size_t errcap)
 	return 0;
 }
 
-int scenario_load(const char *path, struct scenario *s, char *err, size_t errcap)
+int scenario_load(const char *path, const struct scenario_load_opts *lo, struct scenario *s, char *err,
+		  size_t errcap)
 {
 	memset(s, 0, sizeof *s);
 	if (check_lines(path, err, errcap))
@@ -623,6 +625,7 @@ int scenario_load(const char *path, struct scenario *s, char *err, size_t errcap
 		return -1;
 	}
 	c->s = s;
+	c->datadir = lo ? lo->datadir : NULL;
 	c->f = fopen(path, "r");
 	int r = c->f ? ini_parse_stream(read_line, c, handler, c) : -1;
 	if (c->f)

@@ -110,9 +110,19 @@ struct scenario {
 	struct scenario_expect expect;
 };
 
-/* Loads and validates path. Returns 0, or -1 with "FILE:LINE: problem" (or
- * "FILE: problem") in err. On failure *s holds nothing to free. */
-int scenario_load(const char *path, struct scenario *s, char *err, size_t errcap);
+/* How to load a scenario. The library reads no environment variable: whoever knows
+ * where the data lives (the program, from its own options) says so here. */
+struct scenario_load_opts {
+	/* Where the demo PKI lives (the catalogue's directory, holding certs/): a relative
+	 * path that is not found next to the file is looked up here. NULL: next to the
+	 * file only. */
+	const char *datadir;
+};
+
+/* Loads and validates path; lo may be NULL (no data directory). Returns 0, or -1 with
+ * "FILE:LINE: problem" (or "FILE: problem") in err. On failure *s holds nothing to free. */
+int scenario_load(const char *path, const struct scenario_load_opts *lo, struct scenario *s, char *err,
+		  size_t errcap);
 void scenario_free(struct scenario *s);
 /* A copy for what-if runs: shares the strings of src, so only change enum and number
  * fields in it, and never scenario_free it. */

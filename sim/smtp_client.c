@@ -75,6 +75,8 @@ struct smtp_client {
 
 };
 
+static void send_failed(struct smtp_client *c);
+
 static void command(struct smtp_client *c, const char *fmt, ...)
 {
 	char buf[SMTP_COMMAND_LINE_MAX];
@@ -87,8 +89,8 @@ static void command(struct smtp_client *c, const char *fmt, ...)
 	size_t len = (size_t)n < sizeof buf - 2 ? (size_t)n : sizeof buf - 3;
 	buf[len++] = '\r';
 	buf[len++] = '\n';
-	if (c->sink.send)
-		c->sink.send(c->sink.ctx, SMTP_OUT_COMMAND, (const uint8_t *)buf, len);
+	if (c->sink.send && c->sink.send(c->sink.ctx, SMTP_OUT_COMMAND, (const uint8_t *)buf, len))
+		send_failed(c);
 }
 
 static void set_error(struct smtp_client *c, const char *fmt, ...)
@@ -100,6 +102,14 @@ static void set_error(struct smtp_client *c, const char *fmt, ...)
 	vsnprintf(c->error, sizeof c->error, fmt, ap);
 	va_end(ap);
 	c->has_error = 1;
+}
+
+/* The sink refused bytes: the connection below has failed (the run reports why). The
+ * machine stops rather than go on as if the peer had them. */
+static void send_failed(struct smtp_client *c)
+{
+	set_error(c, "the connection failed: %s could not be sent", c->what ? c->what : "a command");
+	c->state = SMTP_CLIENT_DONE;
 }
 
 static void send_quit(struct smtp_client *c)
@@ -263,8 +273,8 @@ static void send_body(struct smtp_client *c, size_t n)
 		c->state = SMTP_CLIENT_WAIT_DATA_END;
 		c->what = "the end of DATA";
 	}
-	if (c->sink.send)
-		c->sink.send(c->sink.ctx, SMTP_OUT_BODY, piece, n);
+	if (c->sink.send && c->sink.send(c->sink.ctx, SMTP_OUT_BODY, piece, n))
+		send_failed(c);
 	if (last) {
 		free(c->wire);
 		c->wire = NULL;

@@ -108,8 +108,9 @@ static int append_line(char *buf, size_t cap, size_t *off, const char *fmt, ...)
 
 static void send_raw(struct smtp_server *s, const char *p, size_t n)
 {
-	if (s->sink.send)
-		s->sink.send(s->sink.ctx, SMTP_OUT_REPLY, (const uint8_t *)p, n);
+	/* A reply that cannot go out ends the session: the connection below has failed. */
+	if (s->sink.send && s->sink.send(s->sink.ctx, SMTP_OUT_REPLY, (const uint8_t *)p, n))
+		s->state = SMTP_SERVER_CLOSED;
 }
 
 static void reply(struct smtp_server *s, const char *fmt, ...)

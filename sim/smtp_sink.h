@@ -35,7 +35,9 @@ enum smtp_note {
 
 struct smtp_sink {
 	void *ctx;
-	void (*send)(void *ctx, enum smtp_out_kind kind, const uint8_t *p, size_t n);
+	/* Takes n bytes for the peer. Returns 0, or -1 when they cannot go out (the actor's
+	 * connection failed, e.g. out of memory); the machine then stops. */
+	int (*send)(void *ctx, enum smtp_out_kind kind, const uint8_t *p, size_t n);
 	/* An actor's decision worth a line in the trace, e.g. "client refuses to continue
 	 * without TLS". Sentence for a student, no trailing newline. */
 	void (*note)(void *ctx, enum smtp_note kind, const char *text);

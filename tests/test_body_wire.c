@@ -10,14 +10,15 @@ struct capture {
 	size_t n;
 };
 
-static void on_send(void *ctx, enum smtp_out_kind kind, const uint8_t *p, size_t n)
+static int on_send(void *ctx, enum smtp_out_kind kind, const uint8_t *p, size_t n)
 {
 	struct capture *c = ctx;
 	if (kind != SMTP_OUT_BODY)
-		return;
+		return 0;
 	assert_true(c->n + n <= sizeof c->buf);
 	memcpy(c->buf + c->n, p, n);
 	c->n += n;
+	return 0;
 }
 
 static void on_note(void *ctx, enum smtp_note kind, const char *text)

@@ -1,6 +1,6 @@
 /* The attack catalogue: each scenario's outcome, checked as a student would check it
  * (what leaked, what was delivered, who detected what), not only its exit code. */
-#include "tests/testutil.h"
+#include "tests/testrun.h"
 
 #include <stdio.h>
 
@@ -20,9 +20,9 @@ static struct loaded *load_and_run(const char *name)
 	static struct loaded l;
 	char path[512], err[1024];
 	snprintf(path, sizeof path, "%s/%s.ini", test_scenarios_dir(), name);
-	if (scenario_load(path, &l.sc, err, sizeof err))
+	if (scenario_load(path, test_load_opts(), &l.sc, err, sizeof err))
 		fail_msg("%s", err);
-	if (run_scenario(&l.sc, NULL, &l.r, err, sizeof err))
+	if (test_run_scenario(&l.sc, NULL, &l.r, err, sizeof err))
 		fail_msg("%s: %s", name, err);
 	char report[1024];
 	if (!run_check_expect(&l.sc, &l.r.outcome, report, sizeof report))

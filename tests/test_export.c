@@ -2,7 +2,7 @@
  * events in the same order as the trace, and the same outcome; the handout must have its
  * sections; the capture's TCP streams must hold exactly the wire bytes of the trace, with
  * correct checksums; files are written whole or not at all. */
-#include "testutil.h"
+#include "testrun.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -26,11 +26,11 @@ static char *scenario_path(const char *name)
 static void run_file(const char *path, struct scenario *sc, struct run_result *r, size_t max_stored)
 {
 	char err[1024];
-	if (scenario_load(path, sc, err, sizeof err))
+	if (scenario_load(path, test_load_opts(), sc, err, sizeof err))
 		fail_msg("%s", err);
 	struct run_options opt = { 0 };
 	opt.max_stored = max_stored;
-	if (run_scenario(sc, &opt, r, err, sizeof err))
+	if (test_run_scenario(sc, &opt, r, err, sizeof err))
 		fail_msg("%s: %s", path, err);
 }
 
@@ -234,7 +234,7 @@ static void test_json_matches_trace(void **state)
 		struct run_result r2;
 		char err[256];
 		struct run_options opt = { 0 };
-		assert_int_equal(run_scenario(&sc, &opt, &r2, err, sizeof err), 0);
+		assert_int_equal(test_run_scenario(&sc, &opt, &r2, err, sizeof err), 0);
 		size_t len2;
 		char *text2 = to_string(export_json, &sc, &r2, &len2);
 		assert_int_equal(len, len2);
@@ -570,12 +570,12 @@ static void test_pcap_big_body(void **state)
 	for (size_t k = 0; k < 2; k++) {
 		struct scenario sc;
 		struct run_result r;
-		if (scenario_load(scenario_path(names[k]), &sc, err, sizeof err))
+		if (scenario_load(scenario_path(names[k]), test_load_opts(), &sc, err, sizeof err))
 			fail_msg("%s", err);
 		struct run_options opt = { 0 };
 		opt.body = (const uint8_t *)body;
 		opt.body_len = n;
-		assert_int_equal(run_scenario(&sc, &opt, &r, err, sizeof err), 0);
+		assert_int_equal(test_run_scenario(&sc, &opt, &r, err, sizeof err), 0);
 		assert_true(r.outcome.delivered);
 		if (export_pcap(path, &sc, &r, err, sizeof err))
 			fail_msg("%s", err);

@@ -2,7 +2,7 @@
  * trace: what an eavesdropper learns in plain SMTP, that implicit TLS leaves nothing
  * readable, the STARTTLS story event by event in the right directions, the same seed
  * giving the same bytes, and the [expect] check. */
-#include "testutil.h"
+#include "testrun.h"
 
 #include <stdio.h>
 
@@ -13,7 +13,7 @@ static void load(const char *file, struct scenario *s)
 {
 	char path[512], err[1024] = "";
 	snprintf(path, sizeof path, "%s/%s", test_scenarios_dir(), file);
-	if (scenario_load(path, s, err, sizeof err))
+	if (scenario_load(path, test_load_opts(), s, err, sizeof err))
 		fail_msg("%s did not load: %s", path, err);
 }
 
@@ -21,7 +21,7 @@ static void run_seeded(const struct scenario *s, int has_seed, uint64_t seed, st
 {
 	char err[1024] = "";
 	struct run_options opt = { .has_seed = has_seed, .seed = seed };
-	if (run_scenario(s, &opt, r, err, sizeof err))
+	if (test_run_scenario(s, &opt, r, err, sizeof err))
 		fail_msg("%s did not run: %s", s->path, err);
 	assert_true(r->trace.n > 0);
 }
@@ -554,7 +554,7 @@ static void test_unmet_expectation_file(void **state)
 	snprintf(path, sizeof path, "%s/unmet-expect.ini", d && *d ? d : "tests/data");
 	struct scenario s;
 	struct run_result r;
-	if (scenario_load(path, &s, err, sizeof err))
+	if (scenario_load(path, test_load_opts(), &s, err, sizeof err))
 		fail_msg("%s", err);
 	run(&s, &r);
 	assert_int_equal(r.outcome.delivered, 1);
@@ -564,17 +564,18 @@ static void test_unmet_expectation_file(void **state)
 	scenario_free(&s);
 }
 
-/* A certificate that will not load stops the run with a message, not a crash. */
+/* A certificate that will not load is refused when the PKI loads, before any run, with
+ * a message, not a crash. */
 static void test_bad_certificate_file(void **state)
 {
 	(void)state;
 	struct scenario s;
-	struct run_result r;
+	struct run_pki pki;
 	char err[1024] = "";
 	load("starttls.ini", &s);
 	struct scenario v = scenario_variant(&s);
 	v.server.tls_opt.cert = (char *)"/nonexistent/server.pem";
-	assert_int_equal(run_scenario(&v, NULL, &r, err, sizeof err), -1);
+	assert_int_equal(run_pki_load(&v, &pki, err, sizeof err), -1);
 	assert_true(strlen(err) > 10);
 	assert_null(strchr(err, '\n'));
 	assert_non_null(strstr(err, "/nonexistent/server.pem"));
@@ -582,16 +583,89 @@ static void test_bad_certificate_file(void **state)
 	v = scenario_variant(&s);
 	v.server.tls_opt.key = s.server.tls_opt.cert; /* a certificate, not a key */
 	err[0] = '\0';
-	assert_int_equal(run_scenario(&v, NULL, &r, err, sizeof err), -1);
+	assert_int_equal(run_pki_load(&v, &pki, err, sizeof err), -1);
 	assert_true(strlen(err) > 10);
 	assert_null(strchr(err, '\n'));
 	scenario_free(&s);
 }
 
+/* run_scenario reads no file: without a PKI, or with one loaded for a scenario that
+ * lacks the attacker, it refuses to run instead of loading what is missing. */
+static void test_run_needs_its_pki(void **state)
+{
+	(void)state;
+	struct scenario s, m;
+	struct run_result r;
+	struct run_pki pki;
+	char err[1024] = "";
+	load("starttls.ini", &s);
+	load("strip-opportunistic.ini", &m);
+	assert_int_equal(run_scenario(&s, NULL, NULL, &r, err, sizeof err), -1);
+	assert_non_null(strstr(err, "run_pki_load"));
+	if (run_pki_load(&s, &pki, err, sizeof err))
+		fail_msg("%s", err);
+	assert_int_equal(run_scenario(&m, &pki, NULL, &r, err, sizeof err), -1);
+	assert_non_null(strstr(err, "attacker"));
+	assert_null(strchr(err, '\n'));
+	assert_int_equal(run_scenario(&s, &pki, NULL, &r, err, sizeof err), 0);
+	run_result_free(&r);
+	run_pki_free(&pki);
+	scenario_free(&m);
+	scenario_free(&s);
+}
+
+/* A run that is still moving bytes at the round limit fails with a message instead of
+ * ending quietly with half a session. */
+static void test_round_limit(void **state)
+{
+	(void)state;
+	struct scenario s;
+	struct run_result r;
+	char err[1024] = "";
+	load("starttls.ini", &s);
+	struct run_options opt = { .max_rounds = 3 };
+	assert_int_equal(test_run_scenario(&s, &opt, &r, err, sizeof err), -1);
+	assert_non_null(strstr(err, "does not end"));
+	assert_non_null(strstr(err, "3 rounds"));
+	assert_null(strchr(err, '\n'));
+	assert_int_equal(r.trace.n, 0); /* nothing half-made is handed back */
+	/* with room enough, the same run ends normally */
+	opt.max_rounds = 100000;
+	err[0] = '\0';
+	assert_int_equal(test_run_scenario(&s, &opt, &r, err, sizeof err), 0);
+	assert_true(r.outcome.delivered);
+	run_result_free(&r);
+	scenario_free(&s);
+}
+
+/* The stolen key is loaded with the scenario, not at the end of the session: one that
+ * will not load fails before the run, and a PKI without it (loaded for a scenario in which
+ * the attacker does not record) fails the run at once; neither is a lesson's outcome. */
+static void test_stolen_key_missing(void **state)
+{
+	(void)state;
+	struct scenario s;
+	struct run_result r;
+	struct run_pki pki;
+	char err[1024] = "";
+	load("forward-secrecy-rsa.ini", &s);
+	struct scenario v = scenario_variant(&s);
+	v.mitm.stolen_key = (char *)"/nonexistent/stolen.key";
+	assert_int_equal(run_pki_load(&v, &pki, err, sizeof err), -1);
+	assert_non_null(strstr(err, "/nonexistent/stolen.key"));
+	assert_null(strchr(err, '\n'));
+	v = scenario_variant(&s);
+	v.mitm.behaviour = MITM_RELAY;
+	if (run_pki_load(&v, &pki, err, sizeof err))
+		fail_msg("%s", err);
+	assert_int_equal(run_scenario(&s, &pki, NULL, &r, err, sizeof err), -1);
+	assert_non_null(strstr(err, "stolen key"));
+	run_pki_free(&pki);
+	scenario_free(&s);
+}
+
 int main(void)
 {
-	/* scenario files outside the catalogue find the demo PKI through this */
-	setenv("SMTPS_DATADIR", test_scenarios_dir(), 0);
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_plain_eavesdropper),
 		cmocka_unit_test(test_implicit_tls_hides_everything),
@@ -603,6 +677,9 @@ int main(void)
 		cmocka_unit_test(test_expectations),
 		cmocka_unit_test(test_unmet_expectation_file),
 		cmocka_unit_test(test_bad_certificate_file),
+		cmocka_unit_test(test_run_needs_its_pki),
+		cmocka_unit_test(test_round_limit),
+		cmocka_unit_test(test_stolen_key_missing),
 	};
 	return cmocka_run_group_tests_name("run", tests, NULL, NULL);
 }

@@ -1,7 +1,7 @@
 /* test_scenario: loading scenario files. The catalogue's three basic scenarios load with
  * the options the lesson needs and the demo defaults; every broken file is refused with
  * one line that names the file, the line and the problem, as a user would read it. */
-#include "testutil.h"
+#include "testrun.h"
 
 #include <stdio.h>
 #include <sys/stat.h>
@@ -26,7 +26,7 @@ static void load_ok(const char *file, struct scenario *s)
 {
 	char path[512], err[1024] = "";
 	path_in(path, sizeof path, test_scenarios_dir(), file);
-	int r = scenario_load(path, s, err, sizeof err);
+	int r = scenario_load(path, test_load_opts(), s, err, sizeof err);
 	if (r != 0)
 		fail_msg("%s did not load: %s", path, err);
 	assert_int_equal(r, 0);
@@ -177,7 +177,7 @@ static void assert_refused(const char *path, int line, const char *const *want, 
 	struct scenario s;
 	memset(&s, 0x5a, sizeof s);
 	char err[1024] = "";
-	int r = scenario_load(path, &s, err, sizeof err);
+	int r = scenario_load(path, test_load_opts(), &s, err, sizeof err);
 	if (r != -1)
 		fail_msg("%s: loaded (r = %d) but should be refused", path, r);
 	assert_null(strchr(err, '\n'));
@@ -261,7 +261,7 @@ static int loads_text(const char *name, const char *text, struct scenario *s, ch
 {
 	char path[512];
 	write_file(path, sizeof path, name, text);
-	return scenario_load(path, s, err, cap);
+	return scenario_load(path, test_load_opts(), s, err, cap);
 }
 
 #define HEAD "[scenario]\ntitle = t\n"
@@ -302,7 +302,7 @@ static void test_line_numbers_after_long_lines(void **state)
 		char path[512], err[1024] = "";
 		write_file(path, sizeof path, "long.ini", text);
 		struct scenario s;
-		assert_int_equal(scenario_load(path, &s, err, sizeof err), -1);
+		assert_int_equal(scenario_load(path, test_load_opts(), &s, err, sizeof err), -1);
 		char at3[600], at4[600];
 		snprintf(at3, sizeof at3, "%s:3: line longer than", path);
 		snprintf(at4, sizeof at4, "%s:4: unknown key 'colour'", path);
@@ -376,11 +376,27 @@ static void test_variant_is_independent(void **state)
 	scenario_free(&s);
 }
 
+/* The data directory is a parameter of loading, not the environment: a file outside the
+ * catalogue finds the demo PKI through it, and without it does not. */
+static void test_datadir_is_a_parameter(void **state)
+{
+	(void)state;
+	char path[512], err[1024] = "";
+	write_file(path, sizeof path, "elsewhere.ini", HEAD);
+	struct scenario s;
+	setenv("SMTPS_DATADIR", test_scenarios_dir(), 1); /* ignored by the library */
+	assert_int_equal(scenario_load(path, NULL, &s, err, sizeof err), -1);
+	unsetenv("SMTPS_DATADIR");
+	assert_non_null(strstr(err, "certs/"));
+	assert_int_equal(scenario_load(path, test_load_opts(), &s, err, sizeof err), 0);
+	assert_non_null(strstr(s.client.trust, test_scenarios_dir()));
+	scenario_free(&s);
+}
+
 int main(void)
 {
-	/* files outside the catalogue find the demo PKI through this, as under smtps-sim */
-	setenv("SMTPS_DATADIR", test_scenarios_dir(), 0);
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_datadir_is_a_parameter),
 		cmocka_unit_test(test_plain),
 		cmocka_unit_test(test_starttls),
 		cmocka_unit_test(test_implicit_tls),

@@ -43,13 +43,14 @@ struct side {
 	size_t sends;
 };
 
-static void side_send(void *ctx, enum smtp_out_kind kind, const uint8_t *p, size_t n)
+static int side_send(void *ctx, enum smtp_out_kind kind, const uint8_t *p, size_t n)
 {
 	(void)kind;
 	struct side *s = ctx;
 	buf_add(&s->out, p, n);
 	buf_add(&s->log, p, n);
 	s->sends++;
+	return 0;
 }
 
 static void side_note(void *ctx, enum smtp_note kind, const char *text)

@@ -33,7 +33,7 @@ static const int pace_ms[] = { 3000, 2000, 1200, 800, 500, 300, 150 };
 static int open_scenario(struct app *a, const char *path, char *err, size_t cap)
 {
 	struct scenario sc;
-	if (scenario_load(path, &sc, err, cap))
+	if (scenario_load(path, a->opt->load, &sc, err, cap))
 		return -1;
 	struct scenario v = scenario_variant(&sc);
 	struct run_options ro = { 0 };
@@ -41,7 +41,13 @@ static int open_scenario(struct app *a, const char *path, char *err, size_t cap)
 	ro.seed = a->opt->seed;
 	struct run_result r;
 	char rerr[512];
-	if (run_scenario(&v, &ro, &r, rerr, sizeof rerr)) {
+	struct run_pki pki;
+	int failed = run_pki_load(&v, &pki, rerr, sizeof rerr);
+	if (!failed) {
+		failed = run_scenario(&v, &pki, &ro, &r, rerr, sizeof rerr);
+		run_pki_free(&pki);
+	}
+	if (failed) {
 		snprintf(err, cap, "%s: %s", path, rerr);
 		scenario_free(&sc);
 		return -1;

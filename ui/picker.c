@@ -50,7 +50,7 @@ int ui_picker_open(struct app *a)
 			p->path = strdup(path);
 			p->name = strdup(names[i]->d_name);
 			struct scenario sc;
-			if (scenario_load(path, &sc, err, sizeof err) == 0) {
+			if (scenario_load(path, a->opt->load, &sc, err, sizeof err) == 0) {
 				p->title = strdup(sc.title ? sc.title : sc.name);
 				p->lesson = strdup(sc.lesson ? sc.lesson : "");
 				scenario_free(&sc);

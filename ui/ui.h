@@ -6,9 +6,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct scenario_load_opts; /* sim/scenario.h */
+
 struct ui_options {
 	const char *scenario_path;  /* the scenario to open */
 	const char *scenario_dir;   /* where the picker (l) looks for *.ini */
+	const struct scenario_load_opts *load;  /* how to load a scenario (the data directory); may be NULL */
 	int present;                /* --present: presentation mode for a projector */
 	int has_seed;
 	uint64_t seed;

@@ -98,7 +98,15 @@ int ui_rerun(struct app *a, const struct scenario *v)
 	ro.seed = a->opt->seed;
 	struct run_result nr;
 	char err[512];
-	if (run_scenario(v, &ro, &nr, err, sizeof err)) {
+	/* The variant may need keys the file's scenario did not (an attacker, a stolen key):
+	 * load them for it, before the run. */
+	struct run_pki pki;
+	int failed = run_pki_load(v, &pki, err, sizeof err);
+	if (!failed) {
+		failed = run_scenario(v, &pki, &ro, &nr, err, sizeof err);
+		run_pki_free(&pki);
+	}
+	if (failed) {
 		snprintf(a->msg, sizeof a->msg, "what if failed: %.180s (still showing the previous run)", err);
 		a->msg_err = 1;
 		return -1;

@@ -1,7 +1,7 @@
 /* fuzz_scenario: the scenario parser (sim/scenario.c over inih) on arbitrary files.
  * The input is written to a temporary file beside nothing: relative certificate paths
- * then fail to resolve next to it and fall back to SMTPS_DATADIR, which the harness
- * points at the repository's scenarios/ (FUZZ_DATADIR, set by mk/fuzz.mk). */
+ * then fail to resolve next to it and fall back to the data directory, the repository's
+ * scenarios/ (SMTPS_DATADIR when set, else FUZZ_DATADIR, set by mk/fuzz.mk). */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +12,7 @@
 
 static char dir[] = "/tmp/fuzz-scenario-XXXXXX";
 static char path[64];
+static struct scenario_load_opts load_opts;
 
 static void cleanup(void)
 {
@@ -26,8 +27,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
 	(void)argv;
-	if (!getenv("SMTPS_DATADIR"))
-		setenv("SMTPS_DATADIR", FUZZ_DATADIR, 1);
+	const char *d = getenv("SMTPS_DATADIR");
+	load_opts.datadir = d && *d ? d : FUZZ_DATADIR;
 	if (!mkdtemp(dir))
 		abort();
 	snprintf(path, sizeof path, "%s/s.ini", dir);
@@ -46,7 +47,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct scenario s;
 	char err[512];
 	memset(err, 0xAA, sizeof err);
-	if (scenario_load(path, &s, err, sizeof err) == 0) {
+	if (scenario_load(path, &load_opts, &s, err, sizeof err) == 0) {
 		/* what the views touch on a loaded scenario */
 		if (!s.name || !s.title || !s.client.body)
 			abort();

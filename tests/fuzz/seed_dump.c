@@ -114,14 +114,19 @@ int main(int argc, char **argv)
 		char path[4096], err[512];
 		snprintf(path, sizeof path, "%s/%s", argv[1], de->d_name);
 		struct scenario sc;
-		if (scenario_load(path, &sc, err, sizeof err)) {
+		struct scenario_load_opts lo = { .datadir = argv[1] };
+		if (scenario_load(path, &lo, &sc, err, sizeof err)) {
 			fprintf(stderr, "%s\n", err);
 			continue;
 		}
 		struct run_result r;
-		if (run_scenario(&sc, NULL, &r, err, sizeof err) == 0) {
-			dump(&r);
-			run_result_free(&r);
+		struct run_pki pki;
+		if (run_pki_load(&sc, &pki, err, sizeof err) == 0) {
+			if (run_scenario(&sc, &pki, NULL, &r, err, sizeof err) == 0) {
+				dump(&r);
+				run_result_free(&r);
+			}
+			run_pki_free(&pki);
 		}
 		scenario_free(&sc);
 	}
