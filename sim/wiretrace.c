@@ -22,6 +22,7 @@ void wire_stream_init(struct wire_stream *s, struct trace *t, const uint64_t *no
 	s->to = to;
 	s->toward_server = toward_server;
 	s->smtp = smtp;
+	s->ln_rec = -1;
 	s->tls_readers = (from == ACTOR_CLIENT || to == ACTOR_CLIENT ? READ_CLIENT : 0) |
 			 (from == ACTOR_MITM || to == ACTOR_MITM ? READ_MITM : 0) |
 			 (from == ACTOR_SERVER || to == ACTOR_SERVER ? READ_SERVER : 0);
@@ -95,8 +96,10 @@ static int all_readers(void)
 	return READ_WIRE | READ_CLIENT | READ_MITM | READ_SERVER;
 }
 
-/* One complete SMTP line (with its CRLF) as an event. */
-static int emit_line(struct wire_stream *s, const uint8_t *line, size_t n, int parent, int prot, int attack)
+/* One complete SMTP line (with its CRLF) as an event. parent is the record where the line
+ * ends; first_rec the one where it began (they differ when TLS 1.0 splits a write). */
+static int emit_line(struct wire_stream *s, const uint8_t *line, size_t n, int parent, int first_rec, int prot,
+		     int attack)
 {
 	struct trace_event e;
 	char summary[DECODE_SUMMARY_MAX];
@@ -116,6 +119,8 @@ static int emit_line(struct wire_stream *s, const uint8_t *line, size_t n, int p
 	}
 	e.parent = parent;
 	e.attack = attack;
+	if (parent >= 0 && first_rec >= 0 && first_rec != parent)
+		fields_add(&e.fields, 0, "starts_in_record", "%d", first_rec + 1);
 	if (prot) {
 		e.encrypted = 1;
 		e.readers = s->tls_readers;
@@ -167,9 +172,12 @@ static int mark_replay_from(struct trace *t, size_t first)
 	return 0;
 }
 
-/* Lines accumulate in s->ln: a TLS 1.0 record may carry one byte of a line. */
+/* Lines accumulate in s->ln: a TLS 1.0 record may carry one byte of a line. A line is one
+ * event, under the record where it ends; s->ln_rec remembers where it began. */
 static int feed_lines(struct wire_stream *s, const uint8_t *p, size_t n, int parent, int prot, int attack)
 {
+	if (!s->ln_len)
+		s->ln_rec = parent;
 	if (buf_append(&s->ln, &s->ln_len, &s->ln_cap, p, n))
 		return -1;
 	for (;;) {
@@ -177,9 +185,10 @@ static int feed_lines(struct wire_stream *s, const uint8_t *p, size_t n, int par
 		if (!nl)
 			return 0;
 		size_t len = (size_t)(nl - s->ln) + 1;
-		if (emit_line(s, s->ln, len, parent, prot, attack))
+		if (emit_line(s, s->ln, len, parent, s->ln_rec, prot, attack))
 			return -1;
 		buf_consume(s->ln, &s->ln_len, len);
+		s->ln_rec = parent;
 	}
 }
 
@@ -235,6 +244,48 @@ static void queue_pop(struct wire_stream *s)
 	free(s->q[0].p);
 	memmove(s->q, s->q + 1, (s->qn - 1) * sizeof *s->q);
 	s->qn--;
+}
+
+/* How many bytes of the waiting plaintext the next application-data record carries: one
+ * record's worth, or one byte when TLS 1.0 CBC splits the write 1/n-1. 0 when nothing
+ * waits (a record relayed by someone who put no plaintext in). */
+static size_t app_take(struct wire_stream *s)
+{
+	while (s->qn && s->q[0].is_alert) /* an alert that was never sent */
+		queue_pop(s);
+	if (!s->qn)
+		return 0;
+	const struct wire_plain *w = &s->q[0];
+	size_t take = w->len - w->off;
+	if (w->split_first && w->off == 0 && w->len > 1)
+		take = 1;
+	else if (take > 16384)
+		take = 16384;
+	return take;
+}
+
+/* A protected record's content is shown by its children: the SMTP lines that end in it, or
+ * the body piece it is. When its plaintext is not a run of whole lines -- TLS 1.0 CBC sends
+ * the first byte of every write in a record of its own (1/n-1), so a line begins in one
+ * record and ends in the next -- the record carries its own plaintext as well, and the line
+ * is still one event, under the record where it ends. */
+static void record_plain(struct wire_stream *s, struct trace_event *e)
+{
+	size_t take = app_take(s);
+	if (!take)
+		return;
+	const struct wire_plain *w = &s->q[0];
+	if (w->split_first && w->len > 1 && w->off <= 1)
+		fields_add(&e->fields, 0, "split", "%s",
+			   w->off == 0 ? "1/n-1: the first byte of a write alone (TLS 1.0 CBC, against BEAST)"
+				       : "1/n-1: the rest of the write");
+	if (w->kind == SMTP_OUT_BODY)
+		return;
+	const uint8_t *p = w->p + w->off;
+	if (!s->ln_len && p[take - 1] == '\n')
+		return;
+	e->plain = (uint8_t *)p;
+	e->plain_len = take;
 }
 
 static int emit_child(struct wire_stream *s, enum trace_kind kind, int subtype, int parent, int encrypted,
@@ -331,16 +382,10 @@ static int record_children(struct wire_stream *s, const uint8_t *rec, size_t n, 
 		return emit(s, &e, summary) < 0 ? -1 : 0;
 	}
 	if (type == TLS_CT_APPLICATION_DATA) {
-		while (s->qn && s->q[0].is_alert) /* an alert that was never sent */
-			queue_pop(s);
-		if (!s->qn)
+		size_t take = app_take(s);
+		if (!take)
 			return 0;
 		struct wire_plain *w = &s->q[0];
-		size_t take = w->len - w->off;
-		if (w->split_first && w->off == 0 && w->len > 1)
-			take = 1;
-		else if (take > 16384)
-			take = 16384;
 		int r;
 		enum smtp_out_kind kind = w->kind;
 		int a = w->attack;
@@ -380,6 +425,8 @@ int wire_records(struct wire_stream *s, const uint8_t *p, size_t n, int attack)
 		if (r == 0) {
 			decode_tls_record(s->rec, total, &e.fields, summary, sizeof summary);
 			e.encrypted = s->ccs && h.type != TLS_CT_CHANGE_CIPHER_SPEC;
+			if (e.encrypted && h.type == TLS_CT_APPLICATION_DATA)
+				record_plain(s, &e);
 		} else {
 			/* Not TLS at all (e.g. cleartext where a record was expected): keep it visible. */
 			fields_add(&e.fields, 0, "error", "not a TLS record");

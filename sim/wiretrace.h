@@ -34,6 +34,7 @@ struct wire_stream {
 	uint8_t *rec; size_t rec_len, rec_cap;   /* partial TLS record */
 	uint8_t *hs; size_t hs_len, hs_cap;      /* partial handshake message */
 	uint8_t *ln; size_t ln_len, ln_cap;      /* partial SMTP line */
+	int ln_rec;                       /* index of the record where that line began, or -1 */
 	int ccs;                          /* ChangeCipherSpec seen: records now protected */
 	struct wire_plain *q; size_t qn, qcap;   /* FIFO of plaintext attributions */
 	uint8_t hello_random[32];         /* the random of the last ClientHello this way */
