@@ -103,7 +103,7 @@ static void start_tls(struct bench *b)
 {
 	char path[512], err[1024];
 	snprintf(path, sizeof path, "%s/starttls.ini", test_scenarios_dir());
-	assert_int_equal(scenario_load(path, &b->sc, err, sizeof err), 0);
+	assert_int_equal(scenario_load(path, NULL, &b->sc, err, sizeof err), 0);
 	assert_int_equal(run_pki_load(&b->sc, &b->pki, err, sizeof err), 0);
 	struct tls_config cc = { .is_server = 0, .anchors = &b->pki.anchors, .verify = TLS_VERIFY_FULL,
 				 .server_name = "mail.example.test", .now = b->sc.date, .seed = 1, .label = "client" };

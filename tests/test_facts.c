@@ -6,7 +6,7 @@
  *   relayed session as one end-to-end session, every recipient.
  * - Every handshake type has its own sentence (ServerHelloDone was once told as ServerHello).
  * - A tampered session with a large body frees everything (the sanitizer build checks). */
-#include "tests/testutil.h"
+#include "tests/testrun.h"
 
 #include <bearssl.h>
 #include <dirent.h>
@@ -33,7 +33,7 @@ static void load(struct loaded *l, const char *name)
 {
 	char path[512], err[1024];
 	snprintf(path, sizeof path, "%s/%s", test_scenarios_dir(), name);
-	if (scenario_load(path, &l->sc, err, sizeof err))
+	if (scenario_load(path, test_load_opts(), &l->sc, err, sizeof err))
 		fail_msg("%s", err);
 }
 
@@ -41,7 +41,7 @@ static void load_and_run(struct loaded *l, const char *name)
 {
 	load(l, name);
 	char err[1024];
-	if (run_scenario(&l->sc, NULL, &l->r, err, sizeof err))
+	if (test_run_scenario(&l->sc, NULL, &l->r, err, sizeof err))
 		fail_msg("%s: %s", name, err);
 }
 
@@ -327,7 +327,7 @@ static void test_every_recipient(void **state)
 	l.sc.client.rcpt[l.sc.client.nrcpt++] = strdup("carol@example.test");
 	l.sc.client.rcpt[l.sc.client.nrcpt++] = strdup("dave@example.test");
 	char err[512];
-	assert_int_equal(run_scenario(&l.sc, NULL, &l.r, err, sizeof err), 0);
+	assert_int_equal(test_run_scenario(&l.sc, NULL, &l.r, err, sizeof err), 0);
 	const struct knowledge *k = &l.r.outcome.observer;
 	assert_int_equal(k->nrcpt, 3);
 	assert_string_equal(k->rcpt[0], "bob@example.test");
@@ -410,7 +410,7 @@ static void test_tampered_large_body_frees_everything(void **state)
 		body[i] = (i % 64 == 63) ? '\n' : (uint8_t)('a' + i % 26);
 	struct run_options opt = { .body = body, .body_len = n };
 	char err[512];
-	assert_int_equal(run_scenario(&l.sc, &opt, &l.r, err, sizeof err), 0);
+	assert_int_equal(test_run_scenario(&l.sc, &opt, &l.r, err, sizeof err), 0);
 	assert_false(l.r.outcome.delivered);
 	assert_int_equal(l.r.outcome.server_err, BR_ERR_BAD_MAC);
 	done(&l);

@@ -2,7 +2,7 @@
  * variant, each checked on the outcome's facts and the trace's typed events (never on
  * summary text): TLS 1.0 CBC and its 1/n-1 record split, AUTH LOGIN, a relaying attacker,
  * a real alert against [expect] alert, and a large body spread over many records. */
-#include "testutil.h"
+#include "testrun.h"
 
 #include <stdio.h>
 
@@ -12,7 +12,8 @@
 #include "sim/scenario.h"
 #include "sim/smtp_parse.h"
 
-/* tests/data/sessions; certificates come from the catalogue's certs/ through SMTPS_DATADIR. */
+/* tests/data/sessions; certificates come from the catalogue's certs/ (the data directory
+ * given to scenario_load). */
 static const char *sessions_dir(void)
 {
 	const char *d = getenv("SMTPS_TESTDATA");
@@ -24,7 +25,6 @@ static const char *sessions_dir(void)
 static int setup(void **state)
 {
 	(void)state;
-	setenv("SMTPS_DATADIR", test_scenarios_dir(), 0);
 	return 0;
 }
 
@@ -32,14 +32,14 @@ static void load(const char *file, struct scenario *s)
 {
 	char path[600], err[1024] = "";
 	snprintf(path, sizeof path, "%s/%s", sessions_dir(), file);
-	if (scenario_load(path, s, err, sizeof err))
+	if (scenario_load(path, test_load_opts(), s, err, sizeof err))
 		fail_msg("%s did not load: %s", path, err);
 }
 
 static void run_with(const struct scenario *s, const struct run_options *opt, struct run_result *r)
 {
 	char err[1024] = "";
-	if (run_scenario(s, opt, r, err, sizeof err))
+	if (test_run_scenario(s, opt, r, err, sizeof err))
 		fail_msg("%s did not run: %s", s->path, err);
 	assert_true(r->trace.n > 0);
 }
