@@ -521,7 +521,10 @@ int decode_tls_record_header(const uint8_t *p, size_t n, struct tls_record_heade
 {
 	if (n < 5)
 		return 1;
-	if (p[0] < 20 || p[0] > 23 || p[1] != 3)
+	/* An alert sent before any version was agreed (BearSSL's protocol_version answer)
+	 * carries version 0x0000; every other record says 3.x. */
+	int early_alert = p[0] == 21 && p[1] == 0 && p[2] == 0;
+	if (p[0] < 20 || p[0] > 23 || (p[1] != 3 && !early_alert))
 		return -1;
 	h->type = p[0];
 	h->version = (uint16_t)(p[1] << 8 | p[2]);

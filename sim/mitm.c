@@ -261,11 +261,13 @@ static void relay_records(struct mitm *m, struct conn *out, struct mitm_dir *d, 
 			m->tampered = 1;
 			attack = ATTACK_TAMPERED;
 			char s[160];
-			snprintf(s, sizeof s, "The attacker flips one bit in encrypted record %llu from the client",
+			snprintf(s, sizeof s, "The attacker flips one bit in the last byte of encrypted record %llu from the client",
 				 (unsigned long long)d->protected_records);
 			note(m, LINK_MITM_SERVER, TK_ATTACK, ATTACK_TAMPERED, s,
-			     "The attacker cannot read the record, but it can change bits. Every record carries an "
-			     "authentication tag, so the receiver will notice.");
+			     "The attacker cannot read the record, but it can change bits. With an AEAD suite such as "
+			     "AES-GCM the last byte belongs to the record's authentication tag; the receiver recomputes "
+			     "the tag over the record, it does not match, and the record is rejected before its "
+			     "content is used.");
 		}
 		record_store(m, up, rec, rn);
 		send_raw(m, out, 1, SMTP_OUT_COMMAND, rec, rn, attack);

@@ -78,6 +78,8 @@ static const struct session_case cases[] = {
 	{ "relay-starttls.ini", 1, L(LINK_CLIENT_MITM) | L(LINK_MITM_SERVER), "TLS 1.2", 1, 0, 0, "", "", NULL,
 	  NULL, 0 },
 	{ "alert-no-common-suite.ini", 0, 0, NULL, 0, 0, 0, "", "", "handshake_failure", "protocol_version", 0 },
+	/* the alert's record says version 0x0000: it must still be read as a record */
+	{ "alert-protocol-version.ini", 0, 0, NULL, 0, 0, 0, "", "", "protocol_version", "handshake_failure", 0 },
 };
 
 static int field_int(const struct trace_event *e, const char *name, int dflt)
