@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "decode.h"
+#include "sb.h"
 #include "scenario.h"
 #include "smtp_parse.h"
 
@@ -182,40 +183,29 @@ void ledger_knowledge(const struct ledger *l, enum ledger_reader r, size_t upto,
 
 /* ---- text ---- */
 
-static size_t put(char *buf, size_t cap, size_t n, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-static size_t put(char *buf, size_t cap, size_t n, const char *fmt, ...)
-{
-	if (n >= cap)
-		return n;
-	va_list ap;
-	va_start(ap, fmt);
-	int k = vsnprintf(buf + n, cap - n, fmt, ap);
-	va_end(ap);
-	return k < 0 ? n : n + (size_t)k;
-}
 
 void ledger_describe_secrets(const struct knowledge *k, char *buf, size_t cap)
 {
 	size_t n = 0;
 	buf[0] = '\0';
 	if (!k->what) {
-		put(buf, cap, 0, "no credentials, envelope or message");
+		sb_put(buf, cap, 0, "no credentials, envelope or message");
 		return;
 	}
 	const char *sep = "";
 	if (k->what & OBSERVED_CREDENTIALS) {
-		n = put(buf, cap, n, "credentials (user \"%s\", password \"%s\")", k->user, k->password);
+		n = sb_put(buf, cap, n, "credentials (user \"%s\", password \"%s\")", k->user, k->password);
 		sep = ", ";
 	}
 	if (k->what & OBSERVED_ENVELOPE) {
-		n = put(buf, cap, n, "%senvelope (<%s> to", sep, k->mail_from);
+		n = sb_put(buf, cap, n, "%senvelope (<%s> to", sep, k->mail_from);
 		for (size_t i = 0; i < k->nrcpt; i++)
-			n = put(buf, cap, n, "%s <%s>", i ? "," : "", k->rcpt[i]);
-		n = put(buf, cap, n, ")");
+			n = sb_put(buf, cap, n, "%s <%s>", i ? "," : "", k->rcpt[i]);
+		n = sb_put(buf, cap, n, ")");
 		sep = ", ";
 	}
 	if (k->what & OBSERVED_BODY)
-		put(buf, cap, n, "%sbody%s%s%s", sep, k->subject[0] ? " (Subject: " : "", k->subject,
+		sb_put(buf, cap, n, "%sbody%s%s%s", sep, k->subject[0] ? " (Subject: " : "", k->subject,
 		    k->subject[0] ? ")" : "");
 }
 
@@ -225,34 +215,34 @@ void ledger_describe_metadata(const struct knowledge *k, char *buf, size_t cap)
 	const char *sep = "";
 	buf[0] = '\0';
 	for (size_t i = 0; i < k->nendpoints; i++, sep = "; ")
-		n = put(buf, cap, n, "%s%s", sep, k->endpoint[i]);
+		n = sb_put(buf, cap, n, "%s%s", sep, k->endpoint[i]);
 	if (k->banner[0])
-		n = put(buf, cap, n, "%sbanner \"%s\"", sep, k->banner), sep = "; ";
+		n = sb_put(buf, cap, n, "%sbanner \"%s\"", sep, k->banner), sep = "; ";
 	if (k->ehlo_name[0])
-		n = put(buf, cap, n, "%sEHLO name %s", sep, k->ehlo_name), sep = "; ";
+		n = sb_put(buf, cap, n, "%sEHLO name %s", sep, k->ehlo_name), sep = "; ";
 	if (k->ncaps) {
-		n = put(buf, cap, n, "%scapabilities", sep);
+		n = sb_put(buf, cap, n, "%scapabilities", sep);
 		for (size_t i = 0; i < k->ncaps; i++)
-			n = put(buf, cap, n, "%s %s", i ? "," : "", k->caps[i]);
+			n = sb_put(buf, cap, n, "%s %s", i ? "," : "", k->caps[i]);
 		sep = "; ";
 	}
 	if (k->sni[0])
-		n = put(buf, cap, n, "%sSNI %s", sep, k->sni), sep = "; ";
+		n = sb_put(buf, cap, n, "%sSNI %s", sep, k->sni), sep = "; ";
 	if (k->cert_subject[0])
-		n = put(buf, cap, n, "%scertificate %s, issued by %s", sep, k->cert_subject, k->cert_issuer), sep = "; ";
+		n = sb_put(buf, cap, n, "%scertificate %s, issued by %s", sep, k->cert_subject, k->cert_issuer), sep = "; ";
 	if (k->tls_version[0])
-		n = put(buf, cap, n, "%s%s %s", sep, k->tls_version, k->tls_suite), sep = "; ";
+		n = sb_put(buf, cap, n, "%s%s %s", sep, k->tls_version, k->tls_suite), sep = "; ";
 	if (k->records)
-		n = put(buf, cap, n, "%s%llu encrypted records, %llu bytes", sep, (unsigned long long)k->records,
+		n = sb_put(buf, cap, n, "%s%llu encrypted records, %llu bytes", sep, (unsigned long long)k->records,
 			(unsigned long long)k->record_bytes), sep = "; ";
 	if (k->credentials_length >= 0)
-		n = put(buf, cap, n, "%sfrom a record's size: %s %s %lld characters", sep, k->credentials_what,
+		n = sb_put(buf, cap, n, "%sfrom a record's size: %s %s %lld characters", sep, k->credentials_what,
 			k->credentials_exact ? "exactly" : "about", (long long)k->credentials_length), sep = "; ";
 	if (k->message_size >= 0)
-		n = put(buf, cap, n, "%sfrom the DATA records' sizes: a message of %s %lld bytes", sep,
+		n = sb_put(buf, cap, n, "%sfrom the DATA records' sizes: a message of %s %lld bytes", sep,
 			k->message_exact ? "exactly" : "about", (long long)k->message_size), sep = "; ";
 	if (k->saw_anything)
-		put(buf, cap, n, "%stiming of every packet", sep);
+		sb_put(buf, cap, n, "%stiming of every packet", sep);
 }
 
 /* ---- building ---- */

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "decode.h"
+#include "sb.h"
 #include "run_internal.h"
 
 static void copy(char *dst, size_t cap, const char *src)
@@ -36,46 +37,35 @@ static int same_body(const uint8_t *sent, size_t sn, const struct smtp_server_me
 }
 
 /* "the envelope (from <a> to <b>, <c>)" and the like, for the summary. */
-static size_t put(char *buf, size_t cap, size_t n, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-static size_t put(char *buf, size_t cap, size_t n, const char *fmt, ...)
-{
-	if (n >= cap)
-		return n;
-	va_list ap;
-	va_start(ap, fmt);
-	int k = vsnprintf(buf + n, cap - n, fmt, ap);
-	va_end(ap);
-	return k < 0 ? n : n + (size_t)k;
-}
 
 static size_t describe_learned(char *buf, size_t cap, size_t n, const char *who, const struct knowledge *l)
 {
 	if (!l->what) {
-		n = put(buf, cap, n, "%s learned no credentials, envelope or message", who);
+		n = sb_put(buf, cap, n, "%s learned no credentials, envelope or message", who);
 		if (l->sni[0] || l->cert_subject[0] || l->ehlo_name[0])
-			n = put(buf, cap, n, ", only metadata%s%s%s%s", l->sni[0] ? " (the server name " : "", l->sni,
+			n = sb_put(buf, cap, n, ", only metadata%s%s%s%s", l->sni[0] ? " (the server name " : "", l->sni,
 				l->sni[0] ? ")" : "", l->records ? " and the size and timing of each record" : "");
 		else if (l->records)
-			n = put(buf, cap, n, ", only the endpoints and the size and timing of each record");
-		return put(buf, cap, n, ". ");
+			n = sb_put(buf, cap, n, ", only the endpoints and the size and timing of each record");
+		return sb_put(buf, cap, n, ". ");
 	}
-	n = put(buf, cap, n, "%s learned", who);
+	n = sb_put(buf, cap, n, "%s learned", who);
 	const char *sep = "";
 	if (l->what & OBSERVED_CREDENTIALS) {
-		n = put(buf, cap, n, " the credentials (user '%s', password '%s')", l->user, l->password);
+		n = sb_put(buf, cap, n, " the credentials (user '%s', password '%s')", l->user, l->password);
 		sep = ",";
 	}
 	if (l->what & OBSERVED_ENVELOPE) {
-		n = put(buf, cap, n, "%s the envelope (from <%s> to", sep, l->mail_from);
+		n = sb_put(buf, cap, n, "%s the envelope (from <%s> to", sep, l->mail_from);
 		for (size_t i = 0; i < l->nrcpt; i++)
-			n = put(buf, cap, n, "%s <%s>", i ? "," : "", l->rcpt[i]);
-		n = put(buf, cap, n, ")");
+			n = sb_put(buf, cap, n, "%s <%s>", i ? "," : "", l->rcpt[i]);
+		n = sb_put(buf, cap, n, ")");
 		sep = ",";
 	}
 	if (l->what & OBSERVED_BODY)
-		n = put(buf, cap, n, "%s the message body%s%s%s", *sep ? " and" : "", l->subject[0] ? " (Subject: " : "",
+		n = sb_put(buf, cap, n, "%s the message body%s%s%s", *sep ? " and" : "", l->subject[0] ? " (Subject: " : "",
 			l->subject, l->subject[0] ? ")" : "");
-	return put(buf, cap, n, ". ");
+	return sb_put(buf, cap, n, ". ");
 }
 
 void outcome_derive(struct run_ctx *r, struct outcome *o)
@@ -170,27 +160,27 @@ void outcome_from_trace(const struct trace *t, const struct ledger *lg, struct o
 	char *b = o->summary;
 	size_t cap = sizeof o->summary, n = 0;
 	enum trace_link cl_link = o->mitm_present ? LINK_CLIENT_MITM : LINK_CLIENT_SERVER;
-	n = put(b, cap, n, "The message was %sdelivered%s. ", o->delivered ? "" : "not ",
+	n = sb_put(b, cap, n, "The message was %sdelivered%s. ", o->delivered ? "" : "not ",
 		o->delivered && o->altered ? ", but altered on the way" : "");
 	if (o->tls[cl_link]) {
-		n = put(b, cap, n, "The client's connection used %s (%s)", o->tls_version[cl_link], o->tls_suite[cl_link]);
+		n = sb_put(b, cap, n, "The client's connection used %s (%s)", o->tls_version[cl_link], o->tls_suite[cl_link]);
 		if (o->tls_relayed[cl_link])
-			n = put(b, cap, n, ", end to end with the server: the attacker only relayed the records");
+			n = sb_put(b, cap, n, ", end to end with the server: the attacker only relayed the records");
 		else if (o->tls_server_end[cl_link] == ACTOR_MITM)
-			n = put(b, cap, n, ", but its other end was the attacker, not the server");
-		n = put(b, cap, n, ". ");
+			n = sb_put(b, cap, n, ", but its other end was the attacker, not the server");
+		n = sb_put(b, cap, n, ". ");
 	} else {
-		n = put(b, cap, n, "The client's connection never used TLS. ");
+		n = sb_put(b, cap, n, "The client's connection never used TLS. ");
 	}
 	if (o->client_error[0])
-		n = put(b, cap, n, "The client stopped: %s. ", o->client_error);
+		n = sb_put(b, cap, n, "The client stopped: %s. ", o->client_error);
 	if (o->server_error[0])
-		n = put(b, cap, n, "The server stopped: %s. ", o->server_error);
+		n = sb_put(b, cap, n, "The server stopped: %s. ", o->server_error);
 	n = describe_learned(b, cap, n, "A passive observer on the wire", &o->observer);
 	if (o->mitm_present)
 		n = describe_learned(b, cap, n, "The attacker", &o->attacker);
 	if (o->injected)
-		n = put(b, cap, n, "%d injected line(s) took effect inside TLS. ", o->injected);
+		n = sb_put(b, cap, n, "%d injected line(s) took effect inside TLS. ", o->injected);
 	n = strlen(b);
 	if (n && b[n - 1] == ' ')
 		b[n - 1] = '\0';

@@ -67,7 +67,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		free(hb);
 		if (r != 0)
 			break;
-		if (h.type < 20 || h.type > 23 || h.version >> 8 != 3)
+		/* 3.x, or an alert sent before any version was agreed (version 0x0000) */
+		if (h.type < 20 || h.type > 23 || (h.version >> 8 != 3 && !(h.type == 21 && h.version == 0)))
 			abort();
 		size_t rl = 5 + (size_t)h.length;
 		if (rl > n - off)
