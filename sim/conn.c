@@ -1,6 +1,7 @@
 /* conn: see conn.h. */
 #include "conn.h"
 
+#include "buf.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -104,19 +105,7 @@ size_t conn_room(const struct conn *c)
 
 static int outq_push(struct conn *c, const uint8_t *p, size_t n)
 {
-	if (c->outq_len + n > c->outq_cap) {
-		size_t cap = c->outq_cap ? c->outq_cap : 4096;
-		while (cap < c->outq_len + n)
-			cap *= 2;
-		uint8_t *q = realloc(c->outq, cap);
-		if (!q)
-			return -1;
-		c->outq = q;
-		c->outq_cap = cap;
-	}
-	memcpy(c->outq + c->outq_len, p, n);
-	c->outq_len += n;
-	return 0;
+	return buf_append(&c->outq, &c->outq_len, &c->outq_cap, p, n);
 }
 
 static int flush(struct conn *c)
@@ -124,8 +113,7 @@ static int flush(struct conn *c)
 	if (!c->outq_len)
 		return 0;
 	size_t k = pipe_write(out_pipe(c), c->outq, c->outq_len);
-	memmove(c->outq, c->outq + k, c->outq_len - k);
-	c->outq_len -= k;
+	buf_consume(c->outq, &c->outq_len, k);
 	return k > 0;
 }
 
@@ -136,14 +124,8 @@ int conn_send(struct conn *c, enum smtp_out_kind kind, const uint8_t *p, size_t 
 	if (c->fin_sent || n == 0 || c->state == CONN_CLOSE_NOTIFY || c->state == CONN_TLS_DEAD)
 		return 0;
 	if (c->state != CONN_PLAIN) {
-		if (c->nunits == c->ucap) {
-			size_t cap = c->ucap ? c->ucap * 2 : 8;
-			struct conn_unit *u = realloc(c->units, cap * sizeof *u);
-			if (!u)
-				return conn_fail(c);
-			c->units = u;
-			c->ucap = cap;
-		}
+		if (VEC_RESERVE(c->units, c->ucap, c->nunits + 1))
+			return conn_fail(c);
 		uint8_t *copy = malloc(n);
 		if (!copy)
 			return conn_fail(c);

@@ -2,6 +2,8 @@
  * length on the wire is ever trusted; every failure names what was being read. */
 #include "decode.h"
 
+#include "sb.h"
+
 #include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -40,78 +42,11 @@ static int fail(struct fields *f, char *summary, size_t cap, const char *what, c
 	return -1;
 }
 
-/* Bounded string builder: appends what fits, always NUL-terminated, marks truncation. */
-struct sb {
-	char *p;
-	size_t cap, len;
-	int cut;
-};
-
-static void sb_init(struct sb *s, char *p, size_t cap)
-{
-	s->p = p;
-	s->cap = cap;
-	s->len = 0;
-	s->cut = 0;
-	if (cap)
-		p[0] = '\0';
-}
-
-static void sb_putc(struct sb *s, char c)
-{
-	if (s->len + 1 < s->cap) {
-		s->p[s->len++] = c;
-		s->p[s->len] = '\0';
-	} else if (!s->cut && s->cap >= 4) {
-		/* mark the cut with "..." so a reader knows the value was longer */
-		s->cut = 1;
-		memcpy(s->p + s->cap - 4, "...", 4);
-		s->len = s->cap - 1;
-	}
-}
-
-static void sb_puts(struct sb *s, const char *t)
-{
-	while (*t)
-		sb_putc(s, *t++);
-}
-
-static void sb_printf(struct sb *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void sb_printf(struct sb *s, const char *fmt, ...)
-{
-	char tmp[256];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(tmp, sizeof tmp, fmt, ap);
-	va_end(ap);
-	sb_puts(s, tmp);
-}
-
-/* Printable ASCII as is, everything else as \xNN: values go to a terminal and to JSON. */
-static void sb_text(struct sb *s, const uint8_t *t, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		if (t[i] >= 0x20 && t[i] < 0x7f && t[i] != '\\')
-			sb_putc(s, (char)t[i]);
-		else
-			sb_printf(s, "\\x%02x", t[i]);
-	}
-}
-
-static void sb_hex(struct sb *s, const uint8_t *t, size_t n)
-{
-	static const char hexd[] = "0123456789abcdef";
-	for (size_t i = 0; i < n; i++) {
-		sb_putc(s, hexd[t[i] >> 4]);
-		sb_putc(s, hexd[t[i] & 15]);
-	}
-}
-
 static const char *hexstr(char *buf, size_t cap, const uint8_t *p, size_t n)
 {
 	struct sb s;
 	sb_init(&s, buf, cap);
-	sb_hex(&s, p, n);
+	sb_hex(&s, p, n, 0);
 	return buf;
 }
 
@@ -699,7 +634,7 @@ static int hello_extension(struct fields *f, int server, unsigned type, struct r
 			sb_puts(&s, "empty (initial handshake)");
 		} else {
 			sb_printf(&s, "renegotiation, %zu bytes of verify_data: ", list.n);
-			sb_hex(&s, list.p, list.n);
+			sb_hex(&s, list.p, list.n, 0);
 		}
 		break;
 	case 22: /* encrypt_then_mac */

@@ -1,6 +1,8 @@
 /* fields: see fields.h. */
 #include "fields.h"
 
+#include "buf.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,17 +26,7 @@ void fields_free(struct fields *f)
 
 static int fields_reserve(struct fields *f, size_t more)
 {
-	if (f->n + more <= f->cap)
-		return 0;
-	size_t cap = f->cap ? f->cap * 2 : 8;
-	while (cap < f->n + more)
-		cap *= 2;
-	struct field *v = realloc(f->v, cap * sizeof *v);
-	if (!v)
-		return -1;
-	f->v = v;
-	f->cap = cap;
-	return 0;
+	return VEC_RESERVE(f->v, f->cap, f->n + more);
 }
 
 int fields_add(struct fields *f, int depth, const char *name, const char *fmt, ...)

@@ -2,6 +2,7 @@
  * can see it learns what the event's kind and fields carry. */
 #include "ledger.h"
 
+#include "buf.h"
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -251,14 +252,8 @@ static int add(struct build *b, size_t ev, int reader, enum ledger_item item, co
 	       int exact)
 {
 	struct ledger *l = b->l;
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 256;
-		struct ledger_entry *v = realloc(l->v, cap * sizeof *v);
-		if (!v)
-			return b->failed = -1;
-		l->v = v;
-		l->cap = cap;
-	}
+	if (VEC_RESERVE(l->v, l->cap, l->n + 1))
+		return b->failed = -1;
 	char *dup = NULL;
 	if (value && !(dup = strdup(value)))
 		return b->failed = -1;

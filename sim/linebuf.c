@@ -1,24 +1,13 @@
 /* linebuf: see linebuf.h. */
 #include "linebuf.h"
 
+#include "buf.h"
 #include <stdlib.h>
 #include <string.h>
 
 int linebuf_append(struct linebuf *b, const uint8_t *data, size_t n)
 {
-	if (b->len + n > b->cap) {
-		size_t cap = b->cap ? b->cap : 1024;
-		while (cap < b->len + n)
-			cap *= 2;
-		uint8_t *q = realloc(b->p, cap);
-		if (!q)
-			return -1;
-		b->p = q;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, data, n);
-	b->len += n;
-	return 0;
+	return buf_append(&b->p, &b->len, &b->cap, data, n);
 }
 
 void linebuf_compact(struct linebuf *b)
@@ -33,14 +22,8 @@ void linebuf_compact(struct linebuf *b)
 
 void linebuf_record_injected(struct linebuf *b, const char *line, size_t len)
 {
-	if (b->ninjected == b->injected_cap) {
-		size_t cap = b->injected_cap ? b->injected_cap * 2 : 4;
-		char **v = realloc(b->injected, cap * sizeof *v);
-		if (!v)
-			return;
-		b->injected = v;
-		b->injected_cap = cap;
-	}
+	if (VEC_RESERVE(b->injected, b->injected_cap, b->ninjected + 1))
+		return;
 	char *d = malloc(len + 1);
 	if (!d)
 		return;

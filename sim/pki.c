@@ -2,7 +2,9 @@
  * takes: certificate chains, private keys (RSA or EC) and trust anchors. BearSSL's
  * decoders are streaming and allocate nothing, and what they return points into their
  * own (temporary) contexts, so everything kept here is copied into owned memory. */
-#include "sim/pki.h"
+#include "pki.h"
+
+#include "buf.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -36,20 +38,8 @@ static void gbuf_append(void *ctx, const void *src, size_t len)
 	struct gbuf *b = ctx;
 	if (b->oom || len == 0)
 		return;
-	if (b->len + len > b->cap) {
-		size_t cap = b->cap ? b->cap : 1024;
-		while (cap < b->len + len)
-			cap *= 2;
-		unsigned char *p = realloc(b->p, cap);
-		if (!p) {
-			b->oom = 1;
-			return;
-		}
-		b->p = p;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, src, len);
-	b->len += len;
+	if (buf_append(&b->p, &b->len, &b->cap, src, len))
+		b->oom = 1;
 }
 
 static int read_file(const char *path, struct gbuf *b, char *err, size_t errcap)

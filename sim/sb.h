@@ -6,7 +6,27 @@
 #define SIM_SB_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 size_t sb_put(char *buf, size_t cap, size_t n, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* A bounded builder over a caller's buffer, for decoders: appends what fits, keeps the
+ * text NUL-terminated, and when something does not fit ends the text with "..." so a
+ * reader knows the value was longer. */
+struct sb {
+	char *p;
+	size_t cap, len;
+	int cut;
+};
+
+void sb_init(struct sb *s, char *p, size_t cap);
+void sb_putc(struct sb *s, char c);
+void sb_puts(struct sb *s, const char *t);
+void sb_printf(struct sb *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Printable ASCII as is, everything else (and the backslash) as \xNN: values go to a
+ * terminal and to JSON whatever the wire or a certificate says. */
+void sb_text(struct sb *s, const uint8_t *t, size_t n);
+/* Lowercase hex, with sep between bytes when sep is not 0. */
+void sb_hex(struct sb *s, const uint8_t *t, size_t n, char sep);
 
 #endif

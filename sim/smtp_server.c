@@ -17,6 +17,8 @@
  * tells the client the more useful fact. */
 #include "smtp_server.h"
 
+#include "buf.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -641,19 +643,7 @@ static int body_append(struct smtp_server *s, const uint8_t *p, size_t n)
 	}
 	if (keep == 0)
 		return 0;
-	if (s->cur.body_len + keep > s->body_cap) {
-		size_t cap = s->body_cap ? s->body_cap : 4096;
-		while (cap < s->cur.body_len + keep)
-			cap *= 2;
-		uint8_t *b = realloc(s->cur.body, cap);
-		if (!b)
-			return -1;
-		s->cur.body = b;
-		s->body_cap = cap;
-	}
-	memcpy(s->cur.body + s->cur.body_len, p, keep);
-	s->cur.body_len += keep;
-	return 0;
+	return buf_append(&s->cur.body, &s->cur.body_len, &s->body_cap, p, keep);
 }
 
 static void end_of_data(struct smtp_server *s)
@@ -673,15 +663,9 @@ static void end_of_data(struct smtp_server *s)
 		reset_transaction(s);
 		return;
 	}
-	if (s->nmsgs == s->msgs_cap) {
-		size_t cap = s->msgs_cap ? s->msgs_cap * 2 : 4;
-		struct smtp_server_message *m = realloc(s->msgs, cap * sizeof *m);
-		if (!m) {
-			fail_oom(s);
-			return;
-		}
-		s->msgs = m;
-		s->msgs_cap = cap;
+	if (VEC_RESERVE(s->msgs, s->msgs_cap, s->nmsgs + 1)) {
+		fail_oom(s);
+		return;
 	}
 	s->msgs[s->nmsgs++] = s->cur;
 	memset(&s->cur, 0, sizeof s->cur);

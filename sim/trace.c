@@ -1,6 +1,7 @@
 /* trace: see trace.h. */
 #include "trace.h"
 
+#include "buf.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -39,14 +40,8 @@ static uint8_t *copy_bytes(const uint8_t *p, size_t n, size_t max, size_t *store
 
 int trace_append(struct trace *t, struct trace_event *e)
 {
-	if (t->n == t->cap) {
-		size_t cap = t->cap ? t->cap * 2 : 64;
-		struct trace_event *v = realloc(t->ev, cap * sizeof *v);
-		if (!v)
-			return -1;
-		t->ev = v;
-		t->cap = cap;
-	}
+	if (VEC_RESERVE(t->ev, t->cap, t->n + 1))
+		return -1;
 	struct trace_event *d = &t->ev[t->n];
 	*d = *e;
 	d->seq = (uint32_t)(t->n + 1);
@@ -80,10 +75,8 @@ int trace_session_join(struct trace *t, enum trace_link link, enum trace_actor w
 			break;
 	}
 	if (i == (size_t)-1) {
-		struct trace_tls_session *v = realloc(t->sessions, (t->nsessions + 1) * sizeof *v);
-		if (!v)
+		if (VEC_RESERVE(t->sessions, t->sessions_cap, t->nsessions + 1))
 			return -1;
-		t->sessions = v;
 		i = t->nsessions++;
 		memset(&t->sessions[i], 0, sizeof t->sessions[i]);
 		memcpy(t->sessions[i].client_random, client_random, 32);

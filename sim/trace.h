@@ -140,7 +140,7 @@ struct trace {
 	struct trace_event *ev;
 	size_t n, cap;
 	struct trace_tls_session *sessions;
-	size_t nsessions;
+	size_t nsessions, sessions_cap;
 	size_t max_stored;     /* most bytes kept per event for wire and plain; 0 = all */
 };
 

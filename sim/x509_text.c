@@ -2,6 +2,8 @@
  * parent before it is used; nothing here allocates. */
 #include "x509_text.h"
 
+#include "sb.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -54,61 +56,6 @@ static int der_expect(struct der *d, unsigned tag, struct der *val)
 static int der_peek(const struct der *d)
 {
 	return d->n ? d->p[0] : -1;
-}
-
-/* A bounded string builder: appends what fits, always NUL-terminated. */
-struct sb {
-	char *p;
-	size_t cap, len;
-};
-
-static void sb_init(struct sb *s, char *p, size_t cap)
-{
-	s->p = p;
-	s->cap = cap;
-	s->len = 0;
-	if (cap)
-		p[0] = '\0';
-}
-
-static void sb_putc(struct sb *s, char c)
-{
-	if (s->cap && s->len + 1 < s->cap) {
-		s->p[s->len++] = c;
-		s->p[s->len] = '\0';
-	}
-}
-
-static void sb_puts(struct sb *s, const char *t)
-{
-	while (*t)
-		sb_putc(s, *t++);
-}
-
-/* Printable ASCII as is, everything else as \xNN, so names are safe in a terminal and
- * in JSON whatever the certificate says. */
-static void sb_text(struct sb *s, const uint8_t *t, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		if (t[i] >= 0x20 && t[i] < 0x7f && t[i] != '\\') {
-			sb_putc(s, (char)t[i]);
-		} else {
-			char hx[8];
-			snprintf(hx, sizeof hx, "\\x%02x", t[i]);
-			sb_puts(s, hx);
-		}
-	}
-}
-
-static void sb_hex(struct sb *s, const uint8_t *t, size_t n, char sep)
-{
-	static const char hexd[] = "0123456789abcdef";
-	for (size_t i = 0; i < n; i++) {
-		if (sep && i)
-			sb_putc(s, sep);
-		sb_putc(s, hexd[t[i] >> 4]);
-		sb_putc(s, hexd[t[i] & 15]);
-	}
 }
 
 /* Dotted text of an OID's content bytes. */
