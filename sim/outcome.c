@@ -1,5 +1,4 @@
-/* outcome: what a run came to, derived from the trace and the actors' final states,
- * and the check of a scenario's [expect] against it. */
+/* outcome: see outcome.h. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,7 +6,10 @@
 
 #include "decode.h"
 #include "sb.h"
-#include "run_internal.h"
+#include "outcome.h"
+#include "smtp_client.h"
+#include "smtp_server.h"
+#include "tls.h"
 
 static void copy(char *dst, size_t cap, const char *src)
 {
@@ -68,19 +70,19 @@ static size_t describe_learned(char *buf, size_t cap, size_t n, const char *who,
 	return sb_put(buf, cap, n, ". ");
 }
 
-void outcome_derive(struct run_ctx *r, struct outcome *o)
+void outcome_from_actors(struct outcome *o, const struct outcome_actors *a)
 {
 	memset(o, 0, sizeof *o);
-	struct smtp_server *sv = r->server.smtp;
-	struct smtp_client *cl = r->client.smtp;
+	const struct smtp_server *sv = a->server;
+	const struct smtp_client *cl = a->client;
 
 	size_t nmsg = smtp_server_message_count(sv);
 	o->delivered = nmsg > 0;
 	for (size_t i = 0; i < nmsg; i++)
-		if (!same_body(r->body, r->body_len, smtp_server_message(sv, i)))
+		if (!same_body(a->body, a->body_len, smtp_server_message(sv, i)))
 			o->altered = 1;
-	o->client_err = r->client.conn.tls_err;
-	o->server_err = r->server.conn.tls_err;
+	o->client_err = a->client_tls_err;
+	o->server_err = a->server_tls_err;
 	if (o->client_err)
 		snprintf(o->client_error, sizeof o->client_error, "%s: %s", tls_error_name(o->client_err),
 			 tls_error_explain(o->client_err));
@@ -90,8 +92,6 @@ void outcome_derive(struct run_ctx *r, struct outcome *o)
 		snprintf(o->server_error, sizeof o->server_error, "%s: %s", tls_error_name(o->server_err),
 			 tls_error_explain(o->server_err));
 	o->injected = (int)(smtp_server_injected_count(sv) + smtp_client_injected_count(cl));
-	if (r->mitm)
-		mitm_outcome(r->mitm, o);
 }
 
 void outcome_from_trace(const struct trace *t, const struct ledger *lg, struct outcome *o)

@@ -455,7 +455,14 @@ int run_scenario(const struct scenario *sc, const struct run_pki *pki, const str
 	if (r->mitm && !run_failed(r))
 		mitm_finish(r->mitm);
 	if (!run_failed(r)) {
-		outcome_derive(r, &out->outcome);
+		struct outcome_actors act = {
+			.client = r->client.smtp, .server = r->server.smtp,
+			.client_tls_err = r->client.conn.tls_err, .server_tls_err = r->server.conn.tls_err,
+			.body = r->body, .body_len = r->body_len,
+		};
+		outcome_from_actors(&out->outcome, &act);
+		if (r->mitm)
+			mitm_outcome(r->mitm, &out->outcome);
 		if (ledger_build(&out->ledger, &out->trace))
 			run_fail(r, RUN_ENOMEM, "building the knowledge ledger");
 		else

@@ -1,4 +1,4 @@
-/* run_internal: the scheduler's state, shared by run.c, outcome.c and the attacker
+/* run_internal: the scheduler's state, shared by run.c and the attacker
  * (mitm.c). Views never see this: they get the trace and the outcome. */
 #ifndef SIM_RUN_INTERNAL_H
 #define SIM_RUN_INTERNAL_H
@@ -59,8 +59,6 @@ int run_failed(const struct run_ctx *r);
 /* The TLS settings of an actor as the scenario gives them. */
 void run_tls_config(const struct run_ctx *r, struct tls_config *cfg, int is_server,
 		    const struct scenario_tls *opt, const char *label);
-/* Fills o from the trace and the actors' final states. */
-void outcome_derive(struct run_ctx *r, struct outcome *o);
 
 /* The attacker (mitm.c). mitm_new joins the client-side and server-side links. */
 struct mitm *mitm_new(struct run_ctx *r, char *err, size_t errcap);
