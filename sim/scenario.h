@@ -8,14 +8,10 @@
 
 #include "smtp_client.h"
 #include "smtp_server.h"
+#include "tls.h"
 
 #define SCENARIO_MAX_RCPT 8
 #define SCENARIO_MAX_SUITES 16
-
-enum tls_verify {
-	TLS_VERIFY_FULL = 0, /* trust anchor + host name + dates */
-	TLS_VERIFY_NONE,     /* accepts any certificate (a careless client) */
-};
 
 enum mitm_behaviour {
 	MITM_NONE = 0,        /* no attacker in the path */

@@ -7,7 +7,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "smtp_server.h" /* enum smtp_buffering */
 #include "smtp_sink.h"
 
 enum smtp_client_tls {

@@ -16,13 +16,6 @@ enum smtp_server_mode {
 	SMTP_SERVER_IMPLICIT,          /* TLS from the first byte (port 465, RFC 8314) */
 };
 
-/* What to do with bytes that arrived in cleartext behind STARTTLS, before the
- * handshake. RFC 3207 section 4.2 says discard; keep models CVE-2011-0411. */
-enum smtp_buffering {
-	SMTP_BUFFER_DISCARD = 0,
-	SMTP_BUFFER_KEEP,
-};
-
 struct smtp_server_config {
 	const char *hostname;      /* in the greeting and EHLO reply */
 	enum smtp_server_mode mode;

@@ -13,6 +13,14 @@ enum smtp_out_kind {
 	SMTP_OUT_BODY,    /* a piece of the dot-stuffed DATA body; the last piece ends with CRLF.CRLF */
 };
 
+/* What a machine (client or server) does with bytes that arrived in cleartext behind
+ * STARTTLS, before the handshake. RFC 3207 section 4.2 says discard; keep models
+ * CVE-2011-0411 (the server) and its response-injection twin (the client). */
+enum smtp_buffering {
+	SMTP_BUFFER_DISCARD = 0,
+	SMTP_BUFFER_KEEP,
+};
+
 /* What kind of decision a note reports, so that views and the outcome never need to read
  * its sentence. */
 enum smtp_note {

@@ -9,7 +9,12 @@
 #include <stdint.h>
 
 #include "pki.h"
-#include "scenario.h"
+
+/* How a TLS client checks the server's certificate. */
+enum tls_verify {
+	TLS_VERIFY_FULL = 0, /* trust anchor + host name + dates */
+	TLS_VERIFY_NONE,     /* accepts any certificate (a careless client) */
+};
 
 struct tls_config {
 	int is_server;
