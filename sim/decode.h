@@ -84,6 +84,11 @@ struct decode_smtp_ctx {
 	int auth_pending;        /* client: AUTH LOGIN / PLAIN without initial response started */
 	char auth_mech[16];
 	int login_step;          /* 0 = expects user name, 1 = password */
+	/* wiretrace's, per link: the server side reads message text, from a 354 reply traced
+	 * on the link until the line "." traced toward the server (1 right after the 354,
+	 * 2 once body bytes sent whole have been read); -1 when the server's replies went by
+	 * in records nobody on the link decoded, until it is next seen replying. */
+	int server_in_data;
 };
 
 /* One client command line without CRLF. The syntax is smtp_parse's, the one the server
