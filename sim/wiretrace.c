@@ -183,14 +183,17 @@ static int emit_line(struct wire_stream *s, const uint8_t *line, size_t n, int p
 	return emit(s, &e, summary) < 0 ? -1 : 0;
 }
 
-/* avail of the n body bytes are at p (fewer when the trace keeps only a prefix). */
+/* avail of the n body bytes are at p (fewer when the trace keeps only a prefix). The
+ * pieces of one message are decoded as one: a line cut between two pieces counts once. */
 static int emit_body_part(struct wire_stream *s, const uint8_t *p, size_t avail, size_t n, int parent, int prot,
 			  int attack)
 {
 	struct trace_event e;
 	ev_init(&e, TK_SMTP_DATA, LAYER_SMTP_DATA);
 	char summary[DECODE_SUMMARY_MAX];
-	decode_smtp_body(p, avail, &e.fields, summary, sizeof summary);
+	decode_smtp_body_piece(&s->body, p, avail, &e.fields, summary, sizeof summary);
+	if (avail < n)
+		decode_smtp_body_gap(&s->body);
 	e.parent = parent;
 	e.attack = attack;
 	if (prot) {
@@ -471,8 +474,12 @@ static int record_children(struct wire_stream *s, const uint8_t *rec, size_t n, 
 		if (body_as_text(s, w)) {
 			r = emit_body_part(s, w->p + (avail ? w->off : 0), avail < take ? avail : take, take,
 					   parent, 1, a);
-			if (reads_text(s) && w->term > w->off && w->term <= w->off + take)
-				s->smtp->server_in_data = 0;
+			if (w->term > w->off && w->term <= w->off + take) {
+				if (reads_text(s))
+					s->smtp->server_in_data = 0;
+				if (!s->body.terminated) /* the end went by unseen (not kept) */
+					decode_smtp_body_start(&s->body);
+			}
 		} else if (kind == SMTP_OUT_BODY) {
 			/* Body the server reads as commands (it never said 354). */
 			r = avail ? feed_lines(s, w->p + w->off, avail < take ? avail : take, parent, 1, a, kind) : 0;

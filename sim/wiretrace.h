@@ -44,6 +44,7 @@ struct wire_stream {
 	 * scanner for the pieces as they are queued for TLS (the queue keeps only a prefix of
 	 * a large piece), one for cleartext pieces as they are traced. */
 	int end_scan_queued, end_scan_clear;
+	struct decode_body_state body;    /* the message under way, decoded across its pieces */
 };
 
 void wire_stream_init(struct wire_stream *s, struct trace *t, const uint64_t *now,

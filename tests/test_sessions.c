@@ -382,13 +382,26 @@ static void check_big_body(const char *file)
 	run_with(&s, &opt, &r);
 	assert_true(r.outcome.delivered);
 	const struct trace *t = &r.trace;
-	size_t sum = 0, pieces = 0;
+	/* The message's lines: two header lines, the blank line, then the text. */
+	size_t crlf = 0;
+	for (const char *c = (const char *)body; (c = strchr(c, '\n')); c++)
+		crlf++;
+	size_t sum = 0, pieces = 0, header_lines = 0, body_lines = 0, subjects = 0, ends = 0;
 	for (size_t i = 0; i < t->n; i++) {
 		const struct trace_event *e = &t->ev[i];
 		if (e->kind == TK_SMTP_DATA) {
 			assert_true(e->encrypted);
 			sum += e->plain_len;
 			pieces++;
+			/* decoded as one message: each line counted once, in the piece where it ends */
+			header_lines += (size_t)field_int(e, "header_lines", 0);
+			body_lines += (size_t)field_int(e, "body_lines", 0);
+			const char *subject = fields_get(&e->fields, "subject");
+			if (subject) {
+				assert_string_equal(subject, "big");
+				subjects++;
+			}
+			ends += !strcmp(fields_get(&e->fields, "terminated"), "yes");
 			/* A record that is a body piece shows it through its child alone. */
 			assert_true(e->parent >= 0);
 			assert_int_equal(t->ev[e->parent].plain_len, 0);
@@ -396,6 +409,10 @@ static void check_big_body(const char *file)
 	}
 	assert_true(pieces >= 7); /* 100 KB cannot fit in fewer 16 KB records */
 	assert_int_equal(sum, want);
+	assert_int_equal(header_lines, 2);
+	assert_int_equal(body_lines, crlf - 3);
+	assert_int_equal(subjects, 1);
+	assert_int_equal(ends, 1);
 	run_result_free(&r);
 	scenario_free(&s);
 	free(body);
