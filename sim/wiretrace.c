@@ -81,6 +81,7 @@ static int emit(struct wire_stream *s, struct trace_event *e, const char *summar
 		e->from = s->from;
 		e->to = s->to;
 	}
+	e->segment = s->in_write ? s->writes : 0;
 	e->summary = (char *)summary;
 	char narration[512];
 	narrate_event(e, narration, sizeof narration);
@@ -266,11 +267,26 @@ static int feed_body(struct wire_stream *s, const uint8_t *p, size_t n, int prot
 	return end < n ? feed_lines(s, p + end, n - end, -1, prot, attack, SMTP_OUT_BODY) : 0;
 }
 
+/* A write begins: its own segment, or the last one's when told to join it. */
+static void write_begin(struct wire_stream *s)
+{
+	if (!s->join_next || !s->writes)
+		s->writes++;
+	s->join_next = 0;
+	s->in_write = 1;
+}
+
+void wire_join_next(struct wire_stream *s)
+{
+	s->join_next = 1;
+}
+
 int wire_clear(struct wire_stream *s, enum smtp_out_kind kind, const uint8_t *p, size_t n, int attack)
 {
-	if (kind == SMTP_OUT_BODY)
-		return feed_body(s, p, n, 0, attack);
-	return feed_lines(s, p, n, -1, 0, attack, kind);
+	write_begin(s);
+	int r = kind == SMTP_OUT_BODY ? feed_body(s, p, n, 0, attack) : feed_lines(s, p, n, -1, 0, attack, kind);
+	s->in_write = 0;
+	return r;
 }
 
 int wire_decrypted(struct wire_stream *s, enum smtp_out_kind kind, const uint8_t *p, size_t n, int attack)
@@ -494,7 +510,17 @@ static int record_children(struct wire_stream *s, const uint8_t *rec, size_t n, 
 	return 0;
 }
 
+static int records(struct wire_stream *s, const uint8_t *p, size_t n, int attack);
+
 int wire_records(struct wire_stream *s, const uint8_t *p, size_t n, int attack)
+{
+	write_begin(s);
+	int r = records(s, p, n, attack);
+	s->in_write = 0;
+	return r;
+}
+
+static int records(struct wire_stream *s, const uint8_t *p, size_t n, int attack)
 {
 	if (buf_append(&s->rec, &s->rec_len, &s->rec_cap, p, n))
 		return -1;

@@ -45,6 +45,9 @@ struct wire_stream {
 	 * a large piece), one for cleartext pieces as they are traced. */
 	int end_scan_queued, end_scan_clear;
 	struct decode_body_state body;    /* the message under way, decoded across its pieces */
+	uint32_t writes;                  /* writes traced so far: the current one's segment */
+	int join_next;                    /* the next write goes out with the last one */
+	int in_write;                     /* events made now belong to write `writes` */
 };
 
 void wire_stream_init(struct wire_stream *s, struct trace *t, const uint64_t *now,
@@ -62,8 +65,13 @@ void wire_stream_free(struct wire_stream *s);
  * reads as commands, carries the field "read_by_server_as" ("message text" / "a
  * command"). The same holds for TLS plaintext and wire_decrypted. */
 int wire_clear(struct wire_stream *s, enum smtp_out_kind kind, const uint8_t *p, size_t n, int attack);
-/* TLS bytes as they go on the wire; complete records become events. */
+/* TLS bytes as they go on the wire; complete records become events. Every call of
+ * wire_clear or wire_records is one write: the events it makes share its trace_event
+ * segment number. */
 int wire_records(struct wire_stream *s, const uint8_t *p, size_t n, int attack);
+/* The next write goes out in the same TCP segment as the last one (lines an attacker
+ * adds "in the same write" behind another's): its events take the last one's segment. */
+void wire_join_next(struct wire_stream *s);
 /* SMTP content recovered from protected records after the fact (an attacker decrypting
  * a recording): events readable by tls_readers only, not tied to a record. */
 int wire_decrypted(struct wire_stream *s, enum smtp_out_kind kind, const uint8_t *p, size_t n, int attack);
