@@ -1429,87 +1429,155 @@ int decode_smtp_reply(struct decode_smtp_ctx *ctx, const char *line, size_t n, s
 
 /* ---- the message body ------------------------------------------------------------------ */
 
-int decode_smtp_body(const uint8_t *p, size_t n, struct fields *f, char *summary, size_t cap)
+enum { H_FROM, H_TO, H_SUBJECT, H_DATE };
+static const char *const body_hname[DECODE_BODY_HEADERS] = { "From", "To", "Subject", "Date" };
+static const char *const body_hkey[DECODE_BODY_HEADERS] = { "from", "to", "subject", "date" };
+
+/* One body line (without its LF; a CR before it is dropped here). Counts it in *hl / *bl,
+ * collects the headers into st. Returns 1 for the end-of-data line "." (only when
+ * can_end: the line had its LF and is all there). */
+static int body_line(struct decode_body_state *st, const char *l, size_t len, int can_end, size_t *hl, size_t *bl)
 {
-	enum { H_FROM, H_TO, H_SUBJECT, H_DATE, H_N };
-	static const char *const hname[H_N] = { "From", "To", "Subject", "Date" };
-	static const char *const hkey[H_N] = { "from", "to", "subject", "date" };
-	char hval[H_N][256];
-	struct sb hs[H_N];
-	for (int k = 0; k < H_N; k++)
-		sb_init(&hs[k], hval[k], sizeof hval[k]);
-	int in_headers = 1, cur = -1, terminated = 0;
-	size_t header_lines = 0, body_lines = 0, pos = 0;
-	while (pos < n) {
-		const uint8_t *nl = memchr(p + pos, '\n', n - pos);
-		size_t end = nl ? (size_t)(nl - p) : n; /* line is p[pos..end) */
-		size_t len = end - pos;
-		const char *l = (const char *)p + pos;
-		if (len && l[len - 1] == '\r')
-			len--;
-		size_t next = nl ? end + 1 : n;
-		if (len == 1 && l[0] == '.' && nl) { /* the end-of-data marker */
-			terminated = 1;
-			pos = next;
-			break;
+	if (len && l[len - 1] == '\r')
+		len--;
+	if (len == 1 && l[0] == '.' && can_end)
+		return 1;
+	if (len && l[0] == '.') { /* dot-stuffing (RFC 5321 4.5.2) */
+		l++;
+		len--;
+	}
+	if (st->past_headers) {
+		(*bl)++;
+		return 0;
+	}
+	if (len == 0) {
+		st->past_headers = 1;
+	} else if ((l[0] == ' ' || l[0] == '\t') && st->header_lines) {
+		st->header_lines++;
+		(*hl)++;
+		if (st->cur > 0) {
+			/* go on where the value ends (a cut value stays cut) */
+			struct sb v = { st->hval[st->cur - 1], sizeof st->hval[0], strlen(st->hval[st->cur - 1]), 0 };
+			v.cut = v.len + 1 >= v.cap;
+			sb_text(&v, (const uint8_t *)l, len);
 		}
-		if (len && l[0] == '.') { /* dot-stuffing (RFC 5321 4.5.2) */
-			l++;
-			len--;
-		}
-		if (in_headers) {
-			if (len == 0) {
-				in_headers = 0;
-			} else if ((l[0] == ' ' || l[0] == '\t') && header_lines) {
-				header_lines++;
-				if (cur >= 0)
-					sb_text(&hs[cur], (const uint8_t *)l, len);
-			} else {
-				const char *colon = memchr(l, ':', len);
-				if (!colon) {
-					in_headers = 0; /* no header block: all of it is body */
-					body_lines++;
-				} else {
-					header_lines++;
-					cur = -1;
-					size_t nl_ = (size_t)(colon - l);
-					for (int k = 0; k < H_N; k++) {
-						if (strlen(hname[k]) == nl_ && ci_prefix(l, nl_, hname[k]) &&
-						    hs[k].len == 0) {
-							size_t v = nl_ + 1;
-							while (v < len && (l[v] == ' ' || l[v] == '\t'))
-								v++;
-							sb_text(&hs[k], (const uint8_t *)l + v, len - v);
-							cur = k;
-						}
-					}
+	} else {
+		const char *colon = memchr(l, ':', len);
+		if (!colon) {
+			st->past_headers = 1; /* no header block: all of it is body */
+			(*bl)++;
+		} else {
+			st->header_lines++;
+			(*hl)++;
+			st->cur = 0;
+			size_t nl_ = (size_t)(colon - l);
+			for (int k = 0; k < DECODE_BODY_HEADERS; k++) {
+				if (strlen(body_hname[k]) == nl_ && ci_prefix(l, nl_, body_hname[k]) && !st->hval[k][0]) {
+					size_t v = nl_ + 1;
+					while (v < len && (l[v] == ' ' || l[v] == '\t'))
+						v++;
+					struct sb hs;
+					sb_init(&hs, st->hval[k], sizeof st->hval[k]);
+					sb_text(&hs, (const uint8_t *)l + v, len - v);
+					st->cur = k + 1;
 				}
 			}
-		} else {
-			body_lines++;
 		}
-		pos = next;
 	}
-	for (int k = 0; k < H_N; k++)
-		if (hs[k].len)
-			fields_add(f, 0, hkey[k], "%s", hval[k]);
-	fields_add(f, 0, "header_lines", "%zu", header_lines);
-	fields_add(f, 0, "body_lines", "%zu", body_lines);
+	return 0;
+}
+
+/* The fields and summary of a piece: the headers once the header block is over (all
+ * of them, in the piece where it ends), the lines that end in it, its size. */
+static void body_fields(struct decode_body_state *st, int whole, size_t hl, size_t bl, size_t n, size_t after,
+			struct fields *f, char *summary, size_t cap)
+{
+	const char *from = NULL, *subject = NULL;
+	if ((whole || st->past_headers || st->terminated) && !st->reported) {
+		st->reported = 1;
+		for (int k = 0; k < DECODE_BODY_HEADERS; k++)
+			if (st->hval[k][0])
+				fields_add(f, 0, body_hkey[k], "%s", st->hval[k]);
+		from = st->hval[H_FROM][0] ? st->hval[H_FROM] : NULL;
+		subject = st->hval[H_SUBJECT][0] ? st->hval[H_SUBJECT] : NULL;
+	}
+	fields_add(f, 0, "header_lines", "%zu", hl);
+	fields_add(f, 0, "body_lines", "%zu", bl);
 	fields_add(f, 0, "body_bytes", "%zu", n);
-	fields_add(f, 0, "terminated", "%s", terminated ? "yes" : "no");
-	if (terminated && pos < n)
-		fields_add(f, 0, "bytes_after_end", "%zu", n - pos);
+	fields_add(f, 0, "terminated", "%s", st->terminated ? "yes" : "no");
+	if (after)
+		fields_add(f, 0, "bytes_after_end", "%zu", after);
 
 	char s[200];
 	struct sb sm;
 	sb_init(&sm, s, sizeof s);
 	sb_puts(&sm, "Message:");
-	if (hs[H_FROM].len)
-		sb_printf(&sm, " From %s,", hval[H_FROM]);
-	if (hs[H_SUBJECT].len)
-		sb_printf(&sm, " Subject \"%s\",", hval[H_SUBJECT]);
-	sb_printf(&sm, " %zu lines, %zu bytes%s", header_lines + body_lines, n,
-		  terminated ? "" : " (no end marker)");
+	if (from)
+		sb_printf(&sm, " From %s,", from);
+	if (subject)
+		sb_printf(&sm, " Subject \"%s\",", subject);
+	sb_printf(&sm, " %zu lines, %zu bytes%s", hl + bl, n, st->terminated ? "" : " (no end marker)");
 	say(summary, cap, "%s", s);
+}
+
+int decode_smtp_body(const uint8_t *p, size_t n, struct fields *f, char *summary, size_t cap)
+{
+	struct decode_body_state st;
+	memset(&st, 0, sizeof st);
+	size_t hl = 0, bl = 0, pos = 0;
+	while (pos < n) {
+		const uint8_t *nl = memchr(p + pos, '\n', n - pos);
+		size_t end = nl ? (size_t)(nl - p) : n; /* line is p[pos..end) */
+		size_t next = nl ? end + 1 : n;
+		/* A last line without LF still counts, but is never the end marker. */
+		if (body_line(&st, (const char *)p + pos, end - pos, nl != NULL, &hl, &bl)) {
+			st.terminated = 1;
+			pos = next;
+			break;
+		}
+		pos = next;
+	}
+	body_fields(&st, 1, hl, bl, n, st.terminated && pos < n ? n - pos : 0, f, summary, cap);
 	return 0;
+}
+
+void decode_smtp_body_start(struct decode_body_state *st)
+{
+	memset(st, 0, sizeof *st);
+}
+
+int decode_smtp_body_piece(struct decode_body_state *st, const uint8_t *p, size_t n, struct fields *f,
+			   char *summary, size_t cap)
+{
+	if (st->terminated)
+		decode_smtp_body_start(st); /* a new message */
+	size_t hl = 0, bl = 0, pos = 0;
+	while (pos < n && !st->terminated) {
+		const uint8_t *nl = memchr(p + pos, '\n', n - pos);
+		size_t end = nl ? (size_t)(nl - p) : n;
+		size_t take = end - pos, room = sizeof st->line - st->line_len;
+		memcpy(st->line + st->line_len, p + pos, take < room ? take : room);
+		st->line_len += take < room ? take : room;
+		st->line_total += take;
+		pos = nl ? end + 1 : n;
+		if (!nl)
+			break; /* the line goes on in the next piece */
+		if (st->skip) {
+			/* the rest of a line whose start was not kept: a line, of unknown kind */
+			if (st->past_headers)
+				bl++;
+			st->skip = 0;
+		} else if (body_line(st, st->line, st->line_len, st->line_total == st->line_len, &hl, &bl)) {
+			st->terminated = 1;
+		}
+		st->line_len = st->line_total = 0;
+	}
+	body_fields(st, 0, hl, bl, n, st->terminated && pos < n ? n - pos : 0, f, summary, cap);
+	return 0;
+}
+
+void decode_smtp_body_gap(struct decode_body_state *st)
+{
+	st->line_len = st->line_total = 0;
+	st->skip = 1;
 }

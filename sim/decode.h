@@ -84,6 +84,11 @@ struct decode_smtp_ctx {
 	int auth_pending;        /* client: AUTH LOGIN / PLAIN without initial response started */
 	char auth_mech[16];
 	int login_step;          /* 0 = expects user name, 1 = password */
+	/* wiretrace's, per link: the server side reads message text, from a 354 reply traced
+	 * on the link until the line "." traced toward the server (1 right after the 354,
+	 * 2 once body bytes sent whole have been read); -1 when the server's replies went by
+	 * in records nobody on the link decoded, until it is next seen replying. */
+	int server_in_data;
 };
 
 /* One client command line without CRLF. The syntax is smtp_parse's, the one the server
@@ -105,5 +110,34 @@ int decode_smtp_reply(struct decode_smtp_ctx *ctx, const char *line, size_t n,
 /* The DATA body (dot-stuffed, up to and including CRLF.CRLF): headers From, To,
  * Subject when present, "body_lines", "body_bytes". */
 int decode_smtp_body(const uint8_t *p, size_t n, struct fields *f, char *summary, size_t cap);
+
+/* A body that arrives in pieces (one per TLS record): the state carried from one piece to
+ * the next, so a line cut by a piece boundary is decoded once, whole, in the piece where
+ * it ends, and the header block is read as one. */
+#define DECODE_BODY_HEADERS 4   /* From, To, Subject, Date */
+struct decode_body_state {
+	int past_headers;        /* the blank line (or a line that is no header) went by */
+	int cur;                 /* 1 + the header a folded line continues; 0 none */
+	int terminated;          /* the end-of-data line went by: the next piece starts anew */
+	int reported;            /* the headers were given with a piece */
+	int skip;                /* a gap: the line under way began in bytes never seen */
+	size_t header_lines;     /* so far, to tell a folded line from a first line */
+	char hval[DECODE_BODY_HEADERS][256];
+	char line[1024];         /* the line under way (its first bytes) */
+	size_t line_len, line_total;
+};
+/* Starts a new message (a zeroed state is one too). */
+void decode_smtp_body_start(struct decode_body_state *st);
+/* One piece, with the fields decode_smtp_body gives for it: "header_lines" and
+ * "body_lines" count the lines that end in this piece (a line without LF waits for the
+ * next piece), the headers (from, to, subject, date) come once, with the piece where the
+ * header block ends, "body_bytes" is the piece's size, "terminated" says whether the end
+ * of data is in it. A piece after the end starts a new message. For a whole body that
+ * ends with LF, the same fields and summary as decode_smtp_body. */
+int decode_smtp_body_piece(struct decode_body_state *st, const uint8_t *p, size_t n, struct fields *f,
+			   char *summary, size_t cap);
+/* Bytes of the body were not seen (the trace kept only a prefix of a piece): the line
+ * under way is dropped; the one that ends next counts as one line. */
+void decode_smtp_body_gap(struct decode_body_state *st);
 
 #endif

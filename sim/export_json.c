@@ -161,6 +161,8 @@ static json_t *event_json(const struct trace *t, const struct trace_event *e, in
 		set(o, "port", json_integer(e->port), bad);
 	if (e->replay)
 		set(o, "replay", json_true(), bad);
+	if (e->segment)
+		set(o, "segment", json_integer(e->segment), bad);
 	set(o, "summary", str(e->summary ? e->summary : ""), bad);
 	set(o, "narration", str(e->narration), bad);
 	set(o, "wire_len", json_integer((json_int_t)e->wire_len), bad);

@@ -10,6 +10,7 @@
 #include <pcap/pcap.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define MSS 1460
@@ -42,6 +43,7 @@ struct pcap_out {
 	int64_t base_s;
 	uint64_t last_us;    /* timestamp of the last packet, relative to base */
 	int any;
+	int failed;          /* out of memory joining a write's events */
 	uint8_t frame[14 + 20 + 60 + MSS];
 };
 
@@ -207,6 +209,26 @@ static int written_on_wire(const struct trace_event *e)
 	return e->parent < 0 && e->layer != LAYER_NOTE && e->layer != LAYER_CONNECTION && e->wire_len > 0;
 }
 
+/* The last event of the write event i belongs to: the top-level events on the wire
+ * that follow it with the same link, sender and segment (children in between are
+ * skipped; anything else ends the write). */
+static size_t same_write(const struct trace *t, size_t i)
+{
+	const struct trace_event *e = &t->ev[i];
+	size_t last = i;
+	if (!e->segment)
+		return i;
+	for (size_t j = i + 1; j < t->n; j++) {
+		const struct trace_event *x = &t->ev[j];
+		if (x->parent >= 0 && x->layer != LAYER_NOTE)
+			continue;
+		if (!written_on_wire(x) || x->link != e->link || x->from != e->from || x->segment != e->segment)
+			break;
+		last = j;
+	}
+	return last;
+}
+
 static void write_all(struct pcap_out *o, const struct scenario *sc, const struct run_result *r)
 {
 	struct tcp_conn conns[3];
@@ -238,13 +260,39 @@ static void write_all(struct pcap_out *o, const struct scenario *sc, const struc
 			conn_open(o, c, tu);
 		if (c->s[from].fin)
 			continue;  /* nothing can follow a FIN on that direction */
-		for (size_t off = 0; off < e->wire_len;) {
-			size_t n = e->wire_len - off < MSS ? e->wire_len - off : MSS;
+		/* The top-level events of one write (trace_event.segment) go out together: the
+		 * lines of one write, the records of one flight, the lines an attacker adds
+		 * behind another's in the same write. */
+		size_t last = same_write(t, i);
+		const uint8_t *payload = e->wire;
+		size_t plen = e->wire_len;
+		uint8_t *joined = NULL;
+		if (last != i) {
+			plen = 0;
+			for (size_t j = i; j <= last; j++)
+				plen += written_on_wire(&t->ev[j]) ? t->ev[j].wire_len : 0;
+			joined = malloc(plen);
+			if (!joined) {
+				o->failed = 1;
+				return;
+			}
+			plen = 0;
+			for (size_t j = i; j <= last; j++)
+				if (written_on_wire(&t->ev[j])) {
+					memcpy(joined + plen, t->ev[j].wire, t->ev[j].wire_len);
+					plen += t->ev[j].wire_len;
+				}
+			payload = joined;
+			i = last;
+		}
+		for (size_t off = 0; off < plen;) {
+			size_t n = plen - off < MSS ? plen - off : MSS;
 			if (c->s[from].unacked + n > ACK_EVERY)
 				flush_ack(o, c, from, tu);
-			emit(o, c, from, TCP_ACK | (off + n == e->wire_len ? TCP_PSH : 0), e->wire + off, n, tu);
+			emit(o, c, from, TCP_ACK | (off + n == plen ? TCP_PSH : 0), payload + off, n, tu);
 			off += n;
 		}
+		free(joined);
 	}
 	/* Whatever was sent last is acknowledged, as a real peer would. */
 	for (int l = 0; l < 3; l++) {
@@ -289,14 +337,15 @@ int export_pcap(const char *path, const struct scenario *sc, const struct run_re
 	}
 	struct pcap_out o = { .d = d, .base_s = sc->date };
 	write_all(&o, sc, r);
-	int bad = pcap_dump_flush(d);
+	int bad = pcap_dump_flush(d) || o.failed;
 	/* the dumper owns the stream now: closing it closes ef.f */
 	pcap_dump_close(d);
 	ef.f = NULL;
 	pcap_close(p);
 	if (bad) {
 		export_file_abort(&ef);
-		snprintf(err, errcap, "%s: cannot write: the capture could not be flushed", path);
+		snprintf(err, errcap, "%s: cannot write: %s", path,
+			 o.failed ? "out of memory" : "the capture could not be flushed");
 		return -1;
 	}
 	return export_file_commit(&ef, err, errcap);

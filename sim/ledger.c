@@ -126,6 +126,16 @@ static void apply(struct knowledge *k, const struct ledger_entry *e, uint64_t bo
 			k->credentials_length = (int64_t)e->num;
 			k->credentials_exact = e->exact;
 			copy(k->credentials_what, sizeof k->credentials_what, v);
+		} else if ((!strcmp(k->credentials_what, "user name") && !strcmp(v, "password")) ||
+			   (!strcmp(k->credentials_what, "password") && !strcmp(v, "user name"))) {
+			/* AUTH LOGIN sends them in two records, one after each 334: the reader
+			 * learns both lengths, one from each. */
+			int user_first = !strcmp(v, "password");
+			long long first = k->credentials_length, second = (long long)e->num;
+			snprintf(k->credentials_what, sizeof k->credentials_what, "user name (%lld) and password (%lld),",
+				 user_first ? first : second, user_first ? second : first);
+			k->credentials_length += (int64_t)e->num;
+			k->credentials_exact = k->credentials_exact && e->exact;
 		}
 		break;
 	case LI_MESSAGE_SIZE:

@@ -292,6 +292,9 @@ static void inject_lines(struct mitm *m, struct conn *out, enum smtp_out_kind ki
 		buf[o++] = '\r';
 		buf[o++] = '\n';
 	}
+	/* They go out in the same write as the line they follow (STARTTLS, the 220): one
+	 * TCP segment, which is what lets them slip into the peer's buffer with it. */
+	wire_join_next(conn_out_stream(out));
 	send_raw(m, out, 0, kind, (const uint8_t *)buf, o, ATTACK_ADDED);
 }
 

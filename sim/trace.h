@@ -112,6 +112,9 @@ struct trace_event {
 	int session;           /* TK_TLS_UP: index into trace.sessions; else -1 */
 	unsigned port;         /* TK_CONN_OPEN: the port dialled */
 	int replay;            /* read out of a recording after a key theft, not live */
+	uint32_t segment;      /* the sender's write on this link and direction (1, 2, ...): the
+				* events made from one write went out in one TCP segment; 0 for
+				* events not written to the wire (notes, connection events, replay) */
 	uint8_t *wire;         /* exact bytes on the wire (may be the first wire_stored of wire_len) */
 	size_t wire_len, wire_stored;
 	uint8_t *plain;        /* for protected content: what the endpoint put in / took out */

@@ -81,6 +81,7 @@ static int emit(struct wire_stream *s, struct trace_event *e, const char *summar
 		e->from = s->from;
 		e->to = s->to;
 	}
+	e->segment = s->in_write ? s->writes : 0;
 	e->summary = (char *)summary;
 	char narration[512];
 	narrate_event(e, narration, sizeof narration);
@@ -96,26 +97,75 @@ static int all_readers(void)
 	return READ_WIRE | READ_CLIENT | READ_MITM | READ_SERVER;
 }
 
+/* Scans body bytes for the end-of-data line "." (CRLF or bare LF, as decode_smtp_body
+ * reads it). *st: 0 at the start of a line, 1 after a lone ".", 2 after ".\r", 3 inside
+ * any other line. Returns the offset just past the line's LF, or 0 when it is not there. */
+static size_t end_scan(int *st, const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		uint8_t c = p[i];
+		if (c == '\n') {
+			int end = *st == 1 || *st == 2;
+			*st = 0;
+			if (end)
+				return i + 1;
+		} else if (*st == 0 && c == '.') {
+			*st = 1;
+		} else if (*st == 1 && c == '\r') {
+			*st = 2;
+		} else {
+			*st = 3;
+		}
+	}
+	return 0;
+}
+
+/* Does the server side read what flows this way as message text? */
+static int reads_text(const struct wire_stream *s)
+{
+	return s->toward_server && s->smtp->server_in_data > 0;
+}
+
+/* Does it read it as commands? Neither when its replies could not be read (records
+ * relayed unread): then the trace has only the sender's word. */
+static int reads_commands(const struct wire_stream *s)
+{
+	return s->toward_server && s->smtp->server_in_data == 0;
+}
+
 /* One complete SMTP line (with its CRLF) as an event. parent is the record where the line
- * ends; first_rec the one where it began (they differ when TLS 1.0 splits a write). */
+ * ends; first_rec the one where it began (they differ when TLS 1.0 splits a write). sent
+ * is how the sender meant it; toward the server the line is what the server reads it as. */
 static int emit_line(struct wire_stream *s, const uint8_t *line, size_t n, int parent, int first_rec, int prot,
-		     int attack)
+		     int attack, enum smtp_out_kind sent)
 {
 	struct trace_event e;
 	char summary[DECODE_SUMMARY_MAX];
 	size_t bare = n;
 	while (bare && (line[bare - 1] == '\n' || line[bare - 1] == '\r'))
 		bare--;
-	if (s->toward_server) {
+	if (reads_text(s)) {
+		ev_init(&e, TK_SMTP_DATA, LAYER_SMTP_DATA);
+		decode_smtp_body(line, n, &e.fields, summary, sizeof summary);
+		if (sent != SMTP_OUT_BODY)
+			fields_add(&e.fields, 0, "read_by_server_as", "message text");
+		if (bare == 1 && line[0] == '.')
+			s->smtp->server_in_data = 0;
+	} else if (s->toward_server) {
 		ev_init(&e, TK_SMTP_COMMAND, LAYER_SMTP_COMMAND);
 		struct smtp_command c;
 		e.subtype = smtp_parse_command((const char *)line, bare, &c) ? -1 : (int)c.verb;
 		decode_smtp_command(s->smtp, (const char *)line, bare, &e.fields, summary, sizeof summary);
+		if (sent == SMTP_OUT_BODY)
+			fields_add(&e.fields, 0, "read_by_server_as", "a command");
 	} else {
 		ev_init(&e, TK_SMTP_REPLY, LAYER_SMTP_REPLY);
 		struct smtp_reply_line rl;
 		e.subtype = smtp_parse_reply_line((const char *)line, bare, &rl) ? -1 : rl.code;
 		decode_smtp_reply(s->smtp, (const char *)line, bare, &e.fields, summary, sizeof summary);
+		/* A server reading message text does not reply until "."; a 354 says that from
+		 * here it does, starting at a line's start. */
+		s->smtp->server_in_data = e.subtype == 354;
 	}
 	e.parent = parent;
 	e.attack = attack;
@@ -134,14 +184,17 @@ static int emit_line(struct wire_stream *s, const uint8_t *line, size_t n, int p
 	return emit(s, &e, summary) < 0 ? -1 : 0;
 }
 
-/* avail of the n body bytes are at p (fewer when the trace keeps only a prefix). */
+/* avail of the n body bytes are at p (fewer when the trace keeps only a prefix). The
+ * pieces of one message are decoded as one: a line cut between two pieces counts once. */
 static int emit_body_part(struct wire_stream *s, const uint8_t *p, size_t avail, size_t n, int parent, int prot,
 			  int attack)
 {
 	struct trace_event e;
 	ev_init(&e, TK_SMTP_DATA, LAYER_SMTP_DATA);
 	char summary[DECODE_SUMMARY_MAX];
-	decode_smtp_body(p, avail, &e.fields, summary, sizeof summary);
+	decode_smtp_body_piece(&s->body, p, avail, &e.fields, summary, sizeof summary);
+	if (avail < n)
+		decode_smtp_body_gap(&s->body);
 	e.parent = parent;
 	e.attack = attack;
 	if (prot) {
@@ -174,7 +227,8 @@ static int mark_replay_from(struct trace *t, size_t first)
 
 /* Lines accumulate in s->ln: a TLS 1.0 record may carry one byte of a line. A line is one
  * event, under the record where it ends; s->ln_rec remembers where it began. */
-static int feed_lines(struct wire_stream *s, const uint8_t *p, size_t n, int parent, int prot, int attack)
+static int feed_lines(struct wire_stream *s, const uint8_t *p, size_t n, int parent, int prot, int attack,
+		      enum smtp_out_kind sent)
 {
 	if (!s->ln_len)
 		s->ln_rec = parent;
@@ -185,24 +239,60 @@ static int feed_lines(struct wire_stream *s, const uint8_t *p, size_t n, int par
 		if (!nl)
 			return 0;
 		size_t len = (size_t)(nl - s->ln) + 1;
-		if (emit_line(s, s->ln, len, parent, s->ln_rec, prot, attack))
+		if (emit_line(s, s->ln, len, parent, s->ln_rec, prot, attack, sent))
 			return -1;
 		buf_consume(s->ln, &s->ln_len, len);
 		s->ln_rec = parent;
 	}
 }
 
+/* Body the sender sent whole (not through the record queue): message text while the
+ * server reads text, up to the end-of-data line; commands otherwise and after it. */
+static int feed_body(struct wire_stream *s, const uint8_t *p, size_t n, int prot, int attack)
+{
+	if (reads_commands(s))
+		return feed_lines(s, p, n, -1, prot, attack, SMTP_OUT_BODY);
+	if (!reads_text(s))
+		return emit_body(s, p, n, -1, prot, attack);
+	if (s->smtp->server_in_data == 1) { /* the first bytes after the 354: a line starts */
+		s->end_scan_clear = 0;
+		s->smtp->server_in_data = 2;
+	}
+	size_t end = end_scan(&s->end_scan_clear, p, n);
+	if (!end)
+		return emit_body(s, p, n, -1, prot, attack);
+	if (emit_body(s, p, end, -1, prot, attack))
+		return -1;
+	s->smtp->server_in_data = 0;
+	return end < n ? feed_lines(s, p + end, n - end, -1, prot, attack, SMTP_OUT_BODY) : 0;
+}
+
+/* A write begins: its own segment, or the last one's when told to join it. */
+static void write_begin(struct wire_stream *s)
+{
+	if (!s->join_next || !s->writes)
+		s->writes++;
+	s->join_next = 0;
+	s->in_write = 1;
+}
+
+void wire_join_next(struct wire_stream *s)
+{
+	s->join_next = 1;
+}
+
 int wire_clear(struct wire_stream *s, enum smtp_out_kind kind, const uint8_t *p, size_t n, int attack)
 {
-	if (kind == SMTP_OUT_BODY)
-		return emit_body(s, p, n, -1, 0, attack);
-	return feed_lines(s, p, n, -1, 0, attack);
+	write_begin(s);
+	int r = kind == SMTP_OUT_BODY ? feed_body(s, p, n, 0, attack) : feed_lines(s, p, n, -1, 0, attack, kind);
+	s->in_write = 0;
+	return r;
 }
 
 int wire_decrypted(struct wire_stream *s, enum smtp_out_kind kind, const uint8_t *p, size_t n, int attack)
 {
 	size_t first = s->trace->n;
-	int r = kind == SMTP_OUT_BODY ? emit_body(s, p, n, -1, 1, attack) : feed_lines(s, p, n, -1, 1, attack);
+	int r = kind == SMTP_OUT_BODY ? feed_body(s, p, n, 1, attack) : feed_lines(s, p, n, -1, 1, attack, kind);
 	mark_replay_from(s->trace, first);
 	return r;
 }
@@ -226,8 +316,9 @@ int wire_expect_plain(struct wire_stream *s, enum smtp_out_kind kind, const uint
 	if (!copy)
 		return -1;
 	memcpy(copy, p, keep);
+	size_t term = kind == SMTP_OUT_BODY ? end_scan(&s->end_scan_queued, p, n) : 0;
 	s->q[s->qn++] = (struct wire_plain){ .kind = kind, .p = copy, .len = n, .stored = keep,
-					     .split_first = split_first, .attack = attack };
+					     .split_first = split_first, .attack = attack, .term = term };
 	return 0;
 }
 
@@ -269,6 +360,12 @@ static size_t app_take(struct wire_stream *s)
  * the first byte of every write in a record of its own (1/n-1), so a line begins in one
  * record and ends in the next -- the record carries its own plaintext as well, and the line
  * is still one event, under the record where it ends. */
+/* A queued body piece is shown as message text (not split into command lines). */
+static int body_as_text(const struct wire_stream *s, const struct wire_plain *w)
+{
+	return w->kind == SMTP_OUT_BODY && !reads_commands(s);
+}
+
 static void record_plain(struct wire_stream *s, struct trace_event *e)
 {
 	size_t take = app_take(s);
@@ -279,7 +376,7 @@ static void record_plain(struct wire_stream *s, struct trace_event *e)
 		fields_add(&e->fields, 0, "split", "%s",
 			   w->off == 0 ? "1/n-1: the first byte of a write alone (TLS 1.0 CBC, against BEAST)"
 				       : "1/n-1: the rest of the write");
-	if (w->kind == SMTP_OUT_BODY)
+	if (body_as_text(s, w) || w->stored < w->off + take)
 		return;
 	const uint8_t *p = w->p + w->off;
 	if (!s->ln_len && p[take - 1] == '\n')
@@ -389,13 +486,22 @@ static int record_children(struct wire_stream *s, const uint8_t *rec, size_t n, 
 		int r;
 		enum smtp_out_kind kind = w->kind;
 		int a = w->attack;
-		if (kind == SMTP_OUT_BODY) {
-			size_t avail = w->stored > w->off ? w->stored - w->off : 0;
+		size_t avail = w->stored > w->off ? w->stored - w->off : 0;
+		if (body_as_text(s, w)) {
 			r = emit_body_part(s, w->p + (avail ? w->off : 0), avail < take ? avail : take, take,
 					   parent, 1, a);
+			if (w->term > w->off && w->term <= w->off + take) {
+				if (reads_text(s))
+					s->smtp->server_in_data = 0;
+				if (!s->body.terminated) /* the end went by unseen (not kept) */
+					decode_smtp_body_start(&s->body);
+			}
+		} else if (kind == SMTP_OUT_BODY) {
+			/* Body the server reads as commands (it never said 354). */
+			r = avail ? feed_lines(s, w->p + w->off, avail < take ? avail : take, parent, 1, a, kind) : 0;
+		} else {
+			r = feed_lines(s, w->p + w->off, take, parent, 1, a, kind);
 		}
-		else
-			r = feed_lines(s, w->p + w->off, take, parent, 1, a);
 		w->off += take;
 		if (w->off >= w->len)
 			queue_pop(s);
@@ -404,7 +510,17 @@ static int record_children(struct wire_stream *s, const uint8_t *rec, size_t n, 
 	return 0;
 }
 
+static int records(struct wire_stream *s, const uint8_t *p, size_t n, int attack);
+
 int wire_records(struct wire_stream *s, const uint8_t *p, size_t n, int attack)
+{
+	write_begin(s);
+	int r = records(s, p, n, attack);
+	s->in_write = 0;
+	return r;
+}
+
+static int records(struct wire_stream *s, const uint8_t *p, size_t n, int attack)
 {
 	if (buf_append(&s->rec, &s->rec_len, &s->rec_cap, p, n))
 		return -1;
@@ -427,6 +543,9 @@ int wire_records(struct wire_stream *s, const uint8_t *p, size_t n, int attack)
 			e.encrypted = s->ccs && h.type != TLS_CT_CHANGE_CIPHER_SPEC;
 			if (e.encrypted && h.type == TLS_CT_APPLICATION_DATA)
 				record_plain(s, &e);
+			/* Replies relayed unread: how the server reads what comes next is unknown. */
+			if (e.encrypted && h.type == TLS_CT_APPLICATION_DATA && !s->toward_server && !app_take(s))
+				s->smtp->server_in_data = -1;
 		} else {
 			/* Not TLS at all (e.g. cleartext where a record was expected): keep it visible. */
 			fields_add(&e.fields, 0, "error", "not a TLS record");

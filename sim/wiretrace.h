@@ -21,6 +21,7 @@ struct wire_plain {
 	size_t stored;          /* bytes of p kept: a body piece beyond max_stored is not copied */
 	int split_first;       /* TLS 1.0 CBC: the first record carries one byte (1/n-1) */
 	int attack;
+	size_t term;           /* a body piece: offset just past its end-of-data line ".", 0 = none */
 };
 
 struct wire_stream {
@@ -39,6 +40,14 @@ struct wire_stream {
 	struct wire_plain *q; size_t qn, qcap;   /* FIFO of plaintext attributions */
 	uint8_t hello_random[32];         /* the random of the last ClientHello this way */
 	int has_hello_random;
+	/* Where the end-of-data line "." stands in the body pieces the sender sends: one
+	 * scanner for the pieces as they are queued for TLS (the queue keeps only a prefix of
+	 * a large piece), one for cleartext pieces as they are traced. */
+	int end_scan_queued, end_scan_clear;
+	struct decode_body_state body;    /* the message under way, decoded across its pieces */
+	uint32_t writes;                  /* writes traced so far: the current one's segment */
+	int join_next;                    /* the next write goes out with the last one */
+	int in_write;                     /* events made now belong to write `writes` */
 };
 
 void wire_stream_init(struct wire_stream *s, struct trace *t, const uint64_t *now,
@@ -47,10 +56,22 @@ void wire_stream_init(struct wire_stream *s, struct trace *t, const uint64_t *no
 void wire_stream_free(struct wire_stream *s);
 
 /* Cleartext SMTP: COMMAND/REPLY data is split into lines (one event each), BODY is one
- * event. attack marks bytes the attacker made. Returns 0 or -1 (out of memory). */
+ * event. attack marks bytes the attacker made. Returns 0 or -1 (out of memory).
+ *
+ * What flows toward the server is decoded the way the server reads it, not the way the
+ * sender meant it: from a 354 reply traced on the link until the line "." the server
+ * reads message text (TK_SMTP_DATA), otherwise commands (TK_SMTP_COMMAND). A line the
+ * sender sent as a command but the server reads as message text, or body the server
+ * reads as commands, carries the field "read_by_server_as" ("message text" / "a
+ * command"). The same holds for TLS plaintext and wire_decrypted. */
 int wire_clear(struct wire_stream *s, enum smtp_out_kind kind, const uint8_t *p, size_t n, int attack);
-/* TLS bytes as they go on the wire; complete records become events. */
+/* TLS bytes as they go on the wire; complete records become events. Every call of
+ * wire_clear or wire_records is one write: the events it makes share its trace_event
+ * segment number. */
 int wire_records(struct wire_stream *s, const uint8_t *p, size_t n, int attack);
+/* The next write goes out in the same TCP segment as the last one (lines an attacker
+ * adds "in the same write" behind another's): its events take the last one's segment. */
+void wire_join_next(struct wire_stream *s);
 /* SMTP content recovered from protected records after the fact (an attacker decrypting
  * a recording): events readable by tls_readers only, not tied to a record. */
 int wire_decrypted(struct wire_stream *s, enum smtp_out_kind kind, const uint8_t *p, size_t n, int attack);

@@ -15,6 +15,7 @@
 #include "sim/export.h"
 #include "sim/run.h"
 #include "sim/scenario.h"
+#include "sim/smtp_parse.h"
 
 static char *scenario_path(const char *name)
 {
@@ -587,6 +588,77 @@ static void test_pcap_big_body(void **state)
 	rm_dir(dir);
 }
 
+/* STARTTLS command injection: the attacker's lines go out "in the same write" as the
+ * STARTTLS line it relays. In the trace they share its segment (STARTTLS unmarked, the
+ * added lines marked); in the capture they are one TCP payload. */
+static void test_pcap_injection_one_segment(void **state)
+{
+	(void)state;
+	struct scenario sc;
+	struct run_result r;
+	run_file(scenario_path("command-injection-vulnerable.ini"), &sc, &r, 0);
+	const struct trace *t = &r.trace;
+	/* The write, from the trace: STARTTLS to the server, then the added lines. */
+	uint8_t want[1024];
+	size_t wn = 0, added = 0;
+	uint32_t seg = 0;
+	for (size_t i = 0; i < t->n; i++) {
+		const struct trace_event *e = &t->ev[i];
+		if (e->link != LINK_MITM_SERVER || e->kind != TK_SMTP_COMMAND || e->encrypted)
+			continue;
+		if (!seg && e->subtype == SMTP_VERB_STARTTLS) {
+			assert_int_equal(e->attack, ATTACK_NONE);
+			assert_true(e->segment > 0);
+			seg = e->segment;
+		} else if (!seg || e->segment != seg) {
+			continue;
+		} else {
+			assert_int_equal(e->attack, ATTACK_ADDED);
+			added++;
+		}
+		assert_true(wn + e->wire_len <= sizeof want);
+		memcpy(want + wn, e->wire, e->wire_len);
+		wn += e->wire_len;
+	}
+	assert_true(seg > 0);
+	assert_true(added >= 2);
+
+	char *dir = make_tmpdir();
+	char path[1024], err[1024];
+	snprintf(path, sizeof path, "%s/inject.pcap", dir);
+	if (export_pcap(path, &sc, &r, err, sizeof err))
+		fail_msg("%s", err);
+	char errbuf[PCAP_ERRBUF_SIZE];
+	pcap_t *p = pcap_open_offline(path, errbuf);
+	if (!p)
+		fail_msg("%s", errbuf);
+	struct pcap_pkthdr *h;
+	const u_char *pk;
+	int found = 0, starttls_alone = 0;
+	while (pcap_next_ex(p, &h, &pk) == 1) {
+		const uint8_t *ip = pk + 14;
+		size_t iplen = (size_t)(ip[2] << 8 | ip[3]);
+		const uint8_t *tcp = ip + 20;
+		size_t thl = (size_t)(tcp[12] >> 4) * 4;
+		const uint8_t *pay = tcp + thl;
+		size_t pn = iplen - 20 - thl;
+		if (pn >= 10 && !memcmp(pay, "STARTTLS\r\n", 10)) {
+			if (pn == wn && !memcmp(pay, want, wn))
+				found++;
+			else if (pn == 10)
+				starttls_alone++;
+		}
+	}
+	pcap_close(p);
+	/* Once toward the server with the added lines; the client's own STARTTLS to the
+	 * attacker is alone in its segment. */
+	assert_int_equal(found, 1);
+	assert_int_equal(starttls_alone, 1);
+	rm_dir(dir);
+	run_result_free(&r);
+	scenario_free(&sc);
+}
+
 static void test_pcap_refuses_truncated_trace(void **state)
 {
 	(void)state;
@@ -659,6 +731,7 @@ int main(void)
 		cmocka_unit_test(test_markdown_escapes),
 		cmocka_unit_test(test_pcap_streams),
 		cmocka_unit_test(test_pcap_big_body),
+		cmocka_unit_test(test_pcap_injection_one_segment),
 		cmocka_unit_test(test_pcap_refuses_truncated_trace),
 		cmocka_unit_test(test_file_whole_or_nothing),
 	};

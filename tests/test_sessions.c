@@ -50,6 +50,7 @@ enum {
 	CHECK_SPLIT = 1 << 0,      /* TLS 1.0 CBC: every write split 1/n-1, commands once */
 	CHECK_AUTH_LOGIN = 1 << 1, /* AUTH LOGIN ran and the server accepted (235) */
 	CHECK_LEDGER_LOGIN = 1 << 2, /* the observer's user and password come from the two answers */
+	CHECK_LOGIN_LENGTHS = 1 << 3, /* over TLS: both lengths from the records after the two 334s */
 };
 
 struct session_case {
@@ -74,7 +75,7 @@ static const struct session_case cases[] = {
 	{ "auth-login-plain.ini", 1, 0, NULL, 0, OBSERVED_CREDENTIALS | OBSERVED_ENVELOPE | OBSERVED_BODY, 0,
 	  "alice", "wonderland", NULL, NULL, CHECK_AUTH_LOGIN | CHECK_LEDGER_LOGIN },
 	{ "auth-login-tls.ini", 1, L(LINK_CLIENT_SERVER), "TLS 1.2", 0, 0, 0, "", "", NULL, NULL,
-	  CHECK_AUTH_LOGIN },
+	  CHECK_AUTH_LOGIN | CHECK_LOGIN_LENGTHS },
 	{ "relay-starttls.ini", 1, L(LINK_CLIENT_MITM) | L(LINK_MITM_SERVER), "TLS 1.2", 1, 0, 0, "", "", NULL,
 	  NULL, 0 },
 	{ "alert-no-common-suite.ini", 0, 0, NULL, 0, 0, 0, "", "", "handshake_failure", "protocol_version", 0 },
@@ -242,6 +243,50 @@ static void check_ledger_login(const struct run_result *r, const char *user, con
 	}
 }
 
+/* AUTH LOGIN inside TLS: the observer reads neither answer, but each travels in the
+ * record after a 334 prompt, and an AEAD record's size gives its length exactly: the
+ * user name's from the first, the password's from the second, and what it knows in the
+ * end holds both. */
+static void check_login_lengths(const struct run_result *r, const char *user, const char *password)
+{
+	const struct trace *t = &r->trace;
+	const char *what[2] = { "user name", "password" };
+	size_t want[2] = { strlen(user), strlen(password) };
+	size_t rec[2] = { 0, 0 };
+	for (int k = 0; k < 2; k++) {
+		int found = 0;
+		for (size_t i = 0; i < r->ledger.n; i++) {
+			const struct ledger_entry *le = &r->ledger.v[i];
+			if (le->reader != READER_OBSERVER || le->item != LI_CREDENTIALS_LENGTH || strcmp(le->value, what[k]))
+				continue;
+			found++;
+			assert_int_equal(le->num, want[k]);
+			assert_true(le->exact);
+			const struct trace_event *e = &t->ev[le->event];
+			assert_true(is_appdata_record(e));
+			assert_int_equal(e->from, ACTOR_CLIENT);
+			rec[k] = le->event;
+			/* The last reply before it is a 334 prompt. */
+			int prompt = 0;
+			for (size_t j = le->event; j-- > 0;)
+				if (t->ev[j].kind == TK_SMTP_REPLY) {
+					prompt = t->ev[j].subtype;
+					break;
+				}
+			assert_int_equal(prompt, 334);
+		}
+		assert_int_equal(found, 1);
+	}
+	assert_true(rec[0] < rec[1]);
+	struct knowledge kn;
+	ledger_knowledge(&r->ledger, READER_OBSERVER, t->n, &kn);
+	assert_int_equal(kn.credentials_length, (int64_t)(want[0] + want[1]));
+	assert_true(kn.credentials_exact);
+	char both[96];
+	snprintf(both, sizeof both, "user name (%zu) and password (%zu)", want[0], want[1]);
+	assert_non_null(strstr(kn.credentials_what, both));
+}
+
 static void check_case(const struct session_case *c)
 {
 	struct scenario s;
@@ -296,6 +341,8 @@ static void check_case(const struct session_case *c)
 		check_auth_login(&r.trace);
 	if (c->checks & CHECK_LEDGER_LOGIN)
 		check_ledger_login(&r, c->user, c->password);
+	if (c->checks & CHECK_LOGIN_LENGTHS)
+		check_login_lengths(&r, "alice", "wonderland");
 	run_result_free(&r);
 	scenario_free(&s);
 }
@@ -335,13 +382,26 @@ static void check_big_body(const char *file)
 	run_with(&s, &opt, &r);
 	assert_true(r.outcome.delivered);
 	const struct trace *t = &r.trace;
-	size_t sum = 0, pieces = 0;
+	/* The message's lines: two header lines, the blank line, then the text. */
+	size_t crlf = 0;
+	for (const char *c = (const char *)body; (c = strchr(c, '\n')); c++)
+		crlf++;
+	size_t sum = 0, pieces = 0, header_lines = 0, body_lines = 0, subjects = 0, ends = 0;
 	for (size_t i = 0; i < t->n; i++) {
 		const struct trace_event *e = &t->ev[i];
 		if (e->kind == TK_SMTP_DATA) {
 			assert_true(e->encrypted);
 			sum += e->plain_len;
 			pieces++;
+			/* decoded as one message: each line counted once, in the piece where it ends */
+			header_lines += (size_t)field_int(e, "header_lines", 0);
+			body_lines += (size_t)field_int(e, "body_lines", 0);
+			const char *subject = fields_get(&e->fields, "subject");
+			if (subject) {
+				assert_string_equal(subject, "big");
+				subjects++;
+			}
+			ends += !strcmp(fields_get(&e->fields, "terminated"), "yes");
 			/* A record that is a body piece shows it through its child alone. */
 			assert_true(e->parent >= 0);
 			assert_int_equal(t->ev[e->parent].plain_len, 0);
@@ -349,6 +409,10 @@ static void check_big_body(const char *file)
 	}
 	assert_true(pieces >= 7); /* 100 KB cannot fit in fewer 16 KB records */
 	assert_int_equal(sum, want);
+	assert_int_equal(header_lines, 2);
+	assert_int_equal(body_lines, crlf - 3);
+	assert_int_equal(subjects, 1);
+	assert_int_equal(ends, 1);
 	run_result_free(&r);
 	scenario_free(&s);
 	free(body);
