@@ -5,12 +5,12 @@
  * saying what it did and why. */
 #include "mitm.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-#include "run_internal.h"
 
 /* ---- the EHLO rewrite (pure) ---- */
 
@@ -80,7 +80,7 @@ struct recorded {
 };
 
 struct mitm {
-	struct run_ctx *run;
+	struct mitm_env env;     /* what the run gave it: it touches nothing else */
 	enum mitm_behaviour behaviour;
 	struct conn to_client;   /* on LINK_CLIENT_MITM, side 1 */
 	struct conn to_server;   /* on LINK_MITM_SERVER, side 0 */
@@ -95,15 +95,28 @@ struct mitm {
 	int decrypted_later;
 };
 
+/* Fails the run (through the env; the first failure wins there). */
+static void mfail(struct mitm *m, int oom, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void mfail(struct mitm *m, int oom, const char *fmt, ...)
+{
+	char msg[200];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	if (m->env.fail)
+		m->env.fail(m->env.ctx, oom, msg);
+}
+
 /* The attacker's own note: an attack action (TK_ATTACK) or the key theft (TK_KEY_THEFT). */
 static void note(struct mitm *m, enum trace_link link, enum trace_kind kind, int subtype, const char *summary,
 		 const char *narration)
 {
-	struct wire_note n = { .now = m->run->now, .link = link, .who = ACTOR_MITM, .kind = kind,
+	struct wire_note n = { .now = *m->env.now, .link = link, .who = ACTOR_MITM, .kind = kind,
 			       .subtype = subtype, .attack = kind == TK_ATTACK ? subtype : ATTACK_RECORDED,
 			       .session = -1 };
-	if (wire_note(m->run->trace, &n, summary, narration) < 0)
-		run_fail(m->run, RUN_ENOMEM, "tracing the attacker's note");
+	if (wire_note(m->env.trace, &n, summary, narration) < 0)
+		mfail(m, 1, "tracing the attacker's note");
 }
 
 /* Every byte the attacker sends goes through these two, so a conn that fails (out of
@@ -112,13 +125,13 @@ static void send_raw(struct mitm *m, struct conn *out, int as_records, enum smtp
 		     size_t n, int attack)
 {
 	if (conn_send_raw(out, as_records, kind, p, n, attack))
-		run_fail(m->run, RUN_ENOMEM, "the attacker could not trace or queue what it relays");
+		mfail(m, 1, "the attacker could not trace or queue what it relays");
 }
 
 static void send_plain(struct mitm *m, struct conn *out, enum smtp_out_kind kind, const uint8_t *p, size_t n)
 {
 	if (conn_send(out, kind, p, n, 0))
-		run_fail(m->run, RUN_ENOMEM, "the attacker could not trace or queue what it re-encrypts");
+		mfail(m, 1, "the attacker could not trace or queue what it re-encrypts");
 }
 
 static int dir_append(struct mitm_dir *d, const uint8_t *p, size_t n)
@@ -167,7 +180,7 @@ static void record_store(struct mitm *m, int up, const uint8_t *p, size_t n)
 		size_t c = m->rcap ? m->rcap * 2 : 32;
 		struct recorded *r = realloc(m->recs, c * sizeof *r);
 		if (!r) {
-			run_fail(m->run, RUN_ENOMEM, "the attacker's recording");
+			mfail(m, 1, "the attacker's recording");
 			return;
 		}
 		m->recs = r;
@@ -175,7 +188,7 @@ static void record_store(struct mitm *m, int up, const uint8_t *p, size_t n)
 	}
 	uint8_t *copy = malloc(n);
 	if (!copy) {
-		run_fail(m->run, RUN_ENOMEM, "the attacker's recording");
+		mfail(m, 1, "the attacker's recording");
 		return;
 	}
 	memcpy(copy, p, n);
@@ -256,7 +269,7 @@ static void relay_records(struct mitm *m, struct conn *out, struct mitm_dir *d, 
 			}
 		}
 		if (up && m->behaviour == MITM_TAMPER_RECORD && rec[0] == 23 && !m->tampered &&
-		    d->protected_records == m->run->sc->mitm.tamper_record && rn > 6) {
+		    d->protected_records == m->env.sc->mitm.tamper_record && rn > 6) {
 			rec[rn - 1] ^= 0x01;
 			m->tampered = 1;
 			attack = ATTACK_TAMPERED;
@@ -319,7 +332,7 @@ static void client_line(struct mitm *m, const uint8_t *line, size_t n)
 		send_raw(m, &m->to_server, 0, SMTP_OUT_COMMAND, line, n, 0);
 		m->starttls_pending = 1;
 		if (m->behaviour == MITM_INJECT_COMMANDS) {
-			const char *inj = m->run->sc->mitm.inject ? m->run->sc->mitm.inject
+			const char *inj = m->env.sc->mitm.inject ? m->env.sc->mitm.inject
 				: "RSET\nMAIL FROM:<mallory@evil.test>\nRCPT TO:<mallory@evil.test>";
 			inject_lines(m, &m->to_server, SMTP_OUT_COMMAND, inj);
 			note(m, LINK_MITM_SERVER, TK_ATTACK, ATTACK_ADDED, "The attacker appends its own commands behind STARTTLS, in the same write",
@@ -353,7 +366,7 @@ static void server_reply(struct mitm *m, const uint8_t *r, size_t n)
 	if (code == 220 && m->starttls_pending) {
 		m->starttls_pending = 0;
 		if (m->behaviour == MITM_INJECT_RESPONSES) {
-			const char *inj = m->run->sc->mitm.inject ? m->run->sc->mitm.inject
+			const char *inj = m->env.sc->mitm.inject ? m->env.sc->mitm.inject
 				: "250-mail.example.test at your service\n250 8BITMIME";
 			inject_lines(m, &m->to_client, SMTP_OUT_REPLY, inj);
 			note(m, LINK_CLIENT_MITM, TK_ATTACK, ATTACK_ADDED, "The attacker appends forged replies behind the server's 220",
@@ -443,7 +456,7 @@ static void from_client(void *ctx, struct conn *c, const uint8_t *p, size_t n)
 	if (dir_append(&m->up, p, n) == 0)
 		relay_clear(m, &m->up, 1);
 	else
-		run_fail(m->run, RUN_ENOMEM, "the attacker's buffer");
+		mfail(m, 1, "the attacker's buffer");
 }
 
 static void from_server(void *ctx, struct conn *c, const uint8_t *p, size_t n)
@@ -458,7 +471,7 @@ static void from_server(void *ctx, struct conn *c, const uint8_t *p, size_t n)
 	if (dir_append(&m->down, p, n) == 0)
 		relay_clear(m, &m->down, 0);
 	else
-		run_fail(m->run, RUN_ENOMEM, "the attacker's buffer");
+		mfail(m, 1, "the attacker's buffer");
 }
 
 static void closed_client(void *ctx, struct conn *c, int err)
@@ -481,22 +494,13 @@ static void closed_server(void *ctx, struct conn *c, int err)
  * certificate, TLS client towards the real server. */
 static void start_interception(struct mitm *m)
 {
-	struct run_ctx *r = m->run;
-	struct tls_config cfg;
 	char err[200];
-	run_tls_config(r, &cfg, 1, &r->sc->mitm.tls_opt, "attacker-to-client");
-	cfg.chain = &r->pki->mitm_chain;
-	cfg.key = &r->pki->mitm_key;
-	if (conn_start_tls(&m->to_client, &cfg, err, sizeof err)) {
-		run_fail(r, RUN_TLS_SETUP, "attacker: %s", err);
+	if (conn_start_tls(&m->to_client, &m->env.as_server, err, sizeof err)) {
+		mfail(m, 0, "attacker: %s", err);
 		return;
 	}
-	run_tls_config(r, &cfg, 0, &r->sc->mitm.tls_opt, "attacker-to-server");
-	cfg.anchors = &r->pki->anchors;
-	cfg.verify = TLS_VERIFY_NONE;
-	cfg.server_name = r->sc->client.server_name;
-	if (conn_start_tls(&m->to_server, &cfg, err, sizeof err)) {
-		run_fail(r, RUN_TLS_SETUP, "attacker: %s", err);
+	if (conn_start_tls(&m->to_server, &m->env.as_client, err, sizeof err)) {
+		mfail(m, 0, "attacker: %s", err);
 		return;
 	}
 	m->to_client.raw_input = m->to_server.raw_input = 0;
@@ -507,25 +511,25 @@ static void start_interception(struct mitm *m)
 	     "depends only on whether the client checks the certificate.");
 }
 
-struct mitm *mitm_new(struct run_ctx *r, char *err, size_t errcap)
+struct mitm *mitm_new(const struct mitm_env *env, char *err, size_t errcap)
 {
 	struct mitm *m = calloc(1, sizeof *m);
 	if (!m) {
 		snprintf(err, errcap, "out of memory");
 		return NULL;
 	}
-	m->run = r;
-	m->behaviour = r->sc->mitm.behaviour;
-	conn_init(&m->to_client, &r->links[LINK_CLIENT_MITM], 1, ACTOR_MITM, &r->now,
+	m->env = *env;
+	const struct scenario *sc = env->sc;
+	m->behaviour = sc->mitm.behaviour;
+	conn_init(&m->to_client, env->client_link, 1, ACTOR_MITM, env->now,
 		  (struct conn_callbacks){ m, from_client, NULL, closed_client });
-	conn_init(&m->to_server, &r->links[LINK_MITM_SERVER], 0, ACTOR_MITM, &r->now,
+	conn_init(&m->to_server, env->server_link, 0, ACTOR_MITM, env->now,
 		  (struct conn_callbacks){ m, from_server, NULL, closed_server });
 	m->to_client.raw_input = m->to_server.raw_input = 1;
 	if (m->behaviour != MITM_SUBSTITUTE_CERT) {
 		/* Not a TLS endpoint: any TLS session on the path is the client's and the server's. */
-		for (int l = LINK_CLIENT_MITM; l <= LINK_MITM_SERVER; l++)
-			for (int d = 0; d < 2; d++)
-				r->links[l].ws[d].tls_readers = READ_CLIENT | READ_SERVER;
+		for (int d = 0; d < 2; d++)
+			env->client_link->ws[d].tls_readers = env->server_link->ws[d].tls_readers = READ_CLIENT | READ_SERVER;
 	}
 	static const char *const intro[MITM_BEHAVIOUR_COUNT] = {
 		[MITM_RELAY] = "The attacker sits between client and server and relays every byte, reading what it can",
@@ -542,11 +546,11 @@ struct mitm *mitm_new(struct run_ctx *r, char *err, size_t errcap)
 	     intro[m->behaviour] ? intro[m->behaviour] : "An attacker sits in the path",
 	     "The client believes it talks to the server, but every byte passes through the attacker, "
 	     "who reads whatever is not encrypted and can change whatever is not authenticated.");
-	if (r->sc->client.tls == SMTP_CLIENT_TLS_IMPLICIT)
+	if (sc->client.tls == SMTP_CLIENT_TLS_IMPLICIT)
 		m->up.records = 1;
-	if (r->sc->server.mode == SMTP_SERVER_IMPLICIT)
+	if (sc->server.mode == SMTP_SERVER_IMPLICIT)
 		m->down.records = 1;
-	if (m->behaviour == MITM_SUBSTITUTE_CERT && r->sc->client.tls == SMTP_CLIENT_TLS_IMPLICIT)
+	if (m->behaviour == MITM_SUBSTITUTE_CERT && sc->client.tls == SMTP_CLIENT_TLS_IMPLICIT)
 		start_interception(m);
 	return m;
 }
@@ -569,7 +573,7 @@ int mitm_step(struct mitm *m)
 	p |= conn_pump(&m->to_server);
 	p |= conn_pump(&m->to_client);
 	if (conn_failed(&m->to_client) || conn_failed(&m->to_server))
-		run_fail(m->run, RUN_ENOMEM, "the attacker's connection could not trace or queue its bytes");
+		mfail(m, 1, "the attacker's connection could not trace or queue its bytes");
 	return p;
 }
 
@@ -618,7 +622,6 @@ static int decrypt_gcm(const uint8_t key[16], const uint8_t iv[4], uint64_t seq,
 
 static void decrypt_recording(struct mitm *m)
 {
-	struct run_ctx *r = m->run;
 	const struct recorded *ch = find_handshake(m, 1, 1), *sh = find_handshake(m, 0, 2),
 			      *cke = find_handshake(m, 1, 16);
 	char s[256];
@@ -635,7 +638,7 @@ static void decrypt_recording(struct mitm *m)
 	unsigned suite = (unsigned)sh->rec[44 + sid] << 8 | sh->rec[45 + sid];
 	const char *sname = decode_cipher_suite_name(suite);
 	/* Loaded with the scenario (run_pki_load): the run itself reads no file. */
-	const struct pki_key *key = &r->pki->stolen_key;
+	const struct pki_key *key = m->env.stolen_key;
 	snprintf(s, sizeof s, "Later: the attacker obtains the server's private key and replays its recording (%s)",
 		 sname ? sname : "unknown suite");
 	note(m, LINK_CLIENT_MITM, TK_KEY_THEFT, THEFT_KEY_STOLEN, s,
@@ -677,14 +680,14 @@ static void decrypt_recording(struct mitm *m)
 	/* Replay the protected records in order, as the attacker now can. */
 	struct wire_stream ws[2];
 	struct decode_smtp_ctx smtp = { 0 };
-	wire_stream_init(&ws[0], r->trace, &r->now, LINK_CLIENT_MITM, ACTOR_CLIENT, ACTOR_MITM, 1, &smtp);
-	wire_stream_init(&ws[1], r->trace, &r->now, LINK_CLIENT_MITM, ACTOR_MITM, ACTOR_CLIENT, 0, &smtp);
+	wire_stream_init(&ws[0], m->env.trace, m->env.now, LINK_CLIENT_MITM, ACTOR_CLIENT, ACTOR_MITM, 1, &smtp);
+	wire_stream_init(&ws[1], m->env.trace, m->env.now, LINK_CLIENT_MITM, ACTOR_MITM, ACTOR_CLIENT, 0, &smtp);
 	ws[0].tls_readers = ws[1].tls_readers = READ_MITM;
 	uint64_t seq[2] = { 0, 0 };
 	int ccs[2] = { 0, 0 }, in_body = 0, saw_354 = 0;
 	uint8_t *plain = malloc(18432);
 	if (!plain) {
-		run_fail(r, RUN_ENOMEM, "replaying the recording");
+		mfail(m, 1, "replaying the recording");
 		goto out;
 	}
 	for (size_t i = 0; i < m->nrecs; i++) {
@@ -716,7 +719,7 @@ static void decrypt_recording(struct mitm *m)
 			saw_354 = 1;
 		}
 		if (wire_decrypted(&ws[dir], kind, plain, pl, 0)) {
-			run_fail(r, RUN_ENOMEM, "tracing the decrypted recording");
+			mfail(m, 1, "tracing the decrypted recording");
 			break;
 		}
 	}
@@ -729,7 +732,7 @@ out:
 void mitm_finish(struct mitm *m)
 {
 	if (m->behaviour == MITM_RECORD) {
-		m->run->now += 1000000ULL * 86400 * 180; /* "months later" */
+		*m->env.now += 1000000ULL * 86400 * 180; /* "months later" */
 		decrypt_recording(m);
 	}
 }

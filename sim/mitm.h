@@ -1,9 +1,43 @@
-/* mitm: the attacker's pure helpers, kept apart from the actor so they can be tested
- * and fuzzed on their own. The actor itself is driven through run_internal.h. */
+/* mitm: the attacker between the client and the server. Whoever runs it (the scheduler)
+ * gives it a mitm_env — its two links, the clock, the trace, its configuration and keys,
+ * and a way to fail the run — and steps it; the attacker reaches nothing else, so it
+ * depends on no scheduler. Also its pure helpers, tested and fuzzed on their own. */
 #ifndef SIM_MITM_H
 #define SIM_MITM_H
 
 #include <stddef.h>
+#include <stdint.h>
+
+#include "conn.h"
+#include "outcome.h"
+#include "pki.h"
+#include "scenario.h"
+#include "tls.h"
+#include "trace.h"
+
+struct mitm_env {
+	struct trace *trace;
+	uint64_t *now;                         /* the virtual clock (the replay moves it on) */
+	struct link *client_link, *server_link;
+	const struct scenario *sc;             /* [mitm], and the modes of the two ends */
+	struct tls_config as_server, as_client; /* its two TLS ends when it intercepts, keys filled in */
+	const struct pki_key *stolen_key;      /* record: the server's key, stolen later */
+	/* Fails the run (the first failure wins there); oom: out of memory, else TLS set-up. */
+	void (*fail)(void *ctx, int oom, const char *msg);
+	void *ctx;
+};
+
+struct mitm;
+
+/* Joins the two links and writes the opening note. Returns NULL with err on failure. */
+struct mitm *mitm_new(const struct mitm_env *env, char *err, size_t errcap);
+void mitm_free(struct mitm *m);
+/* Moves whatever the attacker can move now; 1 when anything happened. */
+int mitm_step(struct mitm *m);
+/* After the session: what the attacker does later with what it recorded. */
+void mitm_finish(struct mitm *m);
+/* The attacker's own TLS failure, for the outcome. */
+void mitm_outcome(struct mitm *m, struct outcome *o);
 
 /* Rewrites a complete EHLO reply (every line with CRLF) without its STARTTLS line,
  * keeping the reply well-formed: when STARTTLS was the last line, the new last line

@@ -54,6 +54,12 @@ static void check_conn(struct run_ctx *r, const struct conn *c)
 			 trace_actor_name(c->self));
 }
 
+/* The attacker fails the run through its env. */
+static void mitm_fail(void *ctx, int oom, const char *msg)
+{
+	run_fail(ctx, oom ? RUN_ENOMEM : RUN_TLS_SETUP, "%s", msg);
+}
+
 void run_tls_config(const struct run_ctx *r, struct tls_config *cfg, int is_server,
 		    const struct scenario_tls *opt, const char *label)
 {
@@ -413,7 +419,19 @@ int run_scenario(const struct scenario *sc, const struct run_pki *pki, const str
 		return -1;
 	}
 	if (r->mitm_present) {
-		r->mitm = mitm_new(r, err, errcap);
+		struct mitm_env env = {
+			.trace = r->trace, .now = &r->now, .client_link = &r->links[LINK_CLIENT_MITM],
+			.server_link = &r->links[LINK_MITM_SERVER], .sc = sc, .stolen_key = &r->pki->stolen_key,
+			.fail = mitm_fail, .ctx = r,
+		};
+		run_tls_config(r, &env.as_server, 1, &sc->mitm.tls_opt, "attacker-to-client");
+		env.as_server.chain = &r->pki->mitm_chain;
+		env.as_server.key = &r->pki->mitm_key;
+		run_tls_config(r, &env.as_client, 0, &sc->mitm.tls_opt, "attacker-to-server");
+		env.as_client.anchors = &r->pki->anchors;
+		env.as_client.verify = TLS_VERIFY_NONE;
+		env.as_client.server_name = sc->client.server_name;
+		r->mitm = mitm_new(&env, err, errcap);
 		if (!r->mitm) {
 			run_ctx_free(r);
 			free(r);

@@ -1,9 +1,11 @@
-/* run_internal: the scheduler's state, shared by run.c and the attacker
- * (mitm.c). Views never see this: they get the trace and the outcome. */
+/* run_internal: the scheduler's state, private to run.c (tests may look in). The
+ * attacker gets a mitm_env instead. Views never see this: they get the trace, the ledger
+ * and the outcome. */
 #ifndef SIM_RUN_INTERNAL_H
 #define SIM_RUN_INTERNAL_H
 
 #include "conn.h"
+#include "mitm.h"
 #include "pki.h"
 #include "run.h"
 #include "smtp_client.h"
@@ -27,7 +29,6 @@ struct server_actor {
 	int tls_started;
 };
 
-struct mitm; /* mitm.c */
 
 struct run_ctx {
 	const struct scenario *sc;
@@ -60,13 +61,5 @@ int run_failed(const struct run_ctx *r);
 void run_tls_config(const struct run_ctx *r, struct tls_config *cfg, int is_server,
 		    const struct scenario_tls *opt, const char *label);
 
-/* The attacker (mitm.c). mitm_new joins the client-side and server-side links. */
-struct mitm *mitm_new(struct run_ctx *r, char *err, size_t errcap);
-void mitm_free(struct mitm *m);
-int mitm_step(struct mitm *m);
-/* After the session: what the attacker does later with what it recorded. */
-void mitm_finish(struct mitm *m);
-/* What the attacker could read, and whether it decrypted a recorded session later. */
-void mitm_outcome(struct mitm *m, struct outcome *o);
 
 #endif
