@@ -10,7 +10,6 @@
 
 #include "decode.h"
 #include "sb.h"
-#include "scenario.h"
 #include "smtp_parse.h"
 
 /* Per reader and link while building: is the reply being read the answer to EHLO? */

@@ -22,6 +22,13 @@
 
 #include "trace.h"
 
+/* The secrets a reader may learn (bits of knowledge.what and of [expect] *_learns). */
+enum {
+	OBSERVED_CREDENTIALS = 1 << 0,
+	OBSERVED_ENVELOPE = 1 << 1,
+	OBSERVED_BODY = 1 << 2,
+};
+
 enum ledger_reader {
 	READER_OBSERVER_CS = LINK_CLIENT_SERVER, /* a passive observer of one link */
 	READER_OBSERVER_CA = LINK_CLIENT_MITM,
@@ -65,7 +72,7 @@ struct ledger {
 #define KNOW_MAX_RCPT 16
 #define KNOW_MAX_CAPS 24
 
-/* OBSERVED_* bits (scenario.h) name the secrets; metadata is listed beside them. */
+/* OBSERVED_* bits name the secrets; metadata is listed beside them. */
 struct knowledge {
 	int what;                      /* OBSERVED_CREDENTIALS | _ENVELOPE | _BODY */
 	char user[128], password[128];

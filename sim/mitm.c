@@ -269,7 +269,7 @@ static void relay_records(struct mitm *m, struct conn *out, struct mitm_dir *d, 
 			}
 		}
 		if (up && m->behaviour == MITM_TAMPER_RECORD && rec[0] == 23 && !m->tampered &&
-		    d->protected_records == m->env.sc->mitm.tamper_record && rn > 6) {
+		    d->protected_records == m->env.tamper_record && rn > 6) {
 			rec[rn - 1] ^= 0x01;
 			m->tampered = 1;
 			attack = ATTACK_TAMPERED;
@@ -332,7 +332,7 @@ static void client_line(struct mitm *m, const uint8_t *line, size_t n)
 		send_raw(m, &m->to_server, 0, SMTP_OUT_COMMAND, line, n, 0);
 		m->starttls_pending = 1;
 		if (m->behaviour == MITM_INJECT_COMMANDS) {
-			const char *inj = m->env.sc->mitm.inject ? m->env.sc->mitm.inject
+			const char *inj = m->env.inject ? m->env.inject
 				: "RSET\nMAIL FROM:<mallory@evil.test>\nRCPT TO:<mallory@evil.test>";
 			inject_lines(m, &m->to_server, SMTP_OUT_COMMAND, inj);
 			note(m, LINK_MITM_SERVER, TK_ATTACK, ATTACK_ADDED, "The attacker appends its own commands behind STARTTLS, in the same write",
@@ -366,7 +366,7 @@ static void server_reply(struct mitm *m, const uint8_t *r, size_t n)
 	if (code == 220 && m->starttls_pending) {
 		m->starttls_pending = 0;
 		if (m->behaviour == MITM_INJECT_RESPONSES) {
-			const char *inj = m->env.sc->mitm.inject ? m->env.sc->mitm.inject
+			const char *inj = m->env.inject ? m->env.inject
 				: "250-mail.example.test at your service\n250 8BITMIME";
 			inject_lines(m, &m->to_client, SMTP_OUT_REPLY, inj);
 			note(m, LINK_CLIENT_MITM, TK_ATTACK, ATTACK_ADDED, "The attacker appends forged replies behind the server's 220",
@@ -519,8 +519,7 @@ struct mitm *mitm_new(const struct mitm_env *env, char *err, size_t errcap)
 		return NULL;
 	}
 	m->env = *env;
-	const struct scenario *sc = env->sc;
-	m->behaviour = sc->mitm.behaviour;
+	m->behaviour = env->behaviour;
 	conn_init(&m->to_client, env->client_link, 1, ACTOR_MITM, env->now,
 		  (struct conn_callbacks){ m, from_client, NULL, closed_client });
 	conn_init(&m->to_server, env->server_link, 0, ACTOR_MITM, env->now,
@@ -546,11 +545,11 @@ struct mitm *mitm_new(const struct mitm_env *env, char *err, size_t errcap)
 	     intro[m->behaviour] ? intro[m->behaviour] : "An attacker sits in the path",
 	     "The client believes it talks to the server, but every byte passes through the attacker, "
 	     "who reads whatever is not encrypted and can change whatever is not authenticated.");
-	if (sc->client.tls == SMTP_CLIENT_TLS_IMPLICIT)
+	if (env->client_implicit)
 		m->up.records = 1;
-	if (sc->server.mode == SMTP_SERVER_IMPLICIT)
+	if (env->server_implicit)
 		m->down.records = 1;
-	if (m->behaviour == MITM_SUBSTITUTE_CERT && sc->client.tls == SMTP_CLIENT_TLS_IMPLICIT)
+	if (m->behaviour == MITM_SUBSTITUTE_CERT && env->client_implicit)
 		start_interception(m);
 	return m;
 }
@@ -737,10 +736,7 @@ void mitm_finish(struct mitm *m)
 	}
 }
 
-void mitm_outcome(struct mitm *m, struct outcome *o)
+int mitm_tls_error(const struct mitm *m)
 {
-	o->mitm_err = m->to_client.tls_err ? m->to_client.tls_err : m->to_server.tls_err;
-	if (o->mitm_err)
-		snprintf(o->mitm_error, sizeof o->mitm_error, "%s: %s", tls_error_name(o->mitm_err),
-			 tls_error_explain(o->mitm_err));
+	return m->to_client.tls_err ? m->to_client.tls_err : m->to_server.tls_err;
 }

@@ -9,17 +9,33 @@
 #include <stdint.h>
 
 #include "conn.h"
-#include "outcome.h"
 #include "pki.h"
-#include "scenario.h"
 #include "tls.h"
 #include "trace.h"
+
+/* What the attacker does (the scenario's [mitm] behaviour). */
+enum mitm_behaviour {
+	MITM_NONE = 0,        /* no attacker in the path */
+	MITM_RELAY,           /* passive eavesdropper */
+	MITM_STRIP_STARTTLS,
+	MITM_REJECT_STARTTLS,
+	MITM_SUBSTITUTE_CERT,
+	MITM_INJECT_COMMANDS,
+	MITM_INJECT_RESPONSES,
+	MITM_TAMPER_RECORD,
+	MITM_TAMPER_CLIENTHELLO,
+	MITM_RECORD,
+	MITM_BEHAVIOUR_COUNT
+};
 
 struct mitm_env {
 	struct trace *trace;
 	uint64_t *now;                         /* the virtual clock (the replay moves it on) */
 	struct link *client_link, *server_link;
-	const struct scenario *sc;             /* [mitm], and the modes of the two ends */
+	enum mitm_behaviour behaviour;
+	const char *inject;                    /* lines to inject, \n separated; NULL: the lesson's own */
+	unsigned tamper_record;                /* which encrypted record from the client to tamper with */
+	int client_implicit, server_implicit;  /* each end speaks TLS from the first byte */
 	struct tls_config as_server, as_client; /* its two TLS ends when it intercepts, keys filled in */
 	const struct pki_key *stolen_key;      /* record: the server's key, stolen later */
 	/* Fails the run (the first failure wins there); oom: out of memory, else TLS set-up. */
@@ -36,8 +52,8 @@ void mitm_free(struct mitm *m);
 int mitm_step(struct mitm *m);
 /* After the session: what the attacker does later with what it recorded. */
 void mitm_finish(struct mitm *m);
-/* The attacker's own TLS failure, for the outcome. */
-void mitm_outcome(struct mitm *m, struct outcome *o);
+/* The attacker's own TLS failure (BearSSL's code), 0 when none. */
+int mitm_tls_error(const struct mitm *m);
 
 /* Rewrites a complete EHLO reply (every line with CRLF) without its STARTTLS line,
  * keeping the reply well-formed: when STARTTLS was the last line, the new last line

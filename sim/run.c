@@ -421,7 +421,10 @@ int run_scenario(const struct scenario *sc, const struct run_pki *pki, const str
 	if (r->mitm_present) {
 		struct mitm_env env = {
 			.trace = r->trace, .now = &r->now, .client_link = &r->links[LINK_CLIENT_MITM],
-			.server_link = &r->links[LINK_MITM_SERVER], .sc = sc, .stolen_key = &r->pki->stolen_key,
+			.server_link = &r->links[LINK_MITM_SERVER], .behaviour = sc->mitm.behaviour,
+			.inject = sc->mitm.inject, .tamper_record = sc->mitm.tamper_record,
+			.client_implicit = sc->client.tls == SMTP_CLIENT_TLS_IMPLICIT,
+			.server_implicit = sc->server.mode == SMTP_SERVER_IMPLICIT, .stolen_key = &r->pki->stolen_key,
 			.fail = mitm_fail, .ctx = r,
 		};
 		run_tls_config(r, &env.as_server, 1, &sc->mitm.tls_opt, "attacker-to-client");
@@ -479,8 +482,9 @@ int run_scenario(const struct scenario *sc, const struct run_pki *pki, const str
 			.body = r->body, .body_len = r->body_len,
 		};
 		outcome_from_actors(&out->outcome, &act);
-		if (r->mitm)
-			mitm_outcome(r->mitm, &out->outcome);
+		if (r->mitm && (out->outcome.mitm_err = mitm_tls_error(r->mitm)))
+			snprintf(out->outcome.mitm_error, sizeof out->outcome.mitm_error, "%s: %s",
+				 tls_error_name(out->outcome.mitm_err), tls_error_explain(out->outcome.mitm_err));
 		if (ledger_build(&out->ledger, &out->trace))
 			run_fail(r, RUN_ENOMEM, "building the knowledge ledger");
 		else

@@ -8,24 +8,13 @@
 
 #include "smtp_client.h"
 #include "smtp_server.h"
+#include "ledger.h"
+#include "mitm.h"
 #include "tls.h"
 
 #define SCENARIO_MAX_RCPT 8
 #define SCENARIO_MAX_SUITES 16
 
-enum mitm_behaviour {
-	MITM_NONE = 0,        /* no attacker in the path */
-	MITM_RELAY,           /* passive eavesdropper */
-	MITM_STRIP_STARTTLS,
-	MITM_REJECT_STARTTLS,
-	MITM_SUBSTITUTE_CERT,
-	MITM_INJECT_COMMANDS,
-	MITM_INJECT_RESPONSES,
-	MITM_TAMPER_RECORD,
-	MITM_TAMPER_CLIENTHELLO,
-	MITM_RECORD,
-	MITM_BEHAVIOUR_COUNT
-};
 
 /* Options shared by the TLS side of any actor. */
 struct scenario_tls {
@@ -83,13 +72,6 @@ struct scenario_expect {
 	char *client_error;                     /* BearSSL error name or SMTP text fragment */
 	char *server_error;
 	char *alert;                            /* alert description name */
-};
-
-/* What an observer learned (bits). */
-enum {
-	OBSERVED_CREDENTIALS = 1 << 0,
-	OBSERVED_ENVELOPE = 1 << 1,
-	OBSERVED_BODY = 1 << 2,
 };
 
 struct scenario {
