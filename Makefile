@@ -17,7 +17,7 @@ CFLAGS_UI  := $(shell pkg-config --cflags ncursesw 2>/dev/null)
 
 BUILD   ?= build
 BIN     ?= smtps-sim
-SIM_SRC := $(sort $(wildcard sim/*.c))
+SIM_SRC := $(sort $(wildcard sim/*/*.c))
 UI_SRC  := $(sort $(wildcard ui/*.c))
 SIM_OBJ := $(SIM_SRC:%.c=$(BUILD)/%.o)
 UI_OBJ  := $(UI_SRC:%.c=$(BUILD)/%.o)
@@ -38,7 +38,7 @@ run: deps-runtime
 	@$(MAKE) --no-print-directory smtps-sim
 	./smtps-sim
 
-$(BUILD)/%.o: %.c $(wildcard sim/*.h ui/*.h)
+$(BUILD)/%.o: %.c $(wildcard sim/*/*.h ui/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(WFLAGS) $(if $(findstring ui/,$<),$(CFLAGS_UI)) -c -o $@ $<
 
@@ -46,7 +46,7 @@ $(BUILD)/libsim.a: $(SIM_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(BUILD)/main.o: main.c $(wildcard sim/*.h ui/*.h)
+$(BUILD)/main.o: main.c $(wildcard sim/*/*.h ui/*.h)
 	@mkdir -p $(BUILD)
 	$(CC) $(CFLAGS) $(WFLAGS) $(CFLAGS_UI) -DSMTPS_DATADIR='"$(DATADIR)"' -c -o $@ $<
 

@@ -11,10 +11,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "sim/export.h"
-#include "sim/export_text.h"
-#include "sim/run.h"
-#include "sim/scenario.h"
+#include "sim/export/export.h"
+#include "sim/export/export_text.h"
+#include "sim/run/run.h"
+#include "sim/run/scenario.h"
 #include "ui/ui.h"
 
 #ifndef SMTPS_DATADIR

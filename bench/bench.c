@@ -18,10 +18,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "sim/pki.h"
-#include "sim/run.h"
-#include "sim/scenario.h"
-#include "sim/tls.h"
+#include "sim/wire/pki.h"
+#include "sim/run/run.h"
+#include "sim/run/scenario.h"
+#include "sim/wire/tls.h"
 
 #define SUITE BR_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256
 #define SUITE_NAME "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256"

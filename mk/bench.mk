@@ -2,10 +2,10 @@
 # Built with -O2 in its own directory so it never mixes with debug or sanitizer objects.
 #   make bench                 full run (a minute or two)
 #   make bench BENCH_QUICK=1   a smoke run with few repetitions (numbers not meaningful)
-# The harnesses link the simulator's objects without the exporters (sim/export_*.c):
+# The harnesses link the simulator's objects without the exporters (sim/export/):
 # they need none of them, and so keep building while those change.
 BENCH_BUILD := build-bench
-HARNESS_OBJ = $(filter-out $(BUILD)/sim/export_%.o,$(SIM_OBJ))
+HARNESS_OBJ = $(filter-out $(BUILD)/sim/export/%.o,$(SIM_OBJ))
 
 bench:
 	@$(MAKE) -s --no-print-directory BUILD=$(BENCH_BUILD) CFLAGS="-O2 -g" $(BENCH_BUILD)/bench

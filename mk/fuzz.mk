@@ -14,7 +14,7 @@ FUZZ_SECONDS ?= 10
 FUZZ_CI_RUNS ?= 20000
 FUZZ_TARGETS ?= $(patsubst tests/fuzz/fuzz_%.c,%,$(sort $(wildcard tests/fuzz/fuzz_*.c)))
 FUZZ_FLAGS   := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
-HARNESS_OBJ   = $(filter-out $(BUILD)/sim/export_%.o,$(SIM_OBJ))
+HARNESS_OBJ   = $(filter-out $(BUILD)/sim/export/%.o,$(SIM_OBJ))
 
 .PHONY: fuzz fuzz-ci fuzz-build fuzz-seeds
 TEST_EXTRA += fuzz-ci

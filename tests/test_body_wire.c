@@ -3,7 +3,7 @@
  * the start of a line, a final CRLF, then "." — whatever the piece sizes. */
 #include "tests/testutil.h"
 
-#include "sim/smtp_client.h"
+#include "sim/smtp/smtp_client.h"
 
 struct capture {
 	uint8_t buf[4096];

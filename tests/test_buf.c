@@ -1,8 +1,8 @@
 /* test_buf: the one growable buffer and the one string builder of sim/. */
 #include "tests/testutil.h"
 
-#include "sim/buf.h"
-#include "sim/sb.h"
+#include "sim/base/buf.h"
+#include "sim/base/sb.h"
 
 static void test_append_and_consume(void **state)
 {

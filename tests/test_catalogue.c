@@ -4,10 +4,10 @@
 
 #include <stdio.h>
 
-#include "sim/run.h"
-#include "sim/scenario.h"
-#include "sim/decode.h"
-#include "sim/smtp_parse.h"
+#include "sim/run/run.h"
+#include "sim/run/scenario.h"
+#include "sim/decode/decode.h"
+#include "sim/smtp/smtp_parse.h"
 #include <bearssl.h>
 
 struct loaded {

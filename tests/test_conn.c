@@ -7,9 +7,9 @@
 #include <bearssl.h>
 #include <stdio.h>
 
-#include "sim/conn.h"
-#include "sim/run.h"
-#include "sim/scenario.h"
+#include "sim/link/conn.h"
+#include "sim/run/run.h"
+#include "sim/run/scenario.h"
 
 struct side {
 	char got[4096];

@@ -6,11 +6,11 @@
 #include <bearssl.h>
 #include <stdio.h>
 
-#include "sim/base64.h"
-#include "sim/decode.h"
-#include "sim/pki.h"
-#include "sim/smtp_parse.h"
-#include "sim/x509_text.h"
+#include "sim/base/base64.h"
+#include "sim/decode/decode.h"
+#include "sim/wire/pki.h"
+#include "sim/smtp/smtp_parse.h"
+#include "sim/decode/x509_text.h"
 
 /* ---- helpers ------------------------------------------------------------------------ */
 

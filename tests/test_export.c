@@ -12,10 +12,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "sim/export.h"
-#include "sim/run.h"
-#include "sim/scenario.h"
-#include "sim/smtp_parse.h"
+#include "sim/export/export.h"
+#include "sim/run/run.h"
+#include "sim/run/scenario.h"
+#include "sim/smtp/smtp_parse.h"
 
 static char *scenario_path(const char *name)
 {

@@ -16,13 +16,13 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "sim/decode.h"
-#include "sim/export.h"
-#include "sim/ledger.h"
-#include "sim/narrate.h"
-#include "sim/run.h"
-#include "sim/scenario.h"
-#include "sim/smtp_parse.h"
+#include "sim/decode/decode.h"
+#include "sim/export/export.h"
+#include "sim/trace/ledger.h"
+#include "sim/trace/narrate.h"
+#include "sim/run/run.h"
+#include "sim/run/scenario.h"
+#include "sim/smtp/smtp_parse.h"
 
 struct loaded {
 	struct scenario sc;

@@ -3,8 +3,8 @@
 
 #include <stdio.h>
 
-#include "sim/mitm.h"
-#include "sim/smtp_parse.h"
+#include "sim/attack/mitm.h"
+#include "sim/smtp/smtp_parse.h"
 
 static size_t strip(const char *in, char *out, size_t cap)
 {

@@ -3,7 +3,7 @@
  * across the wrap-around, and a closed pipe reports end of stream once drained. */
 #include "testutil.h"
 
-#include "sim/pipe.h"
+#include "sim/wire/pipe.h"
 
 static void fill_pattern(uint8_t *p, size_t n, uint8_t start)
 {

@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <unistd.h>
 
-#include "sim/pki.h"
+#include "sim/wire/pki.h"
 
 #define ERRCAP 256
 #define T_2026 1780000000u /* 2026-05-28, inside every non-expired certificate */

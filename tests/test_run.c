@@ -6,8 +6,8 @@
 
 #include <stdio.h>
 
-#include "sim/run.h"
-#include "sim/scenario.h"
+#include "sim/run/run.h"
+#include "sim/run/scenario.h"
 
 static void load(const char *file, struct scenario *s)
 {

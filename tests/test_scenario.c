@@ -7,7 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "sim/scenario.h"
+#include "sim/run/scenario.h"
 
 /* tests/data: the broken scenario files, one problem each. */
 static const char *data_dir(void)

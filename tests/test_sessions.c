@@ -6,11 +6,11 @@
 
 #include <stdio.h>
 
-#include "sim/base64.h"
-#include "sim/decode.h"
-#include "sim/run.h"
-#include "sim/scenario.h"
-#include "sim/smtp_parse.h"
+#include "sim/base/base64.h"
+#include "sim/decode/decode.h"
+#include "sim/run/run.h"
+#include "sim/run/scenario.h"
+#include "sim/smtp/smtp_parse.h"
 
 /* tests/data/sessions; certificates come from the catalogue's certs/ (the data directory
  * given to scenario_load). */

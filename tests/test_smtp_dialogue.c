@@ -5,9 +5,9 @@
 
 #include <stdio.h>
 
-#include "sim/base64.h"
-#include "sim/smtp_client.h"
-#include "sim/smtp_server.h"
+#include "sim/base/base64.h"
+#include "sim/smtp/smtp_client.h"
+#include "sim/smtp/smtp_server.h"
 
 /* A growing byte buffer, always NUL-terminated so strstr works on it. */
 struct buf {

@@ -3,7 +3,7 @@
 
 #include <stdio.h>
 
-#include "sim/smtp_parse.h"
+#include "sim/smtp/smtp_parse.h"
 
 static int cmd(const char *line, struct smtp_command *c)
 {

@@ -8,9 +8,9 @@
 
 #include <stdio.h>
 
-#include "sim/decode.h"
-#include "sim/smtp_parse.h"
-#include "sim/wiretrace.h"
+#include "sim/decode/decode.h"
+#include "sim/smtp/smtp_parse.h"
+#include "sim/trace/wiretrace.h"
 
 struct bench {
 	struct trace t;

@@ -6,8 +6,8 @@
 
 #include "testutil.h"
 
-#include "sim/run.h"
-#include "sim/scenario.h"
+#include "sim/run/run.h"
+#include "sim/run/scenario.h"
 
 /* Scenario files outside the catalogue find the demo PKI here. */
 static inline const struct scenario_load_opts *test_load_opts(void)

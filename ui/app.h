@@ -12,8 +12,8 @@
 #include <curses.h>
 #include <stddef.h>
 
-#include "sim/run.h"
-#include "sim/scenario.h"
+#include "sim/run/run.h"
+#include "sim/run/scenario.h"
 #include "ui/ui.h"
 
 #define UI_MIN_W 80

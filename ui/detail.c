@@ -1,5 +1,5 @@
 /* detail: the decoded fields of the current event as a tree. Fields come flattened with
- * a depth (sim/fields.h); a field is a group when the next one is deeper. Groups start
+ * a depth (sim/base/fields.h); a field is a group when the next one is deeper. Groups start
  * open — a student should see the SNI without hunting — and Enter folds the selected
  * one when the pane has focus. Folding state belongs to one event and resets when the
  * cursor moves. */

@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "sim/decode.h"
+#include "sim/decode/decode.h"
 
 struct dump {
 	const char *title;

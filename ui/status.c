@@ -4,7 +4,7 @@
  * at the last event says what the outcome says. Pieces that do not fit are shortened or left
  * out whole, never cut mid-word: the bar is read from the back of a classroom. */
 #include "ui/app.h"
-#include "sim/decode.h"
+#include "sim/decode/decode.h"
 
 #include <string.h>
 

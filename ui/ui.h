@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct scenario_load_opts; /* sim/scenario.h */
+struct scenario_load_opts; /* sim/run/scenario.h */
 
 struct ui_options {
 	const char *scenario_path;  /* the scenario to open */

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sim/fields.h"
+#include "sim/base/fields.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -9,8 +9,8 @@
  *     smtp_parse_reply_line with code 250, "250-" on all but the last, "250 " on the
  *     last), it is not refused, and the output is a well-formed 250 reply again. */
 #include "fuzz_common.h"
-#include "sim/mitm.h"
-#include "sim/smtp_parse.h"
+#include "sim/attack/mitm.h"
+#include "sim/smtp/smtp_parse.h"
 
 #include <strings.h>
 

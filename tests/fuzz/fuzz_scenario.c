@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "sim/scenario.h"
+#include "sim/run/scenario.h"
 
 static char dir[] = "/tmp/fuzz-scenario-XXXXXX";
 static char path[64];

@@ -9,8 +9,8 @@
 #include <stdio.h>
 
 #include "fuzz_common.h"
-#include "sim/decode.h"
-#include "sim/smtp_parse.h"
+#include "sim/decode/decode.h"
+#include "sim/smtp/smtp_parse.h"
 
 static void one_line(struct decode_smtp_ctx *ctx, const char *line, size_t n)
 {

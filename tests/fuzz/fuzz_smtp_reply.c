@@ -4,8 +4,8 @@
  * line that is not a reply is fed to decode_smtp_command on the same context, as the
  * client's answer to a 334 would be. */
 #include "fuzz_common.h"
-#include "sim/decode.h"
-#include "sim/smtp_parse.h"
+#include "sim/decode/decode.h"
+#include "sim/smtp/smtp_parse.h"
 
 static void one_line(struct decode_smtp_ctx *ctx, const char *line, size_t n)
 {

@@ -6,7 +6,7 @@
  * decode_alert. The whole rest is also decoded directly as one handshake message and
  * as one record, so a seed of a bare message reaches the message decoders at once. */
 #include "fuzz_common.h"
-#include "sim/decode.h"
+#include "sim/decode/decode.h"
 
 static const unsigned versions[] = { 0, 0x0301, 0x0302, 0x0303, 0x0300, 0x7f1c, 0x0304, 0xffff };
 

@@ -13,8 +13,8 @@
 #include <string.h>
 #include <dirent.h>
 
-#include "sim/run.h"
-#include "sim/scenario.h"
+#include "sim/run/run.h"
+#include "sim/run/scenario.h"
 
 static const char *out_dir;
 

@@ -1,0 +1,65 @@
+/* mitm: the attacker between the client and the server. Whoever runs it (the scheduler)
+ * gives it a mitm_env — its two links, the clock, the trace, its configuration and keys,
+ * and a way to fail the run — and steps it; the attacker reaches nothing else, so it
+ * depends on no scheduler. Also its pure helpers, tested and fuzzed on their own. */
+#ifndef SIM_MITM_H
+#define SIM_MITM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sim/link/conn.h"
+#include "sim/wire/pki.h"
+#include "sim/wire/tls.h"
+#include "sim/trace/trace.h"
+
+/* What the attacker does (the scenario's [mitm] behaviour). */
+enum mitm_behaviour {
+	MITM_NONE = 0,        /* no attacker in the path */
+	MITM_RELAY,           /* passive eavesdropper */
+	MITM_STRIP_STARTTLS,
+	MITM_REJECT_STARTTLS,
+	MITM_SUBSTITUTE_CERT,
+	MITM_INJECT_COMMANDS,
+	MITM_INJECT_RESPONSES,
+	MITM_TAMPER_RECORD,
+	MITM_TAMPER_CLIENTHELLO,
+	MITM_RECORD,
+	MITM_BEHAVIOUR_COUNT
+};
+
+struct mitm_env {
+	struct trace *trace;
+	uint64_t *now;                         /* the virtual clock (the replay moves it on) */
+	struct link *client_link, *server_link;
+	enum mitm_behaviour behaviour;
+	const char *inject;                    /* lines to inject, \n separated; NULL: the lesson's own */
+	unsigned tamper_record;                /* which encrypted record from the client to tamper with */
+	int client_implicit, server_implicit;  /* each end speaks TLS from the first byte */
+	struct tls_config as_server, as_client; /* its two TLS ends when it intercepts, keys filled in */
+	const struct pki_key *stolen_key;      /* record: the server's key, stolen later */
+	/* Fails the run (the first failure wins there); oom: out of memory, else TLS set-up. */
+	void (*fail)(void *ctx, int oom, const char *msg);
+	void *ctx;
+};
+
+struct mitm;
+
+/* Joins the two links and writes the opening note. Returns NULL with err on failure. */
+struct mitm *mitm_new(const struct mitm_env *env, char *err, size_t errcap);
+void mitm_free(struct mitm *m);
+/* Moves whatever the attacker can move now; 1 when anything happened. */
+int mitm_step(struct mitm *m);
+/* After the session: what the attacker does later with what it recorded. */
+void mitm_finish(struct mitm *m);
+/* The attacker's own TLS failure (BearSSL's code), 0 when none. */
+int mitm_tls_error(const struct mitm *m);
+
+/* Rewrites a complete EHLO reply (every line with CRLF) without its STARTTLS line,
+ * keeping the reply well-formed: when STARTTLS was the last line, the new last line
+ * gets "250 " instead of "250-". Writes the result into out (cap >= n is enough).
+ * Returns the new length; n when there was nothing to strip; (size_t)-1 when the input
+ * is not a multi-line 250 reply. */
+size_t mitm_strip_ehlo(const char *reply, size_t n, char *out, size_t cap);
+
+#endif

@@ -1,0 +1,589 @@
+/* decode_handshake: handshake messages in cleartext (RFC 5246 7.4, RFC 8422): hellos
+ * and their extensions, certificates, key exchanges, certificate requests and verifies. */
+#include "sim/decode/decode_internal.h"
+
+#include "sim/decode/x509_text.h"
+
+struct hello_info {
+	char sni[256];
+};
+
+static void list_u16(struct sb *s, struct rd *list, const char *(*text)(unsigned, char *, size_t))
+{
+	unsigned v;
+	char b[32];
+	while (rd_u16(list, &v) == 0) {
+		if (s->len)
+			sb_puts(s, ", ");
+		sb_puts(s, text(v, b, sizeof b));
+	}
+}
+
+static const char *version_text_any(unsigned v, char *b, size_t cap)
+{
+	if (decode_is_grease(v))
+		return "grease";
+	return decode_version_text(v, b, cap);
+}
+
+/* One extension of a ClientHello (server = 0) or ServerHello (server = 1) as a field at
+ * depth 1, named by the extension. Returns -1 when its content is malformed. */
+static int hello_extension(struct fields *f, int server, unsigned type, struct rd body,
+			   struct hello_info *hi)
+{
+	char val[1024], nb[48];
+	struct sb s;
+	struct rd list;
+	unsigned v;
+	const char *name = decode_extension_name(type);
+	sb_init(&s, val, sizeof val);
+	switch (type) {
+	case 0: /* server_name, RFC 6066 3 */
+		if (body.n == 0) {
+			sb_puts(&s, server ? "acknowledged (empty)" : "empty");
+			break;
+		}
+		if (server || rd_vec(&body, 2, &list) || body.n || list.n == 0)
+			return -1;
+		while (list.n) {
+			struct rd host;
+			if (rd_u8(&list, &v) || rd_vec(&list, 2, &host))
+				return -1;
+			if (s.len)
+				sb_puts(&s, ", ");
+			if (v == 0) {
+				sb_text(&s, host.p, host.n);
+				if (!hi->sni[0])
+					textstr(hi->sni, sizeof hi->sni, host.p, host.n);
+			} else {
+				sb_printf(&s, "name type %u, %zu bytes", v, host.n);
+			}
+		}
+		break;
+	case 1: /* max_fragment_length */
+		if (rd_u8(&body, &v) || body.n)
+			return -1;
+		if (v >= 1 && v <= 4)
+			sb_printf(&s, "%u bytes", 256u << v);
+		else
+			sb_printf(&s, "unknown (0x%02x)", v);
+		break;
+	case 10: /* supported_groups */
+		if (rd_vec(&body, 2, &list) || body.n || list.n % 2)
+			return -1;
+		list_u16(&s, &list, decode_group_text);
+		break;
+	case 11: /* ec_point_formats */
+		if (rd_vec(&body, 1, &list) || body.n)
+			return -1;
+		while (rd_u8(&list, &v) == 0) {
+			static const char *const pf[] = { "uncompressed", "ansiX962_compressed_prime",
+							  "ansiX962_compressed_char2" };
+			if (s.len)
+				sb_puts(&s, ", ");
+			sb_puts(&s, decode_orhex(v < 3 ? pf[v] : NULL, v, 2, nb, sizeof nb));
+		}
+		break;
+	case 13: /* signature_algorithms */
+	case 50: /* signature_algorithms_cert */
+		if (rd_vec(&body, 2, &list) || body.n || list.n % 2)
+			return -1;
+		list_u16(&s, &list, decode_sigalg_text);
+		break;
+	case 16: /* ALPN, RFC 7301 */
+		if (rd_vec(&body, 2, &list) || body.n)
+			return -1;
+		while (list.n) {
+			struct rd proto;
+			if (rd_vec(&list, 1, &proto))
+				return -1;
+			if (s.len)
+				sb_puts(&s, ", ");
+			sb_text(&s, proto.p, proto.n);
+		}
+		break;
+	case 43: /* supported_versions */
+		if (server) {
+			if (rd_u16(&body, &v) || body.n)
+				return -1;
+			sb_puts(&s, version_text_any(v, nb, sizeof nb));
+		} else {
+			if (rd_vec(&body, 1, &list) || body.n || list.n % 2)
+				return -1;
+			list_u16(&s, &list, version_text_any);
+		}
+		break;
+	case 35: /* session_ticket */
+		if (body.n == 0)
+			sb_puts(&s, server ? "empty (server will send a ticket)" : "empty (asks for a ticket)");
+		else
+			sb_printf(&s, "%zu-byte ticket", body.n);
+		break;
+	case 0xff01: /* renegotiation_info, RFC 5746 */
+		if (rd_vec(&body, 1, &list) || body.n)
+			return -1;
+		if (list.n == 0) {
+			sb_puts(&s, "empty (initial handshake)");
+		} else {
+			sb_printf(&s, "renegotiation, %zu bytes of verify_data: ", list.n);
+			sb_hex(&s, list.p, list.n, 0);
+		}
+		break;
+	case 22: /* encrypt_then_mac */
+	case 23: /* extended_master_secret */
+	case 49: /* post_handshake_auth */
+		sb_puts(&s, body.n ? "" : "empty (supported)");
+		if (body.n)
+			sb_printf(&s, "%zu bytes", body.n);
+		break;
+	default:
+		if (!name)
+			sb_printf(&s, "unknown (0x%04x), ", type);
+		else if (strcmp(name, "grease") == 0)
+			sb_printf(&s, "0x%04x, ", type);
+		sb_printf(&s, "%zu bytes", body.n);
+		break;
+	}
+	fields_add(f, 1, name ? name : "unknown_extension", "%s", val);
+	return 0;
+}
+
+/* The optional extensions block that ends a hello. Writes a reason into err on error. */
+static int hello_extensions(struct rd *r, struct fields *f, int server, struct hello_info *hi,
+			    char *err, size_t errcap)
+{
+	if (rd_left(r) == 0) {
+		fields_add(f, 0, "extensions", "none");
+		return 0;
+	}
+	struct rd exts, c;
+	if (rd_vec(r, 2, &exts)) {
+		snprintf(err, errcap, "truncated at extensions");
+		return -1;
+	}
+	if (r->n) {
+		snprintf(err, errcap, "%zu bytes after the extensions", r->n);
+		return -1;
+	}
+	size_t count = 0;
+	for (c = exts; c.n; count++) {
+		unsigned t;
+		struct rd b;
+		if (rd_u16(&c, &t) || rd_vec(&c, 2, &b)) {
+			snprintf(err, errcap, "truncated in extension %zu", count + 1);
+			return -1;
+		}
+	}
+	fields_add(f, 0, "extensions", "%zu extension%s", count, count == 1 ? "" : "s");
+	while (exts.n) {
+		unsigned t = 0;
+		struct rd b = { NULL, 0 };
+		if (rd_u16(&exts, &t) || rd_vec(&exts, 2, &b))
+			break; /* cannot happen: checked above */
+		if (hello_extension(f, server, t, b, hi)) {
+			char nb[32];
+			const char *name = decode_extension_name(t);
+			snprintf(err, errcap, "malformed %s extension", decode_orhex(name, t, 4, nb, sizeof nb));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static const char *compression_text(unsigned c, char *b, size_t cap)
+{
+	return decode_orhex(c == 0 ? "null" : c == 1 ? "DEFLATE" : NULL, c, 2, b, cap);
+}
+
+/* version, random, session_id: common to both hellos. */
+static int hello_start(struct rd *r, struct fields *f, unsigned *ver, const char **vs, char *vb, size_t vcap,
+		       const char **what)
+{
+	const uint8_t *rnd;
+	struct rd sid;
+	char hb[80];
+	if (rd_u16(r, ver)) {
+		*what = "truncated at version";
+		return -1;
+	}
+	*vs = decode_version_text(*ver, vb, vcap);
+	fields_add(f, 0, "version", "%s", *vs);
+	if (rd_bytes(r, 32, &rnd)) {
+		*what = "truncated at random";
+		return -1;
+	}
+	fields_add(f, 0, "random", "%s", hexstr(hb, sizeof hb, rnd, 32));
+	if (rd_vec(r, 1, &sid)) {
+		*what = "truncated at session_id";
+		return -1;
+	}
+	if (sid.n > 32) {
+		*what = "session_id longer than 32 bytes";
+		return -1;
+	}
+	fields_add(f, 0, "session_id", "%s", sid.n ? hexstr(hb, sizeof hb, sid.p, sid.n) : "(empty)");
+	return 0;
+}
+
+static int client_hello(struct rd *r, struct fields *f, char *summary, size_t cap)
+{
+	const char *M = "ClientHello", *what;
+	char vb[32], b[48], err[96];
+	const char *vs;
+	unsigned ver, v;
+	struct rd list;
+	struct hello_info hi = { "" };
+	if (hello_start(r, f, &ver, &vs, vb, sizeof vb, &what))
+		return fail(f, summary, cap, M, "%s", what);
+	if (rd_vec(r, 2, &list))
+		return fail(f, summary, cap, M, "truncated at cipher suites");
+	if (list.n == 0 || list.n % 2)
+		return fail(f, summary, cap, M, "cipher suite list has %zu bytes, not a positive even number", list.n);
+	size_t nsuites = list.n / 2;
+	fields_add(f, 0, "cipher_suites", "%zu suite%s", nsuites, nsuites == 1 ? "" : "s");
+	while (rd_u16(&list, &v) == 0)
+		fields_add(f, 1, "suite", "%s", decode_suite_text(v, b, sizeof b));
+	if (rd_vec(r, 1, &list))
+		return fail(f, summary, cap, M, "truncated at compression methods");
+	if (list.n == 0)
+		return fail(f, summary, cap, M, "no compression methods");
+	char cm[256];
+	struct sb s;
+	sb_init(&s, cm, sizeof cm);
+	while (rd_u8(&list, &v) == 0) {
+		if (s.len)
+			sb_puts(&s, ", ");
+		sb_puts(&s, compression_text(v, b, sizeof b));
+	}
+	fields_add(f, 0, "compression_methods", "%s", cm);
+	if (hello_extensions(r, f, 0, &hi, err, sizeof err))
+		return fail(f, summary, cap, M, "%s", err);
+	if (hi.sni[0])
+		say(summary, cap, "%s: %s, %zu suites, SNI %s", M, vs, nsuites, hi.sni);
+	else
+		say(summary, cap, "%s: %s, %zu suites, no SNI", M, vs, nsuites);
+	return 0;
+}
+
+static int server_hello(struct rd *r, struct fields *f, char *summary, size_t cap)
+{
+	const char *M = "ServerHello", *what;
+	char vb[32], b[48], err[96];
+	const char *vs;
+	unsigned ver, suite, comp;
+	struct hello_info hi = { "" };
+	if (hello_start(r, f, &ver, &vs, vb, sizeof vb, &what))
+		return fail(f, summary, cap, M, "%s", what);
+	if (rd_u16(r, &suite))
+		return fail(f, summary, cap, M, "truncated at cipher suite");
+	char sb_[48];
+	const char *st = decode_suite_text(suite, sb_, sizeof sb_);
+	fields_add(f, 0, "cipher_suite", "%s", st);
+	if (rd_u8(r, &comp))
+		return fail(f, summary, cap, M, "truncated at compression method");
+	fields_add(f, 0, "compression_method", "%s", compression_text(comp, b, sizeof b));
+	if (hello_extensions(r, f, 1, &hi, err, sizeof err))
+		return fail(f, summary, cap, M, "%s", err);
+	say(summary, cap, "%s: %s, %s", M, vs, st);
+	return 0;
+}
+
+static int certificate(struct rd *r, struct fields *f, char *summary, size_t cap)
+{
+	const char *M = "Certificate";
+	struct rd list, c;
+	if (rd_vec(r, 3, &list))
+		return fail(f, summary, cap, M, "truncated at certificate list");
+	if (r->n)
+		return fail(f, summary, cap, M, "%zu bytes after the certificate list", r->n);
+	size_t count = 0;
+	for (c = list; c.n; count++) {
+		struct rd der;
+		if (rd_vec(&c, 3, &der))
+			return fail(f, summary, cap, M, "truncated in certificate %zu", count + 1);
+	}
+	fields_add(f, 0, "certificates", "%zu certificate%s", count, count == 1 ? "" : "s");
+	if (count == 0) {
+		say(summary, cap, "%s: empty (no certificate)", M);
+		return 0;
+	}
+	char first[300] = "", issuer[300] = "";
+	int self_signed = 0;
+	for (size_t i = 0; list.n; i++) {
+		struct rd der = { NULL, 0 };
+		struct x509_text x;
+		const char *err;
+		if (rd_vec(&list, 3, &der))
+			break; /* cannot happen: checked above */
+		if (x509_text_parse(der.p, der.n, &x, &err)) {
+			fields_add(f, 1, "certificate", "malformed (%zu bytes)", der.n);
+			return fail(f, summary, cap, M, "certificate %zu is not a valid X.509 certificate: %s",
+				    i + 1, err);
+		}
+		char shown[300];
+		if (x.subject_cn[0])
+			snprintf(shown, sizeof shown, "CN=%s", x.subject_cn);
+		else
+			snprintf(shown, sizeof shown, "%s", x.subject);
+		fields_add(f, 1, "certificate", "%s", shown);
+		fields_add(f, 2, "subject", "%s", x.subject);
+		fields_add(f, 2, "issuer", "%s", x.issuer);
+		fields_add(f, 2, "not_before", "%s", x.not_before);
+		fields_add(f, 2, "not_after", "%s", x.not_after);
+		fields_add(f, 2, "subject_alt_names", "%s", x.san[0] ? x.san : "none");
+		fields_add(f, 2, "public_key", "%s", x.public_key);
+		fields_add(f, 2, "signature_algorithm", "%s", x.signature_algorithm);
+		fields_add(f, 2, "serial_number", "%s", x.serial);
+		fields_add(f, 2, "length", "%zu bytes", der.n);
+		if (i == 0) {
+			snprintf(first, sizeof first, "%s", shown);
+			if (x.issuer_cn[0])
+				snprintf(issuer, sizeof issuer, "CN=%s", x.issuer_cn);
+			else
+				snprintf(issuer, sizeof issuer, "%s", x.issuer);
+			self_signed = strcmp(x.subject, x.issuer) == 0;
+		}
+	}
+	char more[40] = "";
+	if (count > 1)
+		snprintf(more, sizeof more, " (+%zu more)", count - 1);
+	if (self_signed)
+		say(summary, cap, "%s: %s, self-signed%s", M, first, more);
+	else
+		say(summary, cap, "%s: %s, issued by %s%s", M, first, issuer, more);
+	return 0;
+}
+
+/* The signature that ends a ServerKeyExchange or makes a CertificateVerify: TLS 1.2 puts
+ * a 2-byte SignatureAndHashAlgorithm first (RFC 5246 4.7), TLS 1.0/1.1 do not. */
+static int read_signature(struct rd *r, int tls12, struct fields *f, char *desc, size_t dcap)
+{
+	unsigned alg = 0;
+	struct rd sig;
+	char b[48];
+	if (tls12 && rd_u16(r, &alg))
+		return -1;
+	if (rd_vec(r, 2, &sig) || r->n || sig.n == 0)
+		return -1;
+	if (tls12) {
+		const char *an = decode_sigalg_text(alg, b, sizeof b);
+		fields_add(f, 0, "signature_algorithm", "%s", an);
+		snprintf(desc, dcap, "%s", an);
+	} else {
+		fields_add(f, 0, "signature_algorithm", "implied by the certificate (TLS 1.0/1.1)");
+		snprintf(desc, dcap, "%zu-byte signature", sig.n);
+	}
+	fields_add(f, 0, "signature_length", "%zu", sig.n);
+	return 0;
+}
+
+/* One layout attempt of a ServerKeyExchange into tmp; 0 when it consumed the body exactly. */
+static int ske_try(struct rd r, int tls12, struct fields *tmp, char *summary, size_t cap)
+{
+	const char *M = "ServerKeyExchange";
+	unsigned ctype, curve;
+	char desc[64], hb[140], gb[40];
+	struct rd a, b, c;
+	if (rd_left(&r) == 0)
+		return -1;
+	if (r.p[0] == 3) { /* ECParameters: named_curve (RFC 8422 5.4) */
+		rd_u8(&r, &ctype);
+		if (rd_u16(&r, &curve) || rd_vec(&r, 1, &a) || a.n == 0)
+			return -1;
+		const char *cn = decode_group_text(curve, gb, sizeof gb);
+		fields_add(tmp, 0, "key_exchange", "ECDHE");
+		fields_add(tmp, 0, "curve_type", "named_curve");
+		fields_add(tmp, 0, "curve", "%s", cn);
+		fields_add(tmp, 0, "public_key_length", "%zu", a.n);
+		fields_add(tmp, 0, "public_key", "%s", hexstr(hb, sizeof hb, a.p, a.n));
+		if (rd_left(&r) == 0) {
+			fields_add(tmp, 0, "signature_algorithm", "none (anonymous)");
+			say(summary, cap, "%s: ECDHE %s, unsigned (anonymous)", M, cn);
+			return 0;
+		}
+		if (read_signature(&r, tls12, tmp, desc, sizeof desc))
+			return -1;
+		say(summary, cap, "%s: ECDHE %s, signed (%s)", M, cn, desc);
+		return 0;
+	}
+	if (r.p[0] == 1 || r.p[0] == 2) { /* explicit curves: deprecated, shown by size */
+		fields_add(tmp, 0, "key_exchange", "ECDHE");
+		fields_add(tmp, 0, "curve_type", "%s", r.p[0] == 1 ? "explicit_prime" : "explicit_char2");
+		fields_add(tmp, 0, "params_length", "%zu", r.n);
+		say(summary, cap, "%s: ECDHE with explicit curve parameters, %zu bytes", M, r.n);
+		return 0;
+	}
+	/* ServerDHParams: dh_p, dh_g, dh_Ys */
+	if (rd_vec(&r, 2, &a) || rd_vec(&r, 2, &b) || rd_vec(&r, 2, &c) || !a.n || !b.n || !c.n)
+		return -1;
+	fields_add(tmp, 0, "key_exchange", "DHE");
+	fields_add(tmp, 0, "dh_prime_bits", "%zu", a.n * 8);
+	fields_add(tmp, 0, "public_key_length", "%zu", c.n);
+	if (read_signature(&r, tls12, tmp, desc, sizeof desc))
+		return -1;
+	say(summary, cap, "%s: DHE %zu-bit group, signed (%s)", M, a.n * 8, desc);
+	return 0;
+}
+
+/* Messages whose layout depends on the version: try the hinted layout, then the other
+ * one, and say which was used when it was not the hinted one. */
+typedef int (*layout_fn)(struct rd r, int tls12, struct fields *tmp, char *summary, size_t cap);
+
+static int by_layout(layout_fn fn, const char *M, struct rd *r, unsigned version, struct fields *f,
+		     char *summary, size_t cap)
+{
+	int prefer12 = version == 0 || version >= 0x0303;
+	for (int attempt = 0; attempt < 2; attempt++) {
+		int tls12 = attempt == 0 ? prefer12 : !prefer12;
+		struct fields tmp;
+		fields_init(&tmp);
+		if (fn(*r, tls12, &tmp, summary, cap) == 0) {
+			if (attempt == 1)
+				fields_add(&tmp, 0, "layout", "%s", tls12 ? "TLS 1.2" : "TLS 1.0/1.1");
+			fields_move(f, &tmp, 0);
+			return 0;
+		}
+		fields_free(&tmp);
+	}
+	return fail(f, summary, cap, M, "malformed or truncated (%zu bytes fit no known layout)", r->n);
+}
+
+static int cv_try(struct rd r, int tls12, struct fields *tmp, char *summary, size_t cap)
+{
+	char desc[64];
+	if (read_signature(&r, tls12, tmp, desc, sizeof desc))
+		return -1;
+	say(summary, cap, "CertificateVerify: signed (%s)", desc);
+	return 0;
+}
+
+static int cr_try(struct rd r, int tls12, struct fields *tmp, char *summary, size_t cap)
+{
+	struct rd types, algs, cas, c;
+	char val[512], b[48];
+	struct sb s;
+	unsigned v;
+	if (rd_vec(&r, 1, &types) || types.n == 0)
+		return -1;
+	if (tls12 && (rd_vec(&r, 2, &algs) || algs.n % 2))
+		return -1;
+	if (rd_vec(&r, 2, &cas) || r.n)
+		return -1;
+	size_t nca = 0;
+	for (c = cas; c.n; nca++) {
+		struct rd dn;
+		if (rd_vec(&c, 2, &dn))
+			return -1;
+	}
+	sb_init(&s, val, sizeof val);
+	while (rd_u8(&types, &v) == 0) {
+		static const struct code_name ct[] = {
+			{1, "rsa_sign"}, {2, "dss_sign"}, {3, "rsa_fixed_dh"}, {4, "dss_fixed_dh"},
+			{64, "ecdsa_sign"}, {65, "rsa_fixed_ecdh"}, {66, "ecdsa_fixed_ecdh"},
+		};
+		if (s.len)
+			sb_puts(&s, ", ");
+		sb_puts(&s, decode_orhex(LOOKUP(ct, v), v, 2, b, sizeof b));
+	}
+	fields_add(tmp, 0, "certificate_types", "%s", val);
+	if (tls12) {
+		sb_init(&s, val, sizeof val);
+		list_u16(&s, &algs, decode_sigalg_text);
+		fields_add(tmp, 0, "signature_algorithms", "%s", val);
+	}
+	fields_add(tmp, 0, "certificate_authorities", "%zu", nca);
+	while (cas.n) {
+		struct rd dn = { NULL, 0 };
+		if (rd_vec(&cas, 2, &dn))
+			break; /* cannot happen: checked above */
+		if (x509_text_name(dn.p, dn.n, val, sizeof val, NULL, 0))
+			fields_add(tmp, 1, "authority", "malformed name (%zu bytes)", dn.n);
+		else
+			fields_add(tmp, 1, "authority", "%s", val);
+	}
+	say(summary, cap, "CertificateRequest: the server asks for a client certificate (%zu CA name%s)", nca,
+	    nca == 1 ? "" : "s");
+	return 0;
+}
+
+static int client_key_exchange(struct rd *r, struct fields *f, char *summary, size_t cap)
+{
+	const char *M = "ClientKeyExchange";
+	char hb[140];
+	/* ECDH: a 1-byte length equal to what follows (RFC 8422 5.7); RSA (TLS 1.0+): a 2-byte
+	 * length equal to what follows (RFC 5246 7.4.7.1). Both cannot hold at once. */
+	if (r->n >= 2 && r->p[0] == r->n - 1) {
+		fields_add(f, 0, "key_exchange", "ECDHE");
+		fields_add(f, 0, "public_key_length", "%zu", r->n - 1);
+		fields_add(f, 0, "public_key", "%s", hexstr(hb, sizeof hb, r->p + 1, r->n - 1));
+		say(summary, cap, "%s: ECDHE public key, %zu bytes", M, r->n - 1);
+		return 0;
+	}
+	if (r->n >= 3 && (size_t)(r->p[0] << 8 | r->p[1]) == r->n - 2) {
+		fields_add(f, 0, "key_exchange", "RSA");
+		fields_add(f, 0, "encrypted_premaster_length", "%zu", r->n - 2);
+		say(summary, cap, "%s: RSA-encrypted premaster secret, %zu bytes", M, r->n - 2);
+		return 0;
+	}
+	return fail(f, summary, cap, M, "%zu bytes with no matching length prefix", r->n);
+}
+
+int decode_handshake_v(const uint8_t *msg, size_t n, unsigned version, struct fields *f, char *summary,
+		       size_t cap)
+{
+	if (n < 4)
+		return fail(f, summary, cap, "Handshake", "truncated header (%zu of 4 bytes)", n);
+	unsigned type = msg[0];
+	size_t len = (size_t)msg[1] << 16 | (size_t)msg[2] << 8 | msg[3];
+	const char *M = decode_handshake_type_name(type);
+	char tb[32];
+	if (strcmp(M, "unknown") == 0) {
+		snprintf(tb, sizeof tb, "Handshake type %u", type);
+		M = tb;
+	}
+	fields_add(f, 0, "handshake_type", "%s", M);
+	fields_add(f, 0, "length", "%zu", len);
+	if (len > n - 4)
+		return fail(f, summary, cap, M, "truncated (%zu of %zu bytes)", n - 4, len);
+	if (len < n - 4)
+		return fail(f, summary, cap, M, "%zu bytes after the message", n - 4 - len);
+	struct rd r = { msg + 4, len };
+	char hb[140];
+	switch (type) {
+	case TLS_HS_CLIENT_HELLO:
+		return client_hello(&r, f, summary, cap);
+	case TLS_HS_SERVER_HELLO:
+		return server_hello(&r, f, summary, cap);
+	case TLS_HS_CERTIFICATE:
+		return certificate(&r, f, summary, cap);
+	case TLS_HS_SERVER_KEY_EXCHANGE:
+		return by_layout(ske_try, M, &r, version, f, summary, cap);
+	case TLS_HS_CERTIFICATE_VERIFY:
+		return by_layout(cv_try, M, &r, version, f, summary, cap);
+	case TLS_HS_CERTIFICATE_REQUEST:
+		return by_layout(cr_try, M, &r, version, f, summary, cap);
+	case TLS_HS_CLIENT_KEY_EXCHANGE:
+		return client_key_exchange(&r, f, summary, cap);
+	case TLS_HS_HELLO_REQUEST:
+	case TLS_HS_SERVER_HELLO_DONE:
+		if (len)
+			return fail(f, summary, cap, M, "should be empty, has %zu bytes", len);
+		say(summary, cap, "%s", M);
+		return 0;
+	case TLS_HS_FINISHED:
+		if (len == 0)
+			return fail(f, summary, cap, M, "empty verify_data");
+		fields_add(f, 0, "verify_data", "%s", hexstr(hb, sizeof hb, r.p, len));
+		say(summary, cap, "%s: verify_data %s", M, hexstr(hb, 32, r.p, len));
+		return 0;
+	default:
+		say(summary, cap, "%s: %zu bytes", M, len);
+		return 0;
+	}
+}
+
+int decode_handshake(const uint8_t *msg, size_t n, struct fields *f, char *summary, size_t cap)
+{
+	return decode_handshake_v(msg, n, 0x0303, f, summary, cap);
+}
+

@@ -1,0 +1,35 @@
+/* export: files a user takes elsewhere: a Wireshark capture with its TLS key log, the
+ * trace as JSON, a Markdown handout. Every file is written whole or not at all. */
+#ifndef SIM_EXPORT_H
+#define SIM_EXPORT_H
+
+#include <stdio.h>
+
+#include "sim/run/run.h"
+#include "sim/run/scenario.h"
+
+/* The whole trace and outcome as JSON (schema in README.md), to f. Returns 0 or -1. */
+int export_json(FILE *f, const struct scenario *sc, const struct run_result *r);
+/* A handout: title, lesson, a table of the exchange, the outcome. Returns 0 or -1. */
+int export_markdown(FILE *f, const struct scenario *sc, const struct run_result *r);
+/* Every link as a TCP stream in a pcap file (libpcap's dump API), written atomically.
+ * Returns 0, or -1 with "PATH: problem" in err and nothing left behind. */
+int export_pcap(const char *path, const struct scenario *sc, const struct run_result *r,
+		char *err, size_t errcap);
+/* NSS key log (CLIENT_RANDOM lines) for every TLS session, written atomically. */
+int export_keylog(const char *path, const struct run_result *r, char *err, size_t errcap);
+
+/* Writing a file whole or not at all: a temporary file beside the target, renamed
+ * over it on commit, removed on abort. */
+struct export_file {
+	FILE *f;
+	char *path;
+	char *tmp;
+};
+/* Returns 0, or -1 with "PATH: problem" in err. */
+int export_file_open(struct export_file *ef, const char *path, char *err, size_t errcap);
+/* Flushes, closes and renames. Returns 0, or -1 with a message (the temporary is removed). */
+int export_file_commit(struct export_file *ef, char *err, size_t errcap);
+void export_file_abort(struct export_file *ef);
+
+#endif

@@ -1,0 +1,513 @@
+/* export_json: the whole run as one JSON document (schema in docs/json-schema.md): the
+ * scenario and its options, every trace event with its decoded fields, the TLS session
+ * secrets and the outcome. Objects are built with jansson and printed in insertion
+ * order, so the same scenario and seed always give the same bytes. */
+#include "sim/export/export.h"
+
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "sim/decode/decode.h"
+#include "sim/wire/tls.h"
+
+#define JSON_FORMAT_VERSION 2   /* 2: typed event facts, sessions with their ends, the ledger */
+
+static const char *link_name(enum trace_link l)
+{
+	return trace_link_name(l);
+}
+
+/* jansson's setters steal the value; a NULL value (out of memory) makes them fail,
+ * which we collect in *bad rather than test at every call. */
+static void set(json_t *o, const char *k, json_t *v, int *bad)
+{
+	if (!o || !v || json_object_set_new(o, k, v))
+		*bad = 1;
+}
+
+static void push(json_t *a, json_t *v, int *bad)
+{
+	if (!a || !v || json_array_append_new(a, v))
+		*bad = 1;
+}
+
+/* Text that is not valid UTF-8 (a hostile line, a binary body) would make jansson
+ * refuse the string; such bytes become U+FFFD. */
+static json_t *text(const uint8_t *p, size_t n)
+{
+	json_t *j = json_stringn((const char *)p, n);
+	if (j)
+		return j;
+	char *buf = malloc(n * 3 + 1);
+	if (!buf)
+		return NULL;
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (p[i] < 0x80 && p[i] != 0) {
+			buf[k++] = (char)p[i];
+		} else {
+			buf[k++] = (char)0xef;
+			buf[k++] = (char)0xbf;
+			buf[k++] = (char)0xbd;
+		}
+	}
+	j = json_stringn(buf, k);
+	free(buf);
+	return j;
+}
+
+static json_t *str(const char *s)
+{
+	return s ? text((const uint8_t *)s, strlen(s)) : json_null();
+}
+
+static json_t *hex(const uint8_t *p, size_t n)
+{
+	char *buf = malloc(n * 2 + 1);
+	if (!buf)
+		return NULL;
+	static const char digits[] = "0123456789abcdef";
+	for (size_t i = 0; i < n; i++) {
+		buf[2 * i] = digits[p[i] >> 4];
+		buf[2 * i + 1] = digits[p[i] & 15];
+	}
+	buf[2 * n] = 0;
+	json_t *j = json_stringn(buf, 2 * n);
+	free(buf);
+	return j;
+}
+
+static int printable(const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		uint8_t c = p[i];
+		if (!(c == '\r' || c == '\n' || c == '\t' || (c >= 32 && c < 127)))
+			return 0;
+	}
+	return 1;
+}
+
+/* The flat depth-tagged field list as a tree: [{name, value, children?}]. */
+static json_t *fields_tree(const struct fields *f, size_t *i, int depth, int *bad)
+{
+	json_t *arr = json_array();
+	while (*i < f->n && f->v[*i].depth >= depth) {
+		const struct field *fl = &f->v[*i];
+		if (fl->depth > depth) {
+			/* a child without a parent at this depth: adopt it here */
+			json_t *sub = fields_tree(f, i, fl->depth, bad);
+			size_t k;
+			json_t *v;
+			json_array_foreach(sub, k, v)
+				push(arr, json_incref(v), bad);
+			json_decref(sub);
+			continue;
+		}
+		json_t *o = json_object();
+		set(o, "name", str(fl->name), bad);
+		set(o, "value", str(fl->value ? fl->value : ""), bad);
+		(*i)++;
+		if (*i < f->n && f->v[*i].depth > depth)
+			set(o, "children", fields_tree(f, i, depth + 1, bad), bad);
+		push(arr, o, bad);
+	}
+	if (!arr)
+		*bad = 1;
+	return arr;
+}
+
+static json_t *readers(int bits, int *bad)
+{
+	json_t *a = json_array();
+	static const struct { int bit; const char *name; } names[] = {
+		{ READ_WIRE, "wire" }, { READ_CLIENT, "client" }, { READ_MITM, "attacker" }, { READ_SERVER, "server" },
+	};
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+		if (bits & names[i].bit)
+			push(a, json_string(names[i].name), bad);
+	return a;
+}
+
+static json_t *event_json(const struct trace *t, const struct trace_event *e, int *bad)
+{
+	json_t *o = json_object();
+	set(o, "seq", json_integer(e->seq), bad);
+	set(o, "time_us", json_integer((json_int_t)e->time_us), bad);
+	set(o, "link", json_string(link_name(e->link)), bad);
+	set(o, "from", json_string(trace_actor_name(e->from)), bad);
+	set(o, "to", json_string(trace_actor_name(e->to)), bad);
+	set(o, "layer", json_string(trace_layer_name(e->layer)), bad);
+	if (e->parent >= 0 && (size_t)e->parent < t->n)
+		set(o, "parent", json_integer(t->ev[e->parent].seq), bad);
+	else
+		set(o, "parent", json_null(), bad);
+	set(o, "encrypted", json_boolean(e->encrypted), bad);
+	set(o, "readers", readers(e->readers, bad), bad);
+	set(o, "attack", json_boolean(e->attack), bad);
+	/* the facts, as data */
+	set(o, "kind", json_string(trace_kind_name(e->kind)), bad);
+	set(o, "subtype", json_integer(e->subtype), bad);
+	if (e->attack)
+		set(o, "attack_action", json_string(trace_attack_name((enum trace_attack)e->attack)), bad);
+	if (e->kind == TK_ALERT)
+		set(o, "alert_level", json_integer(e->alert_level), bad);
+	if (e->kind == TK_TLS_FAILED || e->kind == TK_TLS_UNVERIFIED)
+		set(o, "tls_error", json_string(tls_error_name(e->tls_err)), bad);
+	if (e->session >= 0)
+		set(o, "session", json_integer(e->session), bad);
+	if (e->kind == TK_CONN_OPEN)
+		set(o, "port", json_integer(e->port), bad);
+	if (e->replay)
+		set(o, "replay", json_true(), bad);
+	if (e->segment)
+		set(o, "segment", json_integer(e->segment), bad);
+	set(o, "summary", str(e->summary ? e->summary : ""), bad);
+	set(o, "narration", str(e->narration), bad);
+	set(o, "wire_len", json_integer((json_int_t)e->wire_len), bad);
+	set(o, "wire_hex", hex(e->wire, e->wire_stored), bad);
+	if (e->wire_stored < e->wire_len)
+		set(o, "wire_truncated", json_true(), bad);
+	if (e->plain_len) {
+		set(o, "plain_len", json_integer((json_int_t)e->plain_len), bad);
+		if (printable(e->plain, e->plain_stored))
+			set(o, "plain", text(e->plain, e->plain_stored), bad);
+		else
+			set(o, "plain_hex", hex(e->plain, e->plain_stored), bad);
+		if (e->plain_stored < e->plain_len)
+			set(o, "plain_truncated", json_true(), bad);
+	}
+	size_t i = 0;
+	set(o, "fields", fields_tree(&e->fields, &i, 0, bad), bad);
+	return o;
+}
+
+static json_t *tls_opt_json(const struct scenario_tls *t, int *bad)
+{
+	json_t *o = json_object();
+	set(o, "version_min", json_string(t->version_min ? decode_tls_version_name(t->version_min) : "default"), bad);
+	set(o, "version_max", json_string(t->version_max ? decode_tls_version_name(t->version_max) : "default"), bad);
+	json_t *s = json_array();
+	for (size_t i = 0; i < t->nsuites; i++) {
+		const char *n = decode_cipher_suite_name(t->suites[i]);
+		char buf[16];
+		if (!n) {
+			snprintf(buf, sizeof buf, "0x%04x", t->suites[i]);
+			n = buf;
+		}
+		push(s, json_string(n), bad);
+	}
+	set(o, "suites", s, bad);
+	return o;
+}
+
+static json_t *date_json(int64_t t)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+	char buf[32];
+	if (!gmtime_r(&tt, &tm) || !strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm))
+		return json_null();
+	return json_string(buf);
+}
+
+static json_t *scenario_json(const struct scenario *sc, const struct run_result *r, int *bad)
+{
+	json_t *o = json_object();
+	set(o, "name", str(sc->name), bad);
+	set(o, "title", str(sc->title), bad);
+	set(o, "lesson", str(sc->lesson), bad);
+	/* seeds are 64-bit unsigned; JSON integers here are signed 64-bit */
+	if (r->seed <= (uint64_t)INT64_MAX)
+		set(o, "seed", json_integer((json_int_t)r->seed), bad);
+	else {
+		char buf[24];
+		snprintf(buf, sizeof buf, "%llu", (unsigned long long)r->seed);
+		set(o, "seed", json_string(buf), bad);
+	}
+	set(o, "date", date_json(sc->date), bad);
+	set(o, "date_unix", json_integer((json_int_t)sc->date), bad);
+
+	const struct scenario_client *c = &sc->client;
+	json_t *cl = json_object();
+	set(cl, "tls", json_string(scenario_client_tls_name(c->tls)), bad);
+	set(cl, "verify", json_string(scenario_verify_name(c->verify)), bad);
+	set(cl, "auth", json_string(scenario_auth_name(c->auth)), bad);
+	set(cl, "buffering", json_string(scenario_buffering_name(c->buffering)), bad);
+	set(cl, "ehlo_name", str(c->ehlo_name), bad);
+	set(cl, "server_name", str(c->server_name), bad);
+	set(cl, "user", str(c->user), bad);
+	set(cl, "password", str(c->password), bad);
+	set(cl, "mail_from", str(c->mail_from), bad);
+	json_t *rc = json_array();
+	for (size_t i = 0; i < c->nrcpt; i++)
+		push(rc, str(c->rcpt[i]), bad);
+	set(cl, "rcpt", rc, bad);
+	set(cl, "tls_options", tls_opt_json(&c->tls_opt, bad), bad);
+	set(o, "client", cl, bad);
+
+	const struct scenario_server *s = &sc->server;
+	json_t *sv = json_object();
+	set(sv, "mode", json_string(scenario_server_mode_name(s->mode)), bad);
+	set(sv, "port", json_integer(s->port), bad);
+	set(sv, "hostname", str(s->hostname), bad);
+	set(sv, "buffering", json_string(scenario_buffering_name(s->buffering)), bad);
+	set(sv, "auth_requires_tls", json_boolean(s->auth_requires_tls), bad);
+	set(sv, "max_size", json_integer((json_int_t)s->max_size), bad);
+	set(sv, "tls_options", tls_opt_json(&s->tls_opt, bad), bad);
+	set(o, "server", sv, bad);
+
+	if (sc->mitm.behaviour == MITM_NONE) {
+		set(o, "mitm", json_null(), bad);
+	} else {
+		json_t *m = json_object();
+		set(m, "behaviour", json_string(scenario_mitm_name(sc->mitm.behaviour)), bad);
+		set(m, "inject", str(sc->mitm.inject), bad);
+		set(m, "tamper_record", json_integer(sc->mitm.tamper_record), bad);
+		set(o, "mitm", m, bad);
+	}
+	return o;
+}
+
+static json_t *strs(const char (*v)[256], size_t n, int *bad)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; i < n; i++)
+		push(a, str(v[i]), bad);
+	return a;
+}
+
+static json_t *opt_str(const char *s_)
+{
+	return s_ && s_[0] ? str(s_) : json_null();
+}
+
+/* A reader's knowledge: the secrets, then the metadata a real observer collects. */
+static json_t *learned_json(const struct knowledge *l, const struct trace *t, int *bad)
+{
+	json_t *o = json_object();
+	json_t *what = json_array();
+	if (l->what & OBSERVED_CREDENTIALS)
+		push(what, json_string("credentials"), bad);
+	if (l->what & OBSERVED_ENVELOPE)
+		push(what, json_string("envelope"), bad);
+	if (l->what & OBSERVED_BODY)
+		push(what, json_string("body"), bad);
+	set(o, "learned", what, bad);
+	if (l->what & OBSERVED_CREDENTIALS) {
+		json_t *c = json_object();
+		set(c, "user", str(l->user), bad);
+		set(c, "password", str(l->password), bad);
+		set(o, "credentials", c, bad);
+	} else {
+		set(o, "credentials", json_null(), bad);
+	}
+	if (l->what & OBSERVED_ENVELOPE) {
+		json_t *env = json_object();
+		set(env, "mail_from", str(l->mail_from), bad);
+		set(env, "rcpt", strs(l->rcpt, l->nrcpt, bad), bad);
+		set(o, "envelope", env, bad);
+	} else {
+		set(o, "envelope", json_null(), bad);
+	}
+	set(o, "subject", (l->what & OBSERVED_BODY) && l->subject[0] ? str(l->subject) : json_null(), bad);
+	set(o, "body_bytes", (l->what & OBSERVED_BODY) ? json_integer((json_int_t)l->body_bytes) : json_null(), bad);
+	for (int k = 0; k < 3; k++) {
+		if (l->exposed_at[k] && l->exposed_at[k] <= t->n) {
+			static const char *const names[3] = { "credentials_exposed_at", "envelope_exposed_at",
+							      "body_exposed_at" };
+			set(o, names[k], json_integer(t->ev[l->exposed_at[k] - 1].seq), bad);
+		}
+	}
+	json_t *m = json_object();
+	json_t *ep = json_array();
+	for (size_t i = 0; i < l->nendpoints; i++)
+		push(ep, str(l->endpoint[i]), bad);
+	set(m, "endpoints", ep, bad);
+	set(m, "sni", opt_str(l->sni), bad);
+	set(m, "certificate_subject", opt_str(l->cert_subject), bad);
+	set(m, "certificate_issuer", opt_str(l->cert_issuer), bad);
+	set(m, "banner", opt_str(l->banner), bad);
+	set(m, "ehlo_name", opt_str(l->ehlo_name), bad);
+	json_t *caps = json_array();
+	for (size_t i = 0; i < l->ncaps; i++)
+		push(caps, str(l->caps[i]), bad);
+	set(m, "capabilities", caps, bad);
+	set(m, "tls_version", opt_str(l->tls_version), bad);
+	set(m, "tls_suite", opt_str(l->tls_suite), bad);
+	set(m, "encrypted_records", json_integer((json_int_t)l->records), bad);
+	set(m, "encrypted_bytes", json_integer((json_int_t)l->record_bytes), bad);
+	if (l->credentials_length >= 0) {
+		json_t *c = json_object();
+		set(c, "what", str(l->credentials_what), bad);
+		set(c, "characters", json_integer(l->credentials_length), bad);
+		set(c, "exact", json_boolean(l->credentials_exact), bad);
+		set(m, "credentials_length_from_record_size", c, bad);
+	} else {
+		set(m, "credentials_length_from_record_size", json_null(), bad);
+	}
+	if (l->message_size >= 0) {
+		json_t *c = json_object();
+		set(c, "bytes", json_integer(l->message_size), bad);
+		set(c, "exact", json_boolean(l->message_exact), bad);
+		set(m, "message_size_from_record_sizes", c, bad);
+	} else {
+		set(m, "message_size_from_record_sizes", json_null(), bad);
+	}
+	if (l->saw_anything) {
+		set(m, "first_seen_us", json_integer((json_int_t)l->first_us), bad);
+		set(m, "last_seen_us", json_integer((json_int_t)l->last_us), bad);
+	}
+	set(o, "metadata", m, bad);
+	return o;
+}
+
+static json_t *error_json(const char *text_, int code, int *bad)
+{
+	if (!text_[0] && !code)
+		return json_null();
+	json_t *o = json_object();
+	set(o, "code", json_integer(code), bad);
+	set(o, "name", code ? str(tls_error_name(code)) : json_null(), bad);
+	set(o, "text", str(text_), bad);
+	return o;
+}
+
+static json_t *outcome_json(const struct run_result *r, const struct outcome *oc, int *bad)
+{
+	int mitm = oc->mitm_present;
+	const struct trace *tr = &r->trace;
+	json_t *o = json_object();
+	set(o, "delivered", json_boolean(oc->delivered), bad);
+	set(o, "altered", json_boolean(oc->altered), bad);
+	json_t *tls = json_object();
+	for (int l = 0; l < 3; l++) {
+		int used = mitm ? l != LINK_CLIENT_SERVER : l == LINK_CLIENT_SERVER;
+		if (!used && !oc->tls[l])
+			continue;
+		json_t *t = json_object();
+		set(t, "established", json_boolean(oc->tls[l]), bad);
+		set(t, "version", oc->tls[l] ? str(oc->tls_version[l]) : json_null(), bad);
+		set(t, "suite", oc->tls[l] ? str(oc->tls_suite[l]) : json_null(), bad);
+		set(t, "client_end", oc->tls[l] ? json_string(trace_actor_name(oc->tls_client_end[l])) : json_null(), bad);
+		set(t, "server_end", oc->tls[l] ? json_string(trace_actor_name(oc->tls_server_end[l])) : json_null(), bad);
+		set(t, "end_to_end", json_boolean(oc->tls[l] && oc->tls_relayed[l]), bad);
+		set(tls, link_name((enum trace_link)l), t, bad);
+	}
+	set(o, "tls", tls, bad);
+	json_t *errs = json_object();
+	set(errs, "client", error_json(oc->client_error, oc->client_err, bad), bad);
+	set(errs, "server", error_json(oc->server_error, oc->server_err, bad), bad);
+	set(errs, "attacker", mitm ? error_json(oc->mitm_error, oc->mitm_err, bad) : json_null(), bad);
+	set(o, "errors", errs, bad);
+	json_t *al = json_array();
+	for (size_t i = 0; i < oc->nalerts && i < OUTCOME_MAX_ALERTS; i++) {
+		const struct outcome_alert *a = &oc->alerts[i];
+		json_t *j = json_object();
+		set(j, "link", json_string(link_name(a->link)), bad);
+		set(j, "from", json_string(trace_actor_name(a->from)), bad);
+		set(j, "name", str(a->name), bad);
+		set(j, "fatal", json_boolean(a->fatal), bad);
+		push(al, j, bad);
+	}
+	set(o, "alerts", al, bad);
+	set(o, "observer", learned_json(&oc->observer, tr, bad), bad);
+	set(o, "attacker", mitm ? learned_json(&oc->attacker, tr, bad) : json_null(), bad);
+	set(o, "key_thief", oc->has_thief ? learned_json(&oc->thief, tr, bad) : json_null(), bad);
+	json_t *per = json_object();
+	for (int l = 0; l < 3; l++) {
+		if (!ledger_has_reader(&r->ledger, (enum ledger_reader)l))
+			continue;
+		struct knowledge *k = malloc(sizeof *k);
+		if (!k) {
+			*bad = 1;
+			continue;
+		}
+		ledger_knowledge(&r->ledger, (enum ledger_reader)l, tr->n, k);
+		set(per, link_name((enum trace_link)l), learned_json(k, tr, bad), bad);
+		free(k);
+	}
+	set(o, "observer_per_link", per, bad);
+	set(o, "injected", json_integer(oc->injected), bad);
+	set(o, "decrypted_later", json_boolean(oc->decrypted_later), bad);
+	set(o, "summary", str(oc->summary), bad);
+	return o;
+}
+
+static json_t *expect_json(const struct scenario *sc, const struct outcome *oc, int *bad)
+{
+	char report[2048] = "";
+	int met = run_check_expect(sc, oc, report, sizeof report);
+	json_t *o = json_object();
+	set(o, "met", json_boolean(met), bad);
+	json_t *un = json_array();
+	for (char *p = report; *p;) {
+		char *nl = strchr(p, '\n');
+		size_t n = nl ? (size_t)(nl - p) : strlen(p);
+		while (n && (p[0] == ' ' || p[0] == '\t')) {
+			p++;
+			n--;
+		}
+		if (n)
+			push(un, text((const uint8_t *)p, n), bad);
+		p += n;
+		if (*p == '\n')
+			p++;
+	}
+	set(o, "unmet", un, bad);
+	return o;
+}
+
+int export_json(FILE *f, const struct scenario *sc, const struct run_result *r)
+{
+	int bad = 0;
+	const struct trace *t = &r->trace;
+	json_t *root = json_object();
+	set(root, "format", json_string("smtps-sim-trace"), &bad);
+	set(root, "version", json_integer(JSON_FORMAT_VERSION), &bad);
+	set(root, "scenario", scenario_json(sc, r, &bad), &bad);
+	json_t *evs = json_array();
+	for (size_t i = 0; i < t->n; i++)
+		push(evs, event_json(t, &t->ev[i], &bad), &bad);
+	set(root, "events", evs, &bad);
+	json_t *keys = json_array();
+	for (size_t i = 0; i < t->nsessions; i++) {
+		const struct trace_tls_session *s = &t->sessions[i];
+		json_t *k = json_object();
+		json_t *links = json_array();
+		for (int l = 0; l < 3; l++)
+			if (s->links >> l & 1)
+				push(links, json_string(link_name((enum trace_link)l)), &bad);
+		set(k, "links", links, &bad);
+		set(k, "client_end", s->client_up ? json_string(trace_actor_name(s->client_end)) : json_null(), &bad);
+		set(k, "server_end", s->server_up ? json_string(trace_actor_name(s->server_end)) : json_null(), &bad);
+		set(k, "established", json_boolean(s->client_up && s->server_up), &bad);
+		set(k, "end_to_end", json_boolean(trace_session_relayed(s)), &bad);
+		set(k, "version", json_string(decode_tls_version_name(s->version)), &bad);
+		const char *suite = decode_cipher_suite_name(s->suite);
+		set(k, "suite", suite ? json_string(suite) : json_integer(s->suite), &bad);
+		set(k, "client_random", hex(s->client_random, sizeof s->client_random), &bad);
+		set(k, "master_secret", s->has_secret ? hex(s->master_secret, sizeof s->master_secret) : json_null(), &bad);
+		push(keys, k, &bad);
+	}
+	set(root, "tls_sessions", keys, &bad);
+	json_t *led = json_array();
+	for (size_t i = 0; i < r->ledger.n; i++) {
+		const struct ledger_entry *le = &r->ledger.v[i];
+		json_t *j = json_object();
+		set(j, "event", json_integer(le->event < t->n ? t->ev[le->event].seq : 0), &bad);
+		set(j, "reader", json_string(ledger_reader_name((enum ledger_reader)le->reader)), &bad);
+		set(j, "item", json_string(ledger_item_name((enum ledger_item)le->item)), &bad);
+		set(j, "value", le->value ? str(le->value) : json_integer((json_int_t)le->num), &bad);
+		push(led, j, &bad);
+	}
+	set(root, "ledger", led, &bad);
+	set(root, "outcome", outcome_json(r, &r->outcome, &bad), &bad);
+	set(root, "expect", expect_json(sc, &r->outcome, &bad), &bad);
+	int rc = -1;
+	if (!bad && root && json_dumpf(root, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER) == 0 && fputc('\n', f) != EOF)
+		rc = 0;
+	json_decref(root);
+	return rc;
+}

@@ -1,0 +1,232 @@
+/* export_markdown: a handout for a class. The scenario's title and lesson, one table row
+ * per trace event (who sent what to whom, at which layer, and who could read it), then
+ * the outcome in plain words. Every piece of text from the trace is escaped, so a line
+ * like "MAIL FROM:<alice@example.test>" shows as written and a "|" cannot break the table. */
+#include "sim/export/export.h"
+
+#include <string.h>
+#include <time.h>
+
+/* Writes s with Markdown's special characters backslash-escaped and line ends folded
+ * into spaces (a table cell is one line). */
+static void md(FILE *f, const char *s)
+{
+	if (!s)
+		return;
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '\r')
+			continue;
+		if (c == '\n') {
+			fputc(' ', f);
+			continue;
+		}
+		if (strchr("\\`*_[]<>|#!~", c))
+			fputc('\\', f);
+		fputc(c, f);
+	}
+}
+
+/* Inside a code span backslashes are literal: only a backtick needs care. */
+static void code(FILE *f, const char *s)
+{
+	fputc('`', f);
+	for (; s && *s; s++)
+		fputc(*s == '`' ? '\'' : *s == '\n' ? ' ' : *s, f);
+	fputc('`', f);
+}
+
+static const char *actor(enum trace_actor a)
+{
+	return trace_actor_name(a);
+}
+
+static const char *layer_words(enum trace_layer l)
+{
+	switch (l) {
+	case LAYER_CONNECTION: return "TCP";
+	case LAYER_TLS_RECORD: return "TLS record";
+	case LAYER_TLS_HANDSHAKE: return "TLS handshake";
+	case LAYER_TLS_CCS: return "TLS change cipher spec";
+	case LAYER_TLS_ALERT: return "TLS alert";
+	case LAYER_SMTP_COMMAND: return "SMTP command";
+	case LAYER_SMTP_REPLY: return "SMTP reply";
+	case LAYER_SMTP_DATA: return "SMTP message";
+	case LAYER_NOTE: return "decision";
+	case LAYER_COUNT: break;
+	}
+	return "?";
+}
+
+static void who_can_read(FILE *f, const struct trace_event *e)
+{
+	if (e->layer == LAYER_NOTE) {
+		fputs("(not on the wire)", f);
+		return;
+	}
+	if (e->readers & READ_WIRE) {
+		fputs("anyone on the path", f);
+		return;
+	}
+	const char *names[3];
+	size_t n = 0;
+	if (e->readers & READ_CLIENT)
+		names[n++] = "client";
+	if (e->readers & READ_MITM)
+		names[n++] = "attacker";
+	if (e->readers & READ_SERVER)
+		names[n++] = "server";
+	if (!n) {
+		fputs("nobody", f);
+		return;
+	}
+	fputs("only the ", f);
+	for (size_t i = 0; i < n; i++)
+		fprintf(f, "%s%s", i == 0 ? "" : i + 1 == n ? " and " : ", ", names[i]);
+}
+
+static void learned_line(FILE *f, const char *who, const struct knowledge *l)
+{
+	char meta[2048];
+	ledger_describe_metadata(l, meta, sizeof meta);
+	fprintf(f, "- %s learned: ", who);
+	if (!l->what) {
+		fputs("no credentials, envelope or message", f);
+		if (meta[0]) {
+			fputs("; only metadata: ", f);
+			md(f, meta);
+		}
+		fputs("\n", f);
+		return;
+	}
+	const char *sep = "";
+	if (l->what & OBSERVED_CREDENTIALS) {
+		fputs("the credentials (user ", f);
+		code(f, l->user);
+		fputs(", password ", f);
+		code(f, l->password);
+		fputs(")", f);
+		sep = ", ";
+	}
+	if (l->what & OBSERVED_ENVELOPE) {
+		fprintf(f, "%sthe envelope (from ", sep);
+		code(f, l->mail_from);
+		fputs(" to ", f);
+		for (size_t i = 0; i < l->nrcpt; i++) {
+			if (i)
+				fputs(", ", f);
+			code(f, l->rcpt[i]);
+		}
+		fputs(")", f);
+		sep = ", ";
+	}
+	if (l->what & OBSERVED_BODY) {
+		fprintf(f, "%sthe message", sep);
+		if (l->subject[0]) {
+			fputs(" (Subject: ", f);
+			md(f, l->subject);
+			fputs(")", f);
+		}
+	}
+	if (meta[0]) {
+		fputs("; and the metadata: ", f);
+		md(f, meta);
+	}
+	fputs("\n", f);
+}
+
+int export_markdown(FILE *f, const struct scenario *sc, const struct run_result *r)
+{
+	const struct outcome *o = &r->outcome;
+	int mitm = sc->mitm.behaviour != MITM_NONE;
+
+	fputs("# ", f);
+	md(f, sc->title ? sc->title : sc->name);
+	fputs("\n\n", f);
+	char date[32] = "";
+	time_t tt = (time_t)sc->date;
+	struct tm tm;
+	if (gmtime_r(&tt, &tm))
+		strftime(date, sizeof date, "%Y-%m-%d", &tm);
+	fputs("Scenario ", f);
+	code(f, sc->name);
+	fprintf(f, ", seed %llu, simulated date %s, server port %u", (unsigned long long)r->seed, date,
+		sc->server.port);
+	if (mitm) {
+		fputs(", attacker: ", f);
+		md(f, scenario_mitm_name(sc->mitm.behaviour));
+	}
+	fputs(".\n\n## Lesson\n\n", f);
+	md(f, sc->lesson);
+	fputs("\n\n## The exchange\n\n", f);
+	fputs("Rows marked ↳ were carried inside the TLS record above them; those marked *encrypted* "
+	      "travelled inside a protected record, so only the TLS endpoints could read them. "
+	      "A decision is an actor's choice: it never crosses the wire.\n\n", f);
+	fputs("| # | from → to | layer | what | who can read it |\n", f);
+	fputs("|---:|---|---|---|---|\n", f);
+	const struct trace *t = &r->trace;
+	for (size_t i = 0; i < t->n; i++) {
+		const struct trace_event *e = &t->ev[i];
+		fprintf(f, "| %u | ", e->seq);
+		if (e->layer == LAYER_NOTE)
+			fprintf(f, "%s (decides)", actor(e->from));
+		else
+			fprintf(f, "%s → %s", actor(e->from), actor(e->to));
+		fprintf(f, " | %s | ", layer_words(e->layer));
+		if (e->parent >= 0)
+			fputs("↳ ", f);
+		if (e->attack)
+			fputs("**attack:** ", f);
+		/* a record's own summary already says "(encrypted)"; mark the content inside */
+		if (e->encrypted && e->parent >= 0)
+			fputs("*encrypted:* ", f);
+		md(f, e->summary);
+		fputs(" | ", f);
+		who_can_read(f, e);
+		fputs(" |\n", f);
+	}
+
+	fputs("\n## Outcome\n\n", f);
+	md(f, o->summary);
+	fputs("\n\n", f);
+	fprintf(f, "- Delivered: %s%s\n", o->delivered ? "yes" : "no",
+		o->altered ? " (but altered on the way)" : "");
+	static const char *const link_words[3] = { "client to server", "client to attacker", "attacker to server" };
+	int any = 0;
+	for (int l = 0; l < 3; l++) {
+		if (!o->tls[l])
+			continue;
+		fprintf(f, "- TLS, %s: ", link_words[l]);
+		md(f, o->tls_version[l]);
+		fputs(", ", f);
+		md(f, o->tls_suite[l]);
+		fputs("\n", f);
+		any = 1;
+	}
+	if (!any)
+		fputs("- TLS: none, everything crossed the wire in cleartext or the handshake failed\n", f);
+	const char *errs[3] = { o->client_error, o->server_error, mitm ? o->mitm_error : "" };
+	const char *who[3] = { "client", "server", "attacker" };
+	for (int k = 0; k < 3; k++) {
+		if (!errs[k][0])
+			continue;
+		fprintf(f, "- The %s stopped: ", who[k]);
+		md(f, errs[k]);
+		fputs("\n", f);
+	}
+	for (size_t i = 0; i < o->nalerts && i < OUTCOME_MAX_ALERTS; i++) {
+		fprintf(f, "- Alert from the %s: %s ", actor(o->alerts[i].from), o->alerts[i].fatal ? "fatal" : "warning");
+		md(f, o->alerts[i].name);
+		fputs("\n", f);
+	}
+	learned_line(f, "A passive observer on the wire", &o->observer);
+	if (mitm)
+		learned_line(f, "The attacker", &o->attacker);
+	if (o->has_thief)
+		learned_line(f, "Whoever recorded the session and stole the server's key later", &o->thief);
+	if (o->injected)
+		fprintf(f, "- Injected lines that took effect: %d\n", o->injected);
+	if (o->decrypted_later)
+		fputs("- The recorded session was decrypted after the server's key was stolen\n", f);
+	return ferror(f) ? -1 : 0;
+}

@@ -1,0 +1,114 @@
+/* export_text: see export_text.h. */
+#include "sim/export/export_text.h"
+
+#include <string.h>
+
+static char actor_letter(enum trace_actor a)
+{
+	return a == ACTOR_CLIENT ? 'C' : a == ACTOR_MITM ? 'A' : 'S';
+}
+
+const char *export_arrow(const struct trace_event *e, char *buf)
+{
+	if (e->layer == LAYER_NOTE) {
+		snprintf(buf, 8, "  %c   ", actor_letter(e->from));
+		return buf;
+	}
+	enum trace_actor a, b;
+	trace_link_ends(e->link, &a, &b);
+	int forward = e->from == a;
+	snprintf(buf, 8, "%c %s %c", actor_letter(a), forward ? "->" : "<-", actor_letter(b));
+	return buf;
+}
+
+static void print_bytes_line(FILE *f, const char *label, const uint8_t *p, size_t n, size_t total)
+{
+	fprintf(f, "        %s (%zu bytes): ", label, total);
+	size_t show = n < 48 ? n : 48;
+	for (size_t i = 0; i < show; i++)
+		fprintf(f, "%02x", p[i]);
+	fprintf(f, "%s\n", show < total ? "..." : "");
+}
+
+void export_outcome_text(FILE *f, const struct outcome *o, int mitm_present)
+{
+	fprintf(f, "Outcome\n");
+	fprintf(f, "  delivered:        %s%s\n", o->delivered ? "yes" : "no", o->altered ? " (altered)" : "");
+	for (int l = 0; l < 3; l++) {
+		if (!o->tls[l])
+			continue;
+		fprintf(f, "  TLS %-15s %s, %s", trace_link_name((enum trace_link)l), o->tls_version[l], o->tls_suite[l]);
+		if (o->tls_relayed[l])
+			fprintf(f, " (end to end: client to server, relayed)\n");
+		else
+			fprintf(f, " (%s to %s)\n", trace_actor_name(o->tls_client_end[l]),
+				trace_actor_name(o->tls_server_end[l]));
+	}
+	if (!o->tls[0] && !o->tls[1] && !o->tls[2])
+		fprintf(f, "  TLS:              none\n");
+	if (o->client_error[0])
+		fprintf(f, "  client error:     %s\n", o->client_error);
+	if (o->server_error[0])
+		fprintf(f, "  server error:     %s\n", o->server_error);
+	if (o->mitm_error[0])
+		fprintf(f, "  attacker error:   %s\n", o->mitm_error);
+	for (size_t i = 0; i < o->nalerts; i++)
+		fprintf(f, "  alert:            %s %s from the %s\n", o->alerts[i].fatal ? "fatal" : "warning",
+			o->alerts[i].name, trace_actor_name(o->alerts[i].from));
+	const struct knowledge *ls[3] = { &o->observer, &o->attacker, &o->thief };
+	const char *who[3] = { "observer learned", "attacker learned", "key thief learned" };
+	int show[3] = { 1, mitm_present, o->has_thief };
+	for (int k = 0; k < 3; k++) {
+		if (!show[k])
+			continue;
+		char secrets[4096], meta[2048];
+		ledger_describe_secrets(ls[k], secrets, sizeof secrets);
+		ledger_describe_metadata(ls[k], meta, sizeof meta);
+		fprintf(f, "  %s: %s\n", who[k], secrets);
+		if (meta[0])
+			fprintf(f, "    metadata: %s\n", meta);
+	}
+	if (o->injected)
+		fprintf(f, "  injected:         %d line(s) took effect\n", o->injected);
+	if (o->decrypted_later)
+		fprintf(f, "  recorded session: decrypted after the key theft\n");
+	fprintf(f, "  in words: %s\n", o->summary);
+}
+
+void export_text(FILE *f, const struct scenario *sc, const struct run_result *r, int verbose)
+{
+	fprintf(f, "%s (%s, seed %llu)\n", sc->title, sc->name, (unsigned long long)r->seed);
+	const struct trace *t = &r->trace;
+	for (size_t i = 0; i < t->n; i++) {
+		const struct trace_event *e = &t->ev[i];
+		char arrow[8];
+		const char *indent = e->parent >= 0 ? "  " : "";
+		fprintf(f, "%4u  %s  %s%-14s %s%s\n", e->seq, export_arrow(e, arrow), indent,
+			trace_layer_name(e->layer), e->attack ? "[attack] " : "", e->summary);
+		if (!verbose)
+			continue;
+		for (size_t k = 0; k < e->fields.n; k++) {
+			const struct field *fl = &e->fields.v[k];
+			fprintf(f, "        %*s%s: %s\n", 2 * fl->depth, "", fl->name, fl->value);
+		}
+		if (e->wire_len && e->layer != LAYER_CONNECTION)
+			print_bytes_line(f, "wire", e->wire, e->wire_stored, e->wire_len);
+		if (e->plain_len) {
+			fprintf(f, "        plaintext seen by the endpoints: ");
+			for (size_t k = 0; k < e->plain_stored && k < 120; k++) {
+				uint8_t c = e->plain[k];
+				if (c == '\r')
+					fputs("\\r", f);
+				else if (c == '\n')
+					fputs("\\n", f);
+				else
+					fputc(c >= 32 && c < 127 ? c : '.', f);
+			}
+			fprintf(f, "%s\n", e->plain_len > 120 ? "..." : "");
+		}
+		if (e->narration)
+			fprintf(f, "        > %s\n", e->narration);
+	}
+	fprintf(f, "\n");
+	export_outcome_text(f, &r->outcome, sc->mitm.behaviour != MITM_NONE);
+}

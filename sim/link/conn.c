@@ -1,0 +1,426 @@
+/* conn: see conn.h. */
+#include "sim/link/conn.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim/base/buf.h"
+
+#define OUTQ_HIGH 65536   /* stop draining the engine while this much waits for the pipe */
+
+/* Legal TLS-state transitions (row: from, column: to). */
+static const unsigned char transition_ok[CONN_STATE_COUNT][CONN_STATE_COUNT] = {
+	/* TLS is started once, on a cleartext conn (STARTTLS, implicit TLS, interception) */
+	[CONN_PLAIN] = { [CONN_HANDSHAKE] = 1 },
+	/* the handshake completes, or the engine fails / the peer goes away */
+	[CONN_HANDSHAKE] = { [CONN_TLS_UP] = 1, [CONN_TLS_DEAD] = 1 },
+	/* we close (or answer the peer's close_notify), or it all ends at once */
+	[CONN_TLS_UP] = { [CONN_CLOSE_NOTIFY] = 1, [CONN_TLS_DEAD] = 1 },
+	/* after close_notify only the engine's end remains */
+	[CONN_CLOSE_NOTIFY] = { [CONN_TLS_DEAD] = 1 },
+	[CONN_TLS_DEAD] = { 0 },
+};
+
+/* The one way the state changes. An illegal transition is a bug in this file; it is
+ * refused (the state stays) so a run cannot go on in an impossible state. */
+static int conn_set_state(struct conn *c, enum conn_state to)
+{
+	if (!transition_ok[c->state][to])
+		return -1;
+	c->state = to;
+	return 0;
+}
+
+/* Frees the plaintext that waited for the engine: once TLS is dead it can never go out. */
+static void drop_units(struct conn *c)
+{
+	for (size_t i = 0; i < c->nunits; i++)
+		free(c->units[i].p);
+	c->nunits = 0;
+}
+
+/* The one way the sticky error is set; returns -1 so that callers can return it. */
+static int conn_fail(struct conn *c)
+{
+	c->err = -1;
+	return -1;
+}
+
+int conn_failed(const struct conn *c)
+{
+	return c->err;
+}
+
+int conn_tls_on(const struct conn *c)
+{
+	return c->state != CONN_PLAIN;
+}
+
+size_t conn_backlog(const struct conn *c)
+{
+	return c->nunits;
+}
+
+void conn_init(struct conn *c, struct link *l, int side, enum trace_actor self,
+	       const uint64_t *now, struct conn_callbacks cb)
+{
+	memset(c, 0, sizeof *c);
+	c->link = l;
+	c->side = side;
+	c->self = self;
+	c->now = now;
+	c->cb = cb;
+}
+
+void conn_free(struct conn *c)
+{
+	free(c->outq);
+	for (size_t i = 0; i < c->nunits; i++)
+		free(c->units[i].p);
+	free(c->units);
+	free(c->tls);
+	memset(c, 0, sizeof *c);
+}
+
+struct wire_stream *conn_out_stream(struct conn *c)
+{
+	return &c->link->ws[c->side];
+}
+
+static struct sim_pipe *out_pipe(struct conn *c)
+{
+	return &c->link->pipe[c->side];
+}
+
+static struct sim_pipe *in_pipe(struct conn *c)
+{
+	return &c->link->pipe[1 - c->side];
+}
+
+size_t conn_room(const struct conn *c)
+{
+	size_t space = pipe_space(&c->link->pipe[c->side]);
+	return space > c->outq_len ? space - c->outq_len : 0;
+}
+
+static int outq_push(struct conn *c, const uint8_t *p, size_t n)
+{
+	return buf_append(&c->outq, &c->outq_len, &c->outq_cap, p, n);
+}
+
+static int flush(struct conn *c)
+{
+	if (!c->outq_len)
+		return 0;
+	size_t k = pipe_write(out_pipe(c), c->outq, c->outq_len);
+	buf_consume(c->outq, &c->outq_len, k);
+	return k > 0;
+}
+
+int conn_send(struct conn *c, enum smtp_out_kind kind, const uint8_t *p, size_t n, int attack)
+{
+	if (c->err)
+		return -1;
+	if (c->fin_sent || n == 0 || c->state == CONN_CLOSE_NOTIFY || c->state == CONN_TLS_DEAD)
+		return 0;
+	if (c->state != CONN_PLAIN) {
+		if (VEC_RESERVE(c->units, c->ucap, c->nunits + 1))
+			return conn_fail(c);
+		uint8_t *copy = malloc(n);
+		if (!copy)
+			return conn_fail(c);
+		memcpy(copy, p, n);
+		c->units[c->nunits++] = (struct conn_unit){ kind, copy, n, 0, attack };
+		return 0;
+	}
+	if (wire_clear(conn_out_stream(c), kind, p, n, attack) || outq_push(c, p, n))
+		return conn_fail(c);
+	return 0;
+}
+
+int conn_send_raw(struct conn *c, int as_records, enum smtp_out_kind kind, const uint8_t *p, size_t n, int attack)
+{
+	if (c->err)
+		return -1;
+	if (c->state == CONN_TLS_DEAD || c->fin_sent || n == 0)
+		return 0;
+	int r = as_records ? wire_records(conn_out_stream(c), p, n, attack)
+			   : wire_clear(conn_out_stream(c), kind, p, n, attack);
+	if (r || outq_push(c, p, n))
+		return conn_fail(c);
+	return 0;
+}
+
+int conn_start_tls(struct conn *c, const struct tls_config *cfg, char *err, size_t errcap)
+{
+	if (!transition_ok[c->state][CONN_HANDSHAKE]) {
+		snprintf(err, errcap, "TLS is already on this connection");
+		return -1;
+	}
+	struct tls_endpoint *ep = malloc(sizeof *ep);
+	if (!ep) {
+		snprintf(err, errcap, "out of memory");
+		return -1;
+	}
+	if (tls_endpoint_init(ep, cfg, err, errcap)) {
+		free(ep);
+		return -1;
+	}
+	c->tls = ep;
+	conn_set_state(c, CONN_HANDSHAKE);
+	return 0;
+}
+
+static int is_cbc(uint16_t suite)
+{
+	const char *name = decode_cipher_suite_name(suite);
+	return name && strstr(name, "_CBC_");
+}
+
+static struct trace *conn_trace(struct conn *c)
+{
+	return c->link->ws[0].trace;
+}
+
+static void note(struct conn *c, enum trace_kind kind, int err, int session, const char *summary,
+		 const char *narration)
+{
+	struct wire_note n = { .now = *c->now, .link = c->link->id, .who = c->self, .kind = kind,
+			       .attack = c->self == ACTOR_MITM ? ATTACK_INTERCEPTED : ATTACK_NONE,
+			       .tls_err = err, .session = session };
+	if (wire_note(conn_trace(c), &n, summary, narration) < 0)
+		conn_fail(c);
+}
+
+static void handshake_done(struct conn *c)
+{
+	br_ssl_engine_context *eng = c->tls->eng;
+	br_ssl_session_parameters sp;
+	br_ssl_engine_get_session_parameters(eng, &sp);
+	conn_set_state(c, CONN_TLS_UP);
+	/* Each end reports its half of the session; the halves meet on the ClientHello's
+	 * random, which always crosses the link's first direction. */
+	const struct wire_stream *hello = &c->link->ws[0];
+	static const uint8_t none[32];
+	int idx = trace_session_join(conn_trace(c), c->link->id, c->self, !c->tls->is_server,
+				     br_ssl_engine_get_version(eng), sp.cipher_suite,
+				     hello->has_hello_random ? hello->hello_random : none,
+				     c->tls->is_server ? NULL : sp.master_secret);
+	if (idx < 0) {
+		conn_fail(c);
+		return;
+	}
+	if (c->tls->is_server)
+		return;
+	/* The TLS client of each session tells the story once. */
+	char summary[200];
+	const char *suite = decode_cipher_suite_name(sp.cipher_suite);
+	snprintf(summary, sizeof summary, "TLS established: %s, %s",
+		 decode_tls_version_name(br_ssl_engine_get_version(eng)), suite ? suite : "unknown suite");
+	note(c, TK_TLS_UP, 0, idx, summary,
+	     "Both Finished messages checked out, so neither side's view of the handshake was changed. "
+	     "From here on the records are encrypted and authenticated: a wire observer sees only their sizes and timing.");
+	if (c->tls->nv.vtable && c->tls->nv.real_err) {
+		char s2[256];
+		snprintf(s2, sizeof s2, "%s accepted the certificate without verifying it (verification would have failed: %s)",
+			 trace_actor_name(c->self), tls_error_name(c->tls->nv.real_err));
+		note(c, TK_TLS_UNVERIFIED, c->tls->nv.real_err, idx, s2,
+		     "This client does not check certificates, so it cannot tell the real server from anyone "
+		     "holding some certificate for any name. The encryption is real, but to whom?");
+	}
+}
+
+static void tls_failed(struct conn *c, int err)
+{
+	char summary[256], narration[512];
+	snprintf(summary, sizeof summary, "%s: TLS failed: %s (%d): %s", trace_actor_name(c->self),
+		 tls_error_name(err), err, tls_error_explain(err));
+	if (err >= BR_ERR_RECV_FATAL_ALERT && err < BR_ERR_RECV_FATAL_ALERT + 256)
+		snprintf(narration, sizeof narration, "The peer sent the fatal alert %s, so the %s gives up on this connection.",
+			 decode_alert_description_name((unsigned)(err - BR_ERR_RECV_FATAL_ALERT)), trace_actor_name(c->self));
+	else if (err >= BR_ERR_SEND_FATAL_ALERT && err < BR_ERR_SEND_FATAL_ALERT + 256)
+		snprintf(narration, sizeof narration, "The %s sent the fatal alert %s and closes the connection.",
+			 trace_actor_name(c->self), decode_alert_description_name((unsigned)(err - BR_ERR_SEND_FATAL_ALERT)));
+	else
+		snprintf(narration, sizeof narration,
+			 "The %s detected a problem and stops. BearSSL closes the connection without sending an alert "
+			 "for this kind of failure, so the peer only sees the connection end.",
+			 trace_actor_name(c->self));
+	note(c, TK_TLS_FAILED, err, -1, summary, narration);
+}
+
+static void report_closed(struct conn *c)
+{
+	if (c->closed_reported)
+		return;
+	c->closed_reported = 1;
+	if (c->cb.closed)
+		c->cb.closed(c->cb.ctx, c, c->tls_err);
+}
+
+/* TLS is over on this conn: the engine closed (err, 0 when cleanly) or the peer went
+ * away. The one place that happens, so the queued plaintext is freed on every path. */
+static void tls_dead(struct conn *c, int err)
+{
+	if (c->state == CONN_TLS_DEAD)
+		return;
+	conn_set_state(c, CONN_TLS_DEAD);
+	c->closing = 1;
+	c->tls_err = err;
+	drop_units(c);
+	if (err)
+		tls_failed(c, err);
+	report_closed(c);
+}
+
+static int tls_pump(struct conn *c)
+{
+	br_ssl_engine_context *eng = c->tls->eng;
+	struct sim_pipe *in = in_pipe(c);
+	int progress = 0;
+	for (;;) {
+		unsigned st = br_ssl_engine_current_state(eng);
+		if (st == BR_SSL_CLOSED) {
+			if (c->state != CONN_TLS_DEAD) {
+				tls_dead(c, br_ssl_engine_last_error(eng));
+				progress = 1;
+			}
+			return progress;
+		}
+		if (tls_peer_closed(c->tls) && c->state == CONN_TLS_UP) {
+			/* The peer's close_notify arrived and the engine answers it by itself; the
+			 * trace needs to know that the next alert record is that answer. */
+			static const uint8_t reply[2] = { 1, 0 };
+			if (wire_expect_alert(conn_out_stream(c), reply)) {
+				conn_fail(c);
+				return progress;
+			}
+			conn_set_state(c, CONN_CLOSE_NOTIFY);
+		}
+		if ((st & BR_SSL_SENDREC) && c->outq_len < OUTQ_HIGH) {
+			size_t len;
+			unsigned char *buf = br_ssl_engine_sendrec_buf(eng, &len);
+			if (wire_records(conn_out_stream(c), buf, len, 0) || outq_push(c, buf, len)) {
+				conn_fail(c);
+				return progress;
+			}
+			br_ssl_engine_sendrec_ack(eng, len);
+			progress = 1;
+			continue;
+		}
+		if (c->state == CONN_HANDSHAKE && (st & (BR_SSL_SENDAPP | BR_SSL_RECVAPP))) {
+			handshake_done(c);
+			if (c->err)
+				return progress;
+			if (c->cb.tls_up)
+				c->cb.tls_up(c->cb.ctx, c);
+			progress = 1;
+			continue;
+		}
+		if (st & BR_SSL_RECVAPP) {
+			size_t len;
+			unsigned char *buf = br_ssl_engine_recvapp_buf(eng, &len);
+			if (c->cb.data)
+				c->cb.data(c->cb.ctx, c, buf, len);
+			br_ssl_engine_recvapp_ack(eng, len);
+			progress = 1;
+			continue;
+		}
+		if ((st & BR_SSL_RECVREC) && pipe_len(in)) {
+			size_t len;
+			unsigned char *buf = br_ssl_engine_recvrec_buf(eng, &len);
+			size_t k = pipe_read(in, buf, len);
+			br_ssl_engine_recvrec_ack(eng, k);
+			progress = 1;
+			continue;
+		}
+		if ((st & BR_SSL_SENDAPP) && c->nunits) {
+			struct conn_unit *u = &c->units[0];
+			size_t len;
+			unsigned char *buf = br_ssl_engine_sendapp_buf(eng, &len);
+			size_t k = u->len - u->off;
+			if (k > len)
+				k = len;
+			memcpy(buf, u->p + u->off, k);
+			br_ssl_session_parameters sp;
+			br_ssl_engine_get_session_parameters(eng, &sp);
+			int split = br_ssl_engine_get_version(eng) == BR_TLS10 && is_cbc(sp.cipher_suite);
+			if (wire_expect_plain(conn_out_stream(c), u->kind, u->p + u->off, k, split, u->attack)) {
+				conn_fail(c);
+				return progress;
+			}
+			br_ssl_engine_sendapp_ack(eng, k);
+			/* Without a flush BearSSL waits for a full record's worth of data. */
+			br_ssl_engine_flush(eng, 0);
+			u->off += k;
+			if (u->off == u->len) {
+				free(u->p);
+				memmove(c->units, c->units + 1, (c->nunits - 1) * sizeof *c->units);
+				c->nunits--;
+			}
+			progress = 1;
+			continue;
+		}
+		if (c->closing && c->state == CONN_TLS_UP && !c->nunits) {
+			static const uint8_t close_notify[2] = { 1, 0 };
+			if (wire_expect_alert(conn_out_stream(c), close_notify)) {
+				conn_fail(c);
+				return progress;
+			}
+			br_ssl_engine_close(eng);
+			conn_set_state(c, CONN_CLOSE_NOTIFY);
+			progress = 1;
+			continue;
+		}
+		return progress;
+	}
+}
+
+int conn_pump(struct conn *c)
+{
+	int progress = 0;
+	struct sim_pipe *in = in_pipe(c);
+	if (c->err)
+		return 0;
+	if (c->state == CONN_PLAIN || c->raw_input) {
+		uint8_t buf[16384];
+		while (pipe_len(in) && (c->state == CONN_PLAIN || c->raw_input) && c->state != CONN_TLS_DEAD) {
+			size_t k = pipe_read(in, buf, sizeof buf);
+			if (c->cb.data)
+				c->cb.data(c->cb.ctx, c, buf, k);
+			progress = 1;
+		}
+	}
+	if (c->state != CONN_PLAIN && !c->raw_input && c->state != CONN_TLS_DEAD)
+		progress |= tls_pump(c);
+	progress |= flush(c);
+	if (!c->eof && pipe_eof(in)) {
+		c->eof = 1;
+		c->closing = 1;
+		/* The peer is gone: nothing more can be sent through TLS. */
+		if (c->state != CONN_PLAIN)
+			tls_dead(c, 0);
+		report_closed(c);
+		progress = 1;
+	}
+	/* FIN once everything is flushed: at once without TLS or with a handshake that never
+	 * finished; with TLS up, only after close_notify and the engine's end (a TLS endpoint
+	 * that sent close_notify waits for the peer's). */
+	int may_fin = c->state == CONN_PLAIN || c->state == CONN_HANDSHAKE || c->state == CONN_TLS_DEAD;
+	if (c->closing && !c->fin_sent && !c->outq_len && may_fin) {
+		pipe_close(out_pipe(c));
+		c->fin_sent = 1;
+		char summary[96];
+		snprintf(summary, sizeof summary, "FIN: the %s closes its side of the connection", trace_actor_name(c->self));
+		if (wire_conn(conn_out_stream(c), TK_CONN_FIN, 0, summary, NULL) < 0)
+			conn_fail(c);
+		progress = 1;
+	}
+	return progress;
+}
+
+void conn_close(struct conn *c)
+{
+	c->closing = 1;
+}

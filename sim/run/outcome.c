@@ -1,0 +1,274 @@
+/* outcome: see outcome.h. */
+#include "sim/run/outcome.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim/base/sb.h"
+#include "sim/decode/decode.h"
+#include "sim/smtp/smtp_client.h"
+#include "sim/smtp/smtp_server.h"
+#include "sim/wire/tls.h"
+
+static void copy(char *dst, size_t cap, const char *src)
+{
+	snprintf(dst, cap, "%s", src ? src : "");
+}
+
+/* The body as the server stores it: CRLF line ends, no dot-stuffing, ending in CRLF. */
+static int same_body(const uint8_t *sent, size_t sn, const struct smtp_server_message *m)
+{
+	if (m->body_total != m->body_len)
+		return 1; /* only a prefix is kept (benchmarks): cannot tell, assume unchanged */
+	size_t j = 0;
+	for (size_t i = 0; i < sn; i++) {
+		if (sent[i] == '\n' && (i == 0 || sent[i - 1] != '\r')) {
+			if (j + 2 > m->body_len || m->body[j] != '\r' || m->body[j + 1] != '\n')
+				return 0;
+			j += 2;
+			continue;
+		}
+		if (j >= m->body_len || m->body[j] != sent[i])
+			return 0;
+		j++;
+	}
+	if (sn && sent[sn - 1] != '\n')
+		j += 2; /* the client added a final CRLF */
+	return j == m->body_len;
+}
+
+/* "the envelope (from <a> to <b>, <c>)" and the like, for the summary. */
+
+static size_t describe_learned(char *buf, size_t cap, size_t n, const char *who, const struct knowledge *l)
+{
+	if (!l->what) {
+		n = sb_put(buf, cap, n, "%s learned no credentials, envelope or message", who);
+		if (l->sni[0] || l->cert_subject[0] || l->ehlo_name[0])
+			n = sb_put(buf, cap, n, ", only metadata%s%s%s%s", l->sni[0] ? " (the server name " : "", l->sni,
+				l->sni[0] ? ")" : "", l->records ? " and the size and timing of each record" : "");
+		else if (l->records)
+			n = sb_put(buf, cap, n, ", only the endpoints and the size and timing of each record");
+		return sb_put(buf, cap, n, ". ");
+	}
+	n = sb_put(buf, cap, n, "%s learned", who);
+	const char *sep = "";
+	if (l->what & OBSERVED_CREDENTIALS) {
+		n = sb_put(buf, cap, n, " the credentials (user '%s', password '%s')", l->user, l->password);
+		sep = ",";
+	}
+	if (l->what & OBSERVED_ENVELOPE) {
+		n = sb_put(buf, cap, n, "%s the envelope (from <%s> to", sep, l->mail_from);
+		for (size_t i = 0; i < l->nrcpt; i++)
+			n = sb_put(buf, cap, n, "%s <%s>", i ? "," : "", l->rcpt[i]);
+		n = sb_put(buf, cap, n, ")");
+		sep = ",";
+	}
+	if (l->what & OBSERVED_BODY)
+		n = sb_put(buf, cap, n, "%s the message body%s%s%s", *sep ? " and" : "", l->subject[0] ? " (Subject: " : "",
+			l->subject, l->subject[0] ? ")" : "");
+	return sb_put(buf, cap, n, ". ");
+}
+
+void outcome_from_actors(struct outcome *o, const struct outcome_actors *a)
+{
+	memset(o, 0, sizeof *o);
+	const struct smtp_server *sv = a->server;
+	const struct smtp_client *cl = a->client;
+
+	size_t nmsg = smtp_server_message_count(sv);
+	o->delivered = nmsg > 0;
+	for (size_t i = 0; i < nmsg; i++)
+		if (!same_body(a->body, a->body_len, smtp_server_message(sv, i)))
+			o->altered = 1;
+	o->client_err = a->client_tls_err;
+	o->server_err = a->server_tls_err;
+	if (o->client_err)
+		snprintf(o->client_error, sizeof o->client_error, "%s: %s", tls_error_name(o->client_err),
+			 tls_error_explain(o->client_err));
+	else
+		copy(o->client_error, sizeof o->client_error, smtp_client_error(cl));
+	if (o->server_err)
+		snprintf(o->server_error, sizeof o->server_error, "%s: %s", tls_error_name(o->server_err),
+			 tls_error_explain(o->server_err));
+	o->injected = (int)(smtp_server_injected_count(sv) + smtp_client_injected_count(cl));
+}
+
+void outcome_from_trace(const struct trace *t, const struct ledger *lg, struct outcome *o)
+{
+	memset(o->tls, 0, sizeof o->tls);
+	memset(o->tls_version, 0, sizeof o->tls_version);
+	memset(o->tls_suite, 0, sizeof o->tls_suite);
+	memset(o->tls_client_end, 0, sizeof o->tls_client_end);
+	memset(o->tls_server_end, 0, sizeof o->tls_server_end);
+	memset(o->tls_relayed, 0, sizeof o->tls_relayed);
+	memset(o->alerts, 0, sizeof o->alerts);
+	o->nalerts = 0;
+	o->decrypted_later = 0;
+	memset(o->summary, 0, sizeof o->summary);
+
+	/* TLS per link, from the sessions: a session is established once both its ends
+	 * finished the handshake; a relayed one counts on both links it crosses. */
+	for (size_t i = 0; i < t->nsessions; i++) {
+		const struct trace_tls_session *s = &t->sessions[i];
+		if (!s->client_up || !s->server_up)
+			continue;
+		for (int l = 0; l < 3; l++) {
+			if (!(s->links >> l & 1))
+				continue;
+			const char *suite = decode_cipher_suite_name(s->suite);
+			o->tls[l] = 1;
+			copy(o->tls_version[l], sizeof o->tls_version[l], decode_tls_version_name(s->version));
+			copy(o->tls_suite[l], sizeof o->tls_suite[l], suite ? suite : "unknown suite");
+			o->tls_client_end[l] = s->client_end;
+			o->tls_server_end[l] = s->server_end;
+			o->tls_relayed[l] = trace_session_relayed(s);
+		}
+	}
+	int opened = 0, replayed = 0;
+	for (size_t i = 0; i < t->n; i++) {
+		const struct trace_event *e = &t->ev[i];
+		if (e->kind == TK_KEY_THEFT && e->subtype == THEFT_OPENED)
+			opened = 1;
+		if (e->replay)
+			replayed = 1;
+		/* Alerts that say something went wrong: every one but close_notify, which ends a
+		 * session normally. One the trace cannot read (encrypted, not ours) is left out. */
+		if (e->kind != TK_ALERT || e->subtype <= 0 || o->nalerts >= OUTCOME_MAX_ALERTS)
+			continue;
+		struct outcome_alert *a = &o->alerts[o->nalerts++];
+		a->link = e->link;
+		a->from = e->from;
+		copy(a->name, sizeof a->name, decode_alert_description_name((unsigned)e->subtype));
+		a->fatal = e->alert_level == 2;
+	}
+	o->decrypted_later = opened && replayed;
+
+	ledger_knowledge(lg, READER_OBSERVER, t->n, &o->observer);
+	o->mitm_present = ledger_has_reader(lg, READER_ATTACKER);
+	if (o->mitm_present)
+		ledger_knowledge(lg, READER_ATTACKER, t->n, &o->attacker);
+	else
+		ledger_knowledge(lg, READER_COUNT, 0, &o->attacker); /* empty */
+	o->has_thief = ledger_has_reader(lg, READER_THIEF);
+	if (o->has_thief)
+		ledger_knowledge(lg, READER_THIEF, t->n, &o->thief);
+	else
+		ledger_knowledge(lg, READER_COUNT, 0, &o->thief);
+
+	/* The outcome in plain words. */
+	char *b = o->summary;
+	size_t cap = sizeof o->summary, n = 0;
+	enum trace_link cl_link = o->mitm_present ? LINK_CLIENT_MITM : LINK_CLIENT_SERVER;
+	n = sb_put(b, cap, n, "The message was %sdelivered%s. ", o->delivered ? "" : "not ",
+		o->delivered && o->altered ? ", but altered on the way" : "");
+	if (o->tls[cl_link]) {
+		n = sb_put(b, cap, n, "The client's connection used %s (%s)", o->tls_version[cl_link], o->tls_suite[cl_link]);
+		if (o->tls_relayed[cl_link])
+			n = sb_put(b, cap, n, ", end to end with the server: the attacker only relayed the records");
+		else if (o->tls_server_end[cl_link] == ACTOR_MITM)
+			n = sb_put(b, cap, n, ", but its other end was the attacker, not the server");
+		n = sb_put(b, cap, n, ". ");
+	} else {
+		n = sb_put(b, cap, n, "The client's connection never used TLS. ");
+	}
+	if (o->client_error[0])
+		n = sb_put(b, cap, n, "The client stopped: %s. ", o->client_error);
+	if (o->server_error[0])
+		n = sb_put(b, cap, n, "The server stopped: %s. ", o->server_error);
+	n = describe_learned(b, cap, n, "A passive observer on the wire", &o->observer);
+	if (o->mitm_present)
+		n = describe_learned(b, cap, n, "The attacker", &o->attacker);
+	if (o->injected)
+		n = sb_put(b, cap, n, "%d injected line(s) took effect inside TLS. ", o->injected);
+	n = strlen(b);
+	if (n && b[n - 1] == ' ')
+		b[n - 1] = '\0';
+}
+
+static void report_line(char *report, size_t cap, const char *fmt, const char *want, const char *got)
+{
+	if (!report)
+		return;
+	size_t n = strlen(report);
+	if (n < cap)
+		snprintf(report + n, cap - n, fmt, want, got);
+}
+
+static const char *yn(int v)
+{
+	return v ? "yes" : "no";
+}
+
+static void bits_text(int bits, char *buf, size_t cap)
+{
+	snprintf(buf, cap, "%s%s%s%s", bits ? "" : "nothing",
+		 bits & OBSERVED_CREDENTIALS ? "credentials " : "", bits & OBSERVED_ENVELOPE ? "envelope " : "",
+		 bits & OBSERVED_BODY ? "body" : "");
+	size_t n = strlen(buf);
+	if (n && buf[n - 1] == ' ')
+		buf[n - 1] = '\0';
+}
+
+int run_check_expect(const struct scenario *sc, const struct outcome *o, char *report, size_t cap)
+{
+	const struct scenario_expect *e = &sc->expect;
+	int ok = 1;
+	if (report && cap)
+		report[0] = '\0';
+	enum trace_link cl_link = o->mitm_present ? LINK_CLIENT_MITM : LINK_CLIENT_SERVER;
+	struct {
+		int has, want, got;
+		const char *name;
+	} flags[] = {
+		{ e->has_delivered, e->delivered, o->delivered, "delivered" },
+		{ e->has_tls, e->tls, o->tls[cl_link], "tls" },
+		{ e->has_altered, e->altered, o->altered, "altered" },
+		{ e->has_injected, e->injected, o->injected > 0, "injected" },
+		{ e->has_decrypted_later, e->decrypted_later, o->decrypted_later, "decrypted_later" },
+	};
+	for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++) {
+		if (flags[i].has && !flags[i].want != !flags[i].got) {
+			char f[96];
+			snprintf(f, sizeof f, "expected %s = %%s, got %%s\n", flags[i].name);
+			report_line(report, cap, f, yn(flags[i].want), yn(flags[i].got));
+			ok = 0;
+		}
+	}
+	char w[64], g[64];
+	if (e->has_observer && e->observer != o->observer.what) {
+		bits_text(e->observer, w, sizeof w);
+		bits_text(o->observer.what, g, sizeof g);
+		report_line(report, cap, "expected observer_learns = %s, got %s\n", w, g);
+		ok = 0;
+	}
+	if (e->has_attacker && e->attacker != o->attacker.what) {
+		bits_text(e->attacker, w, sizeof w);
+		bits_text(o->attacker.what, g, sizeof g);
+		report_line(report, cap, "expected attacker_learns = %s, got %s\n", w, g);
+		ok = 0;
+	}
+	if (e->client_error && !strstr(o->client_error, e->client_error)) {
+		report_line(report, cap, "expected client_error containing '%s', got '%s'\n", e->client_error,
+			    o->client_error[0] ? o->client_error : "none");
+		ok = 0;
+	}
+	if (e->server_error && !strstr(o->server_error, e->server_error)) {
+		report_line(report, cap, "expected server_error containing '%s', got '%s'\n", e->server_error,
+			    o->server_error[0] ? o->server_error : "none");
+		ok = 0;
+	}
+	if (e->alert) {
+		int found = 0;
+		for (size_t i = 0; i < o->nalerts; i++)
+			if (!strcmp(o->alerts[i].name, e->alert))
+				found = 1;
+		if (!found) {
+			report_line(report, cap, "expected alert %s, got %s\n", e->alert,
+				    o->nalerts ? o->alerts[0].name : "none");
+			ok = 0;
+		}
+	}
+	return ok;
+}

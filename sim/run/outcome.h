@@ -1,0 +1,76 @@
+/* outcome: what a run came to. Two halves, made apart: the actors' final state, taken
+ * when the run ends (outcome_from_actors), and what follows from the trace and its
+ * ledger alone (outcome_from_trace) — TLS per link from the sessions, the alerts, what
+ * each reader learned, the key theft — so the second half is the same whatever the
+ * events' prose says. And the check of a scenario's [expect] against it. */
+#ifndef SIM_OUTCOME_H
+#define SIM_OUTCOME_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sim/trace/ledger.h"
+#include "sim/run/scenario.h"
+#include "sim/trace/trace.h"
+
+struct smtp_client;
+struct smtp_server;
+
+#define OUTCOME_TEXT_MAX 256
+#define OUTCOME_MAX_ALERTS 8
+
+struct outcome_alert {
+	enum trace_link link;
+	enum trace_actor from;
+	char name[48];                   /* "handshake_failure" */
+	int fatal;
+};
+
+/* What a run came to. The first part is the actors' final state, taken when the run ends;
+ * the rest is made from the trace and its ledger alone (outcome_from_trace), so it is the
+ * same whatever the events' prose says. */
+struct outcome {
+	/* the actors' final state */
+	int delivered;                   /* the server accepted the message */
+	int altered;                     /* what was delivered differs from what the client sent */
+	/* from the trace: TLS per link, from the sessions */
+	int tls[3];                      /* per link: a TLS session is established across it */
+	char tls_version[3][16];         /* per link, when established: "TLS 1.2" */
+	char tls_suite[3][64];           /* per link, when established */
+	enum trace_actor tls_client_end[3], tls_server_end[3];  /* who the session's two ends are */
+	int tls_relayed[3];              /* the session runs end to end through a relaying attacker */
+	int client_err, server_err, mitm_err;   /* BearSSL error codes, 0 = none */
+	char client_error[OUTCOME_TEXT_MAX];    /* why the client stopped, or "" */
+	char server_error[OUTCOME_TEXT_MAX];
+	char mitm_error[OUTCOME_TEXT_MAX];
+	struct outcome_alert alerts[OUTCOME_MAX_ALERTS];
+	size_t nalerts;
+	struct knowledge observer;       /* a passive observer of every link (from the ledger) */
+	struct knowledge attacker;       /* the man in the middle, when present */
+	struct knowledge thief;          /* a later key thief, when the run has a key theft */
+	int mitm_present, has_thief;
+	int injected;                    /* injected commands or replies that took effect (actor state) */
+	int decrypted_later;             /* the recorded session was opened after the key theft */
+	char summary[1536];              /* the outcome in plain words, several sentences */
+};
+
+/* The actors' final state a run hands to outcome_from_actors. */
+struct outcome_actors {
+	const struct smtp_client *client;
+	const struct smtp_server *server;
+	int client_tls_err, server_tls_err;   /* BearSSL codes, 0 = none */
+	const uint8_t *body;                  /* what the client sent */
+	size_t body_len;
+};
+
+/* Sets o (all of it zeroed first) from the actors' final state. */
+void outcome_from_actors(struct outcome *o, const struct outcome_actors *a);
+/* Fills the trace-made part of o (TLS, alerts, what each reader learned, the key theft)
+ * and the summary, from the trace and its ledger only; the actors' part of o must be set. */
+void outcome_from_trace(const struct trace *t, const struct ledger *lg, struct outcome *o);
+
+/* Compares the outcome with sc->expect. Writes one line per unmet expectation into
+ * report (may be NULL). Returns 1 when every expectation holds. */
+int run_check_expect(const struct scenario *sc, const struct outcome *o, char *report, size_t cap);
+
+#endif

@@ -1,0 +1,511 @@
+/* run: see run.h. The scheduler steps the client, the attacker (when present) and the
+ * server in that fixed order, each moving whatever it can, until a whole round moves
+ * nothing. No clock, no OS randomness: the trace is a function of (scenario, seed). */
+#include "sim/run/run.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim/run/run_internal.h"
+#include "sim/trace/wiretrace.h"
+
+#define PIPE_CAPACITY (64 * 1024)
+#define ROUND_US 1000            /* virtual time per scheduler round */
+#define MAX_ROUNDS 10000000      /* default safety net: a run that long is a bug, and reported */
+
+static const char *const run_error_names[RUN_ERROR_COUNT] = {
+	[RUN_OK] = "no error",
+	[RUN_ENOMEM] = "out of memory",
+	[RUN_ROUND_LIMIT] = "the run does not end",
+	[RUN_TLS_SETUP] = "TLS set-up failed",
+	[RUN_PKI] = "certificates and keys missing",
+};
+
+const char *run_error_name(enum run_error e)
+{
+	return (unsigned)e < RUN_ERROR_COUNT && run_error_names[e] ? run_error_names[e] : "unknown error";
+}
+
+void run_fail(struct run_ctx *r, enum run_error code, const char *fmt, ...)
+{
+	if (r->error != RUN_OK || code == RUN_OK)
+		return;
+	r->error = code;
+	char detail[200];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(detail, sizeof detail, fmt, ap);
+	va_end(ap);
+	snprintf(r->err, sizeof r->err, "%s: %s", run_error_name(code), detail);
+}
+
+int run_failed(const struct run_ctx *r)
+{
+	return r->error != RUN_OK;
+}
+
+/* A conn's sticky error becomes the run's. */
+static void check_conn(struct run_ctx *r, const struct conn *c)
+{
+	if (conn_failed(c))
+		run_fail(r, RUN_ENOMEM, "the %s's connection could not trace or queue its bytes",
+			 trace_actor_name(c->self));
+}
+
+/* The attacker fails the run through its env. */
+static void mitm_fail(void *ctx, int oom, const char *msg)
+{
+	run_fail(ctx, oom ? RUN_ENOMEM : RUN_TLS_SETUP, "%s", msg);
+}
+
+void run_tls_config(const struct run_ctx *r, struct tls_config *cfg, int is_server,
+		    const struct scenario_tls *opt, const char *label)
+{
+	memset(cfg, 0, sizeof *cfg);
+	cfg->is_server = is_server;
+	cfg->version_min = opt->version_min;
+	cfg->version_max = opt->version_max;
+	if (opt->version_min && !opt->version_max && opt->version_min > BR_TLS12)
+		cfg->version_max = opt->version_min;
+	if (opt->version_max && !opt->version_min)
+		cfg->version_min = opt->version_max < BR_TLS12 ? BR_TLS10 : BR_TLS12;
+	if (opt->version_min && !opt->version_max)
+		cfg->version_max = BR_TLS12;
+	if (opt->nsuites) {
+		cfg->suites = opt->suites;
+		cfg->nsuites = opt->nsuites;
+	}
+	cfg->now = r->sc->date;
+	cfg->seed = r->seed;
+	cfg->label = label;
+}
+
+/* ---- the client ---- */
+
+static int client_sink_send(void *ctx, enum smtp_out_kind kind, const uint8_t *p, size_t n)
+{
+	struct client_actor *a = ctx;
+	if (conn_send(&a->conn, kind, p, n, 0) == 0)
+		return 0;
+	check_conn(a->run, &a->conn);
+	return -1;
+}
+
+static void actor_note(struct run_ctx *r, enum trace_link link, enum trace_actor who, enum smtp_note kind,
+		       const char *text)
+{
+	struct wire_note n = { .now = r->now, .link = link, .who = who, .kind = TK_ACTOR, .subtype = kind,
+			       .session = -1 };
+	if (wire_note(r->trace, &n, text, NULL) < 0)
+		run_fail(r, RUN_ENOMEM, "tracing the %s's note", trace_actor_name(who));
+}
+
+static void client_sink_note(void *ctx, enum smtp_note kind, const char *text)
+{
+	struct client_actor *a = ctx;
+	actor_note(a->run, a->conn.link->id, ACTOR_CLIENT, kind, text);
+}
+
+static void client_start_tls(struct client_actor *a)
+{
+	struct run_ctx *r = a->run;
+	const struct scenario *sc = r->sc;
+	struct tls_config cfg;
+	run_tls_config(r, &cfg, 0, &sc->client.tls_opt, "client");
+	cfg.anchors = &r->pki->anchors;
+	cfg.verify = sc->client.verify;
+	cfg.server_name = sc->client.server_name;
+	a->tls_started = 1;
+	char err[200];
+	if (conn_start_tls(&a->conn, &cfg, err, sizeof err)) {
+		run_fail(r, RUN_TLS_SETUP, "%s: %s", cfg.label, err);
+		conn_close(&a->conn);
+	}
+}
+
+static void client_after_input(struct client_actor *a)
+{
+	if (smtp_client_wants_tls(a->smtp) && !a->tls_started)
+		client_start_tls(a);
+	if (smtp_client_state(a->smtp) == SMTP_CLIENT_DONE)
+		conn_close(&a->conn);
+}
+
+static void client_data(void *ctx, struct conn *c, const uint8_t *p, size_t n)
+{
+	(void)c;
+	struct client_actor *a = ctx;
+	smtp_client_feed(a->smtp, p, n);
+	client_after_input(a);
+}
+
+static void client_tls_up(void *ctx, struct conn *c)
+{
+	(void)c;
+	struct client_actor *a = ctx;
+	smtp_client_tls_established(a->smtp);
+	client_after_input(a);
+}
+
+static void client_closed(void *ctx, struct conn *c, int err)
+{
+	(void)c;
+	(void)err;
+	struct client_actor *a = ctx;
+	smtp_client_connection_closed(a->smtp);
+	conn_close(&a->conn);
+}
+
+static int client_step(struct client_actor *a)
+{
+	int progress = conn_pump(&a->conn);
+	if (smtp_client_state(a->smtp) == SMTP_CLIENT_SENDING_BODY) {
+		/* Back-pressure for big bodies: only as much as the path can take now. */
+		size_t budget = conn_tls_on(&a->conn) ? (conn_backlog(&a->conn) ? 0 : 65536) : conn_room(&a->conn);
+		if (budget && smtp_client_pump(a->smtp, budget))
+			progress = 1;
+		progress |= conn_pump(&a->conn);
+	}
+	return progress;
+}
+
+/* ---- the server ---- */
+
+static int server_sink_send(void *ctx, enum smtp_out_kind kind, const uint8_t *p, size_t n)
+{
+	struct server_actor *a = ctx;
+	if (conn_send(&a->conn, kind, p, n, 0) == 0)
+		return 0;
+	check_conn(a->run, &a->conn);
+	return -1;
+}
+
+static void server_sink_note(void *ctx, enum smtp_note kind, const char *text)
+{
+	struct server_actor *a = ctx;
+	actor_note(a->run, a->conn.link->id, ACTOR_SERVER, kind, text);
+}
+
+static void server_start_tls(struct server_actor *a)
+{
+	struct run_ctx *r = a->run;
+	struct tls_config cfg;
+	run_tls_config(r, &cfg, 1, &r->sc->server.tls_opt, "server");
+	cfg.chain = &r->pki->server_chain;
+	cfg.key = &r->pki->server_key;
+	a->tls_started = 1;
+	char err[200];
+	if (conn_start_tls(&a->conn, &cfg, err, sizeof err)) {
+		run_fail(r, RUN_TLS_SETUP, "%s: %s", cfg.label, err);
+		conn_close(&a->conn);
+	}
+}
+
+static void server_after_input(struct server_actor *a)
+{
+	if (smtp_server_wants_tls(a->smtp) && !a->tls_started)
+		server_start_tls(a);
+	if (smtp_server_state(a->smtp) == SMTP_SERVER_CLOSED)
+		conn_close(&a->conn);
+}
+
+static void server_data(void *ctx, struct conn *c, const uint8_t *p, size_t n)
+{
+	(void)c;
+	struct server_actor *a = ctx;
+	smtp_server_feed(a->smtp, p, n);
+	server_after_input(a);
+}
+
+static void server_tls_up(void *ctx, struct conn *c)
+{
+	(void)c;
+	struct server_actor *a = ctx;
+	if (a->run->sc->server.mode == SMTP_SERVER_IMPLICIT)
+		smtp_server_start(a->smtp);
+	else
+		smtp_server_tls_established(a->smtp);
+	server_after_input(a);
+}
+
+static void server_closed(void *ctx, struct conn *c, int err)
+{
+	(void)c;
+	(void)err;
+	struct server_actor *a = ctx;
+	smtp_server_connection_closed(a->smtp);
+	conn_close(&a->conn);
+}
+
+/* ---- set-up and the loop ---- */
+
+static int link_init(struct run_ctx *r, enum trace_link id)
+{
+	struct link *l = &r->links[id];
+	enum trace_actor a, b;
+	trace_link_ends(id, &a, &b);
+	l->id = id;
+	l->opened = 1;
+	if (pipe_init(&l->pipe[0], PIPE_CAPACITY) || pipe_init(&l->pipe[1], PIPE_CAPACITY))
+		return -1;
+	wire_stream_init(&l->ws[0], r->trace, &r->now, id, a, b, 1, &l->smtp);
+	wire_stream_init(&l->ws[1], r->trace, &r->now, id, b, a, 0, &l->smtp);
+	return 0;
+}
+
+static void link_free(struct link *l)
+{
+	if (!l->opened)
+		return;
+	pipe_free(&l->pipe[0]);
+	pipe_free(&l->pipe[1]);
+	wire_stream_free(&l->ws[0]);
+	wire_stream_free(&l->ws[1]);
+}
+
+static void link_open_event(struct run_ctx *r, enum trace_link id, unsigned port)
+{
+	char summary[128], narration[256];
+	enum trace_actor a, b;
+	trace_link_ends(id, &a, &b);
+	snprintf(summary, sizeof summary, "TCP connection: %s to port %u", trace_actor_name(a), port);
+	snprintf(narration, sizeof narration,
+		 "The %s opens a TCP connection to port %u. Addresses and ports are always visible on the "
+		 "wire: TLS hides what is said, not who talks to whom.", trace_actor_name(a), port);
+	if (wire_conn(&r->links[id].ws[0], TK_CONN_OPEN, port, summary, narration) < 0)
+		run_fail(r, RUN_ENOMEM, "tracing the %s connection", trace_link_name(id));
+}
+
+int run_pki_load(const struct scenario *sc, struct run_pki *p, char *err, size_t errcap)
+{
+	memset(p, 0, sizeof *p);
+	if (pki_load_anchors(sc->client.trust, &p->anchors, err, errcap) ||
+	    pki_load_chain(sc->server.tls_opt.cert, &p->server_chain, err, errcap) ||
+	    pki_load_key(sc->server.tls_opt.key, &p->server_key, err, errcap) ||
+	    (sc->mitm.behaviour != MITM_NONE &&
+	     (pki_load_chain(sc->mitm.tls_opt.cert, &p->mitm_chain, err, errcap) ||
+	      pki_load_key(sc->mitm.tls_opt.key, &p->mitm_key, err, errcap))) ||
+	    (sc->mitm.behaviour == MITM_RECORD &&
+	     pki_load_key(sc->mitm.stolen_key ? sc->mitm.stolen_key : sc->server.tls_opt.key, &p->stolen_key,
+			  err, errcap))) {
+		run_pki_free(p);
+		return -1;
+	}
+	return 0;
+}
+
+void run_pki_free(struct run_pki *p)
+{
+	pki_anchors_free(&p->anchors);
+	pki_chain_free(&p->server_chain);
+	pki_key_free(&p->server_key);
+	pki_chain_free(&p->mitm_chain);
+	pki_key_free(&p->mitm_key);
+	pki_key_free(&p->stolen_key);
+}
+
+static void run_ctx_free(struct run_ctx *r)
+{
+	if (r->mitm)
+		mitm_free(r->mitm);
+	conn_free(&r->client.conn);
+	conn_free(&r->server.conn);
+	smtp_client_free(r->client.smtp);
+	smtp_server_free(r->server.smtp);
+	for (int i = 0; i < 3; i++)
+		link_free(&r->links[i]);
+}
+
+/* NULL when pki holds what sc needs, else what is missing (a caller's mistake: the pki
+ * was loaded for another scenario). */
+static const char *pki_missing(const struct scenario *sc, const struct run_pki *pki)
+{
+	if (!pki)
+		return "no certificates and keys were loaded (run_pki_load)";
+	if (!pki->server_chain.n || !pki->server_key.type)
+		return "the server's certificate and key were not loaded";
+	if (sc->mitm.behaviour != MITM_NONE && (!pki->mitm_chain.n || !pki->mitm_key.type))
+		return "the attacker's certificate and key were not loaded";
+	if (sc->mitm.behaviour == MITM_RECORD && !pki->stolen_key.type)
+		return "the attacker's stolen key was not loaded";
+	return NULL;
+}
+
+int run_scenario(const struct scenario *sc, const struct run_pki *pki, const struct run_options *opt,
+		 struct run_result *out, char *err, size_t errcap)
+{
+	static const struct run_options no_options;
+	if (!opt)
+		opt = &no_options;
+	memset(out, 0, sizeof *out);
+	const char *missing = pki_missing(sc, pki);
+	if (missing) {
+		snprintf(err, errcap, "%s: %s", run_error_name(RUN_PKI), missing);
+		return -1;
+	}
+	trace_init(&out->trace);
+	out->trace.max_stored = opt->max_stored;
+	out->seed = opt->has_seed ? opt->seed : sc->seed;
+
+	struct run_ctx *r = calloc(1, sizeof *r);
+	if (!r) {
+		snprintf(err, errcap, "out of memory");
+		return -1;
+	}
+	r->sc = sc;
+	r->opt = opt;
+	r->trace = &out->trace;
+	r->seed = out->seed;
+	r->mitm_present = sc->mitm.behaviour != MITM_NONE;
+	r->body = opt->body ? opt->body : (const uint8_t *)sc->client.body;
+	r->body_len = opt->body ? opt->body_len : strlen(sc->client.body);
+
+	r->pki = pki;
+
+	/* Links and conns: the client always dials the first link, the server always
+	 * answers on the last one. */
+	enum trace_link client_link = r->mitm_present ? LINK_CLIENT_MITM : LINK_CLIENT_SERVER;
+	enum trace_link server_link = r->mitm_present ? LINK_MITM_SERVER : LINK_CLIENT_SERVER;
+	if (link_init(r, client_link) || (r->mitm_present && link_init(r, server_link))) {
+		snprintf(err, errcap, "out of memory");
+		run_ctx_free(r);
+		free(r);
+		trace_free(&out->trace);
+		return -1;
+	}
+
+	struct client_actor *ca = &r->client;
+	ca->run = r;
+	conn_init(&ca->conn, &r->links[client_link], 0, ACTOR_CLIENT, &r->now,
+		  (struct conn_callbacks){ ca, client_data, client_tls_up, client_closed });
+	ca->cfg = (struct smtp_client_config){
+		.ehlo_name = sc->client.ehlo_name,
+		.tls = sc->client.tls,
+		.auth = sc->client.auth,
+		.user = sc->client.user,
+		.password = sc->client.password,
+		.mail_from = sc->client.mail_from,
+		.rcpt = (const char *const *)sc->client.rcpt,
+		.nrcpt = sc->client.nrcpt,
+		.body = r->body,
+		.body_len = r->body_len,
+		.buffering = sc->client.buffering,
+		.body_chunk = opt->body ? 16384 : 0,
+	};
+	ca->smtp = smtp_client_new(&ca->cfg, (struct smtp_sink){ ca, client_sink_send, client_sink_note });
+
+	struct server_actor *sa = &r->server;
+	sa->run = r;
+	conn_init(&sa->conn, &r->links[server_link], 1, ACTOR_SERVER, &r->now,
+		  (struct conn_callbacks){ sa, server_data, server_tls_up, server_closed });
+	sa->cfg = (struct smtp_server_config){
+		.hostname = sc->server.hostname,
+		.mode = sc->server.mode,
+		.user = sc->server.user,
+		.password = sc->server.password,
+		.auth_requires_tls = sc->server.auth_requires_tls,
+		.max_size = sc->server.max_size,
+		.buffering = sc->server.buffering,
+		.max_stored_body = opt->max_stored,
+	};
+	sa->smtp = smtp_server_new(&sa->cfg, (struct smtp_sink){ sa, server_sink_send, server_sink_note });
+	if (!ca->smtp || !sa->smtp) {
+		snprintf(err, errcap, "out of memory");
+		run_ctx_free(r);
+		free(r);
+		trace_free(&out->trace);
+		return -1;
+	}
+	if (r->mitm_present) {
+		struct mitm_env env = {
+			.trace = r->trace, .now = &r->now, .client_link = &r->links[LINK_CLIENT_MITM],
+			.server_link = &r->links[LINK_MITM_SERVER], .behaviour = sc->mitm.behaviour,
+			.inject = sc->mitm.inject, .tamper_record = sc->mitm.tamper_record,
+			.client_implicit = sc->client.tls == SMTP_CLIENT_TLS_IMPLICIT,
+			.server_implicit = sc->server.mode == SMTP_SERVER_IMPLICIT, .stolen_key = &r->pki->stolen_key,
+			.fail = mitm_fail, .ctx = r,
+		};
+		run_tls_config(r, &env.as_server, 1, &sc->mitm.tls_opt, "attacker-to-client");
+		env.as_server.chain = &r->pki->mitm_chain;
+		env.as_server.key = &r->pki->mitm_key;
+		run_tls_config(r, &env.as_client, 0, &sc->mitm.tls_opt, "attacker-to-server");
+		env.as_client.anchors = &r->pki->anchors;
+		env.as_client.verify = TLS_VERIFY_NONE;
+		env.as_client.server_name = sc->client.server_name;
+		r->mitm = mitm_new(&env, err, errcap);
+		if (!r->mitm) {
+			run_ctx_free(r);
+			free(r);
+			trace_free(&out->trace);
+			return -1;
+		}
+	}
+
+	/* The client connects; with an attacker in the path, it is the attacker that
+	 * accepts, and the attacker then dials the real server. */
+	link_open_event(r, client_link, sc->server.port);
+	if (r->mitm_present)
+		link_open_event(r, server_link, sc->server.port);
+	if (sc->client.tls == SMTP_CLIENT_TLS_IMPLICIT)
+		client_start_tls(ca);
+	if (sc->server.mode == SMTP_SERVER_IMPLICIT)
+		server_start_tls(sa);
+	else
+		smtp_server_start(sa->smtp);
+
+	long max_rounds = opt->max_rounds > 0 ? opt->max_rounds : MAX_ROUNDS;
+	long round = 0;
+	int progress = 1;
+	while (progress && !run_failed(r)) {
+		if (round++ == max_rounds) {
+			run_fail(r, RUN_ROUND_LIMIT, "the actors were still moving bytes after %ld rounds", max_rounds);
+			break;
+		}
+		progress = client_step(ca);
+		if (r->mitm)
+			progress |= mitm_step(r->mitm);
+		progress |= conn_pump(&sa->conn);
+		check_conn(r, &ca->conn);
+		check_conn(r, &sa->conn);
+		if (progress)
+			r->now += ROUND_US;
+	}
+
+	if (r->mitm && !run_failed(r))
+		mitm_finish(r->mitm);
+	if (!run_failed(r)) {
+		struct outcome_actors act = {
+			.client = r->client.smtp, .server = r->server.smtp,
+			.client_tls_err = r->client.conn.tls_err, .server_tls_err = r->server.conn.tls_err,
+			.body = r->body, .body_len = r->body_len,
+		};
+		outcome_from_actors(&out->outcome, &act);
+		if (r->mitm && (out->outcome.mitm_err = mitm_tls_error(r->mitm)))
+			snprintf(out->outcome.mitm_error, sizeof out->outcome.mitm_error, "%s: %s",
+				 tls_error_name(out->outcome.mitm_err), tls_error_explain(out->outcome.mitm_err));
+		if (ledger_build(&out->ledger, &out->trace))
+			run_fail(r, RUN_ENOMEM, "building the knowledge ledger");
+		else
+			outcome_from_trace(&out->trace, &out->ledger, &out->outcome);
+	}
+	int failed = run_failed(r);
+	if (failed)
+		snprintf(err, errcap, "%s", r->err);
+	run_ctx_free(r);
+	free(r);
+	if (failed) {
+		ledger_free(&out->ledger);
+		trace_free(&out->trace);
+		return -1;
+	}
+	return 0;
+}
+
+void run_result_free(struct run_result *res)
+{
+	ledger_free(&res->ledger);
+	trace_free(&res->trace);
+	memset(res, 0, sizeof *res);
+}

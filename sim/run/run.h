@@ -1,0 +1,77 @@
+/* run: the scheduler. Builds the actors a scenario names, joins them with pipes, moves
+ * bytes between them in a fixed order until nothing moves, records the trace and derives
+ * the outcome. A run is a pure function of (scenario, PKI, seed): it reads no file and no
+ * environment variable; the caller loads the certificates and keys first (run_pki_load). */
+#ifndef SIM_RUN_H
+#define SIM_RUN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sim/trace/ledger.h"
+#include "sim/run/outcome.h"
+#include "sim/wire/pki.h"
+#include "sim/run/scenario.h"
+#include "sim/trace/trace.h"
+
+struct run_result {
+	struct trace trace;
+	struct ledger ledger;            /* who knows what, made from the trace */
+	struct outcome outcome;
+	uint64_t seed;
+};
+
+/* The certificates and keys a scenario names, loaded before the run: all the file
+ * reading a run needs. A caller that runs one scenario many times (benchmarks) loads
+ * them once and passes the same PKI to every run. */
+struct run_pki {
+	struct pki_anchors anchors;     /* the client's trust anchors */
+	struct pki_chain server_chain;
+	struct pki_key server_key;
+	struct pki_chain mitm_chain;    /* the attacker's own certificate, when it has one */
+	struct pki_key mitm_key;
+	struct pki_key stolen_key;      /* record: the key the attacker steals later (mitm.stolen_key,
+					 * else the server's own key) */
+};
+
+/* Loads what sc needs: the anchors and the server's chain and key always; the
+ * attacker's chain and key when sc has an attacker; the stolen key when the attacker
+ * records. Returns 0, or -1 with "FILE: problem" in err (pki is then empty). */
+int run_pki_load(const struct scenario *sc, struct run_pki *pki, char *err, size_t errcap);
+void run_pki_free(struct run_pki *pki);
+
+/* Why a run failed. A run stops at its first error (the others are consequences) and
+ * run_scenario reports it as "name: detail". Not to be confused with the lesson's own
+ * failures (a refused certificate, a tampered record): those are the run's result. */
+enum run_error {
+	RUN_OK = 0,
+	RUN_ENOMEM,          /* out of memory while tracing, queueing or recording */
+	RUN_ROUND_LIMIT,     /* the actors were still moving bytes after max_rounds rounds */
+	RUN_TLS_SETUP,       /* a TLS endpoint could not be set up */
+	RUN_PKI,             /* the PKI passed in does not hold what the scenario needs */
+	RUN_ERROR_COUNT
+};
+
+/* "out of memory", "no end after the round limit", ... (one table, in run.c). */
+const char *run_error_name(enum run_error e);
+
+struct run_options {
+	uint64_t seed;          /* overrides the scenario's seed when has_seed */
+	int has_seed;
+	size_t max_stored;      /* trace_max_stored; 0 = keep everything */
+	const uint8_t *body;    /* overrides the client's body (benchmarks) */
+	size_t body_len;
+	long max_rounds;        /* scheduler rounds before the run fails; 0 = the default (a safety net) */
+};
+
+/* Runs sc with pki, loaded by run_pki_load for sc (or for a scenario with the same
+ * files and at least the same actors); opt may be NULL. Returns 0 with *out filled (free
+ * with run_result_free), or -1 with a one-line message in err ("out of memory: ...", a
+ * run that does not end, a pki that lacks what sc needs); *out is then empty. */
+int run_scenario(const struct scenario *sc, const struct run_pki *pki, const struct run_options *opt,
+		 struct run_result *out, char *err, size_t errcap);
+void run_result_free(struct run_result *r);
+
+
+
+#endif

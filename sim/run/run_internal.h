@@ -1,0 +1,65 @@
+/* run_internal: the scheduler's state, private to run.c (tests may look in). The
+ * attacker gets a mitm_env instead. Views never see this: they get the trace, the ledger
+ * and the outcome. */
+#ifndef SIM_RUN_INTERNAL_H
+#define SIM_RUN_INTERNAL_H
+
+#include "sim/link/conn.h"
+#include "sim/attack/mitm.h"
+#include "sim/wire/pki.h"
+#include "sim/run/run.h"
+#include "sim/smtp/smtp_client.h"
+#include "sim/smtp/smtp_server.h"
+
+struct run_ctx;
+
+struct client_actor {
+	struct run_ctx *run;
+	struct conn conn;
+	struct smtp_client *smtp;
+	struct smtp_client_config cfg;
+	int tls_started;
+};
+
+struct server_actor {
+	struct run_ctx *run;
+	struct conn conn;
+	struct smtp_server *smtp;
+	struct smtp_server_config cfg;
+	int tls_started;
+};
+
+
+struct run_ctx {
+	const struct scenario *sc;
+	const struct run_options *opt;
+	struct trace *trace;
+	uint64_t now;          /* virtual time, microseconds */
+	uint64_t seed;
+	struct link links[3];  /* indexed by enum trace_link */
+	int mitm_present;
+	const struct run_pki *pki;           /* the caller's: the run loads nothing */
+	struct client_actor client;
+	struct server_actor server;
+	struct mitm *mitm;
+	const uint8_t *body;                 /* what the client sends */
+	size_t body_len;
+	/* The run's sticky error: set only by run_fail, the first one wins. */
+	enum run_error error;
+	char err[256];                       /* "name: detail", when error is set */
+};
+
+/* Fails the run: records code and the message (printf-style detail after the code's
+ * name) unless the run has already failed. The scheduler stops at the end of the
+ * round, and run_scenario returns -1 with the message. */
+void run_fail(struct run_ctx *r, enum run_error code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* The run has failed (any later work is moot). */
+int run_failed(const struct run_ctx *r);
+
+/* The TLS settings of an actor as the scenario gives them. */
+void run_tls_config(const struct run_ctx *r, struct tls_config *cfg, int is_server,
+		    const struct scenario_tls *opt, const char *label);
+
+
+#endif

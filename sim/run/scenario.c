@@ -1,0 +1,701 @@
+/* scenario: see scenario.h. The file format is documented in README.md. */
+#include "sim/run/scenario.h"
+
+#include <bearssl.h>
+#include <ctype.h>
+#include <errno.h>
+#include <ini.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "sim/wire/tls.h"
+
+/* inih as Debian builds it reads a line into 200 bytes: 198 characters, the newline and
+ * the NUL. A longer line is split, and the rest is taken as a new line, which also shifts
+ * every later line number; we refuse such lines with a clear message instead. */
+#define LINE_LIMIT 198
+
+#define DEFAULT_BODY                                                 \
+	"From: Alice <alice@example.test>\n"                         \
+	"To: Bob <bob@example.test>\n"                               \
+	"Subject: Lunch on Friday?\n"                                \
+	"\n"                                                         \
+	"Hi Bob,\n"                                                  \
+	"shall we meet at noon? The code for the door is 4711.\n"   \
+	"Alice\n"
+
+struct parse_ctx {
+	struct scenario *s;
+	const char *datadir;    /* scenario_load_opts.datadir, or NULL */
+	char err[512];          /* first problem, without the "FILE:LINE: " prefix */
+	unsigned seen;          /* bit per single-valued key seen, see key_seen() */
+	char seen_keys[64][48]; /* "section.key" of keys already given */
+	size_t nseen;
+	int body_set, lesson_set, inject_set;
+	FILE *f;
+	int line;               /* lines read so far: the line inih is working on */
+	int section_line;       /* line of the last section header */
+	int err_at;             /* line being parsed when err was set */
+	int err_line;           /* line to report for err */
+};
+
+static char *xstrdup(const char *s)
+{
+	return s ? strdup(s) : NULL;
+}
+
+static int set_str(char **dst, const char *v)
+{
+	char *c = strdup(v);
+	if (!c)
+		return -1;
+	free(*dst);
+	*dst = c;
+	return 0;
+}
+
+static int append_str(char **dst, const char *v, const char *sep)
+{
+	size_t a = *dst ? strlen(*dst) : 0;
+	size_t b = strlen(v), s = strlen(sep);
+	char *n = realloc(*dst, a + s + b + 1);
+	if (!n)
+		return -1;
+	if (a)
+		memcpy(n + a, sep, s);
+	else
+		s = 0;
+	memcpy(n + a + s, v, b + 1);
+	*dst = n;
+	return 0;
+}
+
+static int fail(struct parse_ctx *c, const char *fmt, const char *a, const char *b)
+{
+	if (!c->err[0]) {
+		snprintf(c->err, sizeof c->err, fmt, a, b);
+		c->err_at = c->err_line = c->line;
+	}
+	return 0;
+}
+
+static int parse_bool(const char *v, int *out)
+{
+	if (!strcmp(v, "yes") || !strcmp(v, "true") || !strcmp(v, "1")) {
+		*out = 1;
+		return 0;
+	}
+	if (!strcmp(v, "no") || !strcmp(v, "false") || !strcmp(v, "0")) {
+		*out = 0;
+		return 0;
+	}
+	return -1;
+}
+
+static int parse_uint(const char *v, unsigned long long max, unsigned long long *out)
+{
+	if (!*v || !isdigit((unsigned char)*v))
+		return -1;
+	errno = 0;
+	char *end;
+	unsigned long long x = strtoull(v, &end, 10);
+	if (errno || *end || x > max)
+		return -1;
+	*out = x;
+	return 0;
+}
+
+/* Days since 1970-01-01 of a civil date (proleptic Gregorian). */
+static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+	y -= m <= 2;
+	int64_t era = (y >= 0 ? y : y - 399) / 400;
+	unsigned yoe = (unsigned)(y - era * 400);
+	unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + (int64_t)doe - 719468;
+}
+
+static int parse_date(const char *v, int64_t *out)
+{
+	unsigned y, m, d;
+	char tail;
+	if (sscanf(v, "%4u-%2u-%2u%c", &y, &m, &d, &tail) != 3 || strlen(v) != 10)
+		return -1;
+	static const unsigned mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	if (y < 1970 || y > 2999 || m < 1 || m > 12 || d < 1 || d > mdays[m - 1])
+		return -1;
+	if (m == 2 && d == 29 && !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
+		return -1;
+	*out = days_from_civil(y, m, d) * 86400 + 12 * 3600; /* noon: no edge at midnight */
+	return 0;
+}
+
+struct name_map {
+	const char *name;
+	int value;
+};
+
+static const struct name_map client_tls_names[] = {
+	{ "none", SMTP_CLIENT_TLS_NONE },
+	{ "starttls-opportunistic", SMTP_CLIENT_TLS_OPPORTUNISTIC },
+	{ "starttls-required", SMTP_CLIENT_TLS_REQUIRED },
+	{ "implicit", SMTP_CLIENT_TLS_IMPLICIT },
+	{ NULL, 0 },
+};
+static const struct name_map server_mode_names[] = {
+	{ "plain", SMTP_SERVER_PLAIN },
+	{ "starttls", SMTP_SERVER_STARTTLS },
+	{ "starttls-required", SMTP_SERVER_STARTTLS_REQUIRED },
+	{ "implicit", SMTP_SERVER_IMPLICIT },
+	{ NULL, 0 },
+};
+static const struct name_map verify_names[] = {
+	{ "verify", TLS_VERIFY_FULL },
+	{ "none", TLS_VERIFY_NONE },
+	{ NULL, 0 },
+};
+static const struct name_map buffering_names[] = {
+	{ "discard", SMTP_BUFFER_DISCARD },
+	{ "keep", SMTP_BUFFER_KEEP },
+	{ NULL, 0 },
+};
+static const struct name_map auth_names[] = {
+	{ "none", SMTP_CLIENT_AUTH_NONE },
+	{ "plain", SMTP_CLIENT_AUTH_PLAIN },
+	{ "login", SMTP_CLIENT_AUTH_LOGIN },
+	{ NULL, 0 },
+};
+static const struct name_map mitm_names[] = {
+	{ "none", MITM_NONE },
+	{ "relay", MITM_RELAY },
+	{ "strip-starttls", MITM_STRIP_STARTTLS },
+	{ "reject-starttls", MITM_REJECT_STARTTLS },
+	{ "substitute-certificate", MITM_SUBSTITUTE_CERT },
+	{ "inject-commands", MITM_INJECT_COMMANDS },
+	{ "inject-responses", MITM_INJECT_RESPONSES },
+	{ "tamper-record", MITM_TAMPER_RECORD },
+	{ "tamper-clienthello", MITM_TAMPER_CLIENTHELLO },
+	{ "record", MITM_RECORD },
+	{ NULL, 0 },
+};
+
+static const char *map_name(const struct name_map *m, int v)
+{
+	for (; m->name; m++)
+		if (m->value == v)
+			return m->name;
+	return "?";
+}
+
+/* Looks v up; on failure writes "expected one of a, b, c" into c->err. */
+static int map_value(struct parse_ctx *c, const struct name_map *m, const char *key, const char *v, int *out)
+{
+	for (const struct name_map *p = m; p->name; p++)
+		if (!strcmp(p->name, v)) {
+			*out = p->value;
+			return 0;
+		}
+	char list[256] = "";
+	for (const struct name_map *p = m; p->name; p++) {
+		if (list[0])
+			strncat(list, ", ", sizeof list - strlen(list) - 1);
+		strncat(list, p->name, sizeof list - strlen(list) - 1);
+	}
+	char what[320];
+	snprintf(what, sizeof what, "%s: expected one of %s", key, list);
+	fail(c, "bad value '%s' for %s", v, what);
+	return -1;
+}
+
+const char *scenario_client_tls_name(enum smtp_client_tls t) { return map_name(client_tls_names, (int)t); }
+const char *scenario_server_mode_name(enum smtp_server_mode m) { return map_name(server_mode_names, (int)m); }
+const char *scenario_verify_name(enum tls_verify v) { return map_name(verify_names, (int)v); }
+const char *scenario_buffering_name(enum smtp_buffering b) { return map_name(buffering_names, (int)b); }
+const char *scenario_mitm_name(enum mitm_behaviour b) { return map_name(mitm_names, (int)b); }
+const char *scenario_auth_name(enum smtp_client_auth a) { return map_name(auth_names, (int)a); }
+
+/* Resolves a path from the file: relative to the scenario's directory, or, when not
+ * there, to the data directory the caller gave. Fails when neither exists. */
+static int resolve_path(struct parse_ctx *c, const char *v, char **dst)
+{
+	char buf[4096];
+	if (v[0] == '/')
+		snprintf(buf, sizeof buf, "%s", v);
+	else
+		snprintf(buf, sizeof buf, "%s/%s", c->s->dir, v);
+	if (access(buf, R_OK) != 0) {
+		const char *data = c->datadir;
+		char alt[4096];
+		if (v[0] != '/' && data && *data) {
+			snprintf(alt, sizeof alt, "%s/%s", data, v);
+			if (access(alt, R_OK) == 0)
+				return set_str(dst, alt);
+		}
+		return fail(c, "cannot read '%s': %s", v, strerror(errno)) - 1;
+	}
+	return set_str(dst, buf);
+}
+
+static int parse_suites(struct parse_ctx *c, const char *v, struct scenario_tls *t)
+{
+	char tmp[512];
+	snprintf(tmp, sizeof tmp, "%s", v);
+	t->nsuites = 0;
+	for (char *save = NULL, *tok = strtok_r(tmp, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) {
+		uint16_t id = tls_suite_from_name(tok);
+		if (!id)
+			return fail(c, "unknown cipher suite '%s'%s", tok,
+				    " (e.g. ecdhe-ecdsa-aes128-gcm, ecdhe-rsa-chacha20, rsa-aes128-gcm)") - 1;
+		if (t->nsuites == SCENARIO_MAX_SUITES)
+			return fail(c, "too many cipher suites%s%s", "", "") - 1;
+		t->suites[t->nsuites++] = id;
+	}
+	if (!t->nsuites)
+		return fail(c, "suites: empty list%s%s", "", "") - 1;
+	return 0;
+}
+
+/* Options every TLS-capable actor shares. Returns 1 when key was one of them. */
+static int tls_key(struct parse_ctx *c, struct scenario_tls *t, const char *key, const char *v, int *ok)
+{
+	*ok = 1;
+	if (!strcmp(key, "tls_min") || !strcmp(key, "tls_max")) {
+		unsigned ver = tls_version_from_name(v);
+		if (!ver)
+			*ok = fail(c, "bad value '%s' for %s: expected 1.0, 1.1 or 1.2", v, key);
+		else if (key[5] == 'i')
+			t->version_min = ver;
+		else
+			t->version_max = ver;
+		return 1;
+	}
+	if (!strcmp(key, "suites")) {
+		*ok = parse_suites(c, v, t) == 0;
+		return 1;
+	}
+	if (!strcmp(key, "certificate")) {
+		*ok = resolve_path(c, v, &t->cert) == 0;
+		return 1;
+	}
+	if (!strcmp(key, "key")) {
+		*ok = resolve_path(c, v, &t->key) == 0;
+		return 1;
+	}
+	return 0;
+}
+
+static int seen_before(struct parse_ctx *c, const char *section, const char *name)
+{
+	char k[48];
+	snprintf(k, sizeof k, "%s.%s", section, name);
+	for (size_t i = 0; i < c->nseen; i++)
+		if (!strcmp(c->seen_keys[i], k))
+			return 1;
+	if (c->nseen < 64)
+		snprintf(c->seen_keys[c->nseen++], sizeof c->seen_keys[0], "%s", k);
+	return 0;
+}
+
+static int observed_bits(struct parse_ctx *c, const char *key, const char *v, int *out)
+{
+	char tmp[256];
+	snprintf(tmp, sizeof tmp, "%s", v);
+	*out = 0;
+	for (char *save = NULL, *tok = strtok_r(tmp, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) {
+		if (!strcmp(tok, "nothing") || !strcmp(tok, "endpoints"))
+			continue;
+		if (!strcmp(tok, "credentials"))
+			*out |= OBSERVED_CREDENTIALS;
+		else if (!strcmp(tok, "envelope"))
+			*out |= OBSERVED_ENVELOPE;
+		else if (!strcmp(tok, "body"))
+			*out |= OBSERVED_BODY;
+		else
+			return fail(c, "bad value '%s' for %s: expected nothing, or a list of credentials, envelope, body", tok, key) - 1;
+	}
+	return 0;
+}
+
+static int handler(void *user, const char *section, const char *name, const char *value)
+{
+	struct parse_ctx *c = user;
+	struct scenario *s = c->s;
+	if (c->err[0])
+		return 1; /* report only the first problem */
+	int b = 0, ok = 1, iv = 0;
+	unsigned long long u = 0;
+
+	/* Keys that take several lines: indented continuation lines append. */
+	int multi = (!strcmp(section, "scenario") && !strcmp(name, "lesson")) ||
+		    (!strcmp(section, "client") && !strcmp(name, "body")) ||
+		    (!strcmp(section, "mitm") && !strcmp(name, "inject"));
+	if (!multi && seen_before(c, section, name))
+		return fail(c, "'%s' is given twice in [%s]", name, section);
+
+	if (!strcmp(section, "scenario")) {
+		if (!strcmp(name, "title"))
+			ok = set_str(&s->title, value) == 0;
+		else if (!strcmp(name, "lesson"))
+			ok = append_str(&s->lesson, value, " ") == 0;
+		else if (!strcmp(name, "seed")) {
+			if (parse_uint(value, UINT64_MAX, &u))
+				return fail(c, "bad value '%s' for %s: expected a whole number", value, name);
+			s->seed = u;
+		} else if (!strcmp(name, "date")) {
+			if (parse_date(value, &s->date))
+				return fail(c, "bad value '%s' for %s: expected YYYY-MM-DD", value, name);
+		} else
+			return fail(c, "unknown key '%s' in [%s]", name, section);
+	} else if (!strcmp(section, "client")) {
+		struct scenario_client *cl = &s->client;
+		if (tls_key(c, &cl->tls_opt, name, value, &ok))
+			;
+		else if (!strcmp(name, "tls")) {
+			ok = map_value(c, client_tls_names, name, value, &iv) == 0;
+			cl->tls = (enum smtp_client_tls)iv;
+		} else if (!strcmp(name, "verify")) {
+			ok = map_value(c, verify_names, name, value, &iv) == 0;
+			cl->verify = (enum tls_verify)iv;
+		} else if (!strcmp(name, "auth")) {
+			ok = map_value(c, auth_names, name, value, &iv) == 0;
+			cl->auth = (enum smtp_client_auth)iv;
+		} else if (!strcmp(name, "buffering")) {
+			ok = map_value(c, buffering_names, name, value, &iv) == 0;
+			cl->buffering = (enum smtp_buffering)iv;
+		} else if (!strcmp(name, "ehlo"))
+			ok = set_str(&cl->ehlo_name, value) == 0;
+		else if (!strcmp(name, "server_name"))
+			ok = set_str(&cl->server_name, value) == 0;
+		else if (!strcmp(name, "trust"))
+			ok = resolve_path(c, value, &cl->trust) == 0;
+		else if (!strcmp(name, "user"))
+			ok = set_str(&cl->user, value) == 0;
+		else if (!strcmp(name, "password"))
+			ok = set_str(&cl->password, value) == 0;
+		else if (!strcmp(name, "from"))
+			ok = set_str(&cl->mail_from, value) == 0;
+		else if (!strcmp(name, "to")) {
+			char tmp[1024];
+			snprintf(tmp, sizeof tmp, "%s", value);
+			for (size_t i = 0; i < cl->nrcpt; i++)
+				free(cl->rcpt[i]);
+			cl->nrcpt = 0;
+			for (char *save = NULL, *tok = strtok_r(tmp, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) {
+				if (cl->nrcpt == SCENARIO_MAX_RCPT)
+					return fail(c, "too many recipients in '%s' (at most %s)", name, "8");
+				cl->rcpt[cl->nrcpt++] = xstrdup(tok);
+			}
+			if (!cl->nrcpt)
+				return fail(c, "'%s' in [%s] names no recipient", name, section);
+		} else if (!strcmp(name, "body")) {
+			if (!c->body_set) {
+				free(cl->body);
+				cl->body = NULL;
+				c->body_set = 1;
+			}
+			/* "." alone stands for an empty line: inih skips blank lines */
+			ok = append_str(&cl->body, strcmp(value, ".") ? value : "", "\n") == 0;
+		} else
+			return fail(c, "unknown key '%s' in [%s]", name, section);
+	} else if (!strcmp(section, "server")) {
+		struct scenario_server *sv = &s->server;
+		if (tls_key(c, &sv->tls_opt, name, value, &ok))
+			;
+		else if (!strcmp(name, "mode")) {
+			ok = map_value(c, server_mode_names, name, value, &iv) == 0;
+			sv->mode = (enum smtp_server_mode)iv;
+		} else if (!strcmp(name, "buffering")) {
+			ok = map_value(c, buffering_names, name, value, &iv) == 0;
+			sv->buffering = (enum smtp_buffering)iv;
+		} else if (!strcmp(name, "port")) {
+			if (parse_uint(value, 65535, &u) || u == 0)
+				return fail(c, "bad value '%s' for %s: expected 1..65535", value, name);
+			sv->port = (unsigned)u;
+		} else if (!strcmp(name, "hostname"))
+			ok = set_str(&sv->hostname, value) == 0;
+		else if (!strcmp(name, "user"))
+			ok = set_str(&sv->user, value) == 0;
+		else if (!strcmp(name, "password"))
+			ok = set_str(&sv->password, value) == 0;
+		else if (!strcmp(name, "max_size")) {
+			if (parse_uint(value, 1ULL << 40, &u) || u == 0)
+				return fail(c, "bad value '%s' for %s: expected a size in bytes", value, name);
+			sv->max_size = (size_t)u;
+		} else if (!strcmp(name, "auth_requires_tls")) {
+			if (parse_bool(value, &b))
+				return fail(c, "bad value '%s' for %s: expected yes or no", value, name);
+			sv->auth_requires_tls = b;
+		} else
+			return fail(c, "unknown key '%s' in [%s]", name, section);
+	} else if (!strcmp(section, "mitm")) {
+		struct scenario_mitm *m = &s->mitm;
+		if (tls_key(c, &m->tls_opt, name, value, &ok))
+			;
+		else if (!strcmp(name, "behaviour") || !strcmp(name, "behavior")) {
+			ok = map_value(c, mitm_names, name, value, &iv) == 0;
+			m->behaviour = (enum mitm_behaviour)iv;
+		} else if (!strcmp(name, "inject")) {
+			if (!c->inject_set) {
+				free(m->inject);
+				m->inject = NULL;
+				c->inject_set = 1;
+			}
+			ok = append_str(&m->inject, value, "\n") == 0;
+		} else if (!strcmp(name, "tamper_record")) {
+			if (parse_uint(value, 1000000, &u) || u == 0)
+				return fail(c, "bad value '%s' for %s: expected a record number from 1", value, name);
+			m->tamper_record = (unsigned)u;
+		} else if (!strcmp(name, "stolen_key"))
+			ok = resolve_path(c, value, &m->stolen_key) == 0;
+		else
+			return fail(c, "unknown key '%s' in [%s]", name, section);
+	} else if (!strcmp(section, "expect")) {
+		struct scenario_expect *e = &s->expect;
+		int *has = NULL, *val = NULL;
+		if (!strcmp(name, "delivered")) { has = &e->has_delivered; val = &e->delivered; }
+		else if (!strcmp(name, "tls")) { has = &e->has_tls; val = &e->tls; }
+		else if (!strcmp(name, "altered")) { has = &e->has_altered; val = &e->altered; }
+		else if (!strcmp(name, "injected")) { has = &e->has_injected; val = &e->injected; }
+		else if (!strcmp(name, "decrypted_later")) { has = &e->has_decrypted_later; val = &e->decrypted_later; }
+		if (has) {
+			if (parse_bool(value, val))
+				return fail(c, "bad value '%s' for %s: expected yes or no", value, name);
+			*has = 1;
+		} else if (!strcmp(name, "observer_learns")) {
+			ok = observed_bits(c, name, value, &e->observer) == 0;
+			e->has_observer = 1;
+		} else if (!strcmp(name, "attacker_learns")) {
+			ok = observed_bits(c, name, value, &e->attacker) == 0;
+			e->has_attacker = 1;
+		} else if (!strcmp(name, "client_error"))
+			ok = set_str(&e->client_error, value) == 0;
+		else if (!strcmp(name, "server_error"))
+			ok = set_str(&e->server_error, value) == 0;
+		else if (!strcmp(name, "alert"))
+			ok = set_str(&e->alert, value) == 0;
+		else
+			return fail(c, "unknown key '%s' in [%s]", name, section);
+	} else if (!section[0]) {
+		return fail(c, "'%s' comes before any [section]%s", name, " (start with [scenario])");
+	} else {
+		fail(c, "unknown section [%s]%s", section, " (expected scenario, client, server, mitm or expect)");
+		if (c->section_line)
+			c->err_line = c->section_line; /* point at the header, not its first key */
+		return 0;
+	}
+	if (!ok)
+		fail(c, "out of memory%s%s", "", "");
+	return ok;
+}
+
+static int set_defaults(struct scenario *s)
+{
+	s->seed = 1;
+	s->date = days_from_civil(2026, 9, 1) * 86400 + 12 * 3600;
+	struct scenario_client *c = &s->client;
+	c->tls = SMTP_CLIENT_TLS_OPPORTUNISTIC;
+	c->verify = TLS_VERIFY_FULL;
+	c->auth = SMTP_CLIENT_AUTH_PLAIN;
+	c->buffering = SMTP_BUFFER_DISCARD;
+	c->ehlo_name = xstrdup("client.example.test");
+	c->server_name = xstrdup("mail.example.test");
+	c->user = xstrdup("alice");
+	c->password = xstrdup("wonderland");
+	c->mail_from = xstrdup("alice@example.test");
+	c->rcpt[0] = xstrdup("bob@example.test");
+	c->nrcpt = 1;
+	c->body = xstrdup(DEFAULT_BODY);
+	struct scenario_server *v = &s->server;
+	v->mode = SMTP_SERVER_STARTTLS;
+	v->buffering = SMTP_BUFFER_DISCARD;
+	v->hostname = xstrdup("mail.example.test");
+	v->user = xstrdup("alice");
+	v->password = xstrdup("wonderland");
+	v->max_size = 10 * 1024 * 1024;
+	s->mitm.tamper_record = 1;
+	if (!c->ehlo_name || !c->server_name || !c->user || !c->password || !c->mail_from ||
+	    !c->rcpt[0] || !c->body || !v->hostname || !v->user || !v->password)
+		return -1;
+	return 0;
+}
+
+/* Default certificate paths, resolved like paths written in the file. */
+static int default_paths(struct parse_ctx *c)
+{
+	struct scenario *s = c->s;
+	if (!s->client.trust && resolve_path(c, "certs/demo-ca.pem", &s->client.trust))
+		return -1;
+	if (!s->server.tls_opt.cert && resolve_path(c, "certs/server-ecdsa.pem", &s->server.tls_opt.cert))
+		return -1;
+	if (!s->server.tls_opt.key && resolve_path(c, "certs/server-ecdsa.key", &s->server.tls_opt.key))
+		return -1;
+	if (!s->mitm.tls_opt.cert && resolve_path(c, "certs/attacker-selfsigned.pem", &s->mitm.tls_opt.cert))
+		return -1;
+	if (!s->mitm.tls_opt.key && resolve_path(c, "certs/attacker-selfsigned.key", &s->mitm.tls_opt.key))
+		return -1;
+	return 0;
+}
+
+static int known_section(const char *name, size_t n)
+{
+	static const char *const names[] = { "scenario", "client", "server", "mitm", "expect" };
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+		if (strlen(names[i]) == n && !strncmp(names[i], name, n))
+			return 1;
+	return 0;
+}
+
+/* inih's line reader, counting lines so that a problem found in the handler is
+ * reported at its own line even after an earlier syntax error, and checking section
+ * headers: inih calls the handler only for keys, so an unknown section would otherwise
+ * be reported at its first key, or not at all when it is empty. */
+static char *read_line(char *str, int num, void *stream)
+{
+	struct parse_ctx *c = stream;
+	char *l = fgets(str, num, c->f);
+	if (!l)
+		return NULL;
+	c->line++;
+	if (l[0] == '[') {
+		c->section_line = c->line;
+		const char *end = strchr(l, ']');
+		if (end && !known_section(l + 1, (size_t)(end - l - 1))) {
+			char name[200];
+			snprintf(name, sizeof name, "%.*s", (int)(end - l - 1), l + 1);
+			fail(c, "unknown section [%s]%s", name, " (expected scenario, client, server, mitm or expect)");
+		}
+	}
+	return l;
+}
+
+static int check_lines(const char *path, char *err, size_t errcap)
+{
+	FILE *f = fopen(path, "r");
+	if (!f) {
+		snprintf(err, errcap, "%s: cannot open: %s", path, strerror(errno));
+		return -1;
+	}
+	int ch, line = 1;
+	size_t len = 0;
+	while ((ch = fgetc(f)) != EOF) {
+		if (ch == '\n') {
+			line++;
+			len = 0;
+		} else if (ch == '\0') {
+			fclose(f);
+			snprintf(err, errcap, "%s:%d: NUL byte: not a text file", path, line);
+			return -1;
+		} else if (++len > LINE_LIMIT) {
+			fclose(f);
+			snprintf(err, errcap, "%s:%d: line longer than %d characters (continue a long value on indented lines)",
+				 path, line, LINE_LIMIT);
+			return -1;
+		}
+	}
+	fclose(f);
+	return 0;
+}
+
+int scenario_load(const char *path, const struct scenario_load_opts *lo, struct scenario *s, char *err,
+		  size_t errcap)
+{
+	memset(s, 0, sizeof *s);
+	if (check_lines(path, err, errcap))
+		return -1;
+	s->path = xstrdup(path);
+	const char *slash = strrchr(path, '/');
+	s->dir = slash ? strndup(path, (size_t)(slash - path)) : xstrdup(".");
+	const char *base = slash ? slash + 1 : path;
+	size_t blen = strlen(base);
+	if (blen > 4 && !strcmp(base + blen - 4, ".ini"))
+		blen -= 4;
+	s->name = strndup(base, blen);
+	if (!s->path || !s->dir || !s->name || set_defaults(s)) {
+		snprintf(err, errcap, "%s: out of memory", path);
+		scenario_free(s);
+		return -1;
+	}
+	struct parse_ctx *c = calloc(1, sizeof *c);
+	if (!c) {
+		snprintf(err, errcap, "%s: out of memory", path);
+		scenario_free(s);
+		return -1;
+	}
+	c->s = s;
+	c->datadir = lo ? lo->datadir : NULL;
+	c->f = fopen(path, "r");
+	int r = c->f ? ini_parse_stream(read_line, c, handler, c) : -1;
+	if (c->f)
+		fclose(c->f);
+	if (c->err[0] && (r == 0 || r >= c->err_at)) {
+		/* our own problem came first (inih reports the first error's line) */
+		snprintf(err, errcap, "%s:%d: %s", path, c->err_line, c->err);
+		r = 1;
+	} else if (r > 0) {
+		snprintf(err, errcap, "%s:%d: syntax error (expected '[section]' or 'key = value')", path, r);
+	} else if (r < 0) {
+		snprintf(err, errcap, "%s: %s", path, r == -1 ? "cannot open" : "out of memory");
+	} else if (!s->title) {
+		snprintf(err, errcap, "%s: [scenario] has no title", path);
+		r = 1;
+	} else if (default_paths(c)) {
+		snprintf(err, errcap, "%s: demo PKI: %s", path, c->err);
+		r = 1;
+	}
+	free(c);
+	if (r != 0) {
+		scenario_free(s);
+		return -1;
+	}
+	if (!s->server.port)
+		s->server.port = s->server.mode == SMTP_SERVER_PLAIN ? 25
+				 : s->server.mode == SMTP_SERVER_IMPLICIT ? 465 : 587;
+	if (!s->lesson)
+		s->lesson = xstrdup("");
+	return 0;
+}
+
+static void tls_opt_free(struct scenario_tls *t)
+{
+	free(t->cert);
+	free(t->key);
+}
+
+void scenario_free(struct scenario *s)
+{
+	free(s->path);
+	free(s->dir);
+	free(s->name);
+	free(s->title);
+	free(s->lesson);
+	struct scenario_client *c = &s->client;
+	free(c->ehlo_name);
+	free(c->server_name);
+	free(c->trust);
+	free(c->user);
+	free(c->password);
+	free(c->mail_from);
+	for (size_t i = 0; i < c->nrcpt; i++)
+		free(c->rcpt[i]);
+	free(c->body);
+	tls_opt_free(&c->tls_opt);
+	free(s->server.hostname);
+	free(s->server.user);
+	free(s->server.password);
+	tls_opt_free(&s->server.tls_opt);
+	tls_opt_free(&s->mitm.tls_opt);
+	free(s->mitm.inject);
+	free(s->mitm.stolen_key);
+	free(s->expect.client_error);
+	free(s->expect.server_error);
+	free(s->expect.alert);
+	memset(s, 0, sizeof *s);
+}
+
+struct scenario scenario_variant(const struct scenario *src)
+{
+	return *src;
+}

@@ -1,0 +1,116 @@
+/* scenario: a lesson as a file. Parses a scenario INI (inih) into the actors' options
+ * and the expectations the headless replay checks. Errors name file, line and problem. */
+#ifndef SIM_SCENARIO_H
+#define SIM_SCENARIO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sim/smtp/smtp_client.h"
+#include "sim/smtp/smtp_server.h"
+#include "sim/trace/ledger.h"
+#include "sim/attack/mitm.h"
+#include "sim/wire/tls.h"
+
+#define SCENARIO_MAX_RCPT 8
+#define SCENARIO_MAX_SUITES 16
+
+
+/* Options shared by the TLS side of any actor. */
+struct scenario_tls {
+	unsigned version_min, version_max;   /* BR_TLS10..BR_TLS12 */
+	uint16_t suites[SCENARIO_MAX_SUITES];
+	size_t nsuites;                      /* 0 = the simulator's default list */
+	char *cert;                          /* PEM chain path (server, attacker) */
+	char *key;                           /* PEM key path */
+};
+
+struct scenario_client {
+	enum smtp_client_tls tls;
+	enum tls_verify verify;
+	enum smtp_client_auth auth;
+	enum smtp_buffering buffering;
+	char *ehlo_name;
+	char *server_name;      /* the name the client expects (SNI, host-name check) */
+	char *trust;            /* PEM trust anchors path */
+	char *user, *password;
+	char *mail_from;
+	char *rcpt[SCENARIO_MAX_RCPT];
+	size_t nrcpt;
+	char *body;             /* with LF line ends, as written in the file */
+	struct scenario_tls tls_opt;
+};
+
+struct scenario_server {
+	enum smtp_server_mode mode;
+	enum smtp_buffering buffering;
+	unsigned port;
+	char *hostname;
+	char *user, *password;
+	size_t max_size;
+	int auth_requires_tls;
+	struct scenario_tls tls_opt;
+};
+
+struct scenario_mitm {
+	enum mitm_behaviour behaviour;
+	struct scenario_tls tls_opt;   /* the attacker's own certificate and key */
+	char *inject;                  /* commands or replies to inject, \n separated */
+	unsigned tamper_record;        /* which encrypted record to tamper with (1-based) */
+	char *stolen_key;              /* record: the server key obtained later */
+};
+
+/* Expectations: each is checked only when set (has_* = 1). */
+struct scenario_expect {
+	int has_delivered, delivered;
+	int has_tls, tls;                       /* client-side TLS established */
+	int has_observer, observer;             /* OBSERVED_* bits a wire observer learns */
+	int has_attacker, attacker;             /* OBSERVED_* bits the attacker learns */
+	int has_altered, altered;
+	int has_injected, injected;             /* injected commands/replies took effect */
+	int has_decrypted_later, decrypted_later;
+	char *client_error;                     /* BearSSL error name or SMTP text fragment */
+	char *server_error;
+	char *alert;                            /* alert description name */
+};
+
+struct scenario {
+	char *path;             /* as given */
+	char *dir;              /* directory of the file: relative paths resolve against it */
+	char *name;             /* file name without directory and .ini */
+	char *title;
+	char *lesson;
+	uint64_t seed;
+	int64_t date;           /* simulated Unix time: the certificate-validation clock */
+	struct scenario_client client;
+	struct scenario_server server;
+	struct scenario_mitm mitm;
+	struct scenario_expect expect;
+};
+
+/* How to load a scenario. The library reads no environment variable: whoever knows
+ * where the data lives (the program, from its own options) says so here. */
+struct scenario_load_opts {
+	/* Where the demo PKI lives (the catalogue's directory, holding certs/): a relative
+	 * path that is not found next to the file is looked up here. NULL: next to the
+	 * file only. */
+	const char *datadir;
+};
+
+/* Loads and validates path; lo may be NULL (no data directory). Returns 0, or -1 with
+ * "FILE:LINE: problem" (or "FILE: problem") in err. On failure *s holds nothing to free. */
+int scenario_load(const char *path, const struct scenario_load_opts *lo, struct scenario *s, char *err,
+		  size_t errcap);
+void scenario_free(struct scenario *s);
+/* A copy for what-if runs: shares the strings of src, so only change enum and number
+ * fields in it, and never scenario_free it. */
+struct scenario scenario_variant(const struct scenario *src);
+
+const char *scenario_client_tls_name(enum smtp_client_tls t);  /* "starttls-opportunistic" */
+const char *scenario_server_mode_name(enum smtp_server_mode m);
+const char *scenario_verify_name(enum tls_verify v);           /* "verify" / "none" */
+const char *scenario_buffering_name(enum smtp_buffering b);    /* "discard" / "keep" */
+const char *scenario_mitm_name(enum mitm_behaviour b);         /* "strip-starttls" */
+const char *scenario_auth_name(enum smtp_client_auth a);
+
+#endif

@@ -1,0 +1,240 @@
+/* trace: see trace.h. */
+#include "sim/trace/trace.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim/base/buf.h"
+
+void trace_init(struct trace *t)
+{
+	memset(t, 0, sizeof *t);
+}
+
+void trace_free(struct trace *t)
+{
+	for (size_t i = 0; i < t->n; i++) {
+		struct trace_event *e = &t->ev[i];
+		free(e->wire);
+		free(e->plain);
+		free(e->summary);
+		free(e->narration);
+		fields_free(&e->fields);
+	}
+	free(t->ev);
+	free(t->sessions);
+	trace_init(t);
+}
+
+static uint8_t *copy_bytes(const uint8_t *p, size_t n, size_t max, size_t *stored)
+{
+	if (max && n > max)
+		n = max;
+	*stored = n;
+	if (!p || n == 0)
+		return NULL;
+	uint8_t *c = malloc(n);
+	if (c)
+		memcpy(c, p, n);
+	return c;
+}
+
+int trace_append(struct trace *t, struct trace_event *e)
+{
+	if (VEC_RESERVE(t->ev, t->cap, t->n + 1))
+		return -1;
+	struct trace_event *d = &t->ev[t->n];
+	*d = *e;
+	d->seq = (uint32_t)(t->n + 1);
+	d->wire = copy_bytes(e->wire, e->wire_len, t->max_stored, &d->wire_stored);
+	d->plain = copy_bytes(e->plain, e->plain_len, t->max_stored, &d->plain_stored);
+	d->summary = strdup(e->summary ? e->summary : "");
+	d->narration = e->narration ? strdup(e->narration) : NULL;
+	if ((d->wire_stored && !d->wire) || (d->plain_stored && !d->plain) || !d->summary ||
+	    (e->narration && !d->narration)) {
+		free(d->wire);
+		free(d->plain);
+		free(d->summary);
+		free(d->narration);
+		return -1;
+	}
+	/* fields move: the caller's list is left empty */
+	d->fields = e->fields;
+	fields_init(&e->fields);
+	return (int)t->n++;
+}
+
+int trace_session_join(struct trace *t, enum trace_link link, enum trace_actor who, int is_client,
+		       unsigned version, unsigned suite, const uint8_t client_random[32],
+		       const uint8_t *master_secret)
+{
+	size_t i = 0;
+	/* The newest session with this random and this end still open is the one. */
+	for (i = t->nsessions; i-- > 0;) {
+		struct trace_tls_session *s = &t->sessions[i];
+		if (!memcmp(s->client_random, client_random, 32) && !(is_client ? s->client_up : s->server_up))
+			break;
+	}
+	if (i == (size_t)-1) {
+		if (VEC_RESERVE(t->sessions, t->sessions_cap, t->nsessions + 1))
+			return -1;
+		i = t->nsessions++;
+		memset(&t->sessions[i], 0, sizeof t->sessions[i]);
+		memcpy(t->sessions[i].client_random, client_random, 32);
+	}
+	struct trace_tls_session *s = &t->sessions[i];
+	s->links |= 1u << link;
+	s->version = version;
+	s->suite = suite;
+	if (is_client) {
+		s->client_up = 1;
+		s->client_end = who;
+	} else {
+		s->server_up = 1;
+		s->server_end = who;
+	}
+	if (master_secret) {
+		memcpy(s->master_secret, master_secret, 48);
+		s->has_secret = 1;
+	}
+	return (int)i;
+}
+
+int trace_session_relayed(const struct trace_tls_session *s)
+{
+	return (s->links & (1u << LINK_CLIENT_MITM)) && (s->links & (1u << LINK_MITM_SERVER));
+}
+
+const struct trace_tls_session *trace_link_session(const struct trace *t, enum trace_link l)
+{
+	for (size_t i = t->nsessions; i-- > 0;)
+		if (t->sessions[i].links & (1u << l))
+			return &t->sessions[i];
+	return NULL;
+}
+
+const char *trace_actor_name(enum trace_actor a)
+{
+	switch (a) {
+	case ACTOR_CLIENT: return "client";
+	case ACTOR_MITM: return "attacker";
+	case ACTOR_SERVER: return "server";
+	}
+	return "?";
+}
+
+const char *trace_layer_name(enum trace_layer l)
+{
+	static const char *const names[LAYER_COUNT] = {
+		[LAYER_CONNECTION] = "tcp",
+		[LAYER_TLS_RECORD] = "tls-record",
+		[LAYER_TLS_HANDSHAKE] = "tls-handshake",
+		[LAYER_TLS_CCS] = "tls-ccs",
+		[LAYER_TLS_ALERT] = "tls-alert",
+		[LAYER_SMTP_COMMAND] = "smtp-command",
+		[LAYER_SMTP_REPLY] = "smtp-reply",
+		[LAYER_SMTP_DATA] = "smtp-data",
+		[LAYER_NOTE] = "note",
+	};
+	return (unsigned)l < LAYER_COUNT ? names[l] : "?";
+}
+
+const char *trace_link_name(enum trace_link l)
+{
+	switch (l) {
+	case LINK_CLIENT_SERVER: return "client-server";
+	case LINK_CLIENT_MITM: return "client-attacker";
+	case LINK_MITM_SERVER: return "attacker-server";
+	}
+	return "?";
+}
+
+const char *trace_kind_name(enum trace_kind k)
+{
+	static const char *const names[TK_COUNT] = {
+		[TK_CONN_OPEN] = "conn-open",
+		[TK_CONN_FIN] = "conn-fin",
+		[TK_RECORD] = "tls-record",
+		[TK_HANDSHAKE] = "tls-handshake",
+		[TK_CCS] = "tls-ccs",
+		[TK_ALERT] = "tls-alert",
+		[TK_SMTP_COMMAND] = "smtp-command",
+		[TK_SMTP_REPLY] = "smtp-reply",
+		[TK_SMTP_DATA] = "smtp-data",
+		[TK_TLS_UP] = "tls-up",
+		[TK_TLS_FAILED] = "tls-failed",
+		[TK_TLS_UNVERIFIED] = "tls-unverified",
+		[TK_ACTOR] = "actor-decision",
+		[TK_ATTACK] = "attack",
+		[TK_KEY_THEFT] = "key-theft",
+		[TK_RUN] = "run",
+	};
+	return (unsigned)k < TK_COUNT && names[k] ? names[k] : "?";
+}
+
+const char *trace_attack_name(enum trace_attack a)
+{
+	static const char *const names[ATTACK_COUNT] = {
+		[ATTACK_NONE] = "none",
+		[ATTACK_PRESENT] = "present",
+		[ATTACK_DELETED] = "deleted",
+		[ATTACK_ADDED] = "added",
+		[ATTACK_REPLACED] = "replaced",
+		[ATTACK_FORGED] = "forged",
+		[ATTACK_TAMPERED] = "tampered",
+		[ATTACK_INTERCEPTED] = "intercepted",
+		[ATTACK_RECORDED] = "recorded",
+	};
+	return (unsigned)a < ATTACK_COUNT ? names[a] : "?";
+}
+
+enum trace_tls_phase trace_link_tls_phase(const struct trace *t, enum trace_link l, size_t upto,
+					  const struct trace_tls_session **s)
+{
+	enum trace_tls_phase ph = TLS_PHASE_NONE;
+	const struct trace_tls_session *ses = NULL;
+	/* A session is up on this link once its TLS client reported it: that event may sit
+	 * on the other link when the attacker only relays the records. */
+	for (size_t i = 0; i <= upto && i < t->n; i++) {
+		const struct trace_event *e = &t->ev[i];
+		if (e->kind == TK_TLS_UP && e->session >= 0 && (size_t)e->session < t->nsessions &&
+		    (t->sessions[e->session].links >> l & 1)) {
+			ph = TLS_PHASE_UP;
+			ses = &t->sessions[e->session];
+			continue;
+		}
+		if (e->link != l)
+			continue;
+		if (e->kind == TK_HANDSHAKE && e->subtype == 1 /* ClientHello */ && !e->encrypted &&
+		    ph != TLS_PHASE_UP)
+			ph = TLS_PHASE_HANDSHAKE;
+		else if (ph == TLS_PHASE_HANDSHAKE &&
+			 (e->kind == TK_TLS_FAILED || (e->kind == TK_ALERT && e->alert_level == 2) ||
+			  e->kind == TK_CONN_FIN))
+			ph = TLS_PHASE_FAILED;
+	}
+	if (s)
+		*s = ses;
+	return ph;
+}
+
+void trace_actor_ip(enum trace_actor a, uint8_t ip[4])
+{
+	static const uint8_t addr[3][4] = {
+		[ACTOR_CLIENT] = { 192, 0, 2, 10 },
+		[ACTOR_MITM] = { 198, 51, 100, 66 },
+		[ACTOR_SERVER] = { 203, 0, 113, 25 },
+	};
+	memcpy(ip, addr[(unsigned)a < 3 ? a : 0], 4);
+}
+
+void trace_link_ends(enum trace_link l, enum trace_actor *a, enum trace_actor *b)
+{
+	switch (l) {
+	case LINK_CLIENT_SERVER: *a = ACTOR_CLIENT; *b = ACTOR_SERVER; return;
+	case LINK_CLIENT_MITM: *a = ACTOR_CLIENT; *b = ACTOR_MITM; return;
+	case LINK_MITM_SERVER: *a = ACTOR_MITM; *b = ACTOR_SERVER; return;
+	}
+	*a = ACTOR_CLIENT;
+	*b = ACTOR_SERVER;
+}

@@ -1,0 +1,599 @@
+/* wiretrace: see wiretrace.h. */
+#include "sim/trace/wiretrace.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim/smtp/smtp_parse.h"
+#include "sim/trace/narrate.h"
+
+#define MAX_RECORD (5 + 18432)   /* header + the largest TLS 1.2 ciphertext */
+
+void wire_stream_init(struct wire_stream *s, struct trace *t, const uint64_t *now,
+		      enum trace_link link, enum trace_actor from, enum trace_actor to, int toward_server,
+		      struct decode_smtp_ctx *smtp)
+{
+	memset(s, 0, sizeof *s);
+	s->trace = t;
+	s->now = now;
+	s->link = link;
+	s->from = from;
+	s->to = to;
+	s->toward_server = toward_server;
+	s->smtp = smtp;
+	s->ln_rec = -1;
+	s->tls_readers = (from == ACTOR_CLIENT || to == ACTOR_CLIENT ? READ_CLIENT : 0) |
+			 (from == ACTOR_MITM || to == ACTOR_MITM ? READ_MITM : 0) |
+			 (from == ACTOR_SERVER || to == ACTOR_SERVER ? READ_SERVER : 0);
+}
+
+void wire_stream_free(struct wire_stream *s)
+{
+	free(s->rec);
+	free(s->hs);
+	free(s->ln);
+	for (size_t i = 0; i < s->qn; i++)
+		free(s->q[i].p);
+	free(s->q);
+	memset(s, 0, sizeof *s);
+}
+
+static int buf_append(uint8_t **b, size_t *len, size_t *cap, const uint8_t *p, size_t n)
+{
+	if (*len + n > *cap) {
+		size_t c = *cap ? *cap : 256;
+		while (c < *len + n)
+			c *= 2;
+		uint8_t *nb = realloc(*b, c);
+		if (!nb)
+			return -1;
+		*b = nb;
+		*cap = c;
+	}
+	memcpy(*b + *len, p, n);
+	*len += n;
+	return 0;
+}
+
+static void buf_consume(uint8_t *b, size_t *len, size_t n)
+{
+	memmove(b, b + n, *len - n);
+	*len -= n;
+}
+
+static void ev_init(struct trace_event *e, enum trace_kind kind, enum trace_layer layer)
+{
+	memset(e, 0, sizeof *e);
+	fields_init(&e->fields);
+	e->kind = kind;
+	e->layer = layer;
+	e->parent = -1;
+	e->session = -1;
+}
+
+/* Fills the common part of an event and appends it with its narration. */
+static int emit(struct wire_stream *s, struct trace_event *e, const char *summary)
+{
+	e->time_us = *s->now;
+	e->link = s->link;
+	if (e->layer != LAYER_NOTE) {
+		e->from = s->from;
+		e->to = s->to;
+	}
+	e->segment = s->in_write ? s->writes : 0;
+	e->summary = (char *)summary;
+	char narration[512];
+	narrate_event(e, narration, sizeof narration);
+	e->narration = narration[0] ? narration : NULL;
+	int idx = trace_append(s->trace, e);
+	e->summary = e->narration = NULL;
+	fields_free(&e->fields);
+	return idx;
+}
+
+static int all_readers(void)
+{
+	return READ_WIRE | READ_CLIENT | READ_MITM | READ_SERVER;
+}
+
+/* Scans body bytes for the end-of-data line "." (CRLF or bare LF, as decode_smtp_body
+ * reads it). *st: 0 at the start of a line, 1 after a lone ".", 2 after ".\r", 3 inside
+ * any other line. Returns the offset just past the line's LF, or 0 when it is not there. */
+static size_t end_scan(int *st, const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		uint8_t c = p[i];
+		if (c == '\n') {
+			int end = *st == 1 || *st == 2;
+			*st = 0;
+			if (end)
+				return i + 1;
+		} else if (*st == 0 && c == '.') {
+			*st = 1;
+		} else if (*st == 1 && c == '\r') {
+			*st = 2;
+		} else {
+			*st = 3;
+		}
+	}
+	return 0;
+}
+
+/* Does the server side read what flows this way as message text? */
+static int reads_text(const struct wire_stream *s)
+{
+	return s->toward_server && s->smtp->server_in_data > 0;
+}
+
+/* Does it read it as commands? Neither when its replies could not be read (records
+ * relayed unread): then the trace has only the sender's word. */
+static int reads_commands(const struct wire_stream *s)
+{
+	return s->toward_server && s->smtp->server_in_data == 0;
+}
+
+/* One complete SMTP line (with its CRLF) as an event. parent is the record where the line
+ * ends; first_rec the one where it began (they differ when TLS 1.0 splits a write). sent
+ * is how the sender meant it; toward the server the line is what the server reads it as. */
+static int emit_line(struct wire_stream *s, const uint8_t *line, size_t n, int parent, int first_rec, int prot,
+		     int attack, enum smtp_out_kind sent)
+{
+	struct trace_event e;
+	char summary[DECODE_SUMMARY_MAX];
+	size_t bare = n;
+	while (bare && (line[bare - 1] == '\n' || line[bare - 1] == '\r'))
+		bare--;
+	if (reads_text(s)) {
+		ev_init(&e, TK_SMTP_DATA, LAYER_SMTP_DATA);
+		decode_smtp_body(line, n, &e.fields, summary, sizeof summary);
+		if (sent != SMTP_OUT_BODY)
+			fields_add(&e.fields, 0, "read_by_server_as", "message text");
+		if (bare == 1 && line[0] == '.')
+			s->smtp->server_in_data = 0;
+	} else if (s->toward_server) {
+		ev_init(&e, TK_SMTP_COMMAND, LAYER_SMTP_COMMAND);
+		struct smtp_command c;
+		e.subtype = smtp_parse_command((const char *)line, bare, &c) ? -1 : (int)c.verb;
+		decode_smtp_command(s->smtp, (const char *)line, bare, &e.fields, summary, sizeof summary);
+		if (sent == SMTP_OUT_BODY)
+			fields_add(&e.fields, 0, "read_by_server_as", "a command");
+	} else {
+		ev_init(&e, TK_SMTP_REPLY, LAYER_SMTP_REPLY);
+		struct smtp_reply_line rl;
+		e.subtype = smtp_parse_reply_line((const char *)line, bare, &rl) ? -1 : rl.code;
+		decode_smtp_reply(s->smtp, (const char *)line, bare, &e.fields, summary, sizeof summary);
+		/* A server reading message text does not reply until "."; a 354 says that from
+		 * here it does, starting at a line's start. */
+		s->smtp->server_in_data = e.subtype == 354;
+	}
+	e.parent = parent;
+	e.attack = attack;
+	if (parent >= 0 && first_rec >= 0 && first_rec != parent)
+		fields_add(&e.fields, 0, "starts_in_record", "%d", first_rec + 1);
+	if (prot) {
+		e.encrypted = 1;
+		e.readers = s->tls_readers;
+		e.plain = (uint8_t *)line;
+		e.plain_len = n;
+	} else {
+		e.readers = all_readers();
+		e.wire = (uint8_t *)line;
+		e.wire_len = n;
+	}
+	return emit(s, &e, summary) < 0 ? -1 : 0;
+}
+
+/* avail of the n body bytes are at p (fewer when the trace keeps only a prefix). The
+ * pieces of one message are decoded as one: a line cut between two pieces counts once. */
+static int emit_body_part(struct wire_stream *s, const uint8_t *p, size_t avail, size_t n, int parent, int prot,
+			  int attack)
+{
+	struct trace_event e;
+	ev_init(&e, TK_SMTP_DATA, LAYER_SMTP_DATA);
+	char summary[DECODE_SUMMARY_MAX];
+	decode_smtp_body_piece(&s->body, p, avail, &e.fields, summary, sizeof summary);
+	if (avail < n)
+		decode_smtp_body_gap(&s->body);
+	e.parent = parent;
+	e.attack = attack;
+	if (prot) {
+		e.encrypted = 1;
+		e.readers = s->tls_readers;
+		e.plain = (uint8_t *)p;
+		/* The length is the piece's; only when not even the kept prefix is there
+		 * does it shrink to what is, so the trace never copies past it. */
+		e.plain_len = avail < n && (!s->trace->max_stored || avail < s->trace->max_stored) ? avail : n;
+	} else {
+		e.readers = all_readers();
+		e.wire = (uint8_t *)p;
+		e.wire_len = n;
+	}
+	return emit(s, &e, summary) < 0 ? -1 : 0;
+}
+
+static int emit_body(struct wire_stream *s, const uint8_t *p, size_t n, int parent, int prot, int attack)
+{
+	return emit_body_part(s, p, n, n, parent, prot, attack);
+}
+
+/* Events read out of a recording after the fact carry the replay mark. */
+static int mark_replay_from(struct trace *t, size_t first)
+{
+	for (size_t i = first; i < t->n; i++)
+		t->ev[i].replay = 1;
+	return 0;
+}
+
+/* Lines accumulate in s->ln: a TLS 1.0 record may carry one byte of a line. A line is one
+ * event, under the record where it ends; s->ln_rec remembers where it began. */
+static int feed_lines(struct wire_stream *s, const uint8_t *p, size_t n, int parent, int prot, int attack,
+		      enum smtp_out_kind sent)
+{
+	if (!s->ln_len)
+		s->ln_rec = parent;
+	if (buf_append(&s->ln, &s->ln_len, &s->ln_cap, p, n))
+		return -1;
+	for (;;) {
+		uint8_t *nl = memchr(s->ln, '\n', s->ln_len);
+		if (!nl)
+			return 0;
+		size_t len = (size_t)(nl - s->ln) + 1;
+		if (emit_line(s, s->ln, len, parent, s->ln_rec, prot, attack, sent))
+			return -1;
+		buf_consume(s->ln, &s->ln_len, len);
+		s->ln_rec = parent;
+	}
+}
+
+/* Body the sender sent whole (not through the record queue): message text while the
+ * server reads text, up to the end-of-data line; commands otherwise and after it. */
+static int feed_body(struct wire_stream *s, const uint8_t *p, size_t n, int prot, int attack)
+{
+	if (reads_commands(s))
+		return feed_lines(s, p, n, -1, prot, attack, SMTP_OUT_BODY);
+	if (!reads_text(s))
+		return emit_body(s, p, n, -1, prot, attack);
+	if (s->smtp->server_in_data == 1) { /* the first bytes after the 354: a line starts */
+		s->end_scan_clear = 0;
+		s->smtp->server_in_data = 2;
+	}
+	size_t end = end_scan(&s->end_scan_clear, p, n);
+	if (!end)
+		return emit_body(s, p, n, -1, prot, attack);
+	if (emit_body(s, p, end, -1, prot, attack))
+		return -1;
+	s->smtp->server_in_data = 0;
+	return end < n ? feed_lines(s, p + end, n - end, -1, prot, attack, SMTP_OUT_BODY) : 0;
+}
+
+/* A write begins: its own segment, or the last one's when told to join it. */
+static void write_begin(struct wire_stream *s)
+{
+	if (!s->join_next || !s->writes)
+		s->writes++;
+	s->join_next = 0;
+	s->in_write = 1;
+}
+
+void wire_join_next(struct wire_stream *s)
+{
+	s->join_next = 1;
+}
+
+int wire_clear(struct wire_stream *s, enum smtp_out_kind kind, const uint8_t *p, size_t n, int attack)
+{
+	write_begin(s);
+	int r = kind == SMTP_OUT_BODY ? feed_body(s, p, n, 0, attack) : feed_lines(s, p, n, -1, 0, attack, kind);
+	s->in_write = 0;
+	return r;
+}
+
+int wire_decrypted(struct wire_stream *s, enum smtp_out_kind kind, const uint8_t *p, size_t n, int attack)
+{
+	size_t first = s->trace->n;
+	int r = kind == SMTP_OUT_BODY ? feed_body(s, p, n, 1, attack) : feed_lines(s, p, n, -1, 1, attack, kind);
+	mark_replay_from(s->trace, first);
+	return r;
+}
+
+int wire_expect_plain(struct wire_stream *s, enum smtp_out_kind kind, const uint8_t *p, size_t n,
+		      int split_first, int attack)
+{
+	if (s->qn == s->qcap) {
+		size_t c = s->qcap ? s->qcap * 2 : 8;
+		struct wire_plain *q = realloc(s->q, c * sizeof *q);
+		if (!q)
+			return -1;
+		s->q = q;
+		s->qcap = c;
+	}
+	/* A body piece needs only what the trace keeps of it (+1 for a 1/n-1 split). */
+	size_t keep = n;
+	if (kind == SMTP_OUT_BODY && s->trace->max_stored && keep > s->trace->max_stored + 1)
+		keep = s->trace->max_stored + 1;
+	uint8_t *copy = malloc(keep ? keep : 1);
+	if (!copy)
+		return -1;
+	memcpy(copy, p, keep);
+	size_t term = kind == SMTP_OUT_BODY ? end_scan(&s->end_scan_queued, p, n) : 0;
+	s->q[s->qn++] = (struct wire_plain){ .kind = kind, .p = copy, .len = n, .stored = keep,
+					     .split_first = split_first, .attack = attack, .term = term };
+	return 0;
+}
+
+int wire_expect_alert(struct wire_stream *s, const uint8_t alert[2])
+{
+	if (wire_expect_plain(s, SMTP_OUT_COMMAND, alert, 2, 0, 0))
+		return -1;
+	s->q[s->qn - 1].is_alert = 1;
+	return 0;
+}
+
+static void queue_pop(struct wire_stream *s)
+{
+	free(s->q[0].p);
+	memmove(s->q, s->q + 1, (s->qn - 1) * sizeof *s->q);
+	s->qn--;
+}
+
+/* How many bytes of the waiting plaintext the next application-data record carries: one
+ * record's worth, or one byte when TLS 1.0 CBC splits the write 1/n-1. 0 when nothing
+ * waits (a record relayed by someone who put no plaintext in). */
+static size_t app_take(struct wire_stream *s)
+{
+	while (s->qn && s->q[0].is_alert) /* an alert that was never sent */
+		queue_pop(s);
+	if (!s->qn)
+		return 0;
+	const struct wire_plain *w = &s->q[0];
+	size_t take = w->len - w->off;
+	if (w->split_first && w->off == 0 && w->len > 1)
+		take = 1;
+	else if (take > 16384)
+		take = 16384;
+	return take;
+}
+
+/* A protected record's content is shown by its children: the SMTP lines that end in it, or
+ * the body piece it is. When its plaintext is not a run of whole lines -- TLS 1.0 CBC sends
+ * the first byte of every write in a record of its own (1/n-1), so a line begins in one
+ * record and ends in the next -- the record carries its own plaintext as well, and the line
+ * is still one event, under the record where it ends. */
+/* A queued body piece is shown as message text (not split into command lines). */
+static int body_as_text(const struct wire_stream *s, const struct wire_plain *w)
+{
+	return w->kind == SMTP_OUT_BODY && !reads_commands(s);
+}
+
+static void record_plain(struct wire_stream *s, struct trace_event *e)
+{
+	size_t take = app_take(s);
+	if (!take)
+		return;
+	const struct wire_plain *w = &s->q[0];
+	if (w->split_first && w->len > 1 && w->off <= 1)
+		fields_add(&e->fields, 0, "split", "%s",
+			   w->off == 0 ? "1/n-1: the first byte of a write alone (TLS 1.0 CBC, against BEAST)"
+				       : "1/n-1: the rest of the write");
+	if (body_as_text(s, w) || w->stored < w->off + take)
+		return;
+	const uint8_t *p = w->p + w->off;
+	if (!s->ln_len && p[take - 1] == '\n')
+		return;
+	e->plain = (uint8_t *)p;
+	e->plain_len = take;
+}
+
+static int emit_child(struct wire_stream *s, enum trace_kind kind, int subtype, int parent, int encrypted,
+		      const uint8_t *wire, size_t wn, struct fields *f, const char *summary, int attack)
+{
+	static const enum trace_layer layers[TK_COUNT] = {
+		[TK_HANDSHAKE] = LAYER_TLS_HANDSHAKE, [TK_CCS] = LAYER_TLS_CCS, [TK_ALERT] = LAYER_TLS_ALERT,
+	};
+	struct trace_event e;
+	ev_init(&e, kind, layers[kind]);
+	e.subtype = subtype;
+	e.parent = parent;
+	e.encrypted = encrypted;
+	e.readers = encrypted ? s->tls_readers : all_readers();
+	e.attack = attack;
+	e.wire = (uint8_t *)wire;
+	e.wire_len = wn;
+	e.fields = *f;
+	fields_init(f);
+	return emit(s, &e, summary) < 0 ? -1 : 0;
+}
+
+/* The contents of one record, as child events of the record event. */
+/* version is the record's: once ServerHello is out, the negotiated one, which decides the
+ * layout of some handshake messages. */
+static int record_children(struct wire_stream *s, const uint8_t *rec, size_t n, unsigned version, int parent,
+			   int attack)
+{
+	const uint8_t *pl = rec + 5;
+	size_t pn = n - 5;
+	uint8_t type = rec[0];
+	struct fields f;
+	fields_init(&f);
+	char summary[DECODE_SUMMARY_MAX];
+	int protected_ = s->ccs && type != TLS_CT_CHANGE_CIPHER_SPEC;
+
+	if (type == TLS_CT_CHANGE_CIPHER_SPEC) {
+		fields_add(&f, 0, "meaning", "from the next record on, this sender encrypts and authenticates");
+		int r = emit_child(s, TK_CCS, 1, parent, 0, pl, pn, &f, "ChangeCipherSpec", attack);
+		s->ccs = 1;
+		return r;
+	}
+	if (type == TLS_CT_HANDSHAKE && !protected_) {
+		if (buf_append(&s->hs, &s->hs_len, &s->hs_cap, pl, pn))
+			return -1;
+		while (s->hs_len >= 4) {
+			size_t mlen = 4 + ((size_t)s->hs[1] << 16 | (size_t)s->hs[2] << 8 | s->hs[3]);
+			if (s->hs_len < mlen)
+				break;
+			decode_handshake_v(s->hs, mlen, version, &f, summary, sizeof summary);
+			if (s->hs[0] == TLS_HS_CLIENT_HELLO && mlen >= 4 + 2 + 32) {
+				memcpy(s->hello_random, s->hs + 6, 32);
+				s->has_hello_random = 1;
+			}
+			if (emit_child(s, TK_HANDSHAKE, s->hs[0], parent, 0, s->hs, mlen, &f, summary, attack))
+				return -1;
+			buf_consume(s->hs, &s->hs_len, mlen);
+		}
+		return 0;
+	}
+	if (type == TLS_CT_HANDSHAKE) {
+		fields_add(&f, 0, "handshake_type", "Finished (encrypted)");
+		fields_add(&f, 0, "encrypted_length", "%zu", pn);
+		/* The first message under the new keys is Finished (RFC 5246 7.4.9). */
+		return emit_child(s, TK_HANDSHAKE, TLS_HS_FINISHED, parent, 1, pl, pn, &f,
+				  "Finished (encrypted)", attack);
+	}
+	if (type == TLS_CT_ALERT) {
+		const uint8_t *al = NULL;
+		if (!protected_) {
+			al = pn == 2 ? pl : NULL;
+			decode_alert(pl, pn, &f, summary, sizeof summary);
+		} else if (s->qn && s->q[0].is_alert) {
+			al = s->q[0].p;
+			decode_alert(s->q[0].p, s->q[0].len, &f, summary, sizeof summary);
+		} else {
+			fields_add(&f, 0, "note", "the alert is encrypted; only the endpoints can read it");
+			snprintf(summary, sizeof summary, "Alert (encrypted)");
+		}
+		int desc = al ? al[1] : -1, level = al ? al[0] : -1;
+		if (protected_ && al)
+			queue_pop(s);
+		struct trace_event e;
+		ev_init(&e, TK_ALERT, LAYER_TLS_ALERT);
+		e.subtype = desc;
+		e.alert_level = level;
+		e.parent = parent;
+		e.encrypted = protected_;
+		e.readers = protected_ ? s->tls_readers : all_readers();
+		e.attack = attack;
+		e.wire = (uint8_t *)pl;
+		e.wire_len = pn;
+		e.fields = f;
+		return emit(s, &e, summary) < 0 ? -1 : 0;
+	}
+	if (type == TLS_CT_APPLICATION_DATA) {
+		size_t take = app_take(s);
+		if (!take)
+			return 0;
+		struct wire_plain *w = &s->q[0];
+		int r;
+		enum smtp_out_kind kind = w->kind;
+		int a = w->attack;
+		size_t avail = w->stored > w->off ? w->stored - w->off : 0;
+		if (body_as_text(s, w)) {
+			r = emit_body_part(s, w->p + (avail ? w->off : 0), avail < take ? avail : take, take,
+					   parent, 1, a);
+			if (w->term > w->off && w->term <= w->off + take) {
+				if (reads_text(s))
+					s->smtp->server_in_data = 0;
+				if (!s->body.terminated) /* the end went by unseen (not kept) */
+					decode_smtp_body_start(&s->body);
+			}
+		} else if (kind == SMTP_OUT_BODY) {
+			/* Body the server reads as commands (it never said 354). */
+			r = avail ? feed_lines(s, w->p + w->off, avail < take ? avail : take, parent, 1, a, kind) : 0;
+		} else {
+			r = feed_lines(s, w->p + w->off, take, parent, 1, a, kind);
+		}
+		w->off += take;
+		if (w->off >= w->len)
+			queue_pop(s);
+		return r;
+	}
+	return 0;
+}
+
+static int records(struct wire_stream *s, const uint8_t *p, size_t n, int attack);
+
+int wire_records(struct wire_stream *s, const uint8_t *p, size_t n, int attack)
+{
+	write_begin(s);
+	int r = records(s, p, n, attack);
+	s->in_write = 0;
+	return r;
+}
+
+static int records(struct wire_stream *s, const uint8_t *p, size_t n, int attack)
+{
+	if (buf_append(&s->rec, &s->rec_len, &s->rec_cap, p, n))
+		return -1;
+	for (;;) {
+		struct tls_record_header h;
+		int r = decode_tls_record_header(s->rec, s->rec_len, &h);
+		if (r == 1)
+			return 0;
+		size_t total = r == 0 ? 5 + (size_t)h.length : s->rec_len;
+		if (r == 0 && total > MAX_RECORD)
+			r = -1, total = s->rec_len;
+		if (r == 0 && s->rec_len < total)
+			return 0;
+		struct trace_event e;
+		ev_init(&e, TK_RECORD, LAYER_TLS_RECORD);
+		e.subtype = r == 0 ? h.type : -1;
+		char summary[DECODE_SUMMARY_MAX];
+		if (r == 0) {
+			decode_tls_record(s->rec, total, &e.fields, summary, sizeof summary);
+			e.encrypted = s->ccs && h.type != TLS_CT_CHANGE_CIPHER_SPEC;
+			if (e.encrypted && h.type == TLS_CT_APPLICATION_DATA)
+				record_plain(s, &e);
+			/* Replies relayed unread: how the server reads what comes next is unknown. */
+			if (e.encrypted && h.type == TLS_CT_APPLICATION_DATA && !s->toward_server && !app_take(s))
+				s->smtp->server_in_data = -1;
+		} else {
+			/* Not TLS at all (e.g. cleartext where a record was expected): keep it visible. */
+			fields_add(&e.fields, 0, "error", "not a TLS record");
+			snprintf(summary, sizeof summary, "%zu bytes that are not a TLS record", total);
+		}
+		e.attack = attack;
+		e.readers = e.encrypted ? s->tls_readers : all_readers();
+		e.wire = s->rec;
+		e.wire_len = total;
+		char shown[DECODE_SUMMARY_MAX + 16];
+		snprintf(shown, sizeof shown, "%s%s", summary, e.encrypted ? " (encrypted)" : "");
+		int idx = emit(s, &e, shown);
+		if (idx < 0)
+			return -1;
+		if (r == 0 && record_children(s, s->rec, total, h.version, idx, attack))
+			return -1;
+		buf_consume(s->rec, &s->rec_len, total);
+	}
+}
+
+int wire_note(struct trace *t, const struct wire_note *n, const char *summary, const char *narration)
+{
+	struct trace_event e;
+	ev_init(&e, n->kind, LAYER_NOTE);
+	e.time_us = n->now;
+	e.link = n->link;
+	e.from = e.to = n->who;
+	e.subtype = n->subtype;
+	e.attack = n->attack;
+	e.tls_err = n->tls_err;
+	e.session = n->session;
+	e.readers = 0;
+	e.summary = (char *)summary;
+	e.narration = (char *)narration;
+	return trace_append(t, &e);
+}
+
+int wire_conn(struct wire_stream *s, enum trace_kind kind, unsigned port, const char *summary, const char *narration)
+{
+	struct trace_event e;
+	ev_init(&e, kind, LAYER_CONNECTION);
+	e.time_us = *s->now;
+	e.link = s->link;
+	e.from = s->from;
+	e.to = s->to;
+	e.port = port;
+	e.readers = all_readers();
+	e.summary = (char *)summary;
+	e.narration = (char *)narration;
+	return trace_append(s->trace, &e) < 0 ? -1 : 0;
+}

@@ -1,0 +1,85 @@
+/* pipe: see pipe.h. */
+#include "sim/wire/pipe.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+int pipe_init(struct sim_pipe *p, size_t cap)
+{
+	memset(p, 0, sizeof *p);
+	if (cap == 0)
+		return -1;
+	p->buf = malloc(cap);
+	if (!p->buf)
+		return -1;
+	p->cap = cap;
+	return 0;
+}
+
+void pipe_free(struct sim_pipe *p)
+{
+	free(p->buf);
+	memset(p, 0, sizeof *p);
+}
+
+size_t pipe_write(struct sim_pipe *p, const uint8_t *data, size_t n)
+{
+	if (p->closed)
+		return 0;
+	size_t space = p->cap - p->len;
+	if (n > space)
+		n = space;
+	size_t tail = (p->head + p->len) % p->cap;
+	size_t first = p->cap - tail < n ? p->cap - tail : n;
+	memcpy(p->buf + tail, data, first);
+	memcpy(p->buf, data + first, n - first);
+	p->len += n;
+	p->total += n;
+	return n;
+}
+
+size_t pipe_peek(const struct sim_pipe *p, uint8_t *out, size_t n)
+{
+	if (n > p->len)
+		n = p->len;
+	size_t first = p->cap - p->head < n ? p->cap - p->head : n;
+	memcpy(out, p->buf + p->head, first);
+	memcpy(out + first, p->buf, n - first);
+	return n;
+}
+
+size_t pipe_skip(struct sim_pipe *p, size_t n)
+{
+	if (n > p->len)
+		n = p->len;
+	p->head = (p->head + n) % p->cap;
+	p->len -= n;
+	if (p->len == 0)
+		p->head = 0;
+	return n;
+}
+
+size_t pipe_read(struct sim_pipe *p, uint8_t *out, size_t n)
+{
+	return pipe_skip(p, pipe_peek(p, out, n));
+}
+
+size_t pipe_len(const struct sim_pipe *p)
+{
+	return p->len;
+}
+
+size_t pipe_space(const struct sim_pipe *p)
+{
+	return p->closed ? 0 : p->cap - p->len;
+}
+
+void pipe_close(struct sim_pipe *p)
+{
+	p->closed = 1;
+}
+
+int pipe_eof(const struct sim_pipe *p)
+{
+	return p->closed && p->len == 0;
+}
