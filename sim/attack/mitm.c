@@ -11,6 +11,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "sim/base/buf.h"
+
 /* ---- the EHLO rewrite (pure) ---- */
 
 size_t mitm_strip_ehlo(const char *reply, size_t n, char *out, size_t cap)
@@ -135,25 +137,12 @@ static void send_plain(struct mitm *m, struct conn *out, enum smtp_out_kind kind
 
 static int dir_append(struct mitm_dir *d, const uint8_t *p, size_t n)
 {
-	if (d->len + n > d->cap) {
-		size_t c = d->cap ? d->cap : 1024;
-		while (c < d->len + n)
-			c *= 2;
-		uint8_t *b = realloc(d->buf, c);
-		if (!b)
-			return -1;
-		d->buf = b;
-		d->cap = c;
-	}
-	memcpy(d->buf + d->len, p, n);
-	d->len += n;
-	return 0;
+	return buf_append(&d->buf, &d->len, &d->cap, p, n);
 }
 
 static void dir_consume(struct mitm_dir *d, size_t n)
 {
-	memmove(d->buf, d->buf + n, d->len - n);
-	d->len -= n;
+	buf_consume(d->buf, &d->len, n);
 }
 
 /* Does a body chunk end the body (CRLF.CRLF, possibly split across reads)? */
@@ -175,15 +164,9 @@ static void record_store(struct mitm *m, int up, const uint8_t *p, size_t n)
 {
 	if (m->behaviour != MITM_RECORD)
 		return;
-	if (m->nrecs == m->rcap) {
-		size_t c = m->rcap ? m->rcap * 2 : 32;
-		struct recorded *r = realloc(m->recs, c * sizeof *r);
-		if (!r) {
-			mfail(m, 1, "the attacker's recording");
-			return;
-		}
-		m->recs = r;
-		m->rcap = c;
+	if (VEC_RESERVE(m->recs, m->rcap, m->nrecs + 1)) {
+		mfail(m, 1, "the attacker's recording");
+		return;
 	}
 	uint8_t *copy = malloc(n);
 	if (!copy) {

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sim/base/buf.h"
 #include "sim/smtp/smtp_parse.h"
 #include "sim/trace/narrate.h"
 
@@ -37,29 +38,6 @@ void wire_stream_free(struct wire_stream *s)
 		free(s->q[i].p);
 	free(s->q);
 	memset(s, 0, sizeof *s);
-}
-
-static int buf_append(uint8_t **b, size_t *len, size_t *cap, const uint8_t *p, size_t n)
-{
-	if (*len + n > *cap) {
-		size_t c = *cap ? *cap : 256;
-		while (c < *len + n)
-			c *= 2;
-		uint8_t *nb = realloc(*b, c);
-		if (!nb)
-			return -1;
-		*b = nb;
-		*cap = c;
-	}
-	memcpy(*b + *len, p, n);
-	*len += n;
-	return 0;
-}
-
-static void buf_consume(uint8_t *b, size_t *len, size_t n)
-{
-	memmove(b, b + n, *len - n);
-	*len -= n;
 }
 
 static void ev_init(struct trace_event *e, enum trace_kind kind, enum trace_layer layer)
@@ -300,14 +278,8 @@ int wire_decrypted(struct wire_stream *s, enum smtp_out_kind kind, const uint8_t
 int wire_expect_plain(struct wire_stream *s, enum smtp_out_kind kind, const uint8_t *p, size_t n,
 		      int split_first, int attack)
 {
-	if (s->qn == s->qcap) {
-		size_t c = s->qcap ? s->qcap * 2 : 8;
-		struct wire_plain *q = realloc(s->q, c * sizeof *q);
-		if (!q)
-			return -1;
-		s->q = q;
-		s->qcap = c;
-	}
+	if (VEC_RESERVE(s->q, s->qcap, s->qn + 1))
+		return -1;
 	/* A body piece needs only what the trace keeps of it (+1 for a 1/n-1 split). */
 	size_t keep = n;
 	if (kind == SMTP_OUT_BODY && s->trace->max_stored && keep > s->trace->max_stored + 1)
