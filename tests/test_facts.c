@@ -263,7 +263,8 @@ static void test_starttls_observer_metadata(void **state)
 	assert_true(k->records > 0);
 	/* sizes leak: AUTH PLAIN alice/wonderland is 5 + 10 characters, exact with GCM */
 	assert_int_equal(k->credentials_length, 15);
-	assert_true(k->credentials_exact);
+	assert_int_equal(k->user_length, -1);
+	assert_true(k->lengths_exact);
 	assert_true(k->message_size > 0);
 	assert_int_equal(k->nendpoints, 1);
 	assert_non_null(strstr(k->endpoint[0], "port 587"));

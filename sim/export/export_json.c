@@ -338,11 +338,12 @@ static json_t *learned_json(const struct knowledge *l, const struct trace *t, in
 	set(m, "tls_suite", opt_str(l->tls_suite), bad);
 	set(m, "encrypted_records", json_integer((json_int_t)l->records), bad);
 	set(m, "encrypted_bytes", json_integer((json_int_t)l->record_bytes), bad);
-	if (l->credentials_length >= 0) {
+	if (l->credentials_length >= 0 || l->user_length >= 0 || l->password_length >= 0) {
 		json_t *c = json_object();
-		set(c, "what", str(l->credentials_what), bad);
-		set(c, "characters", json_integer(l->credentials_length), bad);
-		set(c, "exact", json_boolean(l->credentials_exact), bad);
+		set(c, "together", l->credentials_length >= 0 ? json_integer(l->credentials_length) : json_null(), bad);
+		set(c, "user", l->user_length >= 0 ? json_integer(l->user_length) : json_null(), bad);
+		set(c, "password", l->password_length >= 0 ? json_integer(l->password_length) : json_null(), bad);
+		set(c, "exact", json_boolean(l->lengths_exact), bad);
 		set(m, "credentials_length_from_record_size", c, bad);
 	} else {
 		set(m, "credentials_length_from_record_size", json_null(), bad);

@@ -55,7 +55,8 @@ const char *ledger_item_name(enum ledger_item i)
 		[LI_CERT_SUBJECT] = "certificate_subject", [LI_CERT_ISSUER] = "certificate_issuer",
 		[LI_BANNER] = "banner", [LI_EHLO_NAME] = "ehlo_name", [LI_CAPABILITY] = "capability",
 		[LI_TLS_VERSION] = "tls_version", [LI_TLS_SUITE] = "tls_suite", [LI_RECORD] = "record",
-		[LI_CREDENTIALS_LENGTH] = "credentials_length", [LI_MESSAGE_SIZE] = "message_size",
+		[LI_CREDENTIALS_LENGTH] = "credentials_length", [LI_USER_LENGTH] = "user_length",
+		[LI_PASSWORD_LENGTH] = "password_length", [LI_MESSAGE_SIZE] = "message_size",
 		[LI_SEEN] = "seen_at_us",
 	};
 	return (unsigned)i < LI_COUNT ? names[i] : "?";
@@ -121,22 +122,18 @@ static void apply(struct knowledge *k, const struct ledger_entry *e, uint64_t bo
 		k->record_bytes += e->num;
 		break;
 	case LI_CREDENTIALS_LENGTH:
-		if (k->credentials_length < 0) {
-			k->credentials_length = (int64_t)e->num;
-			k->credentials_exact = e->exact;
-			copy(k->credentials_what, sizeof k->credentials_what, v);
-		} else if ((!strcmp(k->credentials_what, "user name") && !strcmp(v, "password")) ||
-			   (!strcmp(k->credentials_what, "password") && !strcmp(v, "user name"))) {
-			/* AUTH LOGIN sends them in two records, one after each 334: the reader
-			 * learns both lengths, one from each. */
-			int user_first = !strcmp(v, "password");
-			long long first = k->credentials_length, second = (long long)e->num;
-			snprintf(k->credentials_what, sizeof k->credentials_what, "user name (%lld) and password (%lld),",
-				 user_first ? first : second, user_first ? second : first);
-			k->credentials_length += (int64_t)e->num;
-			k->credentials_exact = k->credentials_exact && e->exact;
+	case LI_USER_LENGTH:
+	case LI_PASSWORD_LENGTH: {
+		int64_t *len = e->item == LI_CREDENTIALS_LENGTH ? &k->credentials_length
+			       : e->item == LI_USER_LENGTH	? &k->user_length
+								: &k->password_length;
+		if (*len < 0) {
+			int first = k->credentials_length < 0 && k->user_length < 0 && k->password_length < 0;
+			*len = (int64_t)e->num;
+			k->lengths_exact = first ? e->exact : k->lengths_exact && e->exact;
 		}
 		break;
+	}
 	case LI_MESSAGE_SIZE:
 		if (link < 3) {
 			size_link[link] += e->num;
@@ -159,7 +156,7 @@ static void apply(struct knowledge *k, const struct ledger_entry *e, uint64_t bo
 static void knowledge_init(struct knowledge *k)
 {
 	memset(k, 0, sizeof *k);
-	k->credentials_length = -1;
+	k->credentials_length = k->user_length = k->password_length = -1;
 	k->message_size = -1;
 }
 
@@ -245,9 +242,16 @@ void ledger_describe_metadata(const struct knowledge *k, char *buf, size_t cap)
 	if (k->records)
 		n = sb_put(buf, cap, n, "%s%llu encrypted records, %llu bytes", sep, (unsigned long long)k->records,
 			(unsigned long long)k->record_bytes), sep = "; ";
+	const char *how = k->lengths_exact ? "exactly" : "about";
 	if (k->credentials_length >= 0)
-		n = sb_put(buf, cap, n, "%sfrom a record's size: %s %s %lld characters", sep, k->credentials_what,
-			k->credentials_exact ? "exactly" : "about", (long long)k->credentials_length), sep = "; ";
+		n = sb_put(buf, cap, n, "%sfrom a record's size: user name and password together %s %lld characters",
+			   sep, how, (long long)k->credentials_length), sep = "; ";
+	if (k->user_length >= 0)
+		n = sb_put(buf, cap, n, "%sfrom a record's size: the user name %s %lld characters", sep, how,
+			   (long long)k->user_length), sep = "; ";
+	if (k->password_length >= 0)
+		n = sb_put(buf, cap, n, "%sfrom a record's size: the password %s %lld characters", sep, how,
+			   (long long)k->password_length), sep = "; ";
 	if (k->message_size >= 0)
 		n = sb_put(buf, cap, n, "%sfrom the DATA records' sizes: a message of %s %lld bytes", sep,
 			k->message_exact ? "exactly" : "about", (long long)k->message_size), sep = "; ";
@@ -377,8 +381,8 @@ static void record_sizes(struct build *b, size_t i, int r)
 		const struct trace_event *c = &t->ev[j];
 		const char *u = fields_get(&c->fields, "auth_user"), *p = fields_get(&c->fields, "auth_password");
 		if (c->kind == TK_SMTP_COMMAND && (u || p)) {
-			const char *what = u && p ? "user name and password together" : u ? "user name" : "password";
-			add(b, i, r, LI_CREDENTIALS_LENGTH, what, (u ? strlen(u) : 0) + (p ? strlen(p) : 0), exact);
+			enum ledger_item item = u && p ? LI_CREDENTIALS_LENGTH : u ? LI_USER_LENGTH : LI_PASSWORD_LENGTH;
+			add(b, i, r, item, NULL, (u ? strlen(u) : 0) + (p ? strlen(p) : 0), exact);
 		}
 		if (c->kind == TK_SMTP_DATA)
 			add(b, i, r, LI_MESSAGE_SIZE, NULL, c->plain_len, exact);

@@ -48,7 +48,9 @@ enum ledger_item {
 	LI_BANNER, LI_EHLO_NAME, LI_CAPABILITY,
 	LI_TLS_VERSION, LI_TLS_SUITE,
 	LI_RECORD,                     /* an encrypted record's length (num) */
-	LI_CREDENTIALS_LENGTH,         /* from a record's size: num characters; value says what */
+	LI_CREDENTIALS_LENGTH,         /* from a record's size: user name and password together (AUTH PLAIN) */
+	LI_USER_LENGTH,                /* from a record's size: the user name alone (AUTH LOGIN) */
+	LI_PASSWORD_LENGTH,            /* from a record's size: the password alone (AUTH LOGIN) */
 	LI_MESSAGE_SIZE,               /* from the DATA records' sizes: num bytes */
 	LI_SEEN,                       /* a packet seen on the wire at num microseconds (timing) */
 	LI_COUNT
@@ -89,9 +91,10 @@ struct knowledge {
 	size_t ncaps;
 	char tls_version[16], tls_suite[64];
 	uint64_t records, record_bytes; /* encrypted records seen, their total length */
-	int64_t credentials_length;    /* -1 unknown */
-	int credentials_exact;
-	char credentials_what[48];     /* "user name and password together", "password" */
+	/* lengths in characters from record sizes, -1 unknown; exact with AEAD suites */
+	int64_t credentials_length;    /* user name and password together (one AUTH PLAIN record) */
+	int64_t user_length, password_length;   /* each alone (AUTH LOGIN's two answers) */
+	int lengths_exact;
 	int64_t message_size;          /* -1 unknown */
 	int message_exact;
 	uint64_t first_us, last_us;    /* timing: when it saw the first and the last event */
