@@ -14,10 +14,6 @@
 
 #define JSON_FORMAT_VERSION 2   /* 2: typed event facts, sessions with their ends, the ledger */
 
-static const char *link_name(enum trace_link l)
-{
-	return trace_link_name(l);
-}
 
 /* jansson's setters steal the value; a NULL value (out of memory) makes them fail,
  * which we collect in *bad rather than test at every call. */
@@ -135,7 +131,7 @@ static json_t *event_json(const struct trace *t, const struct trace_event *e, in
 	json_t *o = json_object();
 	set(o, "seq", json_integer(e->seq), bad);
 	set(o, "time_us", json_integer((json_int_t)e->time_us), bad);
-	set(o, "link", json_string(link_name(e->link)), bad);
+	set(o, "link", json_string(trace_link_name(e->link)), bad);
 	set(o, "from", json_string(trace_actor_name(e->from)), bad);
 	set(o, "to", json_string(trace_actor_name(e->to)), bad);
 	set(o, "layer", json_string(trace_layer_name(e->layer)), bad);
@@ -394,7 +390,7 @@ static json_t *outcome_json(const struct run_result *r, const struct outcome *oc
 		set(t, "client_end", oc->tls[l] ? json_string(trace_actor_name(oc->tls_client_end[l])) : json_null(), bad);
 		set(t, "server_end", oc->tls[l] ? json_string(trace_actor_name(oc->tls_server_end[l])) : json_null(), bad);
 		set(t, "end_to_end", json_boolean(oc->tls[l] && oc->tls_relayed[l]), bad);
-		set(tls, link_name((enum trace_link)l), t, bad);
+		set(tls, trace_link_name((enum trace_link)l), t, bad);
 	}
 	set(o, "tls", tls, bad);
 	json_t *errs = json_object();
@@ -406,7 +402,7 @@ static json_t *outcome_json(const struct run_result *r, const struct outcome *oc
 	for (size_t i = 0; i < oc->nalerts && i < OUTCOME_MAX_ALERTS; i++) {
 		const struct outcome_alert *a = &oc->alerts[i];
 		json_t *j = json_object();
-		set(j, "link", json_string(link_name(a->link)), bad);
+		set(j, "link", json_string(trace_link_name(a->link)), bad);
 		set(j, "from", json_string(trace_actor_name(a->from)), bad);
 		set(j, "name", str(a->name), bad);
 		set(j, "fatal", json_boolean(a->fatal), bad);
@@ -426,7 +422,7 @@ static json_t *outcome_json(const struct run_result *r, const struct outcome *oc
 			continue;
 		}
 		ledger_knowledge(&r->ledger, (enum ledger_reader)l, tr->n, k);
-		set(per, link_name((enum trace_link)l), learned_json(k, tr, bad), bad);
+		set(per, trace_link_name((enum trace_link)l), learned_json(k, tr, bad), bad);
 		free(k);
 	}
 	set(o, "observer_per_link", per, bad);
@@ -479,7 +475,7 @@ int export_json(FILE *f, const struct scenario *sc, const struct run_result *r)
 		json_t *links = json_array();
 		for (int l = 0; l < 3; l++)
 			if (s->links >> l & 1)
-				push(links, json_string(link_name((enum trace_link)l)), &bad);
+				push(links, json_string(trace_link_name((enum trace_link)l)), &bad);
 		set(k, "links", links, &bad);
 		set(k, "client_end", s->client_up ? json_string(trace_actor_name(s->client_end)) : json_null(), &bad);
 		set(k, "server_end", s->server_up ? json_string(trace_actor_name(s->server_end)) : json_null(), &bad);

@@ -2,7 +2,6 @@
  * can see it learns what the event's kind and fields carry. */
 #include "sim/trace/ledger.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -129,8 +129,8 @@ static void handshake(const struct trace_event *e, char *buf, size_t cap)
 			 "authorities and signature algorithms it accepts.");
 		break;
 	case TLS_HS_SERVER_HELLO_DONE:
-		snprintf(buf, cap, "The server has said everything it needs to say for now: its hello, its certificate "
-			 "and its key share are out, and it waits for the client's key exchange.");
+		snprintf(buf, cap, "The server's first flight is complete (RFC 5246 7.4.5): it now waits for the "
+			 "client's key exchange. Everything so far crossed in cleartext.");
 		break;
 	case TLS_HS_CERTIFICATE_VERIFY:
 		snprintf(buf, cap, "The client signs the handshake so far with the key of its own certificate, "
