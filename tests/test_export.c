@@ -210,7 +210,7 @@ static void check_json(const struct scenario *sc, const struct run_result *r, co
 		}
 	}
 	check_learned(json_object_get(oj, "observer"), &o->observer);
-	if (sc->mitm.behaviour != MITM_NONE)
+	if (sc->mitm.attack != NULL)
 		check_learned(json_object_get(oj, "attacker"), &o->attacker);
 	else
 		assert_true(json_is_null(json_object_get(oj, "attacker")));

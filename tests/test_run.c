@@ -655,7 +655,7 @@ static void test_stolen_key_missing(void **state)
 	assert_non_null(strstr(err, "/nonexistent/stolen.key"));
 	assert_null(strchr(err, '\n'));
 	v = scenario_variant(&s);
-	v.mitm.behaviour = MITM_RELAY;
+	v.mitm.attack = attack_find("relay");
 	if (run_pki_load(&v, &pki, err, sizeof err))
 		fail_msg("%s", err);
 	assert_int_equal(run_scenario(&s, &pki, NULL, &r, err, sizeof err), -1);

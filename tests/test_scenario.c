@@ -61,7 +61,7 @@ static void test_plain(void **state)
 	assert_int_equal(s.client.auth, SMTP_CLIENT_AUTH_PLAIN);
 	assert_int_equal(s.server.mode, SMTP_SERVER_PLAIN);
 	assert_int_equal(s.server.port, 25);
-	assert_int_equal(s.mitm.behaviour, MITM_NONE);
+	assert_null(s.mitm.attack);
 	assert_int_equal(s.expect.has_delivered, 1);
 	assert_int_equal(s.expect.delivered, 1);
 	assert_int_equal(s.expect.has_tls, 1);

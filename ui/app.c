@@ -61,7 +61,7 @@ static int open_scenario(struct app *a, const char *path, char *err, size_t cap)
 	a->res = r;
 	a->have_res = 1;
 	a->try_tls = a->var.client.tls;
-	a->try_mitm = a->var.mitm.behaviour;
+	a->try_mitm = (int)attack_index(a->var.mitm.attack);
 	a->cur = a->diag_top = a->hex_top = 0;
 	a->detail_event = (size_t)-1;
 	a->playing = 0;

@@ -35,12 +35,12 @@ void ui_whatif_describe(const struct app *a, char *buf, size_t cap)
 			: "client verifies certificates");
 	if (v->client.tls != f->client.tls)
 		add(buf, cap, tls_policy_words(v->client.tls));
-	if (v->mitm.behaviour != f->mitm.behaviour) {
+	if (v->mitm.attack != f->mitm.attack) {
 		char s[96];
-		if (v->mitm.behaviour == MITM_NONE)
+		if (!v->mitm.attack)
 			snprintf(s, sizeof s, "no attacker");
 		else
-			snprintf(s, sizeof s, "attacker %s", scenario_mitm_name(v->mitm.behaviour));
+			snprintf(s, sizeof s, "attacker %s", scenario_mitm_name(v->mitm.attack));
 		add(buf, cap, s);
 	}
 	int sb = v->server.buffering != f->server.buffering, cb = v->client.buffering != f->client.buffering;
@@ -118,7 +118,7 @@ int ui_rerun(struct app *a, const struct scenario *v)
 	a->have_res = 1;
 	a->var = *v;
 	a->try_tls = v->client.tls;
-	a->try_mitm = v->mitm.behaviour;
+	a->try_mitm = (int)attack_index(v->mitm.attack);
 	a->cur = cur < nr.trace.n ? cur : nr.trace.n ? nr.trace.n - 1 : 0;
 	a->detail_event = (size_t)-1;
 	a->hex_top = 0;
@@ -139,8 +139,9 @@ int ui_whatif_key(struct app *a, int ch)
 		a->try_tls = v.client.tls;
 		break;
 	case 'a':
-		v.mitm.behaviour = (enum mitm_behaviour)((a->try_mitm + 1) % MITM_BEHAVIOUR_COUNT);
-		a->try_mitm = v.mitm.behaviour;
+		/* The table, then no attacker (attack_count()), then round again. */
+		a->try_mitm = (int)(((size_t)a->try_mitm + 1) % (attack_count() + 1));
+		v.mitm.attack = attack_at((size_t)a->try_mitm);
 		break;
 	case 'b':
 		v.server.buffering = v.server.buffering == SMTP_BUFFER_KEEP ? SMTP_BUFFER_DISCARD : SMTP_BUFFER_KEEP;

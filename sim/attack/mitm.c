@@ -1,8 +1,9 @@
-/* mitm: the attacker between the client and the server. It accepts the client's
- * connection on one link and dials the server on another, then, according to its
- * behaviour, relays, rewrites, injects, tampers, records, or terminates TLS itself.
- * Everything it makes or changes is marked as an attack in the trace, with a note
- * saying what it did and why. */
+/* mitm: the relay. In the path it accepts the client's connection on one link and dials
+ * the server on another; as a tap it only copies the one client-server connection. It
+ * reads what crosses as the receiver would — command lines, replies, message text, TLS
+ * records — and passes each on, unless the attack (sim/attack/attack.h) took it first.
+ * When the attack ends TLS itself, the relay runs those TLS ends and carries the
+ * plaintext across. Everything the attacker makes or changes is marked in the trace. */
 #include "sim/attack/mitm.h"
 
 #include <stdarg.h>
@@ -13,56 +14,6 @@
 
 #include "sim/base/buf.h"
 
-/* ---- the EHLO rewrite (pure) ---- */
-
-size_t mitm_strip_ehlo(const char *reply, size_t n, char *out, size_t cap)
-{
-	/* Check the shape first: lines "250-..." ending with one "250 ..." line. */
-	size_t pos = 0, lines = 0;
-	while (pos < n) {
-		const char *nl = memchr(reply + pos, '\n', n - pos);
-		if (!nl)
-			return (size_t)-1;
-		size_t end = (size_t)(nl - reply) + 1;
-		size_t len = end - pos;
-		if (len < 5 || memcmp(reply + pos, "250", 3) || (reply[pos + 3] != '-' && reply[pos + 3] != ' '))
-			return (size_t)-1;
-		int last = reply[pos + 3] == ' ';
-		if (last != (end == n))
-			return (size_t)-1; /* "250 " must be the last line, and only it */
-		lines++;
-		pos = end;
-	}
-	if (lines < 2 || cap < n)
-		return (size_t)-1;
-	/* Copy every line but those a client would read as STARTTLS. The first line is the
-	 * server's name, not an extension. */
-	size_t o = 0, last_kept = 0;
-	pos = 0;
-	lines = 0;
-	while (pos < n) {
-		size_t end = (size_t)((const char *)memchr(reply + pos, '\n', n - pos) - reply) + 1;
-		const char *t = reply + pos + 4;
-		size_t tl = end - pos - 4, k = 0;
-		while (tl && (t[tl - 1] == '\n' || t[tl - 1] == '\r'))
-			tl--;
-		while (k < tl && t[k] != ' ' && t[k] != '=')
-			k++;
-		if (lines == 0 || k != 8 || strncasecmp(t, "STARTTLS", 8)) {
-			last_kept = o;
-			memcpy(out + o, reply + pos, end - pos);
-			o += end - pos;
-		}
-		lines++;
-		pos = end;
-	}
-	/* When STARTTLS was the last line, the line kept before it now ends the reply. */
-	out[last_kept + 3] = ' ';
-	return o;
-}
-
-/* ---- the actor ---- */
-
 struct mitm_dir {
 	int records;          /* this direction now carries TLS records */
 	int in_body;          /* client to server: inside a DATA body */
@@ -70,33 +21,30 @@ struct mitm_dir {
 	size_t tail_len;
 	uint8_t *buf;         /* a partial line, reply or record */
 	size_t len, cap;
-	uint64_t protected_records;  /* application-data records relayed */
-	int handshakes;       /* handshake records relayed */
-};
-
-struct recorded {
-	int up;               /* client to server */
-	uint8_t *rec;
-	size_t len;
 };
 
 struct mitm {
 	struct mitm_env env;     /* what the run gave it: it touches nothing else */
-	enum mitm_behaviour behaviour;
-	struct conn to_client;   /* on LINK_CLIENT_MITM, side 1 */
+	const struct attack *attack;
+	int tap;                 /* beside the connection, not in it: sends nothing */
+	struct conn to_client;   /* on LINK_CLIENT_MITM, side 1 (in the path only) */
 	struct conn to_server;   /* on LINK_MITM_SERVER, side 0 */
 	struct mitm_dir up;      /* client to server */
 	struct mitm_dir down;    /* server to client */
 	int saw_354;
 	int starttls_pending;    /* the client asked for STARTTLS; waiting for the 220 */
-	int terminating;         /* substitute-certificate: TLS on both legs is ours */
-	int tampered;
-	struct recorded *recs;   /* record: the whole encrypted session */
+	int own_tls[2];          /* per leg: the attacker ends TLS there itself */
+	void *state;             /* the attack's */
+	struct mitm_record *recs; /* ATTACK_F_RECORDS: every record, in order */
 	size_t nrecs, rcap;
-	int decrypted_later;
 };
 
-/* Fails the run (through the env; the first failure wins there). */
+void mitm_fail_run(struct mitm *m, int oom, const char *msg)
+{
+	if (m->env.fail)
+		m->env.fail(m->env.ctx, oom, msg);
+}
+
 static void mfail(struct mitm *m, int oom, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static void mfail(struct mitm *m, int oom, const char *fmt, ...)
 {
@@ -105,34 +53,99 @@ static void mfail(struct mitm *m, int oom, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	if (m->env.fail)
-		m->env.fail(m->env.ctx, oom, msg);
+	mitm_fail_run(m, oom, msg);
 }
 
-/* The attacker's own note: an attack action (TK_ATTACK) or the key theft (TK_KEY_THEFT). */
-static void note(struct mitm *m, enum trace_link link, enum trace_kind kind, int subtype, const char *summary,
-		 const char *narration)
+static enum trace_link leg_link(const struct mitm *m, enum mitm_leg leg)
+{
+	if (m->tap)
+		return LINK_CLIENT_SERVER;
+	return leg == MITM_LEG_CLIENT ? LINK_CLIENT_MITM : LINK_MITM_SERVER;
+}
+
+static struct conn *leg_conn(struct mitm *m, enum mitm_leg leg)
+{
+	return leg == MITM_LEG_CLIENT ? &m->to_client : &m->to_server;
+}
+
+static void trace_note(struct mitm *m, enum trace_link link, enum trace_kind kind, int subtype, int attack,
+		       const char *summary, const char *narration)
 {
 	struct wire_note n = { .now = *m->env.now, .link = link, .who = ACTOR_MITM, .kind = kind,
-			       .subtype = subtype, .attack = kind == TK_ATTACK ? subtype : ATTACK_RECORDED,
-			       .session = -1 };
+			       .subtype = subtype, .attack = attack, .session = -1 };
 	if (wire_note(m->env.trace, &n, summary, narration) < 0)
 		mfail(m, 1, "tracing the attacker's note");
 }
 
-/* Every byte the attacker sends goes through these two, so a conn that fails (out of
- * memory) fails the run instead of leaving a gap in the trace. */
-static void send_raw(struct mitm *m, struct conn *out, int as_records, enum smtp_out_kind kind, const uint8_t *p,
+void mitm_note(struct mitm *m, enum mitm_leg leg, enum trace_attack action, const char *summary,
+	       const char *narration)
+{
+	trace_note(m, leg_link(m, leg), TK_ATTACK, action, action, summary, narration);
+}
+
+void mitm_theft_note(struct mitm *m, int result, const char *summary, const char *narration)
+{
+	trace_note(m, leg_link(m, MITM_LEG_CLIENT), TK_KEY_THEFT, result, ATTACK_RECORDED, summary, narration);
+}
+
+/* Every byte the attacker sends goes through here, so a conn that fails (out of memory)
+ * fails the run instead of leaving a gap in the trace. A tap sends nothing. */
+static void send_raw(struct mitm *m, enum mitm_leg leg, int as_records, enum smtp_out_kind kind, const uint8_t *p,
 		     size_t n, int attack)
 {
-	if (conn_send_raw(out, as_records, kind, p, n, attack))
+	if (m->tap)
+		return;
+	if (conn_send_raw(leg_conn(m, leg), as_records, kind, p, n, attack))
 		mfail(m, 1, "the attacker could not trace or queue what it relays");
 }
 
-static void send_plain(struct mitm *m, struct conn *out, enum smtp_out_kind kind, const uint8_t *p, size_t n)
+void mitm_send(struct mitm *m, enum mitm_leg leg, enum smtp_out_kind kind, const uint8_t *p, size_t n,
+	       enum trace_attack action)
 {
-	if (conn_send(out, kind, p, n, 0))
-		mfail(m, 1, "the attacker could not trace or queue what it re-encrypts");
+	if (m->tap)
+		return;
+	if (m->own_tls[leg]) {
+		if (conn_send(leg_conn(m, leg), kind, p, n, action))
+			mfail(m, 1, "the attacker could not trace or queue what it re-encrypts");
+		return;
+	}
+	send_raw(m, leg, 0, kind, p, n, action);
+}
+
+void mitm_inject(struct mitm *m, enum mitm_leg leg, enum smtp_out_kind kind, const char *text)
+{
+	if (m->tap)
+		return;
+	char buf[2048];
+	size_t o = 0;
+	for (const char *p = text; *p && o + 3 < sizeof buf; p++) {
+		if (*p == '\n') {
+			buf[o++] = '\r';
+			buf[o++] = '\n';
+		} else
+			buf[o++] = *p;
+	}
+	if (o && buf[o - 1] != '\n' && o + 2 < sizeof buf) {
+		buf[o++] = '\r';
+		buf[o++] = '\n';
+	}
+	/* They go out in the same write as the line they follow (STARTTLS, the 220): one
+	 * TCP segment, which is what lets them slip into the peer's buffer with it. */
+	wire_join_next(conn_out_stream(leg_conn(m, leg)));
+	mitm_send(m, leg, kind, (const uint8_t *)buf, o, ATTACK_ADDED);
+}
+
+void *mitm_state(struct mitm *m) { return m->state; }
+const char *mitm_inject_text(const struct mitm *m) { return m->env.inject; }
+unsigned mitm_tamper_target(const struct mitm *m) { return m->env.tamper_record; }
+int mitm_starttls_pending(const struct mitm *m) { return m->starttls_pending; }
+const struct pki_key *mitm_stolen_key(const struct mitm *m) { return m->env.stolen_key; }
+void mitm_advance_clock(struct mitm *m, uint64_t us) { *m->env.now += us; }
+
+const struct mitm_record *mitm_recording(const struct mitm *m, size_t *n)
+{
+	*n = m->nrecs;
+	return m->recs;
 }
 
 static int dir_append(struct mitm_dir *d, const uint8_t *p, size_t n)
@@ -162,135 +175,36 @@ static int body_ends(struct mitm_dir *d, const uint8_t *p, size_t n)
 
 static void record_store(struct mitm *m, int up, const uint8_t *p, size_t n)
 {
-	if (m->behaviour != MITM_RECORD)
+	if (!(m->attack->flags & ATTACK_F_RECORDS))
 		return;
 	if (VEC_RESERVE(m->recs, m->rcap, m->nrecs + 1)) {
 		mfail(m, 1, "the attacker's recording");
 		return;
 	}
-	uint8_t *copy = malloc(n);
+	uint8_t *copy = malloc(n ? n : 1);
 	if (!copy) {
 		mfail(m, 1, "the attacker's recording");
 		return;
 	}
 	memcpy(copy, p, n);
-	m->recs[m->nrecs++] = (struct recorded){ up, copy, n };
+	m->recs[m->nrecs++] = (struct mitm_record){ up, copy, n };
 }
 
-/* Rewrites a ClientHello record to offer fewer cipher suites. Returns 1 when changed. */
-static int weaken_clienthello(uint8_t *rec, size_t *n, char *what, size_t wcap)
-{
-	if (*n < 5 + 4 + 2 + 32 + 1 || rec[0] != 22 || rec[5] != 1)
-		return 0;
-	size_t p = 5 + 4 + 2 + 32;
-	size_t sid = rec[p];
-	p += 1 + sid;
-	if (p + 2 > *n)
-		return 0;
-	size_t slen = (size_t)rec[p] << 8 | rec[p + 1];
-	size_t s0 = p + 2;
-	if (s0 + slen > *n || slen < 4)
-		return 0;
-	/* Keep only suites without forward secrecy (TLS_RSA_*): a server that supports
-	 * them is pushed to static RSA key exchange. Without any, drop the first offer. */
-	uint8_t keep[512];
-	size_t kn = 0;
-	for (size_t i = 0; i + 1 < slen && kn + 2 <= sizeof keep; i += 2) {
-		unsigned id = (unsigned)rec[s0 + i] << 8 | rec[s0 + i + 1];
-		const char *name = decode_cipher_suite_name(id);
-		if (name && !strncmp(name, "TLS_RSA_", 8)) {
-			keep[kn++] = rec[s0 + i];
-			keep[kn++] = rec[s0 + i + 1];
-		}
-	}
-	if (kn == 0 || kn == slen) {
-		memcpy(keep, rec + s0 + 2, slen - 2);
-		kn = slen - 2;
-		snprintf(what, wcap, "removed the client's first-choice cipher suite");
-	} else {
-		snprintf(what, wcap, "removed every cipher suite with forward secrecy (%zu of %zu left)", kn / 2, slen / 2);
-	}
-	size_t removed = slen - kn;
-	memcpy(rec + s0, keep, kn);
-	memmove(rec + s0 + kn, rec + s0 + slen, *n - (s0 + slen));
-	*n -= removed;
-	rec[p] = (uint8_t)(kn >> 8);
-	rec[p + 1] = (uint8_t)kn;
-	size_t hl = *n - 9, rl = *n - 5;
-	rec[6] = (uint8_t)(hl >> 16);
-	rec[7] = (uint8_t)(hl >> 8);
-	rec[8] = (uint8_t)hl;
-	rec[3] = (uint8_t)(rl >> 8);
-	rec[4] = (uint8_t)rl;
-	return 1;
-}
-
-/* Whole records, one at a time: where tampering and recording happen. */
-static void relay_records(struct mitm *m, struct conn *out, struct mitm_dir *d, int up)
+/* Whole records, one at a time: what the attack may change, and what it records. */
+static void relay_records(struct mitm *m, struct mitm_dir *d, int up)
 {
 	while (d->len >= 5) {
 		size_t n = 5 + ((size_t)d->buf[3] << 8 | d->buf[4]);
 		if (d->len < n)
 			return;
-		uint8_t *rec = d->buf;
 		size_t rn = n;
 		enum trace_attack attack = ATTACK_NONE;
-		if (rec[0] == 22)
-			d->handshakes++;
-		if (rec[0] == 23)
-			d->protected_records++;
-		if (up && m->behaviour == MITM_TAMPER_CLIENTHELLO && rec[0] == 22 && d->handshakes == 1) {
-			char what[128];
-			if (weaken_clienthello(rec, &rn, what, sizeof what)) {
-				attack = ATTACK_REPLACED;
-				char s[200];
-				snprintf(s, sizeof s, "The attacker rewrites the ClientHello: %s", what);
-				note(m, LINK_MITM_SERVER, TK_ATTACK, ATTACK_REPLACED, s,
-				     "A downgrade attempt: the ClientHello is not protected, so the attacker can change the "
-				     "offer. But both sides will hash the handshake they saw into their Finished messages.");
-			}
-		}
-		if (up && m->behaviour == MITM_TAMPER_RECORD && rec[0] == 23 && !m->tampered &&
-		    d->protected_records == m->env.tamper_record && rn > 6) {
-			rec[rn - 1] ^= 0x01;
-			m->tampered = 1;
-			attack = ATTACK_TAMPERED;
-			char s[160];
-			snprintf(s, sizeof s, "The attacker flips one bit in the last byte of encrypted record %llu from the client",
-				 (unsigned long long)d->protected_records);
-			note(m, LINK_MITM_SERVER, TK_ATTACK, ATTACK_TAMPERED, s,
-			     "The attacker cannot read the record, but it can change bits. With an AEAD suite such as "
-			     "AES-GCM the last byte belongs to the record's authentication tag; the receiver recomputes "
-			     "the tag over the record, it does not match, and the record is rejected before its "
-			     "content is used.");
-		}
-		record_store(m, up, rec, rn);
-		send_raw(m, out, 1, SMTP_OUT_COMMAND, rec, rn, attack);
+		if (m->attack->record && !m->tap)
+			attack = m->attack->record(m, up, d->buf, &rn);
+		record_store(m, up, d->buf, rn);
+		send_raw(m, up ? MITM_LEG_SERVER : MITM_LEG_CLIENT, 1, SMTP_OUT_COMMAND, d->buf, rn, attack);
 		dir_consume(d, n);
 	}
-}
-
-static void start_interception(struct mitm *m);
-
-static void inject_lines(struct mitm *m, struct conn *out, enum smtp_out_kind kind, const char *text)
-{
-	char buf[2048];
-	size_t o = 0;
-	for (const char *p = text; *p && o + 3 < sizeof buf; p++) {
-		if (*p == '\n') {
-			buf[o++] = '\r';
-			buf[o++] = '\n';
-		} else
-			buf[o++] = *p;
-	}
-	if (o && buf[o - 1] != '\n' && o + 2 < sizeof buf) {
-		buf[o++] = '\r';
-		buf[o++] = '\n';
-	}
-	/* They go out in the same write as the line they follow (STARTTLS, the 220): one
-	 * TCP segment, which is what lets them slip into the peer's buffer with it. */
-	wire_join_next(conn_out_stream(out));
-	send_raw(m, out, 0, kind, (const uint8_t *)buf, o, ATTACK_ADDED);
 }
 
 static int is_verb(const uint8_t *line, size_t n, const char *verb)
@@ -299,75 +213,49 @@ static int is_verb(const uint8_t *line, size_t n, const char *verb)
 	return n >= v && !strncasecmp((const char *)line, verb, v) && (n == v || line[v] == '\r' || line[v] == ' ' || line[v] == '\n');
 }
 
+static void tls_starting(struct mitm *m)
+{
+	if (m->attack->tls_starting)
+		m->attack->tls_starting(m);
+}
+
 /* One complete command line from the client, in cleartext. */
 static void client_line(struct mitm *m, const uint8_t *line, size_t n)
 {
-	if (is_verb(line, n, "STARTTLS")) {
-		if (m->behaviour == MITM_REJECT_STARTTLS) {
-			note(m, LINK_CLIENT_MITM, TK_ATTACK, ATTACK_FORGED, "The attacker answers STARTTLS itself with 454 and never tells the server",
-			     "To the client, the server seems unable to do TLS right now. An opportunistic client "
-			     "carries on in cleartext; one that requires TLS stops.");
-			static const char r454[] = "454 4.7.0 TLS not available due to temporary reason\r\n";
-			send_raw(m, &m->to_client, 0, SMTP_OUT_REPLY, (const uint8_t *)r454, sizeof r454 - 1, ATTACK_FORGED);
-			return;
-		}
-		send_raw(m, &m->to_server, 0, SMTP_OUT_COMMAND, line, n, 0);
+	if (is_verb(line, n, "STARTTLS"))
 		m->starttls_pending = 1;
-		if (m->behaviour == MITM_INJECT_COMMANDS) {
-			const char *inj = m->env.inject ? m->env.inject
-				: "RSET\nMAIL FROM:<mallory@evil.test>\nRCPT TO:<mallory@evil.test>";
-			inject_lines(m, &m->to_server, SMTP_OUT_COMMAND, inj);
-			note(m, LINK_MITM_SERVER, TK_ATTACK, ATTACK_ADDED, "The attacker appends its own commands behind STARTTLS, in the same write",
-			     "These cleartext commands arrive together with STARTTLS. A careful server throws away "
-			     "whatever it buffered before the handshake; a vulnerable one runs them as if they had "
-			     "come through TLS (CVE-2011-0411).");
-		}
+	if (m->attack->client_line && m->attack->client_line(m, line, n))
 		return;
-	}
-	send_raw(m, &m->to_server, 0, SMTP_OUT_COMMAND, line, n, 0);
+	mitm_send(m, MITM_LEG_SERVER, SMTP_OUT_COMMAND, line, n, ATTACK_NONE);
 }
 
-/* One complete reply (all its lines) from the server, in cleartext. */
+/* One complete reply (all its lines) from the server, in cleartext. The attack sees it
+ * while the client's STARTTLS is still pending, so it can tell the 220 that answers it. */
 static void server_reply(struct mitm *m, const uint8_t *r, size_t n)
 {
 	int code = n >= 3 ? (r[0] - '0') * 100 + (r[1] - '0') * 10 + (r[2] - '0') : 0;
-	if (code == 250 && m->behaviour == MITM_STRIP_STARTTLS) {
-		char out[4096];
-		size_t k = n <= sizeof out ? mitm_strip_ehlo((const char *)r, n, out, sizeof out) : (size_t)-1;
-		if (k != (size_t)-1 && k != n) {
-			note(m, LINK_CLIENT_MITM, TK_ATTACK, ATTACK_DELETED, "The attacker deletes STARTTLS from the server's EHLO reply",
-			     "The capability list travels in cleartext with no integrity protection, so nothing "
-			     "tells the client that a line is missing. It now believes the server cannot do TLS.");
-			send_raw(m, &m->to_client, 0, SMTP_OUT_REPLY, (const uint8_t *)out, k, ATTACK_DELETED);
-			return;
-		}
-	}
 	if (code == 354)
 		m->saw_354 = 1;
-	send_raw(m, &m->to_client, 0, SMTP_OUT_REPLY, r, n, 0);
-	if (code == 220 && m->starttls_pending) {
+	int handled = m->attack->server_reply && m->attack->server_reply(m, r, n, code);
+	int tls_next = m->starttls_pending && code == 220;
+	if (m->starttls_pending && code >= 200)
 		m->starttls_pending = 0;
-		if (m->behaviour == MITM_INJECT_RESPONSES) {
-			const char *inj = m->env.inject ? m->env.inject
-				: "250-mail.example.test at your service\n250 8BITMIME";
-			inject_lines(m, &m->to_client, SMTP_OUT_REPLY, inj);
-			note(m, LINK_CLIENT_MITM, TK_ATTACK, ATTACK_ADDED, "The attacker appends forged replies behind the server's 220",
-			     "These cleartext replies arrive with the 220. A careful client throws away what it "
-			     "buffered before the handshake; a vulnerable one reads them later as if the server had "
-			     "sent them through TLS.");
-		}
-		if (m->behaviour == MITM_SUBSTITUTE_CERT)
-			start_interception(m);
-	}
+	if (!handled)
+		mitm_send(m, MITM_LEG_CLIENT, SMTP_OUT_REPLY, r, n, ATTACK_NONE);
+	if (tls_next)
+		tls_starting(m);
 }
 
+/* Cleartext (or plaintext out of the attacker's own TLS on one leg): lines, replies and
+ * message text, until the direction turns to TLS records. */
 static void relay_clear(struct mitm *m, struct mitm_dir *d, int up)
 {
+	enum mitm_leg from = up ? MITM_LEG_CLIENT : MITM_LEG_SERVER;
 	for (;;) {
-		if (d->len && !d->records && (d->buf[0] == 0x16 || d->buf[0] == 0x15))
+		if (d->len && !d->records && !m->own_tls[from] && (d->buf[0] == 0x16 || d->buf[0] == 0x15))
 			d->records = 1; /* a TLS handshake starts: from now on this direction is records */
 		if (d->records) {
-			relay_records(m, up ? &m->to_server : &m->to_client, d, up);
+			relay_records(m, d, up);
 			return;
 		}
 		if (!d->len)
@@ -383,7 +271,7 @@ static void relay_clear(struct mitm *m, struct mitm_dir *d, int up)
 			int ends = 0;
 			for (; k < d->len && !ends; k++)
 				ends = body_ends(d, d->buf + k, 1);
-			send_raw(m, &m->to_server, 0, SMTP_OUT_BODY, d->buf, k, 0);
+			mitm_send(m, MITM_LEG_SERVER, SMTP_OUT_BODY, d->buf, k, ATTACK_NONE);
 			dir_consume(d, k);
 			if (ends)
 				d->in_body = 0;
@@ -418,42 +306,74 @@ static void relay_clear(struct mitm *m, struct mitm_dir *d, int up)
 	}
 }
 
-static void from_client(void *ctx, struct conn *c, const uint8_t *p, size_t n)
+/* Plaintext from a TLS session the attacker ends on both legs: passed on as it came,
+ * re-encrypted for the other leg. */
+static void relay_terminated(struct mitm *m, int up, const uint8_t *p, size_t n)
 {
-	struct mitm *m = ctx;
-	if (m->terminating && conn_tls_on(c) && !c->raw_input) {
-		/* Plaintext out of the client's TLS session: read it, pass it on re-encrypted. */
-		struct mitm_dir *d = &m->up;
-		if (!d->in_body && m->saw_354) {
-			d->in_body = 1;
-			m->saw_354 = 0;
-			d->tail_len = 0;
-		}
-		enum smtp_out_kind kind = d->in_body ? SMTP_OUT_BODY : SMTP_OUT_COMMAND;
-		if (d->in_body && body_ends(d, p, n))
-			d->in_body = 0;
-		send_plain(m, &m->to_server, kind, p, n);
+	struct mitm_dir *d = &m->up;
+	if (!up) {
+		if (n >= 4 && !memcmp(p, "354", 3))
+			m->saw_354 = 1;
+		mitm_send(m, MITM_LEG_CLIENT, SMTP_OUT_REPLY, p, n, ATTACK_NONE);
 		return;
 	}
-	if (dir_append(&m->up, p, n) == 0)
-		relay_clear(m, &m->up, 1);
+	if (!d->in_body && m->saw_354) {
+		d->in_body = 1;
+		m->saw_354 = 0;
+		d->tail_len = 0;
+	}
+	enum smtp_out_kind kind = d->in_body ? SMTP_OUT_BODY : SMTP_OUT_COMMAND;
+	if (d->in_body && body_ends(d, p, n))
+		d->in_body = 0;
+	mitm_send(m, MITM_LEG_SERVER, kind, p, n, ATTACK_NONE);
+}
+
+static void arrived(struct mitm *m, int up, const uint8_t *p, size_t n)
+{
+	enum mitm_leg from = up ? MITM_LEG_CLIENT : MITM_LEG_SERVER;
+	if (m->own_tls[MITM_LEG_CLIENT] && m->own_tls[MITM_LEG_SERVER] && leg_conn(m, from)->state != CONN_PLAIN) {
+		relay_terminated(m, up, p, n);
+		return;
+	}
+	struct mitm_dir *d = up ? &m->up : &m->down;
+	if (dir_append(d, p, n) == 0)
+		relay_clear(m, d, up);
 	else
 		mfail(m, 1, "the attacker's buffer");
 }
 
+static void from_client(void *ctx, struct conn *c, const uint8_t *p, size_t n)
+{
+	(void)c;
+	arrived(ctx, 1, p, n);
+}
+
 static void from_server(void *ctx, struct conn *c, const uint8_t *p, size_t n)
 {
+	(void)c;
+	arrived(ctx, 0, p, n);
+}
+
+void mitm_tap(struct mitm *m, int up, const uint8_t *p, size_t n)
+{
+	if (m->tap)
+		arrived(m, up, p, n);
+}
+
+static void up_client(void *ctx, struct conn *c)
+{
+	(void)c;
 	struct mitm *m = ctx;
-	if (m->terminating && conn_tls_on(c) && !c->raw_input) {
-		if (n >= 4 && !memcmp(p, "354", 3))
-			m->saw_354 = 1;
-		send_plain(m, &m->to_client, SMTP_OUT_REPLY, p, n);
-		return;
-	}
-	if (dir_append(&m->down, p, n) == 0)
-		relay_clear(m, &m->down, 0);
-	else
-		mfail(m, 1, "the attacker's buffer");
+	if (m->attack->tls_ready)
+		m->attack->tls_ready(m, MITM_LEG_CLIENT);
+}
+
+static void up_server(void *ctx, struct conn *c)
+{
+	(void)c;
+	struct mitm *m = ctx;
+	if (m->attack->tls_ready)
+		m->attack->tls_ready(m, MITM_LEG_SERVER);
 }
 
 static void closed_client(void *ctx, struct conn *c, int err)
@@ -472,74 +392,90 @@ static void closed_server(void *ctx, struct conn *c, int err)
 	conn_close(&m->to_client);
 }
 
-/* substitute-certificate: TLS server towards the client with the attacker's own
- * certificate, TLS client towards the real server. */
-static void start_interception(struct mitm *m)
+static int own_tls(struct mitm *m, enum mitm_leg leg)
 {
 	char err[200];
-	if (conn_start_tls(&m->to_client, &m->env.as_server, err, sizeof err)) {
+	struct conn *c = leg_conn(m, leg);
+	if (conn_start_tls(c, leg == MITM_LEG_CLIENT ? &m->env.as_server : &m->env.as_client, err, sizeof err)) {
 		mfail(m, 0, "attacker: %s", err);
-		return;
+		return -1;
 	}
-	if (conn_start_tls(&m->to_server, &m->env.as_client, err, sizeof err)) {
-		mfail(m, 0, "attacker: %s", err);
+	c->raw_input = 0;
+	m->own_tls[leg] = 1;
+	return 0;
+}
+
+void mitm_intercept(struct mitm *m)
+{
+	if (m->tap || own_tls(m, MITM_LEG_CLIENT) || own_tls(m, MITM_LEG_SERVER))
 		return;
-	}
-	m->to_client.raw_input = m->to_server.raw_input = 0;
-	m->terminating = 1;
 	m->up.records = m->down.records = 1;
-	note(m, LINK_CLIENT_MITM, TK_ATTACK, ATTACK_INTERCEPTED, "The attacker answers the client's TLS handshake itself, with its own certificate",
-	     "Two TLS sessions instead of one: client to attacker, attacker to server. Whether this works "
-	     "depends only on whether the client checks the certificate.");
+}
+
+void mitm_starttls_upstream(struct mitm *m)
+{
+	if (m->tap || own_tls(m, MITM_LEG_SERVER))
+		return;
+	m->down.records = 0;
 }
 
 struct mitm *mitm_new(const struct mitm_env *env, char *err, size_t errcap)
 {
 	struct mitm *m = calloc(1, sizeof *m);
-	if (!m) {
-		snprintf(err, errcap, "out of memory");
+	if (!m || !env->attack) {
+		free(m);
+		snprintf(err, errcap, env->attack ? "out of memory" : "no attack given");
 		return NULL;
 	}
 	m->env = *env;
-	m->behaviour = env->behaviour;
-	conn_init(&m->to_client, env->client_link, 1, ACTOR_MITM, env->now,
-		  (struct conn_callbacks){ m, from_client, NULL, closed_client });
-	conn_init(&m->to_server, env->server_link, 0, ACTOR_MITM, env->now,
-		  (struct conn_callbacks){ m, from_server, NULL, closed_server });
-	m->to_client.raw_input = m->to_server.raw_input = 1;
-	if (m->behaviour != MITM_SUBSTITUTE_CERT) {
-		/* Not a TLS endpoint: any TLS session on the path is the client's and the server's. */
-		for (int d = 0; d < 2; d++)
-			env->client_link->ws[d].tls_readers = env->server_link->ws[d].tls_readers = READ_CLIENT | READ_SERVER;
+	m->attack = env->attack;
+	m->tap = !!(m->attack->flags & ATTACK_F_TAP);
+	if (m->attack->state_size && !(m->state = calloc(1, m->attack->state_size))) {
+		free(m);
+		snprintf(err, errcap, "out of memory");
+		return NULL;
 	}
-	static const char *const intro[MITM_BEHAVIOUR_COUNT] = {
-		[MITM_RELAY] = "The attacker sits between client and server and relays every byte, reading what it can",
-		[MITM_STRIP_STARTTLS] = "The attacker sits in the path, ready to delete STARTTLS from the server's offer",
-		[MITM_REJECT_STARTTLS] = "The attacker sits in the path, ready to refuse STARTTLS in the server's name",
-		[MITM_SUBSTITUTE_CERT] = "The attacker sits in the path with a certificate of its own for the server's name",
-		[MITM_INJECT_COMMANDS] = "The attacker sits in the path, ready to slip commands in behind STARTTLS",
-		[MITM_INJECT_RESPONSES] = "The attacker sits in the path, ready to slip forged replies in behind the 220",
-		[MITM_TAMPER_RECORD] = "The attacker sits in the path, ready to change an encrypted record",
-		[MITM_TAMPER_CLIENTHELLO] = "The attacker sits in the path, ready to weaken the ClientHello",
-		[MITM_RECORD] = "The attacker records the whole session, hoping to decrypt it one day",
-	};
-	note(m, LINK_CLIENT_MITM, TK_ATTACK, m->behaviour == MITM_RECORD ? ATTACK_RECORDED : ATTACK_PRESENT,
-	     intro[m->behaviour] ? intro[m->behaviour] : "An attacker sits in the path",
-	     "The client believes it talks to the server, but every byte passes through the attacker, "
-	     "who reads whatever is not encrypted and can change whatever is not authenticated.");
+	if (!m->tap) {
+		conn_init(&m->to_client, env->client_link, 1, ACTOR_MITM, env->now,
+			  (struct conn_callbacks){ m, from_client, up_client, closed_client });
+		conn_init(&m->to_server, env->server_link, 0, ACTOR_MITM, env->now,
+			  (struct conn_callbacks){ m, from_server, up_server, closed_server });
+		m->to_client.raw_input = m->to_server.raw_input = 1;
+		if (!(m->attack->flags & ATTACK_F_TLS_END)) {
+			/* Not a TLS endpoint: any TLS session on the path is the client's and the server's. */
+			for (int d = 0; d < 2; d++)
+				env->client_link->ws[d].tls_readers = env->server_link->ws[d].tls_readers =
+					READ_CLIENT | READ_SERVER;
+		}
+	}
+	mitm_note(m, MITM_LEG_CLIENT, (m->attack->flags & (ATTACK_F_TAP | ATTACK_F_RECORDS)) ? ATTACK_RECORDED : ATTACK_PRESENT,
+		  m->attack->intro,
+		  m->tap ? "A passive tap: the attacker copies every byte of the one connection between client "
+			   "and server. It cannot change anything, and neither side can notice it."
+			 : "The client believes it talks to the server, but every byte passes through the attacker, "
+			   "who reads whatever is not encrypted and can change whatever is not authenticated.");
 	if (env->client_implicit)
 		m->up.records = 1;
 	if (env->server_implicit)
 		m->down.records = 1;
-	if (m->behaviour == MITM_SUBSTITUTE_CERT && env->client_implicit)
-		start_interception(m);
+	if (m->attack->start)
+		m->attack->start(m);
+	if (env->client_implicit)
+		tls_starting(m);
 	return m;
 }
 
 void mitm_free(struct mitm *m)
 {
-	conn_free(&m->to_client);
-	conn_free(&m->to_server);
+	if (!m)
+		return;
+	if (!m->tap) {
+		conn_free(&m->to_client);
+		conn_free(&m->to_server);
+	}
+	if (m->attack->free_state)
+		m->attack->free_state(m->state);
+	free(m->state);
 	free(m->up.buf);
 	free(m->down.buf);
 	for (size_t i = 0; i < m->nrecs; i++)
@@ -550,6 +486,8 @@ void mitm_free(struct mitm *m)
 
 int mitm_step(struct mitm *m)
 {
+	if (m->tap)
+		return 0;
 	int p = conn_pump(&m->to_client);
 	p |= conn_pump(&m->to_server);
 	p |= conn_pump(&m->to_client);
@@ -558,167 +496,59 @@ int mitm_step(struct mitm *m)
 	return p;
 }
 
-/* ---- record: decrypting the recording once the server's key is stolen ---- */
+/* ---- replaying a recording into the trace ---- */
 
-static const struct recorded *find_handshake(const struct mitm *m, int up, unsigned type)
+struct mitm_replay {
+	struct mitm *m;
+	struct wire_stream ws[2];
+	struct decode_smtp_ctx smtp;
+};
+
+struct mitm_replay *mitm_replay_open(struct mitm *m)
 {
-	for (size_t i = 0; i < m->nrecs; i++) {
-		const struct recorded *r = &m->recs[i];
-		if (r->up == up && r->len > 9 && r->rec[0] == 22 && r->rec[5] == type)
-			return r;
+	struct mitm_replay *r = calloc(1, sizeof *r);
+	if (!r) {
+		mfail(m, 1, "replaying the recording");
+		return NULL;
 	}
-	return NULL;
+	r->m = m;
+	/* A tap's recording is the client-server connection itself; in the path, the
+	 * client's leg. */
+	enum trace_link link = leg_link(m, MITM_LEG_CLIENT);
+	enum trace_actor far = m->tap ? ACTOR_SERVER : ACTOR_MITM;
+	wire_stream_init(&r->ws[0], m->env.trace, m->env.now, link, ACTOR_CLIENT, far, 1, &r->smtp);
+	wire_stream_init(&r->ws[1], m->env.trace, m->env.now, link, far, ACTOR_CLIENT, 0, &r->smtp);
+	r->ws[0].tls_readers = r->ws[1].tls_readers = READ_MITM;
+	return r;
 }
 
-static int decrypt_gcm(const uint8_t key[16], const uint8_t iv[4], uint64_t seq, const uint8_t *rec,
-		       size_t n, uint8_t *out, size_t *outlen)
+int mitm_replay(struct mitm_replay *r, int up, enum smtp_out_kind kind, const uint8_t *p, size_t n)
 {
-	if (n < 5 + 8 + 16)
+	if (wire_decrypted(&r->ws[up ? 0 : 1], kind, p, n, 0)) {
+		mfail(r->m, 1, "tracing the decrypted recording");
 		return -1;
-	size_t clen = n - 5 - 8 - 16;
-	uint8_t nonce[12], aad[13];
-	memcpy(nonce, iv, 4);
-	memcpy(nonce + 4, rec + 5, 8);
-	for (int i = 0; i < 8; i++)
-		aad[i] = (uint8_t)(seq >> (56 - 8 * i));
-	aad[8] = rec[0];
-	aad[9] = rec[1];
-	aad[10] = rec[2];
-	aad[11] = (uint8_t)(clen >> 8);
-	aad[12] = (uint8_t)clen;
-	br_aes_ct_ctr_keys aes;
-	br_gcm_context gcm;
-	br_aes_ct_ctr_init(&aes, key, 16);
-	br_gcm_init(&gcm, &aes.vtable, br_ghash_ctmul);
-	br_gcm_reset(&gcm, nonce, 12);
-	br_gcm_aad_inject(&gcm, aad, 13);
-	br_gcm_flip(&gcm);
-	memcpy(out, rec + 13, clen);
-	br_gcm_run(&gcm, 0, out, clen);
-	if (!br_gcm_check_tag(&gcm, rec + n - 16))
-		return -1;
-	*outlen = clen;
+	}
 	return 0;
 }
 
-static void decrypt_recording(struct mitm *m)
+void mitm_replay_close(struct mitm_replay *r)
 {
-	const struct recorded *ch = find_handshake(m, 1, 1), *sh = find_handshake(m, 0, 2),
-			      *cke = find_handshake(m, 1, 16);
-	char s[256];
-	if (!ch || !sh || !cke) {
-		note(m, LINK_CLIENT_MITM, TK_KEY_THEFT, THEFT_NO_HANDSHAKE, "Later: the recording holds no complete TLS handshake to attack", NULL);
+	if (!r)
 		return;
-	}
-	uint8_t crand[32], srand[32];
-	memcpy(crand, ch->rec + 11, 32);
-	memcpy(srand, sh->rec + 11, 32);
-	size_t sid = sh->rec[43];
-	if (44 + sid + 2 > sh->len)
-		return;
-	unsigned suite = (unsigned)sh->rec[44 + sid] << 8 | sh->rec[45 + sid];
-	const char *sname = decode_cipher_suite_name(suite);
-	/* Loaded with the scenario (run_pki_load): the run itself reads no file. */
-	const struct pki_key *key = m->env.stolen_key;
-	snprintf(s, sizeof s, "Later: the attacker obtains the server's private key and replays its recording (%s)",
-		 sname ? sname : "unknown suite");
-	note(m, LINK_CLIENT_MITM, TK_KEY_THEFT, THEFT_KEY_STOLEN, s,
-	     "Months later the server is broken into and its private key stolen. Does the old recording fall?");
-	if (suite != BR_TLS_RSA_WITH_AES_128_GCM_SHA256 || key->type != BR_KEYTYPE_RSA) {
-		if (sname && (!strncmp(sname, "TLS_ECDHE_", 10) || !strncmp(sname, "TLS_DHE_", 8)))
-			note(m, LINK_CLIENT_MITM, TK_KEY_THEFT, THEFT_SEALED_FS,
-			     "The recording stays sealed: the session used an ephemeral key exchange",
-			     "With ECDHE both sides made fresh key shares for this session and threw them away. The "
-			     "server's long-term key only signed its share; it never encrypted anything. This is "
-			     "forward secrecy.");
-		else
-			note(m, LINK_CLIENT_MITM, TK_KEY_THEFT, THEFT_UNSUPPORTED,
-			     "The simulator cannot replay this suite, so the recording is not opened here",
-			     "This session used static key exchange, which has no forward secrecy: whoever holds "
-			     "the server's key can recompute its keys. The simulator only replays "
-			     "TLS_RSA_WITH_AES_128_GCM_SHA256 recordings, so it does not show the decryption.");
-		return;
-	}
-	/* Static RSA: the ClientKeyExchange is the premaster secret, encrypted to the key. */
-	size_t elen = (size_t)cke->rec[9] << 8 | cke->rec[10];
-	uint8_t pms[1024];
-	if (elen > sizeof pms || 11 + elen > cke->len) {
-		return;
-	}
-	memcpy(pms, cke->rec + 11, elen);
-	if (!br_rsa_ssl_decrypt(br_rsa_private_get_default(), &key->rsa, pms, elen)) {
-		note(m, LINK_CLIENT_MITM, TK_KEY_THEFT, THEFT_WRONG_KEY, "The stolen key does not decrypt the premaster secret", NULL);
-		return;
-	}
-	uint8_t master[48], kb[40];
-	br_tls_prf_seed_chunk seed[2] = { { crand, 32 }, { srand, 32 } };
-	br_tls12_sha256_prf(master, 48, pms, 48, "master secret", 2, seed);
-	br_tls_prf_seed_chunk seed2[2] = { { srand, 32 }, { crand, 32 } };
-	br_tls12_sha256_prf(kb, 40, master, 48, "key expansion", 2, seed2);
-	note(m, LINK_CLIENT_MITM, TK_KEY_THEFT, THEFT_OPENED, "The stolen RSA key decrypts the recorded premaster secret: every key of the session follows",
-	     "With static RSA key exchange the client sent the premaster secret encrypted to the server's "
-	     "long-term key. Whoever holds that key, now or in ten years, recomputes the session keys.");
-	/* Replay the protected records in order, as the attacker now can. */
-	struct wire_stream ws[2];
-	struct decode_smtp_ctx smtp = { 0 };
-	wire_stream_init(&ws[0], m->env.trace, m->env.now, LINK_CLIENT_MITM, ACTOR_CLIENT, ACTOR_MITM, 1, &smtp);
-	wire_stream_init(&ws[1], m->env.trace, m->env.now, LINK_CLIENT_MITM, ACTOR_MITM, ACTOR_CLIENT, 0, &smtp);
-	ws[0].tls_readers = ws[1].tls_readers = READ_MITM;
-	uint64_t seq[2] = { 0, 0 };
-	int ccs[2] = { 0, 0 }, in_body = 0, saw_354 = 0;
-	uint8_t *plain = malloc(18432);
-	if (!plain) {
-		mfail(m, 1, "replaying the recording");
-		goto out;
-	}
-	for (size_t i = 0; i < m->nrecs; i++) {
-		const struct recorded *rc = &m->recs[i];
-		int dir = rc->up ? 0 : 1;
-		if (rc->rec[0] == 20) {
-			ccs[dir] = 1;
-			continue;
-		}
-		if (!ccs[dir])
-			continue;
-		const uint8_t *k = rc->up ? kb : kb + 16, *iv = rc->up ? kb + 32 : kb + 36;
-		size_t pl;
-		if (decrypt_gcm(k, iv, seq[dir]++, rc->rec, rc->len, plain, &pl))
-			continue;
-		if (rc->rec[0] != 23)
-			continue;
-		m->decrypted_later = 1;
-		enum smtp_out_kind kind = SMTP_OUT_REPLY;
-		if (rc->up) {
-			if (saw_354) {
-				in_body = 1;
-				saw_354 = 0;
-			}
-			kind = in_body ? SMTP_OUT_BODY : SMTP_OUT_COMMAND;
-			if (in_body && pl >= 5 && !memcmp(plain + pl - 5, "\r\n.\r\n", 5))
-				in_body = 0;
-		} else if (pl >= 3 && !memcmp(plain, "354", 3)) {
-			saw_354 = 1;
-		}
-		if (wire_decrypted(&ws[dir], kind, plain, pl, 0)) {
-			mfail(m, 1, "tracing the decrypted recording");
-			break;
-		}
-	}
-	free(plain);
-out:
-	wire_stream_free(&ws[0]);
-	wire_stream_free(&ws[1]);
+	wire_stream_free(&r->ws[0]);
+	wire_stream_free(&r->ws[1]);
+	free(r);
 }
 
 void mitm_finish(struct mitm *m)
 {
-	if (m->behaviour == MITM_RECORD) {
-		*m->env.now += 1000000ULL * 86400 * 180; /* "months later" */
-		decrypt_recording(m);
-	}
+	if (m->attack->at_end)
+		m->attack->at_end(m);
 }
 
 int mitm_tls_error(const struct mitm *m)
 {
+	if (m->tap)
+		return 0;
 	return m->to_client.tls_err ? m->to_client.tls_err : m->to_server.tls_err;
 }

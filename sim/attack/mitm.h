@@ -1,38 +1,26 @@
-/* mitm: the attacker between the client and the server. Whoever runs it (the scheduler)
- * gives it a mitm_env — its two links, the clock, the trace, its configuration and keys,
- * and a way to fail the run — and steps it; the attacker reaches nothing else, so it
- * depends on no scheduler. Also its pure helpers, tested and fuzzed on their own. */
+/* mitm: the relay — the attacker between the client and the server, or (a tap) beside
+ * their one connection. Whoever runs it (the scheduler) gives it a mitm_env — its links,
+ * the clock, the trace, its attack (sim/attack/attack.h), configuration and keys, and a
+ * way to fail the run — and steps it; the attacker reaches nothing else, so it depends on
+ * no scheduler. What it does to the session is the attack's; the relay only moves bytes
+ * and calls the attack's hooks. */
 #ifndef SIM_MITM_H
 #define SIM_MITM_H
 
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sim/attack/attack.h"
 #include "sim/link/conn.h"
 #include "sim/wire/pki.h"
 #include "sim/wire/tls.h"
 #include "sim/trace/trace.h"
 
-/* What the attacker does (the scenario's [mitm] behaviour). */
-enum mitm_behaviour {
-	MITM_NONE = 0,        /* no attacker in the path */
-	MITM_RELAY,           /* passive eavesdropper */
-	MITM_STRIP_STARTTLS,
-	MITM_REJECT_STARTTLS,
-	MITM_SUBSTITUTE_CERT,
-	MITM_INJECT_COMMANDS,
-	MITM_INJECT_RESPONSES,
-	MITM_TAMPER_RECORD,
-	MITM_TAMPER_CLIENTHELLO,
-	MITM_RECORD,
-	MITM_BEHAVIOUR_COUNT
-};
-
 struct mitm_env {
 	struct trace *trace;
 	uint64_t *now;                         /* the virtual clock (the replay moves it on) */
-	struct link *client_link, *server_link;
-	enum mitm_behaviour behaviour;
+	struct link *client_link, *server_link;  /* a tap: both the one client-server link */
+	const struct attack *attack;
 	const char *inject;                    /* lines to inject, \n separated; NULL: the lesson's own */
 	unsigned tamper_record;                /* which encrypted record from the client to tamper with */
 	int client_implicit, server_implicit;  /* each end speaks TLS from the first byte */
@@ -50,10 +38,14 @@ struct mitm *mitm_new(const struct mitm_env *env, char *err, size_t errcap);
 void mitm_free(struct mitm *m);
 /* Moves whatever the attacker can move now; 1 when anything happened. */
 int mitm_step(struct mitm *m);
+/* A tap's copy of bytes written on its link (up: client to server). */
+void mitm_tap(struct mitm *m, int up, const uint8_t *p, size_t n);
 /* After the session: what the attacker does later with what it recorded. */
 void mitm_finish(struct mitm *m);
 /* The attacker's own TLS failure (BearSSL's code), 0 when none. */
 int mitm_tls_error(const struct mitm *m);
+
+/* The pure helpers of the attacks, tested and fuzzed on their own. */
 
 /* Rewrites a complete EHLO reply (every line with CRLF) without its STARTTLS line,
  * keeping the reply well-formed: when STARTTLS was the last line, the new last line

@@ -254,11 +254,11 @@ static json_t *scenario_json(const struct scenario *sc, const struct run_result 
 	set(sv, "tls_options", tls_opt_json(&s->tls_opt, bad), bad);
 	set(o, "server", sv, bad);
 
-	if (sc->mitm.behaviour == MITM_NONE) {
+	if (!sc->mitm.attack) {
 		set(o, "mitm", json_null(), bad);
 	} else {
 		json_t *m = json_object();
-		set(m, "behaviour", json_string(scenario_mitm_name(sc->mitm.behaviour)), bad);
+		set(m, "behaviour", json_string(scenario_mitm_name(sc->mitm.attack)), bad);
 		set(m, "inject", str(sc->mitm.inject), bad);
 		set(m, "tamper_record", json_integer(sc->mitm.tamper_record), bad);
 		set(o, "mitm", m, bad);

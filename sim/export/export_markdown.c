@@ -138,7 +138,7 @@ static void learned_line(FILE *f, const char *who, const struct knowledge *l)
 int export_markdown(FILE *f, const struct scenario *sc, const struct run_result *r)
 {
 	const struct outcome *o = &r->outcome;
-	int mitm = sc->mitm.behaviour != MITM_NONE;
+	int mitm = sc->mitm.attack != NULL;
 
 	fputs("# ", f);
 	md(f, sc->title ? sc->title : sc->name);
@@ -154,7 +154,7 @@ int export_markdown(FILE *f, const struct scenario *sc, const struct run_result 
 		sc->server.port);
 	if (mitm) {
 		fputs(", attacker: ", f);
-		md(f, scenario_mitm_name(sc->mitm.behaviour));
+		md(f, scenario_mitm_name(sc->mitm.attack));
 	}
 	fputs(".\n\n## Lesson\n\n", f);
 	md(f, sc->lesson);

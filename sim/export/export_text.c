@@ -110,5 +110,5 @@ void export_text(FILE *f, const struct scenario *sc, const struct run_result *r,
 			fprintf(f, "        > %s\n", e->narration);
 	}
 	fprintf(f, "\n");
-	export_outcome_text(f, &r->outcome, sc->mitm.behaviour != MITM_NONE);
+	export_outcome_text(f, &r->outcome, sc->mitm.attack != NULL);
 }

@@ -284,10 +284,10 @@ int run_pki_load(const struct scenario *sc, struct run_pki *p, char *err, size_t
 	if (pki_load_anchors(sc->client.trust, &p->anchors, err, errcap) ||
 	    pki_load_chain(sc->server.tls_opt.cert, &p->server_chain, err, errcap) ||
 	    pki_load_key(sc->server.tls_opt.key, &p->server_key, err, errcap) ||
-	    (sc->mitm.behaviour != MITM_NONE &&
+	    (sc->mitm.attack &&
 	     (pki_load_chain(sc->mitm.tls_opt.cert, &p->mitm_chain, err, errcap) ||
 	      pki_load_key(sc->mitm.tls_opt.key, &p->mitm_key, err, errcap))) ||
-	    (sc->mitm.behaviour == MITM_RECORD &&
+	    ((sc->mitm.attack && (sc->mitm.attack->flags & ATTACK_F_STOLEN_KEY)) &&
 	     pki_load_key(sc->mitm.stolen_key ? sc->mitm.stolen_key : sc->server.tls_opt.key, &p->stolen_key,
 			  err, errcap))) {
 		run_pki_free(p);
@@ -326,9 +326,9 @@ static const char *pki_missing(const struct scenario *sc, const struct run_pki *
 		return "no certificates and keys were loaded (run_pki_load)";
 	if (!pki->server_chain.n || !pki->server_key.type)
 		return "the server's certificate and key were not loaded";
-	if (sc->mitm.behaviour != MITM_NONE && (!pki->mitm_chain.n || !pki->mitm_key.type))
+	if (sc->mitm.attack && (!pki->mitm_chain.n || !pki->mitm_key.type))
 		return "the attacker's certificate and key were not loaded";
-	if (sc->mitm.behaviour == MITM_RECORD && !pki->stolen_key.type)
+	if ((sc->mitm.attack && (sc->mitm.attack->flags & ATTACK_F_STOLEN_KEY)) && !pki->stolen_key.type)
 		return "the attacker's stolen key was not loaded";
 	return NULL;
 }
@@ -358,7 +358,7 @@ int run_scenario(const struct scenario *sc, const struct run_pki *pki, const str
 	r->opt = opt;
 	r->trace = &out->trace;
 	r->seed = out->seed;
-	r->mitm_present = sc->mitm.behaviour != MITM_NONE;
+	r->mitm_present = sc->mitm.attack != NULL;
 	r->body = opt->body ? opt->body : (const uint8_t *)sc->client.body;
 	r->body_len = opt->body ? opt->body_len : strlen(sc->client.body);
 
@@ -421,7 +421,7 @@ int run_scenario(const struct scenario *sc, const struct run_pki *pki, const str
 	if (r->mitm_present) {
 		struct mitm_env env = {
 			.trace = r->trace, .now = &r->now, .client_link = &r->links[LINK_CLIENT_MITM],
-			.server_link = &r->links[LINK_MITM_SERVER], .behaviour = sc->mitm.behaviour,
+			.server_link = &r->links[LINK_MITM_SERVER], .attack = sc->mitm.attack,
 			.inject = sc->mitm.inject, .tamper_record = sc->mitm.tamper_record,
 			.client_implicit = sc->client.tls == SMTP_CLIENT_TLS_IMPLICIT,
 			.server_implicit = sc->server.mode == SMTP_SERVER_IMPLICIT, .stolen_key = &r->pki->stolen_key,

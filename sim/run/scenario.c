@@ -168,19 +168,6 @@ static const struct name_map auth_names[] = {
 	{ "login", SMTP_CLIENT_AUTH_LOGIN },
 	{ NULL, 0 },
 };
-static const struct name_map mitm_names[] = {
-	{ "none", MITM_NONE },
-	{ "relay", MITM_RELAY },
-	{ "strip-starttls", MITM_STRIP_STARTTLS },
-	{ "reject-starttls", MITM_REJECT_STARTTLS },
-	{ "substitute-certificate", MITM_SUBSTITUTE_CERT },
-	{ "inject-commands", MITM_INJECT_COMMANDS },
-	{ "inject-responses", MITM_INJECT_RESPONSES },
-	{ "tamper-record", MITM_TAMPER_RECORD },
-	{ "tamper-clienthello", MITM_TAMPER_CLIENTHELLO },
-	{ "record", MITM_RECORD },
-	{ NULL, 0 },
-};
 
 static const char *map_name(const struct name_map *m, int v)
 {
@@ -210,11 +197,30 @@ static int map_value(struct parse_ctx *c, const struct name_map *m, const char *
 	return -1;
 }
 
+/* The attacker's behaviour: "none" or a name from the attack table. */
+static int attack_value(struct parse_ctx *c, const char *key, const char *v, const struct attack **out)
+{
+	*out = NULL;
+	if (!strcmp(v, "none"))
+		return 0;
+	if ((*out = attack_find(v)))
+		return 0;
+	char list[1024] = "none";
+	for (size_t i = 0; i < attack_count(); i++) {
+		strncat(list, ", ", sizeof list - strlen(list) - 1);
+		strncat(list, attack_at(i)->name, sizeof list - strlen(list) - 1);
+	}
+	char what[1200];
+	snprintf(what, sizeof what, "%s: expected one of %s", key, list);
+	fail(c, "bad value '%s' for %s", v, what);
+	return -1;
+}
+
 const char *scenario_client_tls_name(enum smtp_client_tls t) { return map_name(client_tls_names, (int)t); }
 const char *scenario_server_mode_name(enum smtp_server_mode m) { return map_name(server_mode_names, (int)m); }
 const char *scenario_verify_name(enum tls_verify v) { return map_name(verify_names, (int)v); }
 const char *scenario_buffering_name(enum smtp_buffering b) { return map_name(buffering_names, (int)b); }
-const char *scenario_mitm_name(enum mitm_behaviour b) { return map_name(mitm_names, (int)b); }
+const char *scenario_mitm_name(const struct attack *a) { return a ? a->name : "none"; }
 const char *scenario_auth_name(enum smtp_client_auth a) { return map_name(auth_names, (int)a); }
 
 /* Resolves a path from the file: relative to the scenario's directory, or, when not
@@ -435,8 +441,7 @@ static int handler(void *user, const char *section, const char *name, const char
 		if (tls_key(c, &m->tls_opt, name, value, &ok))
 			;
 		else if (!strcmp(name, "behaviour") || !strcmp(name, "behavior")) {
-			ok = map_value(c, mitm_names, name, value, &iv) == 0;
-			m->behaviour = (enum mitm_behaviour)iv;
+			ok = attack_value(c, name, value, &m->attack) == 0;
 		} else if (!strcmp(name, "inject")) {
 			if (!c->inject_set) {
 				free(m->inject);

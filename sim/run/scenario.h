@@ -53,7 +53,7 @@ struct scenario_server {
 };
 
 struct scenario_mitm {
-	enum mitm_behaviour behaviour;
+	const struct attack *attack;   /* NULL: no attacker */
 	struct scenario_tls tls_opt;   /* the attacker's own certificate and key */
 	char *inject;                  /* commands or replies to inject, \n separated */
 	unsigned tamper_record;        /* which encrypted record to tamper with (1-based) */
@@ -110,7 +110,7 @@ const char *scenario_client_tls_name(enum smtp_client_tls t);  /* "starttls-oppo
 const char *scenario_server_mode_name(enum smtp_server_mode m);
 const char *scenario_verify_name(enum tls_verify v);           /* "verify" / "none" */
 const char *scenario_buffering_name(enum smtp_buffering b);    /* "discard" / "keep" */
-const char *scenario_mitm_name(enum mitm_behaviour b);         /* "strip-starttls" */
+const char *scenario_mitm_name(const struct attack *a);         /* "strip-starttls", "none" */
 const char *scenario_auth_name(enum smtp_client_auth a);
 
 #endif

@@ -1,0 +1,12 @@
+/* attack_list: every attack, once, in the order `list -v`, the interface's `a` key and
+ * error messages show them. Each ATTACK(name) is `const struct attack attack_name` in
+ * sim/attack/name.c (see attack.h). Included by attacks.c only. */
+ATTACK(relay)
+ATTACK(strip_starttls)
+ATTACK(reject_starttls)
+ATTACK(substitute_certificate)
+ATTACK(inject_commands)
+ATTACK(inject_responses)
+ATTACK(tamper_record)
+ATTACK(tamper_clienthello)
+ATTACK(record)
