@@ -344,8 +344,7 @@ static void test_relayed_sessions_are_end_to_end(void **state)
 {
 	(void)state;
 	const char *names[] = { "command-injection-fixed.ini", "command-injection-vulnerable.ini",
-				"response-injection-fixed.ini", "forward-secrecy-rsa.ini",
-				"forward-secrecy-ecdhe.ini", "strip-vs-implicit.ini" };
+				"response-injection-fixed.ini", "strip-vs-implicit.ini" };
 	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
 		struct loaded l;
 		load_and_run(&l, names[i]);
@@ -370,6 +369,40 @@ static void test_relayed_sessions_are_end_to_end(void **state)
 	assert_int_equal(o->tls_client_end[LINK_MITM_SERVER], ACTOR_MITM);
 	assert_int_equal(o->tls_server_end[LINK_MITM_SERVER], ACTOR_SERVER);
 	done(&l);
+}
+
+/* The recording lessons' attacker is a passive tap: one TCP connection, client to server,
+ * with no link of the attacker's own; it learns what that wire shows, and later what the
+ * stolen key opens (static RSA) or nothing more (ECDHE). */
+static void test_tap_is_one_connection(void **state)
+{
+	(void)state;
+	const char *names[] = { "forward-secrecy-rsa.ini", "forward-secrecy-ecdhe.ini" };
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+		struct loaded l;
+		load_and_run(&l, names[i]);
+		const struct trace *t = &l.r.trace;
+		int opens = 0;
+		for (size_t k = 0; k < t->n; k++) {
+			if (t->ev[k].link != LINK_CLIENT_SERVER)
+				fail_msg("%s: event %zu is on a link of the attacker's own", names[i], k + 1);
+			if (t->ev[k].kind == TK_CONN_OPEN)
+				opens++;
+			if (t->ev[k].from == ACTOR_MITM && t->ev[k].layer != LAYER_NOTE)
+				fail_msg("%s: the tap sent something (event %zu)", names[i], k + 1);
+		}
+		assert_int_equal(opens, 1);
+		const struct outcome *o = &l.r.outcome;
+		assert_true(o->mitm_present);
+		assert_int_equal(o->client_link, LINK_CLIENT_SERVER);
+		assert_true(o->tls[LINK_CLIENT_SERVER]);
+		assert_int_equal(o->tls_server_end[LINK_CLIENT_SERVER], ACTOR_SERVER);
+		int rsa = i == 0;
+		assert_int_equal(o->decrypted_later, rsa);
+		assert_int_equal(o->attacker.what, rsa ? (OBSERVED_CREDENTIALS | OBSERVED_ENVELOPE | OBSERVED_BODY) : 0);
+		assert_int_equal(o->observer.what, 0);
+		done(&l);
+	}
 }
 
 /* ---- narration from facts ---- */
@@ -426,6 +459,7 @@ int main(void)
 		cmocka_unit_test(test_observer_knowledge_grows_at_the_event),
 		cmocka_unit_test(test_every_recipient),
 		cmocka_unit_test(test_relayed_sessions_are_end_to_end),
+		cmocka_unit_test(test_tap_is_one_connection),
 		cmocka_unit_test(test_every_handshake_type_has_its_sentence),
 		cmocka_unit_test(test_tampered_large_body_frees_everything),
 	};

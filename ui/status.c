@@ -122,7 +122,7 @@ void ui_status_draw(struct app *a)
 	int mitm = ui_mitm_present(a);
 	enum trace_link links[2] = { LINK_CLIENT_SERVER, LINK_CLIENT_SERVER };
 	int nl = 1;
-	if (mitm) {
+	if (a->res.outcome.client_link != LINK_CLIENT_SERVER) { /* an attacker in the path, not a tap */
 		links[0] = LINK_CLIENT_MITM;
 		links[1] = LINK_MITM_SERVER;
 		nl = 2;

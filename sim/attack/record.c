@@ -166,8 +166,8 @@ static void at_end(struct mitm *m)
 
 const struct attack attack_record = {
 	.name = "record",
-	.does = "records the whole session; later the server's key is stolen and the recording replayed",
-	.intro = "The attacker records the whole session, hoping to decrypt it one day",
-	.flags = ATTACK_F_RECORDS | ATTACK_F_STOLEN_KEY,
+	.does = "taps the connection and records it; later the server's key is stolen and the recording replayed",
+	.intro = "The attacker taps the connection and records every byte, hoping to decrypt it one day",
+	.flags = ATTACK_F_TAP | ATTACK_F_RECORDS | ATTACK_F_STOLEN_KEY,
 	.at_end = at_end,
 };

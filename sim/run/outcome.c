@@ -107,6 +107,12 @@ void outcome_from_trace(const struct trace *t, const struct ledger *lg, struct o
 	o->nalerts = 0;
 	o->decrypted_later = 0;
 	memset(o->summary, 0, sizeof o->summary);
+	o->client_link = LINK_CLIENT_SERVER;
+	for (size_t i = 0; i < t->n; i++)
+		if (t->ev[i].kind == TK_CONN_OPEN && t->ev[i].from == ACTOR_CLIENT) {
+			o->client_link = t->ev[i].link;
+			break;
+		}
 
 	/* TLS per link, from the sessions: a session is established once both its ends
 	 * finished the handshake; a relayed one counts on both links it crosses. */
@@ -160,7 +166,7 @@ void outcome_from_trace(const struct trace *t, const struct ledger *lg, struct o
 	/* The outcome in plain words. */
 	char *b = o->summary;
 	size_t cap = sizeof o->summary, n = 0;
-	enum trace_link cl_link = o->mitm_present ? LINK_CLIENT_MITM : LINK_CLIENT_SERVER;
+	enum trace_link cl_link = o->client_link;
 	n = sb_put(b, cap, n, "The message was %sdelivered%s. ", o->delivered ? "" : "not ",
 		o->delivered && o->altered ? ", but altered on the way" : "");
 	if (o->tls[cl_link]) {
@@ -217,7 +223,7 @@ int run_check_expect(const struct scenario *sc, const struct outcome *o, char *r
 	int ok = 1;
 	if (report && cap)
 		report[0] = '\0';
-	enum trace_link cl_link = o->mitm_present ? LINK_CLIENT_MITM : LINK_CLIENT_SERVER;
+	enum trace_link cl_link = o->client_link;
 	struct {
 		int has, want, got;
 		const char *name;

@@ -54,6 +54,17 @@ static void check_conn(struct run_ctx *r, const struct conn *c)
 			 trace_actor_name(c->self));
 }
 
+/* A tap's copies: pipe[0] of a link carries what side 0 (the client) writes. */
+static void tap_up(void *ctx, const uint8_t *p, size_t n)
+{
+	mitm_tap(ctx, 1, p, n);
+}
+
+static void tap_down(void *ctx, const uint8_t *p, size_t n)
+{
+	mitm_tap(ctx, 0, p, n);
+}
+
 /* The attacker fails the run through its env. */
 static void mitm_fail(void *ctx, int oom, const char *msg)
 {
@@ -358,7 +369,9 @@ int run_scenario(const struct scenario *sc, const struct run_pki *pki, const str
 	r->opt = opt;
 	r->trace = &out->trace;
 	r->seed = out->seed;
-	r->mitm_present = sc->mitm.attack != NULL;
+	/* In the path: a link of its own each side. A tap copies the one client-server link. */
+	int tap = sc->mitm.attack && (sc->mitm.attack->flags & ATTACK_F_TAP);
+	r->mitm_present = sc->mitm.attack != NULL && !tap;
 	r->body = opt->body ? opt->body : (const uint8_t *)sc->client.body;
 	r->body_len = opt->body ? opt->body_len : strlen(sc->client.body);
 
@@ -418,10 +431,10 @@ int run_scenario(const struct scenario *sc, const struct run_pki *pki, const str
 		trace_free(&out->trace);
 		return -1;
 	}
-	if (r->mitm_present) {
+	if (sc->mitm.attack) {
 		struct mitm_env env = {
-			.trace = r->trace, .now = &r->now, .client_link = &r->links[LINK_CLIENT_MITM],
-			.server_link = &r->links[LINK_MITM_SERVER], .attack = sc->mitm.attack,
+			.trace = r->trace, .now = &r->now, .client_link = &r->links[client_link],
+			.server_link = &r->links[server_link], .attack = sc->mitm.attack,
 			.inject = sc->mitm.inject, .tamper_record = sc->mitm.tamper_record,
 			.client_implicit = sc->client.tls == SMTP_CLIENT_TLS_IMPLICIT,
 			.server_implicit = sc->server.mode == SMTP_SERVER_IMPLICIT, .stolen_key = &r->pki->stolen_key,
@@ -440,6 +453,12 @@ int run_scenario(const struct scenario *sc, const struct run_pki *pki, const str
 			free(r);
 			trace_free(&out->trace);
 			return -1;
+		}
+		if (tap) {
+			struct link *l = &r->links[LINK_CLIENT_SERVER];
+			l->pipe[0].tap = tap_up;
+			l->pipe[1].tap = tap_down;
+			l->pipe[0].tap_ctx = l->pipe[1].tap_ctx = r->mitm;
 		}
 	}
 

@@ -18,6 +18,10 @@ struct build {
 	int ehlo_reply[READER_COUNT][3];   /* 0 none, 1 expecting the first line, 2 inside */
 	struct knowledge k[READER_COUNT];  /* what each reader knows so far, for de-duplication */
 	int failed;
+	/* Where the attacker reads: the links of its own (in the path), or the one
+	 * client-server link it taps (its notes stand on that link). */
+	int tap;
+	enum trace_link thief_link;        /* the link the key thief's recording was made on */
 };
 
 void ledger_init(struct ledger *l)
@@ -318,8 +322,14 @@ static void learn_cap(struct build *b, size_t ev, int r, const char *text)
 	add(b, ev, r, LI_CAPABILITY, word, 0, 0);
 }
 
+/* Does the attacker read the wire of this event's link as it crosses? */
+static int attacker_link(const struct build *b, const struct trace_event *e)
+{
+	return b->tap ? e->link == LINK_CLIENT_SERVER : e->link != LINK_CLIENT_SERVER;
+}
+
 /* Does reader r see the content of event e? */
-static int reads(const struct trace_event *e, int r)
+static int reads(const struct build *b, const struct trace_event *e, int r)
 {
 	if (e->layer == LAYER_NOTE)
 		return 0;
@@ -334,16 +344,18 @@ static int reads(const struct trace_event *e, int r)
 	case READER_OBSERVER:
 		return !e->replay && (e->readers & READ_WIRE);
 	case READER_ATTACKER:
+		if (b->tap) /* a copy of the wire, and later what its recording gives up */
+			return e->replay || (e->link == LINK_CLIENT_SERVER && (e->readers & READ_WIRE));
 		/* it knows what it relays because it read it first */
-		return e->link != LINK_CLIENT_SERVER && (e->readers & READ_MITM) && (e->replay || e->from != ACTOR_MITM);
+		return attacker_link(b, e) && (e->readers & READ_MITM) && (e->replay || e->from != ACTOR_MITM);
 	case READER_THIEF:
-		return e->replay || (e->link == LINK_CLIENT_MITM && (e->readers & READ_WIRE));
+		return e->replay || (e->link == b->thief_link && (e->readers & READ_WIRE));
 	}
 	return 0;
 }
 
 /* Does reader r see the header and timing of event e (an observer of its link)? */
-static int sees_wire(const struct trace_event *e, int r)
+static int sees_wire(const struct build *b, const struct trace_event *e, int r)
 {
 	if (e->layer == LAYER_NOTE || e->replay || e->parent >= 0)
 		return 0;
@@ -355,9 +367,9 @@ static int sees_wire(const struct trace_event *e, int r)
 	case READER_OBSERVER:
 		return 1;
 	case READER_ATTACKER:
-		return e->link != LINK_CLIENT_SERVER && e->from != ACTOR_MITM;
+		return attacker_link(b, e) && e->from != ACTOR_MITM;
 	case READER_THIEF:
-		return e->link == LINK_CLIENT_MITM;
+		return e->link == b->thief_link;
 	}
 	return 0;
 }
@@ -489,8 +501,14 @@ int ledger_build(struct ledger *l, const struct trace *t)
 			l->readers |= 1u << e->link;
 		if (e->link != LINK_CLIENT_SERVER)
 			l->readers |= 1u << READER_ATTACKER;
-		if (e->kind == TK_KEY_THEFT)
+		if (e->link == LINK_CLIENT_SERVER && e->from == ACTOR_MITM && e->kind == TK_ATTACK) {
+			l->readers |= 1u << READER_ATTACKER;
+			b->tap = 1;
+		}
+		if (e->kind == TK_KEY_THEFT) {
 			l->readers |= 1u << READER_THIEF;
+			b->thief_link = e->link;
+		}
 	}
 	l->readers |= 1u << READER_OBSERVER;
 	for (size_t i = 0; i < t->n && !b->failed; i++) {
@@ -498,16 +516,16 @@ int ledger_build(struct ledger *l, const struct trace *t)
 		for (int r = 0; r < READER_COUNT; r++) {
 			if (!(l->readers >> r & 1))
 				continue;
-			if (sees_wire(e, r)) {
+			if (sees_wire(b, e, r)) {
 				add(b, i, r, LI_SEEN, NULL, e->time_us, 0);
 				if (e->kind == TK_CONN_OPEN)
 					endpoint(b, i, r);
-				if (e->kind == TK_RECORD && e->encrypted && !reads(e, r)) {
+				if (e->kind == TK_RECORD && e->encrypted && !reads(b, e, r)) {
 					add(b, i, r, LI_RECORD, NULL, e->wire_len, 0);
 					record_sizes(b, i, r);
 				}
 			}
-			if (reads(e, r))
+			if (reads(b, e, r))
 				content(b, i, r);
 		}
 	}

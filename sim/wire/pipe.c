@@ -35,6 +35,8 @@ size_t pipe_write(struct sim_pipe *p, const uint8_t *data, size_t n)
 	memcpy(p->buf, data + first, n - first);
 	p->len += n;
 	p->total += n;
+	if (p->tap && n)
+		p->tap(p->tap_ctx, data, n);
 	return n;
 }
 

@@ -14,6 +14,9 @@ struct sim_pipe {
 	size_t len;    /* unread bytes */
 	int closed;    /* the writer closed: no more bytes will come after len */
 	uint64_t total; /* bytes ever written */
+	/* A copy of every byte written also goes here (a passive tap), when set. */
+	void (*tap)(void *ctx, const uint8_t *p, size_t n);
+	void *tap_ctx;
 };
 
 /* Returns 0, or -1 when out of memory or cap is 0. */
