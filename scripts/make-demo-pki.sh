@@ -11,10 +11,17 @@
 # Keys are PKCS#8 ("PRIVATE KEY"), which br_skey_decoder reads for both RSA and EC.
 # Output is not byte-reproducible (fresh keys and ECDSA nonces) but its shape is fixed.
 #
+#   inspection CA          2010-01-01 .. 2109-12-31   (a TLS-inspection appliance's root)
+#   inspection-leaf        2025-01-01 .. 2124-12-31   (mail.example.test, issued by it)
+#
 # usage: sh scripts/make-demo-pki.sh [OUTDIR]     (default: scenarios/certs)
+#        ONLY=inspection sh scripts/make-demo-pki.sh [OUTDIR]
+#             adds only the inspection CA, its leaf and the trust file that includes it,
+#             leaving every other file (and so every recorded lesson) as it is.
 set -eu
 
 OUT=${1:-scenarios/certs}
+ONLY=${ONLY:-}
 mkdir -p "$OUT"
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
@@ -92,8 +99,8 @@ sign() {
 		SAN=$7 openssl ca -batch -notext -config "$TMP/$db/ca.cnf" -selfsign -keyfile "$8" \
 			-in "$in" -out "$out" -extensions "$ext" -startdate "$from" -enddate "$to" 2>/dev/null
 	else
-		SAN=$7 openssl ca -batch -notext -config "$TMP/$db/ca.cnf" -cert "$OUT/demo-ca.pem" \
-			-keyfile "$OUT/demo-ca.key" -in "$in" -out "$out" -extensions "$ext" \
+		SAN=$7 openssl ca -batch -notext -config "$TMP/$db/ca.cnf" -cert "$OUT/${ISSUER:-demo-ca}.pem" \
+			-keyfile "$OUT/${ISSUER:-demo-ca}.key" -in "$in" -out "$out" -extensions "$ext" \
 			-startdate "$from" -enddate "$to" 2>/dev/null
 	fi
 }
@@ -101,6 +108,36 @@ sign() {
 ca_db ca 1000
 ca_db attacker 2000
 ca_db attacker-rsa 3000
+ca_db inspection 4000
+
+# A TLS-inspection appliance's root CA and the certificate it mints for the mail server's
+# name; a client whose trust store holds this root (trust-with-inspection-ca.pem: the demo
+# root and this one, as a company laptop might have) accepts the interception.
+inspection() {
+	ec_key "$OUT/inspection-ca.key"
+	csr "$OUT/inspection-ca.key" "/O=$ORG inspection appliance/CN=smtps-sim DEMO Inspection CA" "$TMP/insp-ca.csr"
+	sign inspection "$TMP/insp-ca.csr" "$OUT/inspection-ca.pem" v3_ca 20100101000000Z 21091231235959Z - \
+		"$OUT/inspection-ca.key"
+	ec_key "$OUT/inspection-leaf.key"
+	csr "$OUT/inspection-leaf.key" "/O=$ORG inspection appliance/CN=$HOST" "$TMP/insp-leaf.csr"
+	ISSUER=inspection-ca sign inspection "$TMP/insp-leaf.csr" "$OUT/inspection-leaf.pem" v3_server \
+		"$VALID_FROM" "$VALID_TO" "$HOST"
+	cat "$OUT/demo-ca.pem" "$OUT/inspection-ca.pem" > "$OUT/trust-with-inspection-ca.pem"
+}
+stamp() {
+	for f in "$@"; do
+		{ echo "# DEMO key for smtps-sim lessons only; never use it for anything real"
+		  grep -v '^# DEMO' "$f"; } > "$TMP/stamp" && cat "$TMP/stamp" > "$f"
+		chmod 644 "$f"
+	done
+}
+if [ "$ONLY" = inspection ]; then
+	inspection
+	stamp "$OUT"/inspection-ca.pem "$OUT"/inspection-ca.key "$OUT"/inspection-leaf.pem \
+		"$OUT"/inspection-leaf.key "$OUT"/trust-with-inspection-ca.pem
+	echo "inspection CA written to $OUT"
+	exit 0
+fi
 
 # The demo root CA (self-signed).
 ec_key "$OUT/demo-ca.key"
@@ -126,12 +163,9 @@ selfsigned() {  # selfsigned NAME KEYKIND DB
 }
 selfsigned attacker-selfsigned     ec  attacker
 selfsigned attacker-selfsigned-rsa rsa attacker-rsa
+inspection
 
 # A comment line on top of every file: OpenSSL and BearSSL's PEM decoder both skip text
 # outside -----BEGIN/-----END blocks.
-for f in "$OUT"/*.pem "$OUT"/*.key; do
-	{ echo "# DEMO key for smtps-sim lessons only; never use it for anything real"
-	  cat "$f"; } > "$TMP/stamp" && cat "$TMP/stamp" > "$f"
-done
-chmod 644 "$OUT"/*.key "$OUT"/*.pem
+stamp "$OUT"/*.pem "$OUT"/*.key
 echo "demo PKI written to $OUT"

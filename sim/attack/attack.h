@@ -29,6 +29,9 @@ enum attack_flags {
 	/* May end TLS sessions itself (mitm_intercept, mitm_starttls_upstream): a TLS
 	 * session on the path is then not the client's and the server's alone. */
 	ATTACK_F_TLS_END = 1u << 3,
+	/* Presents the real server's certificate chain (public: anyone who connects gets a
+	 * copy) with a key of its own, since it has not the server's. */
+	ATTACK_F_SERVER_CHAIN = 1u << 4,
 };
 
 /* Which leg of the path: towards the client or towards the server. */
@@ -39,6 +42,9 @@ struct attack {
 	const char *does;     /* one line for `list -v` and the interface: what it does */
 	const char *intro;    /* the opening note: where the attacker sits, ready for what */
 	unsigned flags;       /* ATTACK_F_* */
+	/* Its own certificate chain and key when the scenario names none (files in the
+	 * catalogue's certs/); NULL: the self-signed look-alike. */
+	const char *certificate, *key;
 	size_t state_size;    /* bytes of zeroed state the relay keeps for it (mitm_state) */
 
 	/* Every hook may be NULL. A hook that returns 1 has dealt with what it was given

@@ -3,8 +3,11 @@
  * sim/attack/name.c (see attack.h). Included by attacks.c only. */
 ATTACK(relay)
 ATTACK(strip_starttls)
+ATTACK(strip_starttls_upstream)
 ATTACK(reject_starttls)
 ATTACK(substitute_certificate)
+ATTACK(replay_certificate)
+ATTACK(inspection_ca)
 ATTACK(inject_commands)
 ATTACK(inject_responses)
 ATTACK(tamper_record)

@@ -107,12 +107,13 @@ void outcome_from_trace(const struct trace *t, const struct ledger *lg, struct o
 	o->nalerts = 0;
 	o->decrypted_later = 0;
 	memset(o->summary, 0, sizeof o->summary);
-	o->client_link = LINK_CLIENT_SERVER;
-	for (size_t i = 0; i < t->n; i++)
-		if (t->ev[i].kind == TK_CONN_OPEN && t->ev[i].from == ACTOR_CLIENT) {
+	o->client_link = o->server_link = LINK_CLIENT_SERVER;
+	for (size_t i = 0; i < t->n; i++) {
+		if (t->ev[i].kind == TK_CONN_OPEN && t->ev[i].from == ACTOR_CLIENT)
 			o->client_link = t->ev[i].link;
-			break;
-		}
+		if (t->ev[i].kind == TK_CONN_OPEN && t->ev[i].to == ACTOR_SERVER)
+			o->server_link = t->ev[i].link;
+	}
 
 	/* TLS per link, from the sessions: a session is established once both its ends
 	 * finished the handshake; a relayed one counts on both links it crosses. */
@@ -230,6 +231,7 @@ int run_check_expect(const struct scenario *sc, const struct outcome *o, char *r
 	} flags[] = {
 		{ e->has_delivered, e->delivered, o->delivered, "delivered" },
 		{ e->has_tls, e->tls, o->tls[cl_link], "tls" },
+		{ e->has_server_tls, e->server_tls, o->tls[o->server_link], "server_tls" },
 		{ e->has_altered, e->altered, o->altered, "altered" },
 		{ e->has_injected, e->injected, o->injected > 0, "injected" },
 		{ e->has_decrypted_later, e->decrypted_later, o->decrypted_later, "decrypted_later" },

@@ -50,6 +50,7 @@ struct outcome {
 	struct knowledge thief;          /* a later key thief, when the run has a key theft */
 	int mitm_present, has_thief;
 	enum trace_link client_link;     /* the link the client dialled (through the attacker, or straight) */
+	enum trace_link server_link;     /* the link the server answered on */
 	int injected;                    /* injected commands or replies that took effect (actor state) */
 	int decrypted_later;             /* the recorded session was opened after the key theft */
 	char summary[1536];              /* the outcome in plain words, several sentences */

@@ -441,7 +441,8 @@ int run_scenario(const struct scenario *sc, const struct run_pki *pki, const str
 			.fail = mitm_fail, .ctx = r,
 		};
 		run_tls_config(r, &env.as_server, 1, &sc->mitm.tls_opt, "attacker-to-client");
-		env.as_server.chain = &r->pki->mitm_chain;
+		env.as_server.chain = (sc->mitm.attack->flags & ATTACK_F_SERVER_CHAIN) ? &r->pki->server_chain
+											: &r->pki->mitm_chain;
 		env.as_server.key = &r->pki->mitm_key;
 		run_tls_config(r, &env.as_client, 0, &sc->mitm.tls_opt, "attacker-to-server");
 		env.as_client.anchors = &r->pki->anchors;

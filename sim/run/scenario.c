@@ -462,6 +462,7 @@ static int handler(void *user, const char *section, const char *name, const char
 		int *has = NULL, *val = NULL;
 		if (!strcmp(name, "delivered")) { has = &e->has_delivered; val = &e->delivered; }
 		else if (!strcmp(name, "tls")) { has = &e->has_tls; val = &e->tls; }
+		else if (!strcmp(name, "server_tls")) { has = &e->has_server_tls; val = &e->server_tls; }
 		else if (!strcmp(name, "altered")) { has = &e->has_altered; val = &e->altered; }
 		else if (!strcmp(name, "injected")) { has = &e->has_injected; val = &e->injected; }
 		else if (!strcmp(name, "decrypted_later")) { has = &e->has_decrypted_later; val = &e->decrypted_later; }
@@ -537,9 +538,12 @@ static int default_paths(struct parse_ctx *c)
 		return -1;
 	if (!s->server.tls_opt.key && resolve_path(c, "certs/server-ecdsa.key", &s->server.tls_opt.key))
 		return -1;
-	if (!s->mitm.tls_opt.cert && resolve_path(c, "certs/attacker-selfsigned.pem", &s->mitm.tls_opt.cert))
+	const struct attack *a = s->mitm.attack;
+	const char *cert = a && a->certificate ? a->certificate : "certs/attacker-selfsigned.pem";
+	const char *key = a && a->key ? a->key : "certs/attacker-selfsigned.key";
+	if (!s->mitm.tls_opt.cert && resolve_path(c, cert, &s->mitm.tls_opt.cert))
 		return -1;
-	if (!s->mitm.tls_opt.key && resolve_path(c, "certs/attacker-selfsigned.key", &s->mitm.tls_opt.key))
+	if (!s->mitm.tls_opt.key && resolve_path(c, key, &s->mitm.tls_opt.key))
 		return -1;
 	return 0;
 }

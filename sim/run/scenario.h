@@ -64,6 +64,7 @@ struct scenario_mitm {
 struct scenario_expect {
 	int has_delivered, delivered;
 	int has_tls, tls;                       /* client-side TLS established */
+	int has_server_tls, server_tls;         /* the server's connection used TLS (with whoever) */
 	int has_observer, observer;             /* OBSERVED_* bits a wire observer learns */
 	int has_attacker, attacker;             /* OBSERVED_* bits the attacker learns */
 	int has_altered, altered;
