@@ -1,0 +1,391 @@
+/* keytheft: see keytheft.h. */
+#include "sim/attack/keytheft.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim/decode/decode.h"
+
+/* ---- the static-RSA suites this module opens ---- */
+
+enum cipher_mode { MODE_CBC, MODE_GCM, MODE_CCM };
+
+struct suite_spec {
+	uint16_t id;
+	enum cipher_mode mode;
+	const br_hash_class *mac; /* CBC: the HMAC hash */
+	size_t mac_len;           /* CBC: HMAC key and output length */
+	size_t key_len;
+	size_t block;             /* CBC: the cipher's block size; AEAD: 0 */
+	size_t tag_len;           /* CCM: 16 or 8 */
+	int tls12_only;           /* SHA-256 MACs, GCM, CCM: TLS 1.2 suites */
+	int prf384;               /* TLS 1.2 PRF with SHA-384 (the *_SHA384 suites) */
+};
+
+static const struct suite_spec suites[] = {
+	{ BR_TLS_RSA_WITH_3DES_EDE_CBC_SHA, MODE_CBC, &br_sha1_vtable, 20, 24, 8, 0, 0, 0 },
+	{ BR_TLS_RSA_WITH_AES_128_CBC_SHA, MODE_CBC, &br_sha1_vtable, 20, 16, 16, 0, 0, 0 },
+	{ BR_TLS_RSA_WITH_AES_256_CBC_SHA, MODE_CBC, &br_sha1_vtable, 20, 32, 16, 0, 0, 0 },
+	{ BR_TLS_RSA_WITH_AES_128_CBC_SHA256, MODE_CBC, &br_sha256_vtable, 32, 16, 16, 0, 1, 0 },
+	{ BR_TLS_RSA_WITH_AES_256_CBC_SHA256, MODE_CBC, &br_sha256_vtable, 32, 32, 16, 0, 1, 0 },
+	{ BR_TLS_RSA_WITH_AES_128_GCM_SHA256, MODE_GCM, NULL, 0, 16, 0, 0, 1, 0 },
+	{ BR_TLS_RSA_WITH_AES_256_GCM_SHA384, MODE_GCM, NULL, 0, 32, 0, 0, 1, 1 },
+	{ BR_TLS_RSA_WITH_AES_128_CCM, MODE_CCM, NULL, 0, 16, 0, 16, 1, 0 },
+	{ BR_TLS_RSA_WITH_AES_256_CCM, MODE_CCM, NULL, 0, 32, 0, 16, 1, 0 },
+	{ BR_TLS_RSA_WITH_AES_128_CCM_8, MODE_CCM, NULL, 0, 16, 0, 8, 1, 0 },
+	{ BR_TLS_RSA_WITH_AES_256_CCM_8, MODE_CCM, NULL, 0, 32, 0, 8, 1, 0 },
+};
+
+static const struct suite_spec *find_suite(unsigned id)
+{
+	for (size_t i = 0; i < sizeof suites / sizeof suites[0]; i++)
+		if (suites[i].id == id)
+			return &suites[i];
+	return NULL;
+}
+
+/* ---- the plaintext handshake, per direction, up to its ChangeCipherSpec ---- */
+
+struct hs_dir {
+	uint8_t *buf; /* every handshake record's payload before this direction's CCS, joined */
+	size_t len, cap;
+	int ccs;      /* a ChangeCipherSpec was recorded */
+};
+
+static int hs_append(struct hs_dir *d, const uint8_t *p, size_t n)
+{
+	if (d->len + n > d->cap) {
+		size_t cap = d->cap ? d->cap : 4096;
+		while (cap < d->len + n)
+			cap *= 2;
+		uint8_t *b = realloc(d->buf, cap);
+		if (!b)
+			return -1;
+		d->buf = b;
+		d->cap = cap;
+	}
+	memcpy(d->buf + d->len, p, n);
+	d->len += n;
+	return 0;
+}
+
+/* A record is well-formed when its header's length is the rest of it. */
+static int record_ok(const struct keytheft_record *r)
+{
+	return r->rec && r->len >= 5 && ((size_t)r->rec[3] << 8 | r->rec[4]) == r->len - 5;
+}
+
+/* The first complete handshake message of type t in d: its body and length, or NULL. */
+static const uint8_t *hs_find(const struct hs_dir *d, unsigned t, size_t *len)
+{
+	size_t i = 0;
+	while (i + 4 <= d->len) {
+		size_t n = (size_t)d->buf[i + 1] << 16 | (size_t)d->buf[i + 2] << 8 | d->buf[i + 3];
+		if (n > d->len - i - 4)
+			return NULL; /* cut off: the recording ends inside it */
+		if (d->buf[i] == t) {
+			*len = n;
+			return d->buf + i + 4;
+		}
+		i += 4 + n;
+	}
+	return NULL;
+}
+
+/* ServerHello: the fields the attack needs, and the extensions that change the key
+ * schedule or the record layer. Returns 0, or -1 if malformed. */
+struct server_hello {
+	unsigned version, suite;
+	const uint8_t *random;
+	int ems, etm, tls13;
+};
+
+static int parse_server_hello(const uint8_t *p, size_t n, struct server_hello *sh)
+{
+	memset(sh, 0, sizeof *sh);
+	if (n < 2 + 32 + 1)
+		return -1;
+	sh->version = (unsigned)p[0] << 8 | p[1];
+	sh->random = p + 2;
+	size_t i = 34, sid = p[i++];
+	if (sid > 32 || i + sid + 3 > n)
+		return -1;
+	i += sid;
+	sh->suite = (unsigned)p[i] << 8 | p[i + 1];
+	i += 3; /* suite, compression */
+	if (i + 2 > n)
+		return 0; /* no extensions */
+	size_t elen = (size_t)p[i] << 8 | p[i + 1];
+	i += 2;
+	if (elen > n - i)
+		return -1;
+	size_t end = i + elen;
+	while (i + 4 <= end) {
+		unsigned t = (unsigned)p[i] << 8 | p[i + 1];
+		size_t l = (size_t)p[i + 2] << 8 | p[i + 3];
+		i += 4;
+		if (l > end - i)
+			return -1;
+		if (t == 23)
+			sh->ems = 1; /* extended_master_secret, RFC 7627 */
+		else if (t == 22)
+			sh->etm = 1; /* encrypt_then_mac, RFC 7366 */
+		else if (t == 43)
+			sh->tls13 = 1; /* supported_versions: a TLS 1.3 ServerHello */
+		i += l;
+	}
+	return 0;
+}
+
+/* ---- the key against the server's certificate ---- */
+
+static void strip_zeros(const uint8_t **p, size_t *n)
+{
+	while (*n > 0 && **p == 0) {
+		(*p)++;
+		(*n)--;
+	}
+}
+
+/* 1 if the Certificate message's leaf holds key's public half, 0 if it holds another
+ * key, -1 if it cannot tell (no or undecodable certificate). */
+static int key_matches_certificate(const uint8_t *cert_msg, size_t n, const br_rsa_private_key *key)
+{
+	if (n < 6)
+		return -1;
+	size_t total = (size_t)cert_msg[0] << 16 | (size_t)cert_msg[1] << 8 | cert_msg[2];
+	size_t clen = (size_t)cert_msg[3] << 16 | (size_t)cert_msg[4] << 8 | cert_msg[5];
+	if (total > n - 3 || clen > total - 3 || clen == 0)
+		return -1;
+	br_x509_decoder_context dc;
+	br_x509_decoder_init(&dc, NULL, NULL);
+	br_x509_decoder_push(&dc, cert_msg + 6, clen);
+	const br_x509_pkey *pk = br_x509_decoder_get_pkey(&dc);
+	if (!pk)
+		return -1;
+	if (pk->key_type != BR_KEYTYPE_RSA)
+		return 0;
+	br_rsa_compute_modulus modulus = br_rsa_compute_modulus_get_default();
+	size_t klen = modulus(NULL, key);
+	if (klen == 0 || klen > 1024)
+		return 0;
+	uint8_t nbuf[1024];
+	modulus(nbuf, key);
+	const uint8_t *a = nbuf, *b = pk->key.rsa.n;
+	size_t alen = klen, blen = pk->key.rsa.nlen;
+	strip_zeros(&a, &alen);
+	strip_zeros(&b, &blen);
+	return alen == blen && memcmp(a, b, alen) == 0;
+}
+
+/* ---- the record layer ---- */
+
+union rec_in {
+	const br_sslrec_in_class *vtable;
+	br_sslrec_in_cbc_context cbc;
+	br_sslrec_gcm_context gcm;
+	br_sslrec_ccm_context ccm;
+};
+
+/* Sets up the decryption of one direction (up: client to server) from the key block. */
+static void rec_in_init(union rec_in *u, const struct suite_spec *ss, const struct keytheft_session *s, int up)
+{
+	const uint8_t *kb = s->key_block;
+	size_t m = s->mac_key_len, k = s->key_len, v = s->iv_len;
+	const uint8_t *mac = kb + (up ? 0 : m);
+	const uint8_t *key = kb + 2 * m + (up ? 0 : k);
+	const uint8_t *iv = kb + 2 * m + 2 * k + (up ? 0 : v);
+	memset(u, 0, sizeof *u);
+	switch (ss->mode) {
+	case MODE_CBC:
+		br_sslrec_in_cbc_vtable.init(&u->cbc.vtable,
+					     ss->block == 8 ? &br_des_ct_cbcdec_vtable : &br_aes_ct_cbcdec_vtable,
+					     key, k, ss->mac, mac, m, m,
+					     /* NULL: explicit per-record IVs (TLS 1.1+) */
+					     s->version == BR_TLS10 ? iv : NULL);
+		break;
+	case MODE_GCM:
+		br_sslrec_in_gcm_vtable.init(&u->gcm.vtable.in, &br_aes_ct_ctr_vtable, key, k, br_ghash_ctmul, iv);
+		break;
+	case MODE_CCM:
+		br_sslrec_in_ccm_vtable.init(&u->ccm.vtable.in, &br_aes_ct_ctrcbc_vtable, key, k, iv, ss->tag_len);
+		break;
+	}
+}
+
+#define MAX_PAYLOAD (16384 + 2048) /* TLSCiphertext.length at most 2^14 + 2048 */
+
+/* ---- the attack ---- */
+
+static enum keytheft_result verdict(struct keytheft_session *s, enum keytheft_result r, const char *why)
+{
+	s->why = why;
+	return r;
+}
+
+static void prf(const struct keytheft_session *s, const struct suite_spec *ss, uint8_t *dst, size_t len,
+		const uint8_t *secret, size_t slen, const char *label, const uint8_t *seed1, const uint8_t *seed2)
+{
+	br_tls_prf_seed_chunk seed[2] = { { seed1, 32 }, { seed2, 32 } };
+	if (s->version < BR_TLS12)
+		br_tls10_prf(dst, len, secret, slen, label, 2, seed);
+	else if (ss->prf384)
+		br_tls12_sha384_prf(dst, len, secret, slen, label, 2, seed);
+	else
+		br_tls12_sha256_prf(dst, len, secret, slen, label, 2, seed);
+}
+
+static enum keytheft_result attack(const struct keytheft_record *recs, size_t n, const br_rsa_private_key *key,
+				   struct keytheft_session *s, keytheft_out_fn out, void *ctx,
+				   struct hs_dir hs[2])
+{
+	/* hs[1]: client to server, hs[0]: server to client. */
+	for (size_t i = 0; i < n; i++) {
+		const struct keytheft_record *r = &recs[i];
+		struct hs_dir *d = &hs[r->up ? 1 : 0];
+		if (!record_ok(r) || d->ccs)
+			continue;
+		if (r->rec[0] == 20)
+			d->ccs = 1;
+		else if (r->rec[0] == 22 && hs_append(d, r->rec + 5, r->len - 5))
+			return verdict(s, KEYTHEFT_NO_HANDSHAKE, "out of memory while reading the handshake");
+	}
+
+	size_t chlen, shlen, ckelen, certlen;
+	const uint8_t *ch = hs_find(&hs[1], 1, &chlen), *sh = hs_find(&hs[0], 2, &shlen);
+	if (!ch || chlen < 34)
+		return verdict(s, KEYTHEFT_NO_HANDSHAKE, "the recording holds no ClientHello");
+	memcpy(s->client_random, ch + 2, 32);
+	struct server_hello h;
+	if (!sh || parse_server_hello(sh, shlen, &h))
+		return verdict(s, KEYTHEFT_NO_HANDSHAKE, "the recording holds no ServerHello");
+	memcpy(s->server_random, h.random, 32);
+	s->version = h.version;
+	s->suite = h.suite;
+
+	const char *name = decode_cipher_suite_name(h.suite);
+	if (h.tls13 || (h.suite >> 8) == 0x13)
+		return verdict(s, KEYTHEFT_FORWARD_SECRET, "TLS 1.3: every key exchange is ephemeral");
+	if (name && (!strncmp(name, "TLS_ECDHE_", 10) || !strncmp(name, "TLS_DHE_", 8)))
+		return verdict(s, KEYTHEFT_FORWARD_SECRET,
+			       "an ephemeral (EC)DHE key exchange: the server's key only signed its share");
+	if (h.version < BR_TLS10 || h.version > BR_TLS12)
+		return verdict(s, KEYTHEFT_UNSUPPORTED, "the version is not TLS 1.0, 1.1 or 1.2");
+	const struct suite_spec *ss = find_suite(h.suite);
+	if (!ss)
+		return verdict(s, KEYTHEFT_UNSUPPORTED,
+			       name && !strncmp(name, "TLS_RSA_", 8)
+				       ? "a static RSA suite whose cipher this module does not replay"
+			       : name && !strncmp(name, "TLS_ECDH_", 9)
+				       ? "static ECDH: the server's EC key would open it, this module takes RSA keys"
+				       : "not a static RSA key exchange");
+	if (ss->tls12_only && h.version < BR_TLS12)
+		return verdict(s, KEYTHEFT_UNSUPPORTED, "a TLS 1.2 suite negotiated in an older version");
+	if (h.ems)
+		return verdict(s, KEYTHEFT_UNSUPPORTED,
+			       "extended master secret (RFC 7627): the master secret hashes the handshake");
+	if (h.etm && ss->mode == MODE_CBC)
+		return verdict(s, KEYTHEFT_UNSUPPORTED, "encrypt-then-MAC (RFC 7366) records");
+
+	const uint8_t *cke = hs_find(&hs[1], 16, &ckelen);
+	if (!key)
+		return verdict(s, KEYTHEFT_WRONG_KEY, "no key was given");
+	if (!cke)
+		return verdict(s, KEYTHEFT_NO_HANDSHAKE,
+			       hs[0].ccs ? "a resumed session: its master secret came from an earlier handshake"
+					 : "the recording holds no ClientKeyExchange");
+
+	/* The key must be the one the server's certificate carries. */
+	const uint8_t *cert = hs_find(&hs[0], 11, &certlen);
+	if (cert && key_matches_certificate(cert, certlen, key) == 0)
+		return verdict(s, KEYTHEFT_WRONG_KEY, "the key is not the one in the server's certificate");
+
+	/* ClientKeyExchange (TLS 1.0+): a 2-byte length, then the RSA-encrypted premaster. */
+	uint8_t pms[1024];
+	size_t elen = ckelen >= 2 ? (size_t)cke[0] << 8 | cke[1] : 0;
+	if (ckelen < 2 || elen != ckelen - 2 || elen > sizeof pms)
+		return verdict(s, KEYTHEFT_WRONG_KEY, "the ClientKeyExchange does not hold an RSA-encrypted secret");
+	memcpy(pms, cke + 2, elen);
+	if (!br_rsa_ssl_decrypt(br_rsa_private_get_default(), key, pms, elen))
+		return verdict(s, KEYTHEFT_WRONG_KEY, "the key does not decrypt the premaster secret");
+	/* The premaster starts with the client's version (ClientHello.client_version). */
+	if (pms[0] != 3 || pms[1] > 3)
+		return verdict(s, KEYTHEFT_WRONG_KEY, "the decrypted premaster secret does not start with a TLS version");
+	memcpy(s->premaster, pms, 48);
+
+	/* The key schedule (RFC 5246 §8.1, §6.3). */
+	prf(s, ss, s->master_secret, 48, s->premaster, 48, "master secret", s->client_random, s->server_random);
+	s->mac_key_len = ss->mac_len;
+	s->key_len = ss->key_len;
+	s->iv_len = ss->mode != MODE_CBC ? 4 : h.version < BR_TLS12 ? ss->block : 0;
+	s->key_block_len = 2 * (s->mac_key_len + s->key_len + s->iv_len);
+	prf(s, ss, s->key_block, s->key_block_len, s->master_secret, 48, "key expansion", s->server_random,
+	    s->client_random);
+
+	/* Replay: each direction's records after its ChangeCipherSpec, in order. */
+	union rec_in in[2];
+	rec_in_init(&in[0], ss, s, 0);
+	rec_in_init(&in[1], ss, s, 1);
+	int ccs[2] = { 0, 0 };
+	uint8_t *buf = malloc(MAX_PAYLOAD);
+	if (!buf)
+		return verdict(s, KEYTHEFT_NO_HANDSHAKE, "out of memory while replaying");
+	for (size_t i = 0; i < n && !s->stopped; i++) {
+		const struct keytheft_record *r = &recs[i];
+		int dir = r->up ? 1 : 0;
+		if (!record_ok(r))
+			continue; /* not a record: nothing a receiver would have counted */
+		if (!ccs[dir]) {
+			ccs[dir] = r->rec[0] == 20;
+			continue;
+		}
+		const br_sslrec_in_class **vt = &in[dir].vtable;
+		size_t len = r->len - 5;
+		unsigned version = (unsigned)r->rec[1] << 8 | r->rec[2];
+		unsigned char *p = NULL;
+		if (len <= MAX_PAYLOAD && (*vt)->check_length(vt, len)) {
+			memcpy(buf, r->rec + 5, len);
+			p = (*vt)->decrypt(vt, r->rec[0], version, buf, &len);
+		}
+		if (!p) {
+			s->failed[dir]++;
+			if (out && out(ctx, r->up, r->rec[0], NULL, 0))
+				s->stopped = 1;
+			continue;
+		}
+		s->opened[dir]++;
+		if (out && out(ctx, r->up, r->rec[0], p, len))
+			s->stopped = 1;
+	}
+	free(buf);
+	if (s->opened[0] + s->opened[1] == 0 && s->failed[0] + s->failed[1] > 0)
+		return verdict(s, KEYTHEFT_WRONG_KEY,
+			       "the premaster decrypted, yet no record authenticates under the keys that follow");
+	if (s->failed[0] + s->failed[1] > 0)
+		s->why = "some records did not authenticate (tampered, or not of this session) and were skipped";
+	return KEYTHEFT_OPENED;
+}
+
+enum keytheft_result keytheft_open(const struct keytheft_record *recs, size_t n, const br_rsa_private_key *key,
+				   struct keytheft_session *s, keytheft_out_fn out, void *ctx)
+{
+	memset(s, 0, sizeof *s);
+	struct hs_dir hs[2];
+	memset(hs, 0, sizeof hs);
+	enum keytheft_result r = attack(recs, n, key, s, out, ctx, hs);
+	free(hs[0].buf);
+	free(hs[1].buf);
+	return r;
+}
+
+const char *keytheft_result_name(enum keytheft_result r)
+{
+	switch (r) {
+	case KEYTHEFT_OPENED: return "opened";
+	case KEYTHEFT_NO_HANDSHAKE: return "no-handshake";
+	case KEYTHEFT_FORWARD_SECRET: return "forward-secret";
+	case KEYTHEFT_WRONG_KEY: return "wrong-key";
+	case KEYTHEFT_UNSUPPORTED: return "unsupported";
+	}
+	return "?";
+}
