@@ -371,6 +371,51 @@ static void test_relayed_sessions_are_end_to_end(void **state)
 	done(&l);
 }
 
+/* The key theft opens every static-RSA suite the tool offers, CBC as well as GCM, in
+ * every version it runs — never "sealed" for a session static RSA protected. */
+static void test_key_theft_opens_every_static_rsa_suite(void **state)
+{
+	(void)state;
+	static const struct {
+		unsigned suite, version;
+	} cases[] = {
+		{ BR_TLS_RSA_WITH_AES_128_CBC_SHA, BR_TLS12 },
+		{ BR_TLS_RSA_WITH_AES_128_CBC_SHA, BR_TLS10 },
+		{ BR_TLS_RSA_WITH_AES_128_CBC_SHA, BR_TLS11 },
+		{ BR_TLS_RSA_WITH_AES_128_GCM_SHA256, BR_TLS12 },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct loaded l;
+		load(&l, "forward-secrecy-rsa.ini");
+		struct scenario v = scenario_variant(&l.sc);
+		struct scenario_tls *sides[2] = { &v.client.tls_opt, &v.server.tls_opt };
+		for (int k = 0; k < 2; k++) {
+			sides[k]->suites[0] = (uint16_t)cases[i].suite;
+			sides[k]->nsuites = 1;
+			sides[k]->version_min = BR_TLS10;
+			sides[k]->version_max = cases[i].version;
+		}
+		char err[1024];
+		if (test_run_scenario(&v, NULL, &l.r, err, sizeof err))
+			fail_msg("%s", err);
+		const struct outcome *o = &l.r.outcome;
+		const struct trace_tls_session *ts = trace_link_session(&l.r.trace, LINK_CLIENT_SERVER);
+		assert_non_null(ts);
+		assert_int_equal(ts->suite, cases[i].suite);
+		assert_int_equal(ts->version, cases[i].version);
+		if (!o->decrypted_later)
+			fail_msg("case %zu: %s not opened after the key theft", i, o->summary);
+		assert_int_equal(o->attacker.what, OBSERVED_CREDENTIALS | OBSERVED_ENVELOPE | OBSERVED_BODY);
+		assert_string_equal(o->attacker.password, "wonderland");
+		int sealed = 0;
+		for (size_t k = 0; k < l.r.trace.n; k++)
+			sealed |= l.r.trace.ev[k].kind == TK_KEY_THEFT && l.r.trace.ev[k].subtype == THEFT_SEALED_FS;
+		assert_false(sealed);
+		run_result_free(&l.r);
+		scenario_free(&l.sc);
+	}
+}
+
 /* The recording lessons' attacker is a passive tap: one TCP connection, client to server,
  * with no link of the attacker's own; it learns what that wire shows, and later what the
  * stolen key opens (static RSA) or nothing more (ECDHE). */
@@ -460,6 +505,7 @@ int main(void)
 		cmocka_unit_test(test_every_recipient),
 		cmocka_unit_test(test_relayed_sessions_are_end_to_end),
 		cmocka_unit_test(test_tap_is_one_connection),
+		cmocka_unit_test(test_key_theft_opens_every_static_rsa_suite),
 		cmocka_unit_test(test_every_handshake_type_has_its_sentence),
 		cmocka_unit_test(test_tampered_large_body_frees_everything),
 	};

@@ -1,167 +1,129 @@
-/* record: copies the whole session, hoping to decrypt it one day; months later the
- * server's private key is stolen and the recording replayed. With static RSA key exchange
- * the key decrypts the premaster secret and every session key follows; with ECDHE it
- * opens nothing (forward secrecy). */
+/* record: a passive tap copies the whole session, hoping to decrypt it one day. Months
+ * later the server's private key is stolen and the recording replayed (keytheft.c): with
+ * static RSA key exchange — any TLS_RSA_* suite, CBC or GCM, TLS 1.0 to 1.2 — the key
+ * decrypts the premaster secret and every session key follows; with ECDHE it opens
+ * nothing (forward secrecy). */
 #include "sim/attack/attack.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <bearssl.h>
 
+#include "sim/attack/keytheft.h"
+#include "sim/base/buf.h"
 #include "sim/decode/decode.h"
 
+/* What the replay has of each direction: a line cut by a record boundary (TLS 1.0 CBC
+ * sends the first byte of a write alone, the 1/n-1 split) waits for the rest. */
+struct replay {
+	struct mitm *m;
+	struct mitm_replay *out;
+	uint8_t *part[2];
+	size_t len[2], cap[2];
+	int saw_354, in_body;
+	int failed;
+};
 
-static const struct mitm_record *find_handshake(const struct mitm_record *recs, size_t nrecs, int up, unsigned type)
+static int emit(struct replay *r, int up, const uint8_t *p, size_t n)
 {
-	for (size_t i = 0; i < nrecs; i++) {
-		const struct mitm_record *r = &recs[i];
-		if (r->up == up && r->len > 9 && r->rec[0] == 22 && r->rec[5] == type)
-			return r;
+	enum smtp_out_kind kind = SMTP_OUT_REPLY;
+	if (up) {
+		if (r->saw_354) {
+			r->in_body = 1;
+			r->saw_354 = 0;
+		}
+		kind = r->in_body ? SMTP_OUT_BODY : SMTP_OUT_COMMAND;
+		if (r->in_body && n >= 5 && !memcmp(p + n - 5, "\r\n.\r\n", 5))
+			r->in_body = 0;
+	} else if (n >= 3 && !memcmp(p, "354", 3)) {
+		r->saw_354 = 1;
 	}
-	return NULL;
+	return mitm_replay(r->out, up, kind, p, n);
 }
 
-static int decrypt_gcm(const uint8_t key[16], const uint8_t iv[4], uint64_t seq, const uint8_t *rec,
-		       size_t n, uint8_t *out, size_t *outlen)
+static int replayed(void *ctx, int up, unsigned type, const uint8_t *p, size_t n)
 {
-	if (n < 5 + 8 + 16)
-		return -1;
-	size_t clen = n - 5 - 8 - 16;
-	uint8_t nonce[12], aad[13];
-	memcpy(nonce, iv, 4);
-	memcpy(nonce + 4, rec + 5, 8);
-	for (int i = 0; i < 8; i++)
-		aad[i] = (uint8_t)(seq >> (56 - 8 * i));
-	aad[8] = rec[0];
-	aad[9] = rec[1];
-	aad[10] = rec[2];
-	aad[11] = (uint8_t)(clen >> 8);
-	aad[12] = (uint8_t)clen;
-	br_aes_ct_ctr_keys aes;
-	br_gcm_context gcm;
-	br_aes_ct_ctr_init(&aes, key, 16);
-	br_gcm_init(&gcm, &aes.vtable, br_ghash_ctmul);
-	br_gcm_reset(&gcm, nonce, 12);
-	br_gcm_aad_inject(&gcm, aad, 13);
-	br_gcm_flip(&gcm);
-	memcpy(out, rec + 13, clen);
-	br_gcm_run(&gcm, 0, out, clen);
-	if (!br_gcm_check_tag(&gcm, rec + n - 16))
-		return -1;
-	*outlen = clen;
-	return 0;
-}
-
-static void decrypt_recording(struct mitm *m)
-{
-	size_t nrecs;
-	const struct mitm_record *recs = mitm_recording(m, &nrecs);
-	const struct mitm_record *ch = find_handshake(recs, nrecs, 1, 1), *sh = find_handshake(recs, nrecs, 0, 2),
-			      *cke = find_handshake(recs, nrecs, 1, 16);
-	char s[256];
-	if (!ch || !sh || !cke) {
-		mitm_theft_note(m, THEFT_NO_HANDSHAKE, "Later: the recording holds no complete TLS handshake to attack", NULL);
-		return;
+	struct replay *r = ctx;
+	int d = up ? 1 : 0;
+	if (!p || type != 23)
+		return 0; /* Finished, alerts, a record that did not open: no SMTP in them */
+	if (buf_append(&r->part[d], &r->len[d], &r->cap[d], p, n)) {
+		mitm_fail_run(r->m, 1, "replaying the recording");
+		return r->failed = 1;
 	}
-	uint8_t crand[32], srand[32];
-	memcpy(crand, ch->rec + 11, 32);
-	memcpy(srand, sh->rec + 11, 32);
-	size_t sid = sh->rec[43];
-	if (44 + sid + 2 > sh->len)
-		return;
-	unsigned suite = (unsigned)sh->rec[44 + sid] << 8 | sh->rec[45 + sid];
-	const char *sname = decode_cipher_suite_name(suite);
-	/* Loaded with the scenario (run_pki_load): the run itself reads no file. */
-	const struct pki_key *key = mitm_stolen_key(m);
-	snprintf(s, sizeof s, "Later: the attacker obtains the server's private key and replays its recording (%s)",
-		 sname ? sname : "unknown suite");
-	mitm_theft_note(m, THEFT_KEY_STOLEN, s,
-	     "Months later the server is broken into and its private key stolen. Does the old recording fall?");
-	if (suite != BR_TLS_RSA_WITH_AES_128_GCM_SHA256 || key->type != BR_KEYTYPE_RSA) {
-		if (sname && (!strncmp(sname, "TLS_ECDHE_", 10) || !strncmp(sname, "TLS_DHE_", 8)))
-			mitm_theft_note(m, THEFT_SEALED_FS,
-			     "The recording stays sealed: the session used an ephemeral key exchange",
-			     "With ECDHE both sides made fresh key shares for this session and threw them away. The "
-			     "server's long-term key only signed its share; it never encrypted anything. This is "
-			     "forward secrecy.");
-		else
-			mitm_theft_note(m, THEFT_UNSUPPORTED,
-			     "The simulator cannot replay this suite, so the recording is not opened here",
-			     "This session used static key exchange, which has no forward secrecy: whoever holds "
-			     "the server's key can recompute its keys. The simulator only replays "
-			     "TLS_RSA_WITH_AES_128_GCM_SHA256 recordings, so it does not show the decryption.");
-		return;
-	}
-	/* Static RSA: the ClientKeyExchange is the premaster secret, encrypted to the key. */
-	size_t elen = (size_t)cke->rec[9] << 8 | cke->rec[10];
-	uint8_t pms[1024];
-	if (elen > sizeof pms || 11 + elen > cke->len) {
-		return;
-	}
-	memcpy(pms, cke->rec + 11, elen);
-	if (!br_rsa_ssl_decrypt(br_rsa_private_get_default(), &key->rsa, pms, elen)) {
-		mitm_theft_note(m, THEFT_WRONG_KEY, "The stolen key does not decrypt the premaster secret", NULL);
-		return;
-	}
-	uint8_t master[48], kb[40];
-	br_tls_prf_seed_chunk seed[2] = { { crand, 32 }, { srand, 32 } };
-	br_tls12_sha256_prf(master, 48, pms, 48, "master secret", 2, seed);
-	br_tls_prf_seed_chunk seed2[2] = { { srand, 32 }, { crand, 32 } };
-	br_tls12_sha256_prf(kb, 40, master, 48, "key expansion", 2, seed2);
-	mitm_theft_note(m, THEFT_OPENED, "The stolen RSA key decrypts the recorded premaster secret: every key of the session follows",
-	     "With static RSA key exchange the client sent the premaster secret encrypted to the server's "
-	     "long-term key. Whoever holds that key, now or in ten years, recomputes the session keys.");
-	/* Replay the protected records in order, as the attacker now can. */
-	struct mitm_replay *rp = mitm_replay_open(m);
-	if (!rp)
-		return;
-	uint64_t seq[2] = { 0, 0 };
-	int ccs[2] = { 0, 0 }, in_body = 0, saw_354 = 0;
-	uint8_t *plain = malloc(18432);
-	if (!plain) {
-		mitm_fail_run(m, 1, "replaying the recording");
-		goto out;
-	}
-	for (size_t i = 0; i < nrecs; i++) {
-		const struct mitm_record *rc = &recs[i];
-		int dir = rc->up ? 0 : 1;
-		if (rc->rec[0] == 20) {
-			ccs[dir] = 1;
-			continue;
-		}
-		if (!ccs[dir])
-			continue;
-		const uint8_t *k = rc->up ? kb : kb + 16, *iv = rc->up ? kb + 32 : kb + 36;
-		size_t pl;
-		if (decrypt_gcm(k, iv, seq[dir]++, rc->rec, rc->len, plain, &pl))
-			continue;
-		if (rc->rec[0] != 23)
-			continue;
-		enum smtp_out_kind kind = SMTP_OUT_REPLY;
-		if (rc->up) {
-			if (saw_354) {
-				in_body = 1;
-				saw_354 = 0;
-			}
-			kind = in_body ? SMTP_OUT_BODY : SMTP_OUT_COMMAND;
-			if (in_body && pl >= 5 && !memcmp(plain + pl - 5, "\r\n.\r\n", 5))
-				in_body = 0;
-		} else if (pl >= 3 && !memcmp(plain, "354", 3)) {
-			saw_354 = 1;
-		}
-		if (mitm_replay(rp, rc->up, kind, plain, pl))
-			break;
-	}
-	free(plain);
-out:
-	mitm_replay_close(rp);
+	if (r->len[d] && r->part[d][r->len[d] - 1] != '\n')
+		return 0;
+	int rc = emit(r, up, r->part[d], r->len[d]);
+	r->len[d] = 0;
+	return r->failed = rc != 0;
 }
 
 static void at_end(struct mitm *m)
 {
 	mitm_advance_clock(m, 1000000ULL * 86400 * 180); /* "months later" */
-	decrypt_recording(m);
+	size_t n;
+	const struct mitm_record *recs = mitm_recording(m, &n);
+	struct keytheft_record *kr = calloc(n ? n : 1, sizeof *kr);
+	if (!kr) {
+		mitm_fail_run(m, 1, "replaying the recording");
+		return;
+	}
+	for (size_t i = 0; i < n; i++)
+		kr[i] = (struct keytheft_record){ recs[i].up, recs[i].rec, recs[i].len };
+	const struct pki_key *key = mitm_stolen_key(m);
+	const br_rsa_private_key *rsa = key->type == BR_KEYTYPE_RSA ? &key->rsa : NULL;
+	struct keytheft_session s;
+	enum keytheft_result res = keytheft_open(kr, n, rsa, &s, NULL, NULL);
+	const char *sname = s.suite ? decode_cipher_suite_name(s.suite) : NULL;
+	char sum[256], why[400];
+	if (res == KEYTHEFT_NO_HANDSHAKE) {
+		mitm_theft_note(m, THEFT_NO_HANDSHAKE, "Later: the recording holds no complete TLS handshake to attack", NULL);
+		goto out;
+	}
+	snprintf(sum, sizeof sum, "Later: the attacker obtains the server's private key and replays its recording (%s)",
+		 sname ? sname : "unknown suite");
+	mitm_theft_note(m, THEFT_KEY_STOLEN, sum,
+			"Months later the server is broken into and its private key stolen. Does the old recording fall?");
+	switch (res) {
+	case KEYTHEFT_FORWARD_SECRET:
+		mitm_theft_note(m, THEFT_SEALED_FS, "The recording stays sealed: the session used an ephemeral key exchange",
+				"Both sides made fresh key shares for this session and erased them afterwards. The "
+				"server's long-term key only signed its share; it never encrypted anything, so "
+				"stealing it now recovers nothing. This is forward secrecy.");
+		goto out;
+	case KEYTHEFT_WRONG_KEY:
+		snprintf(why, sizeof why, "The stolen key is not this server's key (%s), so it opens nothing.",
+			 s.why ? s.why : "it does not decrypt the premaster secret");
+		mitm_theft_note(m, THEFT_WRONG_KEY, "The stolen key does not decrypt the premaster secret", why);
+		goto out;
+	case KEYTHEFT_UNSUPPORTED:
+		snprintf(why, sizeof why, "This session used a static key exchange, which has no forward secrecy: "
+			 "whoever holds the server's key can recompute its keys. The simulator cannot replay it (%s), "
+			 "so it does not show the decryption.", s.why ? s.why : "unsupported");
+		mitm_theft_note(m, THEFT_UNSUPPORTED, "The simulator cannot replay this suite, so the recording is not opened here",
+				why);
+		goto out;
+	default:
+		break;
+	}
+	snprintf(why, sizeof why, "With static RSA key exchange the client sent the premaster secret encrypted to the "
+		 "server's long-term key. Whoever holds that key, now or in ten years, decrypts it and derives "
+		 "the master secret and every record key with the %s PRF.",
+		 s.version == BR_TLS12 ? "TLS 1.2" : "TLS 1.0/1.1");
+	mitm_theft_note(m, THEFT_OPENED,
+			"The stolen RSA key decrypts the recorded premaster secret: every key of the session follows", why);
+	struct replay r = { .m = m, .out = mitm_replay_open(m) };
+	if (r.out) {
+		keytheft_open(kr, n, rsa, &s, replayed, &r);
+		for (int d = 0; d < 2 && !r.failed; d++)
+			if (r.len[d] && emit(&r, d, r.part[d], r.len[d]))
+				break;
+	}
+	mitm_replay_close(r.out);
+	free(r.part[0]);
+	free(r.part[1]);
+out:
+	free(kr);
 }
 
 const struct attack attack_record = {
