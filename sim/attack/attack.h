@@ -117,12 +117,19 @@ struct mitm_record {
 const struct mitm_record *mitm_recording(const struct mitm *m, size_t *n);
 /* The server's key the thief obtained later (ATTACK_F_STOLEN_KEY). */
 const struct pki_key *mitm_stolen_key(const struct mitm *m);
+/* Its own account on the server ([mitm] account, mailbox): 0, or -1 when it has none. */
+int mitm_account(const struct mitm *m, const char **user, const char **password, const char **mailbox);
+/* Later, logged in to that account: the i-th message delivered to its mailbox, or NULL. */
+const uint8_t *mitm_mailbox(struct mitm *m, size_t i, size_t *len);
 /* Moves the clock on (the key theft happens "months later"). */
 void mitm_advance_clock(struct mitm *m, uint64_t us);
-/* Traces SMTP content recovered from a recording; 0 or -1 (out of memory: the run has
- * failed). replay_out: the trace's two directions, opened by mitm_replay_open. */
+/* Traces SMTP content the attacker learns later (enum trace_replay says where from: a
+ * recording, its mailbox), decoded as the server read it; 0 or -1 (out of memory: the
+ * run has failed). */
 struct mitm_replay;
-struct mitm_replay *mitm_replay_open(struct mitm *m);
+struct mitm_replay *mitm_replay_open(struct mitm *m, enum trace_replay source);
+/* From here the server read what the client sent as message text (it had answered 354). */
+void mitm_replay_server_reads_text(struct mitm_replay *r);
 int mitm_replay(struct mitm_replay *r, int up, enum smtp_out_kind kind, const uint8_t *p, size_t n);
 void mitm_replay_close(struct mitm_replay *r);
 /* Fails the run (out of memory, or a set-up error). */

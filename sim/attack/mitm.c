@@ -142,6 +142,24 @@ int mitm_starttls_pending(const struct mitm *m) { return m->starttls_pending; }
 const struct pki_key *mitm_stolen_key(const struct mitm *m) { return m->env.stolen_key; }
 void mitm_advance_clock(struct mitm *m, uint64_t us) { *m->env.now += us; }
 
+int mitm_account(const struct mitm *m, const char **user, const char **password, const char **mailbox)
+{
+	if (!m->env.account_user || !m->env.mailbox_address)
+		return -1;
+	*user = m->env.account_user;
+	*password = m->env.account_password ? m->env.account_password : "";
+	*mailbox = m->env.mailbox_address;
+	return 0;
+}
+
+const uint8_t *mitm_mailbox(struct mitm *m, size_t i, size_t *len)
+{
+	*len = 0;
+	if (!m->env.mailbox || !m->env.mailbox_address)
+		return NULL;
+	return m->env.mailbox(m->env.ctx, m->env.mailbox_address, i, len);
+}
+
 const struct mitm_record *mitm_recording(const struct mitm *m, size_t *n)
 {
 	*n = m->nrecs;
@@ -504,7 +522,7 @@ struct mitm_replay {
 	struct decode_smtp_ctx smtp;
 };
 
-struct mitm_replay *mitm_replay_open(struct mitm *m)
+struct mitm_replay *mitm_replay_open(struct mitm *m, enum trace_replay source)
 {
 	struct mitm_replay *r = calloc(1, sizeof *r);
 	if (!r) {
@@ -519,7 +537,13 @@ struct mitm_replay *mitm_replay_open(struct mitm *m)
 	wire_stream_init(&r->ws[0], m->env.trace, m->env.now, link, ACTOR_CLIENT, far, 1, &r->smtp);
 	wire_stream_init(&r->ws[1], m->env.trace, m->env.now, link, far, ACTOR_CLIENT, 0, &r->smtp);
 	r->ws[0].tls_readers = r->ws[1].tls_readers = READ_MITM;
+	r->ws[0].replay = r->ws[1].replay = (int)source;
 	return r;
+}
+
+void mitm_replay_server_reads_text(struct mitm_replay *r)
+{
+	r->smtp.server_in_data = 1;
 }
 
 int mitm_replay(struct mitm_replay *r, int up, enum smtp_out_kind kind, const uint8_t *p, size_t n)

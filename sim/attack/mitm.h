@@ -26,6 +26,12 @@ struct mitm_env {
 	int client_implicit, server_implicit;  /* each end speaks TLS from the first byte */
 	struct tls_config as_server, as_client; /* its two TLS ends when it intercepts, keys filled in */
 	const struct pki_key *stolen_key;      /* record: the server's key, stolen later */
+	/* Its own account on the server, as any customer could have ([mitm] account,
+	 * mailbox): NULL when it has none. */
+	const char *account_user, *account_password, *mailbox_address;
+	/* Later, logged in to that account: the i-th message the server delivered to the
+	 * address (dot-unstuffed), or NULL. */
+	const uint8_t *(*mailbox)(void *ctx, const char *address, size_t i, size_t *len);
 	/* Fails the run (the first failure wins there); oom: out of memory, else TLS set-up. */
 	void (*fail)(void *ctx, int oom, const char *msg);
 	void *ctx;

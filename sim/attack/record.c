@@ -112,7 +112,7 @@ static void at_end(struct mitm *m)
 		 s.version == BR_TLS12 ? "TLS 1.2" : "TLS 1.0/1.1");
 	mitm_theft_note(m, THEFT_OPENED,
 			"The stolen RSA key decrypts the recorded premaster secret: every key of the session follows", why);
-	struct replay r = { .m = m, .out = mitm_replay_open(m) };
+	struct replay r = { .m = m, .out = mitm_replay_open(m, REPLAY_RECORDING) };
 	if (r.out) {
 		keytheft_open(kr, n, rsa, &s, replayed, &r);
 		for (int d = 0; d < 2 && !r.failed; d++)

@@ -157,6 +157,8 @@ static json_t *event_json(const struct trace *t, const struct trace_event *e, in
 		set(o, "port", json_integer(e->port), bad);
 	if (e->replay)
 		set(o, "replay", json_true(), bad);
+	if (e->replay == REPLAY_MAILBOX)
+		set(o, "replay_source", json_string("mailbox"), bad);
 	if (e->segment)
 		set(o, "segment", json_integer(e->segment), bad);
 	set(o, "summary", str(e->summary ? e->summary : ""), bad);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "sim/run/run_internal.h"
 #include "sim/trace/wiretrace.h"
@@ -63,6 +64,26 @@ static void tap_up(void *ctx, const uint8_t *p, size_t n)
 static void tap_down(void *ctx, const uint8_t *p, size_t n)
 {
 	mitm_tap(ctx, 0, p, n);
+}
+
+/* The attacker's own mailbox on the server: the i-th message delivered to address. */
+static const uint8_t *run_mailbox(void *ctx, const char *address, size_t i, size_t *len)
+{
+	struct run_ctx *r = ctx;
+	size_t k = 0;
+	for (size_t j = 0; j < smtp_server_message_count(r->server.smtp); j++) {
+		const struct smtp_server_message *msg = smtp_server_message(r->server.smtp, j);
+		for (size_t x = 0; x < msg->nrcpt; x++) {
+			if (strcasecmp(msg->rcpt[x], address))
+				continue;
+			if (k++ == i) {
+				*len = msg->body_len;
+				return msg->body;
+			}
+			break;
+		}
+	}
+	return NULL;
 }
 
 /* The attacker fails the run through its env. */
@@ -439,6 +460,8 @@ int run_scenario(const struct scenario *sc, const struct run_pki *pki, const str
 			.client_implicit = sc->client.tls == SMTP_CLIENT_TLS_IMPLICIT,
 			.server_implicit = sc->server.mode == SMTP_SERVER_IMPLICIT, .stolen_key = &r->pki->stolen_key,
 			.fail = mitm_fail, .ctx = r,
+			.account_user = sc->mitm.account_user, .account_password = sc->mitm.account_password,
+			.mailbox_address = sc->mitm.mailbox, .mailbox = run_mailbox,
 		};
 		run_tls_config(r, &env.as_server, 1, &sc->mitm.tls_opt, "attacker-to-client");
 		env.as_server.chain = (sc->mitm.attack->flags & ATTACK_F_SERVER_CHAIN) ? &r->pki->server_chain

@@ -455,7 +455,21 @@ static int handler(void *user, const char *section, const char *name, const char
 			m->tamper_record = (unsigned)u;
 		} else if (!strcmp(name, "stolen_key"))
 			ok = resolve_path(c, value, &m->stolen_key) == 0;
-		else
+		else if (!strcmp(name, "account")) {
+			const char *colon = strchr(value, ':');
+			if (!colon || colon == value || !colon[1])
+				return fail(c, "bad value '%s' for %s: expected user:password", value, name);
+			free(m->account_user);
+			free(m->account_password);
+			m->account_user = strndup(value, (size_t)(colon - value));
+			m->account_password = strdup(colon + 1);
+			ok = m->account_user && m->account_password;
+		} else if (!strcmp(name, "mailbox")) {
+			if (!strchr(value, '@') || strpbrk(value, "<> \t"))
+				return fail(c, "bad value '%s' for %s: expected an address such as mallory@example.test", value,
+					    name);
+			ok = set_str(&m->mailbox, value) == 0;
+		} else
 			return fail(c, "unknown key '%s' in [%s]", name, section);
 	} else if (!strcmp(section, "expect")) {
 		struct scenario_expect *e = &s->expect;
@@ -698,6 +712,9 @@ void scenario_free(struct scenario *s)
 	tls_opt_free(&s->mitm.tls_opt);
 	free(s->mitm.inject);
 	free(s->mitm.stolen_key);
+	free(s->mitm.account_user);
+	free(s->mitm.account_password);
+	free(s->mitm.mailbox);
 	free(s->expect.client_error);
 	free(s->expect.server_error);
 	free(s->expect.alert);

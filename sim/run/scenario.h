@@ -58,6 +58,8 @@ struct scenario_mitm {
 	char *inject;                  /* commands or replies to inject, \n separated */
 	unsigned tamper_record;        /* which encrypted record to tamper with (1-based) */
 	char *stolen_key;              /* record: the server key obtained later */
+	char *account_user, *account_password;  /* its own account on the server ("user:password") */
+	char *mailbox;                 /* that account's address */
 };
 
 /* Expectations: each is checked only when set (has_* = 1). */

@@ -64,6 +64,13 @@ enum trace_kind {
 };
 
 /* What the attacker did to an event (trace_event.attack) or announces in a note. */
+/* Where an event the attacker learns later comes from. */
+enum trace_replay {
+	REPLAY_NONE = 0,
+	REPLAY_RECORDING,  /* decrypted out of a recording after a key theft */
+	REPLAY_MAILBOX,    /* read in the attacker's own mailbox, where the server stored it */
+};
+
 enum trace_attack {
 	ATTACK_NONE = 0,
 	ATTACK_PRESENT,    /* it sits on the path (the opening note) */
@@ -111,7 +118,7 @@ struct trace_event {
 	int tls_err;           /* TK_TLS_FAILED, TK_TLS_UNVERIFIED: BearSSL's error code */
 	int session;           /* TK_TLS_UP: index into trace.sessions; else -1 */
 	unsigned port;         /* TK_CONN_OPEN: the port dialled */
-	int replay;            /* read out of a recording after a key theft, not live */
+	int replay;            /* enum trace_replay: learned later, not live; 0 = live */
 	uint32_t segment;      /* the sender's write on this link and direction (1, 2, ...): the
 				* events made from one write went out in one TCP segment; 0 for
 				* events not written to the wire (notes, connection events, replay) */

@@ -195,11 +195,11 @@ static int emit_body(struct wire_stream *s, const uint8_t *p, size_t n, int pare
 	return emit_body_part(s, p, n, n, parent, prot, attack);
 }
 
-/* Events read out of a recording after the fact carry the replay mark. */
-static int mark_replay_from(struct trace *t, size_t first)
+/* Events learned after the fact carry the replay mark: where they came from. */
+static int mark_replay_from(struct trace *t, size_t first, int replay)
 {
 	for (size_t i = first; i < t->n; i++)
-		t->ev[i].replay = 1;
+		t->ev[i].replay = replay ? replay : REPLAY_RECORDING;
 	return 0;
 }
 
@@ -271,7 +271,7 @@ int wire_decrypted(struct wire_stream *s, enum smtp_out_kind kind, const uint8_t
 {
 	size_t first = s->trace->n;
 	int r = kind == SMTP_OUT_BODY ? feed_body(s, p, n, 1, attack) : feed_lines(s, p, n, -1, 1, attack, kind);
-	mark_replay_from(s->trace, first);
+	mark_replay_from(s->trace, first, s->replay);
 	return r;
 }
 
