@@ -48,6 +48,7 @@ struct wire_stream {
 	uint32_t writes;                  /* writes traced so far: the current one's segment */
 	int join_next;                    /* the next write goes out with the last one */
 	int in_write;                     /* events made now belong to write `writes` */
+	int replay;                       /* events made now are read out of a recording (wire_decrypted) */
 };
 
 void wire_stream_init(struct wire_stream *s, struct trace *t, const uint64_t *now,
