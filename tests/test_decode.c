@@ -997,7 +997,7 @@ static void test_smtp_body(void **state)
 	assert_field(&d.f, "terminated", "yes");
 	char bytes[16];
 	snprintf(bytes, sizeof bytes, "%zu", sizeof body - 1);
-	assert_field(&d.f, "body_bytes", bytes);
+	assert_field(&d.f, "bytes_as_sent", bytes);
 	assert_prefix(d.sum, "Message: From Alice <alice@example.test>, Subject \"Hello Bob\", 6 lines");
 
 	/* commands pipelined after the end marker are counted, not swallowed */

@@ -467,7 +467,7 @@ static void test_every_handshake_type_has_its_sentence(void **state)
 		e.layer = LAYER_TLS_HANDSHAKE;
 		e.subtype = types[i];
 		e.summary = "ServerHello"; /* a summary that lies: the sentence must not follow it */
-		narrate_event(&e, said[i], sizeof said[i]);
+		narrate_event(NULL, &e, said[i], sizeof said[i]);
 		assert_true(strlen(said[i]) > 20);
 		for (size_t j = 0; j < i; j++)
 			if (!strcmp(said[i], said[j]))

@@ -50,6 +50,10 @@ static const char *readers_text(const struct trace_event *e)
 		return "a decision, not on the wire";
 	if (e->readers & READ_WIRE)
 		return "cleartext: anyone on the path can read it";
+	if (e->replay == REPLAY_MAILBOX)
+		return "crossed inside TLS; read later in the attacker's mailbox";
+	if (e->replay)
+		return "was encrypted; read later with the stolen key";
 	if (e->readers & READ_MITM)
 		return "encrypted, but the attacker is a TLS endpoint and reads it";
 	return "encrypted: only the endpoints can read it";

@@ -537,7 +537,7 @@ struct mitm_replay *mitm_replay_open(struct mitm *m, enum trace_replay source)
 	wire_stream_init(&r->ws[0], m->env.trace, m->env.now, link, ACTOR_CLIENT, far, 1, &r->smtp);
 	wire_stream_init(&r->ws[1], m->env.trace, m->env.now, link, far, ACTOR_CLIENT, 0, &r->smtp);
 	r->ws[0].tls_readers = r->ws[1].tls_readers = READ_MITM;
-	r->ws[0].replay = r->ws[1].replay = (int)source;
+	r->ws[0].replay_source = r->ws[1].replay_source = (int)source;
 	return r;
 }
 

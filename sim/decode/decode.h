@@ -108,7 +108,8 @@ int decode_smtp_command(struct decode_smtp_ctx *ctx, const char *line, size_t n,
 int decode_smtp_reply(struct decode_smtp_ctx *ctx, const char *line, size_t n,
 		      struct fields *f, char *summary, size_t cap);
 /* The DATA body (dot-stuffed, up to and including CRLF.CRLF): headers From, To,
- * Subject when present, "body_lines", "body_bytes". */
+ * Subject when present, "body_lines", "bytes_as_sent" (the bytes as they crossed the
+ * wire: headers, text, dot-stuffing and the end line). */
 int decode_smtp_body(const uint8_t *p, size_t n, struct fields *f, char *summary, size_t cap);
 
 /* A body that arrives in pieces (one per TLS record): the state carried from one piece to
@@ -131,7 +132,7 @@ void decode_smtp_body_start(struct decode_body_state *st);
 /* One piece, with the fields decode_smtp_body gives for it: "header_lines" and
  * "body_lines" count the lines that end in this piece (a line without LF waits for the
  * next piece), the headers (from, to, subject, date) come once, with the piece where the
- * header block ends, "body_bytes" is the piece's size, "terminated" says whether the end
+ * header block ends, "bytes_as_sent" is the piece's size, "terminated" says whether the end
  * of data is in it. A piece after the end starts a new message. For a whole body that
  * ends with LF, the same fields and summary as decode_smtp_body. */
 int decode_smtp_body_piece(struct decode_body_state *st, const uint8_t *p, size_t n, struct fields *f,

@@ -406,8 +406,9 @@ static void body_fields(struct decode_body_state *st, int whole, size_t hl, size
 			struct fields *f, char *summary, size_t cap)
 {
 	const char *from = NULL, *subject = NULL;
+	int headers_here = 0;
 	if ((whole || st->past_headers || st->terminated) && !st->reported) {
-		st->reported = 1;
+		st->reported = headers_here = 1;
 		for (int k = 0; k < DECODE_BODY_HEADERS; k++)
 			if (st->hval[k][0])
 				fields_add(f, 0, body_hkey[k], "%s", st->hval[k]);
@@ -416,7 +417,11 @@ static void body_fields(struct decode_body_state *st, int whole, size_t hl, size
 	}
 	fields_add(f, 0, "header_lines", "%zu", hl);
 	fields_add(f, 0, "body_lines", "%zu", bl);
-	fields_add(f, 0, "body_bytes", "%zu", n);
+	/* the bytes as sent, not the message's size: with the dot-stuffing and, in the piece
+	 * where it ends, the end line "." (and whatever was pipelined after it) */
+	fields_add(f, 0, "bytes_as_sent", "%zu", n);
+	if (st->terminated && headers_here)
+		fields_add(f, 1, "counts", "the whole message as sent: headers, blank line, text, dot-stuffing and the end line \".\"");
 	fields_add(f, 0, "terminated", "%s", st->terminated ? "yes" : "no");
 	if (after)
 		fields_add(f, 0, "bytes_after_end", "%zu", after);

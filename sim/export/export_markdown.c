@@ -225,7 +225,7 @@ int export_markdown(FILE *f, const struct scenario *sc, const struct run_result 
 	if (o->has_thief)
 		learned_line(f, "Whoever recorded the session and stole the server's key later", &o->thief);
 	if (o->injected)
-		fprintf(f, "- Injected lines that took effect: %d\n", o->injected);
+		fprintf(f, "- Injected lines acted on inside TLS: %d\n", o->injected);
 	if (o->decrypted_later)
 		fputs("- The recorded session was decrypted after the server's key was stolen\n", f);
 	return ferror(f) ? -1 : 0;

@@ -69,7 +69,7 @@ void export_outcome_text(FILE *f, const struct outcome *o, int mitm_present)
 			fprintf(f, "    metadata: %s\n", meta);
 	}
 	if (o->injected)
-		fprintf(f, "  injected:         %d line(s) took effect\n", o->injected);
+		fprintf(f, "  injected:         %d line(s) acted on inside TLS\n", o->injected);
 	if (o->decrypted_later)
 		fprintf(f, "  recorded session: decrypted after the key theft\n");
 	fprintf(f, "  in words: %s\n", o->summary);

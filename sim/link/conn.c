@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "sim/base/buf.h"
+#include "sim/base/sb.h"
 
 #define OUTQ_HIGH 65536   /* stop draining the engine while this much waits for the pipe */
 
@@ -218,9 +219,25 @@ static void handshake_done(struct conn *c)
 	const char *suite = decode_cipher_suite_name(sp.cipher_suite);
 	snprintf(summary, sizeof summary, "TLS established: %s, %s",
 		 decode_tls_version_name(br_ssl_engine_get_version(eng)), suite ? suite : "unknown suite");
-	note(c, TK_TLS_UP, 0, idx, summary,
-	     "Both Finished messages checked out, so neither side's view of the handshake was changed. "
-	     "From here on the records are encrypted and authenticated: a wire observer sees only their sizes and timing.");
+	const struct trace_tls_session *s = &conn_trace(c)->sessions[idx];
+	char narration[900];
+	size_t n = sb_put(narration, sizeof narration, 0,
+			  "Both Finished MACs checked out: the two ends of this session saw the same handshake, so "
+			  "nobody changed it on the way.");
+	/* Without the certificate check the other end is whoever answered. */
+	if (c->tls->nv.vtable && c->self == ACTOR_CLIENT)
+		n = sb_put(narration, sizeof narration, n,
+			   " But the client did not check the certificate, so this only proves agreement with whoever "
+			   "is at the other end%s.",
+			   s->server_up && s->server_end == ACTOR_MITM ? ": here, the attacker" : ", which may be an attacker");
+	n = sb_put(narration, sizeof narration, n,
+		   " From here on the records are encrypted and authenticated: a wire observer sees only their sizes "
+		   "and timing.");
+	if (s->version < BR_TLS12)
+		sb_put(narration, sizeof narration, n,
+		       " Beware: %s is deprecated (RFC 8996), and RFC 8314, as updated by RFC 8997, asks mail "
+		       "clients and servers for TLS 1.2 or later.", decode_tls_version_name(s->version));
+	note(c, TK_TLS_UP, 0, idx, summary, narration);
 	if (c->tls->nv.vtable && c->tls->nv.real_err) {
 		char s2[256];
 		snprintf(s2, sizeof s2, "%s accepted the certificate without verifying it (verification would have failed: %s)",

@@ -39,9 +39,40 @@ static int same_body(const uint8_t *sent, size_t sn, const struct smtp_server_me
 	return j == m->body_len;
 }
 
-/* "the envelope (from <a> to <b>, <c>)" and the like, for the summary. */
+/* "the credentials (...), the envelope (from <a> to <b>, <c>) and the message body", for
+ * the secrets in mask. */
+/* What goes before the k-th of count items in a list: nothing, a comma, or "and". */
+static const char *list_sep(int *k, int count)
+{
+	int i = (*k)++;
+	return i == 0 ? "" : i == count - 1 ? " and" : ",";
+}
 
-static size_t describe_learned(char *buf, size_t cap, size_t n, const char *who, const struct knowledge *l)
+static size_t describe_secrets(char *buf, size_t cap, size_t n, const struct knowledge *l, int mask)
+{
+	int count = !!(mask & OBSERVED_CREDENTIALS) + !!(mask & OBSERVED_ENVELOPE) + !!(mask & OBSERVED_BODY), k = 0;
+	if (mask & OBSERVED_CREDENTIALS)
+		n = sb_put(buf, cap, n, "%s the credentials (user '%s', password '%s')", list_sep(&k, count), l->user, l->password);
+	if (mask & OBSERVED_ENVELOPE) {
+		n = sb_put(buf, cap, n, "%s the envelope (", list_sep(&k, count));
+		if (l->mail_from[0])
+			n = sb_put(buf, cap, n, "from <%s>%s", l->mail_from, l->nrcpt ? " " : "");
+		if (l->nrcpt)
+			n = sb_put(buf, cap, n, "to");
+		for (size_t i = 0; i < l->nrcpt; i++)
+			n = sb_put(buf, cap, n, "%s <%s>", i ? "," : "", l->rcpt[i]);
+		n = sb_put(buf, cap, n, "%s)", l->nrcpt ? "" : ", no recipient");
+	}
+	if (mask & OBSERVED_BODY)
+		n = sb_put(buf, cap, n, "%s the message body%s%s%s", list_sep(&k, count), l->subject[0] ? " (Subject: " : "", l->subject,
+			l->subject[0] ? ")" : "");
+	return n;
+}
+
+/* What a reader learned, in words. A secret first read out of a recording after the key
+ * theft (a replayed event) is said to be learned then. */
+static size_t describe_learned(char *buf, size_t cap, size_t n, const char *who, const struct knowledge *l,
+			       const struct trace *t)
 {
 	if (!l->what) {
 		n = sb_put(buf, cap, n, "%s learned no credentials, envelope or message", who);
@@ -52,23 +83,28 @@ static size_t describe_learned(char *buf, size_t cap, size_t n, const char *who,
 			n = sb_put(buf, cap, n, ", only the endpoints and the size and timing of each record");
 		return sb_put(buf, cap, n, ". ");
 	}
-	n = sb_put(buf, cap, n, "%s learned", who);
-	const char *sep = "";
-	if (l->what & OBSERVED_CREDENTIALS) {
-		n = sb_put(buf, cap, n, " the credentials (user '%s', password '%s')", l->user, l->password);
-		sep = ",";
+	int later = 0, mailbox = 0;
+	for (int b = 0; b < 3; b++)
+		if ((l->what >> b & 1) && l->exposed_at[b] && l->exposed_at[b] <= t->n && t->ev[l->exposed_at[b] - 1].replay) {
+			later |= 1 << b;
+			mailbox |= t->ev[l->exposed_at[b] - 1].replay == REPLAY_MAILBOX;
+		}
+	const char *when = mailbox ? "in its mailbox" : "after the key theft";
+	int live = l->what & ~later;
+	if (live) {
+		n = sb_put(buf, cap, n, "%s learned", who);
+		n = describe_secrets(buf, cap, n, l, live);
+		n = sb_put(buf, cap, n, ". ");
 	}
-	if (l->what & OBSERVED_ENVELOPE) {
-		n = sb_put(buf, cap, n, "%s the envelope (from <%s> to", sep, l->mail_from);
-		for (size_t i = 0; i < l->nrcpt; i++)
-			n = sb_put(buf, cap, n, "%s <%s>", i ? "," : "", l->rcpt[i]);
-		n = sb_put(buf, cap, n, ")");
-		sep = ",";
+	if (later) {
+		if (live)
+			n = sb_put(buf, cap, n, "%s it also learned", mailbox ? "In its mailbox" : "After the key theft");
+		else
+			n = sb_put(buf, cap, n, "%s learned", who);
+		n = describe_secrets(buf, cap, n, l, later);
+		n = sb_put(buf, cap, n, "%s%s. ", live ? "" : " ", live ? "" : when);
 	}
-	if (l->what & OBSERVED_BODY)
-		n = sb_put(buf, cap, n, "%s the message body%s%s%s", *sep ? " and" : "", l->subject[0] ? " (Subject: " : "",
-			l->subject, l->subject[0] ? ")" : "");
-	return sb_put(buf, cap, n, ". ");
+	return n;
 }
 
 void outcome_from_actors(struct outcome *o, const struct outcome_actors *a)
@@ -184,11 +220,26 @@ void outcome_from_trace(const struct trace *t, const struct ledger *lg, struct o
 		n = sb_put(b, cap, n, "The client stopped: %s. ", o->client_error);
 	if (o->server_error[0])
 		n = sb_put(b, cap, n, "The server stopped: %s. ", o->server_error);
-	n = describe_learned(b, cap, n, "A passive observer on the wire", &o->observer);
+	n = describe_learned(b, cap, n, "A passive observer on the wire", &o->observer, t);
 	if (o->mitm_present)
-		n = describe_learned(b, cap, n, "The attacker", &o->attacker);
-	if (o->injected)
-		n = sb_put(b, cap, n, "%d injected line(s) took effect inside TLS. ", o->injected);
+		n = describe_learned(b, cap, n, "The attacker", &o->attacker, t);
+	if (o->injected) {
+		/* Whose input buffer kept the injected lines: the actor that said so. */
+		int by_server = 0, by_client = 0;
+		for (size_t i = 0; i < t->n; i++)
+			if (t->ev[i].kind == TK_ACTOR && t->ev[i].subtype == SMTP_NOTE_KEPT_BUFFERED) {
+				by_server |= t->ev[i].from == ACTOR_SERVER;
+				by_client |= t->ev[i].from == ACTOR_CLIENT;
+			}
+		if (by_server && !by_client)
+			n = sb_put(b, cap, n, "The server executed %d injected line(s) inside TLS, as if the client had "
+				   "sent them. ", o->injected);
+		else if (by_client && !by_server)
+			n = sb_put(b, cap, n, "The client read %d injected line(s) inside TLS, as if the server had sent "
+				   "them. ", o->injected);
+		else
+			n = sb_put(b, cap, n, "%d injected line(s) were acted on inside TLS. ", o->injected);
+	}
 	n = strlen(b);
 	if (n && b[n - 1] == ' ')
 		b[n - 1] = '\0';

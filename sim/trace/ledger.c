@@ -208,7 +208,7 @@ void ledger_describe_secrets(const struct knowledge *k, char *buf, size_t cap)
 		sep = ", ";
 	}
 	if (k->what & OBSERVED_ENVELOPE) {
-		n = sb_put(buf, cap, n, "%senvelope (<%s> to", sep, k->mail_from);
+		n = sb_put(buf, cap, n, "%senvelope (<%s> %s", sep, k->mail_from, k->nrcpt ? "to" : "with no recipient");
 		for (size_t i = 0; i < k->nrcpt; i++)
 			n = sb_put(buf, cap, n, "%s <%s>", i ? "," : "", k->rcpt[i]);
 		n = sb_put(buf, cap, n, ")");

@@ -7,13 +7,94 @@
 #include <stdlib.h>
 #include <strings.h>
 
+#include "sim/base/sb.h"
 #include "sim/decode/decode.h"
 #include "sim/smtp/smtp_parse.h"
+
+enum { TLS10 = 0x0301, TLS11 = 0x0302 };   /* as the record header writes them */
+
+/* ---- what the trace already holds ---- */
+
+/* The last event before e of this kind, on e's link, in e's direction and of the same
+ * reading (live or replayed), since the connection opened; NULL when there is none. */
+static const struct trace_event *previous(const struct trace *t, const struct trace_event *e, enum trace_kind kind)
+{
+	if (!t)
+		return NULL;
+	for (size_t i = t->n; i-- > 0;) {
+		const struct trace_event *p = &t->ev[i];
+		if (p->link != e->link || p->layer == LAYER_NOTE)
+			continue;
+		if (p->kind == TK_CONN_OPEN)
+			return NULL;
+		if (p->kind == kind && p->from == e->from && p->replay == e->replay)
+			return p;
+	}
+	return NULL;
+}
+
+static int field_is(const struct trace_event *e, const char *name, const char *value)
+{
+	const char *v = fields_get(&e->fields, name);
+	return v && !strcmp(v, value);
+}
+
+/* The version and cipher suite protecting e's link: the session's once an end has
+ * reported it, before that (a first Finished) the ServerHello's on this link. */
+static int link_cipher(const struct trace *t, const struct trace_event *e, unsigned *version, unsigned *suite)
+{
+	if (!t)
+		return 0;
+	const struct trace_tls_session *s = trace_link_session(t, e->link);
+	if (s) {
+		*version = s->version;
+		*suite = s->suite;
+		return 1;
+	}
+	for (size_t i = t->n; i-- > 0;) {
+		const struct trace_event *p = &t->ev[i];
+		if (p->link != e->link || p->kind != TK_HANDSHAKE || p->subtype != TLS_HS_SERVER_HELLO || p->encrypted)
+			continue;
+		/* type (1), length (3), version (2), random (32), session_id (1 + n), cipher_suite (2) */
+		if (p->wire_stored < 39 || p->wire_stored < 39 + (size_t)p->wire[38] + 2)
+			return 0;
+		size_t at = 39 + (size_t)p->wire[38];
+		*version = (unsigned)p->wire[4] << 8 | p->wire[5];
+		*suite = (unsigned)p->wire[at] << 8 | p->wire[at + 1];
+		return 1;
+	}
+	return 0;
+}
+
+static int suite_has(unsigned suite, const char *part)
+{
+	const char *name = decode_cipher_suite_name(suite);
+	return name && strstr(name, part);
+}
+
+/* With a CBC suite in TLS 1.0 (no explicit IV): the length of a record carrying one byte,
+ * which is that byte, the MAC and at least one padding-length byte, rounded up to a block. */
+static size_t cbc10_one_byte_record(unsigned suite)
+{
+	const char *name = decode_cipher_suite_name(suite);
+	size_t nl = name ? strlen(name) : 0;
+	size_t mac = nl > 7 && !strcmp(name + nl - 7, "_SHA384") ? 48 : nl > 7 && !strcmp(name + nl - 7, "_SHA256") ? 32 : 20;
+	size_t block = suite_has(suite, "3DES") ? 8 : 16;
+	return (1 + mac + 1 + block - 1) / block * block;
+}
+
+/* ---- SMTP ---- */
 
 static const char *who_reads(const struct trace_event *e)
 {
 	if (!e->encrypted)
 		return "It crosses the wire in cleartext: anyone on the path can read it.";
+	if (e->replay == REPLAY_MAILBOX)
+		return "It crossed inside TLS, but the server stored it as message text in the attacker's own "
+		       "mailbox, and the attacker reads it there.";
+	if (e->replay)
+		return "It was encrypted. The attacker reads it now by recomputing the session keys from the "
+		       "recorded handshake and the stolen RSA key.";
 	if (e->readers & READ_MITM)
 		return "It is encrypted, but the attacker is an endpoint of this TLS session and reads it.";
 	return "It is encrypted: only the client and the server can read it.";
@@ -29,7 +110,6 @@ static void smtp_command(const struct trace_event *e, char *buf, size_t cap)
 			 fields_get(&e->fields, "auth_password") ? "password" : "user name", reads);
 		return;
 	}
-	(void)verb;
 	switch (e->subtype) {
 	case SMTP_VERB_EHLO:
 	case SMTP_VERB_HELO:
@@ -40,8 +120,15 @@ static void smtp_command(const struct trace_event *e, char *buf, size_t cap)
 			 "Until the handshake completes, everything is still cleartext and can be changed by an attacker.");
 		break;
 	case SMTP_VERB_AUTH: snprintf(buf, cap, "The client starts authentication. %s", reads); break;
-	case SMTP_VERB_MAIL: snprintf(buf, cap, "The envelope sender: who the message is from. %s", reads); break;
-	case SMTP_VERB_RCPT: snprintf(buf, cap, "The envelope recipient: who the message is for. %s", reads); break;
+	case SMTP_VERB_MAIL:
+		snprintf(buf, cap, "The envelope sender (reverse-path): where bounces go. It can differ from the From: "
+			 "header the recipient sees; SPF checks this domain, and DMARC checks that From: aligns with it "
+			 "or with the DKIM signer. %s", reads);
+		break;
+	case SMTP_VERB_RCPT:
+		snprintf(buf, cap, "The envelope recipient: where the server delivers. It can differ from the To: "
+			 "header the recipient sees (that is how Bcc works). %s", reads);
+		break;
 	case SMTP_VERB_DATA: snprintf(buf, cap, "The client asks to send the message itself. %s", reads); break;
 	case SMTP_VERB_QUIT: snprintf(buf, cap, "The client ends the session politely."); break;
 	case -1:
@@ -55,39 +142,102 @@ static void smtp_command(const struct trace_event *e, char *buf, size_t cap)
 	}
 }
 
-static void smtp_reply(const struct trace_event *e, char *buf, size_t cap)
+/* The service extensions a server may advertise in its EHLO reply, and what each lets
+ * the client do. */
+static const struct {
+	const char *keyword, *rfc, *meaning;
+} extensions[] = {
+	{ "PIPELINING", "RFC 2920", "the client may send several commands without waiting for each reply" },
+	{ "SIZE", "RFC 1870", "the server states its message size limit, and the client may declare a size in MAIL FROM" },
+	{ "8BITMIME", "RFC 6152", "the message text may contain 8-bit bytes" },
+	{ "ENHANCEDSTATUSCODES", "RFC 2034", "its replies carry detailed codes such as 2.1.0 (RFC 3463)" },
+	{ "AUTH", "RFC 4954", "the client may log in, with one of the mechanisms listed" },
+	{ "SMTPUTF8", "RFC 6531", "addresses and headers may be written in UTF-8" },
+	{ "CHUNKING", "RFC 3030", "the message may be sent in chunks with BDAT instead of DATA" },
+	{ "DSN", "RFC 3461", "the client may ask for delivery status notifications" },
+	{ "REQUIRETLS", "RFC 8689", "the client may require TLS on every later hop of this message" },
+};
+
+/* A line after the first of a multi-line 250 reply: one advertised extension (the
+ * server's own text names it). */
+static void ehlo_extension(const struct trace_event *e, const char *text, char *buf, size_t cap)
+{
+	const char *reads = who_reads(e);
+	size_t kl = strcspn(text, " ");
+	if (kl == 8 && !strncasecmp(text, "STARTTLS", 8)) {
+		snprintf(buf, cap, "The server advertises STARTTLS (RFC 3207): the client may upgrade to TLS. This offer "
+			 "travels in cleartext, so an attacker on the path could delete it%s.",
+			 e->encrypted ? " (not now: this list came through TLS)" : "");
+		return;
+	}
+	for (size_t i = 0; i < sizeof extensions / sizeof extensions[0]; i++)
+		if (strlen(extensions[i].keyword) == kl && !strncasecmp(text, extensions[i].keyword, kl)) {
+			snprintf(buf, cap, "The server advertises %s (%s): %s. %s", extensions[i].keyword, extensions[i].rfc,
+				 extensions[i].meaning, reads);
+			return;
+		}
+	snprintf(buf, cap, "The server advertises the extension %.*s. %s", (int)(kl < 40 ? kl : 40), text, reads);
+}
+
+/* What a reply code means, for the codes the lessons meet. about_tls tells the two
+ * meanings of 454 and 530 apart; with_readers adds who can read the line. */
+struct reply_sentence {
+	int code, about_tls, with_readers;
+	const char *sentence;
+};
+static const struct reply_sentence reply_sentences[] = {
+	{ 220, 0, 1, "The server greets the client." },
+	{ 221, 0, 0, "The server says goodbye and closes the session." },
+	{ 235, 0, 1, "The server accepts the credentials." },
+	{ 250, 0, 1, "The server accepts." },
+	{ 334, 0, 1, "The server asks for the next piece of the credentials (base64)." },
+	{ 354, 0, 0, "The server is ready for the message: it ends with a line holding a single dot." },
+	{ 454, 1, 0, "454: TLS is temporarily unavailable (RFC 3207). An opportunistic client may carry on in "
+		     "cleartext; a client that requires TLS must stop." },
+	{ 454, 0, 1, "454: a temporary failure (RFC 4954 uses it for authentication); the client may try again later." },
+	{ 500, 0, 1, "500: the server could not make sense of the line: an unrecognised command or a syntax error, "
+		     "such as a line too long (RFC 5321)." },
+	{ 502, 0, 1, "502: command not implemented: the server knows the command but does not offer it (RFC 5321 "
+		     "4.2.4). To STARTTLS it means no TLS at all, unlike the temporary 454." },
+	{ 503, 0, 1, "503: bad sequence of commands: the command is valid, but not at this point of the dialogue "
+		     "(e.g. MAIL before EHLO, RCPT before MAIL)." },
+	{ 530, 1, 1, "530: the server refuses to go on before STARTTLS: it requires TLS (RFC 3207)." },
+	{ 530, 0, 1, "530: authentication required: the server takes no mail before the client logs in (RFC 4954 6)." },
+	{ 535, 0, 0, "The credentials were wrong." },
+	{ 538, 0, 0, "The server refuses to take credentials over an unencrypted connection (RFC 4954)." },
+};
+
+static void smtp_reply(const struct trace *t, const struct trace_event *e, char *buf, size_t cap)
 {
 	const char *text = fields_get(&e->fields, "text");
 	const char *reads = who_reads(e);
 	int c = e->subtype;
-	if (text && !strncasecmp(text, "STARTTLS", 8) && strlen(text) == 8) {
-		snprintf(buf, cap, "The server offers STARTTLS: the client may upgrade to TLS. This offer travels "
-			 "in cleartext, so an attacker on the path could delete it%s.",
-			 e->encrypted ? " (not now: this list came through TLS)" : "");
+	const struct trace_event *before = previous(t, e, TK_SMTP_REPLY);
+	int continuation = before && field_is(before, "continues", "yes");
+	if (c == 250 && continuation && text) {
+		ehlo_extension(e, text, buf, cap);
 		return;
 	}
-	if (text && !strncasecmp(text, "AUTH", 4)) {
-		snprintf(buf, cap, "The server lists the authentication mechanisms it accepts. %s", reads);
+	if (c == 250 && field_is(e, "continues", "yes")) {
+		snprintf(buf, cap, "The server answers EHLO: this first line gives its name and a greeting, and each "
+			 "line after it advertises one extension (RFC 5321 4.1.1.1). %s", reads);
 		return;
 	}
-	switch (c) {
-	case 220:
-		if (text && strcasestr(text, "TLS"))
-			snprintf(buf, cap, "The server agrees to start TLS. The next bytes on this connection "
-				 "must be a TLS handshake; anything already buffered must be thrown away (RFC 3207).");
-		else
-			snprintf(buf, cap, "The server greets the client. %s", reads);
+	/* The greeting is the first reply on a connection; the only other 220 answers STARTTLS. */
+	if (c == 220 && before) {
+		snprintf(buf, cap, "The server agrees to start TLS: the next bytes must be a TLS handshake. RFC 3207 "
+			 "makes both sides forget what they learned before TLS and forbids pipelining past STARTTLS; "
+			 "since CVE-2011-0411 this is read to include bytes still waiting in an input buffer.");
 		return;
-	case 221: snprintf(buf, cap, "The server says goodbye and closes the session."); return;
-	case 235: snprintf(buf, cap, "The server accepts the credentials. %s", reads); return;
-	case 250: snprintf(buf, cap, "The server accepts. %s", reads); return;
-	case 334: snprintf(buf, cap, "The server asks for the next piece of the credentials (base64). %s", reads); return;
-	case 354: snprintf(buf, cap, "The server is ready for the message: it ends with a line holding a single dot."); return;
-	case 454: snprintf(buf, cap, "TLS is not available right now. An opportunistic client may carry on in cleartext; "
-			   "a client that requires TLS must stop."); return;
-	case 530: snprintf(buf, cap, "The server refuses to go on before STARTTLS: it requires TLS."); return;
-	case 535: snprintf(buf, cap, "The credentials were wrong."); return;
-	case 538: snprintf(buf, cap, "The server refuses to take credentials over an unencrypted connection (RFC 4954)."); return;
+	}
+	/* 454 and 530 each have two meanings; the server's own text says which. */
+	int tls_text = (c == 454 || c == 530) && text && strcasestr(text, c == 530 ? "STARTTLS" : "TLS");
+	for (size_t i = 0; i < sizeof reply_sentences / sizeof reply_sentences[0]; i++) {
+		const struct reply_sentence *r = &reply_sentences[i];
+		if (r->code != c || r->about_tls != tls_text)
+			continue;
+		snprintf(buf, cap, "%s%s%s", r->sentence, r->with_readers ? " " : "", r->with_readers ? reads : "");
+		return;
 	}
 	if (c < 0)
 		snprintf(buf, cap, "A line that is not a valid SMTP reply: no client may act on it. %s", reads);
@@ -97,11 +247,40 @@ static void smtp_reply(const struct trace_event *e, char *buf, size_t cap)
 		snprintf(buf, cap, "The server answers %d. %s", c, reads);
 }
 
-static void handshake(const struct trace_event *e, char *buf, size_t cap)
+/* ---- TLS ---- */
+
+static const char finished_mac[] =
+	"a 12-byte MAC over this side's transcript of the handshake, keyed with the master secret "
+	"(RFC 5246 7.4.9). An attacker who changed a handshake message cannot recompute it without that secret.";
+
+static void client_hello(const struct trace *t, const struct trace_event *e, char *buf, size_t cap)
+{
+	size_t n = (size_t)snprintf(buf, cap, "The client states the highest TLS version it supports and lists its "
+				    "cipher suites, its extensions (such as server name, groups, signature algorithms and "
+				    "renegotiation_info) and a 32-byte random. ");
+	if (n >= cap)
+		return;
+	const struct trace_event *rec = t && e->parent >= 0 && (size_t)e->parent < t->n ? &t->ev[e->parent] : NULL;
+	if (rec && rec->wire_stored >= 3 && e->wire_len >= 6) {
+		unsigned rv = (unsigned)rec->wire[1] << 8 | rec->wire[2], cv = (unsigned)e->wire[4] << 8 | e->wire[5];
+		if (rv != cv) {
+			n += (size_t)snprintf(buf + n, cap - n, "The record header says %s, but that is not the offer: "
+					      "client_version, %s, is. ", decode_tls_version_name(rv),
+					      decode_tls_version_name(cv));
+			if (n >= cap)
+				return;
+		}
+	}
+	if (fields_get(&e->fields, "server_name"))
+		snprintf(buf + n, cap - n, "It is cleartext: an observer sees the server name (SNI) the client asks for.");
+	else
+		snprintf(buf + n, cap - n, "It is cleartext: anyone on the path can read it.");
+}
+
+static void handshake(const struct trace *t, const struct trace_event *e, char *buf, size_t cap)
 {
 	if (e->encrypted) {
-		snprintf(buf, cap, "Finished, encrypted with the new keys: a hash of every handshake message "
-			 "both sides saw. If an attacker changed any of them, this check fails.");
+		snprintf(buf, cap, "Finished, the first message under the new keys: %s", finished_mac);
 		return;
 	}
 	switch (e->subtype) {
@@ -109,20 +288,22 @@ static void handshake(const struct trace_event *e, char *buf, size_t cap)
 		snprintf(buf, cap, "The server asks the client to start a new handshake.");
 		break;
 	case TLS_HS_CLIENT_HELLO:
-		snprintf(buf, cap, "The client proposes TLS versions and cipher suites and sends a random value. "
-			 "It is cleartext: an observer sees the server name (SNI) the client asks for.");
+		client_hello(t, e, buf, cap);
 		break;
 	case TLS_HS_SERVER_HELLO:
 		snprintf(buf, cap, "The server picks the version and the cipher suite from the client's offer, "
 			 "and sends its own random value.");
 		break;
 	case TLS_HS_CERTIFICATE:
-		snprintf(buf, cap, "The server proves who it is with a certificate chain. The client must check that it "
-			 "chains to a trusted root, names the host it wanted, and is within its dates.");
+		snprintf(buf, cap, "The certificate chain: a CA's signed claim that this public key belongs to this name; "
+			 "the client checks the chain, the name and the dates. Certificates are public, so this proves "
+			 "nothing yet: the proof is the key share signed with the private key (ECDHE) or the premaster "
+			 "secret only that key decrypts (RSA), confirmed by Finished.");
 		break;
 	case TLS_HS_SERVER_KEY_EXCHANGE:
-		snprintf(buf, cap, "The server's ephemeral key share, signed with the certificate's key: the client "
-			 "can check that this share really comes from the certificate's owner.");
+		snprintf(buf, cap, "The server's ephemeral key share, signed together with both hello randoms by the "
+			 "private key of the certificate: the client checks that this share comes from the "
+			 "certificate's owner, and an attacker cannot change it without breaking the signature.");
 		break;
 	case TLS_HS_CERTIFICATE_REQUEST:
 		snprintf(buf, cap, "The server asks the client for a certificate of its own, and says which "
@@ -141,53 +322,158 @@ static void handshake(const struct trace_event *e, char *buf, size_t cap)
 			snprintf(buf, cap, "The client encrypts the premaster secret with the server's RSA key. "
 				 "Whoever gets that private key later can decrypt a recording of this session.");
 		else
-			snprintf(buf, cap, "The client's ephemeral key share. Both sides now compute the same secret, "
-				 "which never crossed the wire: this is forward secrecy.");
+			snprintf(buf, cap, "The client's ephemeral key share. Each side combines its own private share with "
+				 "the other's public one into the same premaster secret, which never crosses the wire. Both "
+				 "private shares serve this session only and are then erased: that, not the key agreement "
+				 "itself, gives forward secrecy.");
 		break;
 	case TLS_HS_FINISHED:
-		snprintf(buf, cap, "Finished: a hash of every handshake message this side saw, keyed with the new "
-			 "secret. If an attacker changed any of them, this check fails.");
+		snprintf(buf, cap, "Finished: %s", finished_mac);
 		break;
 	default:
 		snprintf(buf, cap, "A TLS handshake message.");
 	}
 }
 
-void narrate_event(const struct trace_event *e, char *buf, size_t cap)
+static void alert(const struct trace_event *e, char *buf, size_t cap)
 {
-	buf[0] = '\0';
+	if (e->subtype < 0) {
+		snprintf(buf, cap, e->encrypted ? "An encrypted alert: an observer cannot tell a clean close_notify from "
+						  "an error."
+						: "An alert that cannot be decoded.");
+		return;
+	}
+	const char *name = decode_alert_description_name((unsigned)e->subtype);
+	if (e->encrypted && e->subtype == 0)
+		snprintf(buf, cap, "close_notify: the sender ends the TLS session cleanly, so the peer knows "
+			 "nothing was cut off.");
+	else if (e->encrypted)
+		snprintf(buf, cap, "The sender reports %s, encrypted: the peer reads it, but an observer cannot tell it "
+			 "from a clean close_notify.", name);
+	else if (e->alert_level == 2)
+		snprintf(buf, cap, "The fatal alert %s, in cleartext: the sender says why it gives up on this "
+			 "connection.", name);
+	else
+		snprintf(buf, cap, "The alert %s, in cleartext.", name);
+}
+
+/* Is e the first record of its sender's write (its TCP segment) on its link? */
+static int first_of_write(const struct trace *t, const struct trace_event *e)
+{
+	const struct trace_event *p = previous(t, e, TK_RECORD);
+	return e->segment && (!p || p->segment != e->segment);
+}
+
+static void protected_record(const struct trace *t, const struct trace_event *e, char *buf, size_t cap)
+{
+	unsigned version = 0, suite = 0;
+	int known = link_cipher(t, e, &version, &suite);
+	int cbc = known && suite_has(suite, "_CBC_");
+	size_t len = e->wire_len >= 5 ? e->wire_len - 5 : 0;
+	/* BearSSL's 1/n-1 split: the one-byte record is the first of the write that carries it. */
+	if (cbc && version == TLS10 && e->subtype == TLS_CT_APPLICATION_DATA && len == cbc10_one_byte_record(suite) &&
+	    first_of_write(t, e)) {
+		snprintf(buf, cap, "A protected record carrying a single byte: in TLS 1.0 with a CBC suite BearSSL sends "
+			 "the first byte of each application record alone, then the rest (the 1/n-1 split). Each record's IV is the "
+			 "previous record's last ciphertext block, which an attacker sees in advance; the split keeps it "
+			 "from choosing a whole block under that IV (BEAST).");
+		return;
+	}
+	const char *extra = "";
+	if (known && suite_has(suite, "_GCM_"))
+		extra = ", and the 8-byte explicit nonce (BearSSL uses the record's sequence number)";
+	else if (cbc && version >= TLS11)
+		extra = ", and the explicit IV";
+	snprintf(buf, cap, "A protected TLS record. An observer sees its type, version and length%s; the length gives "
+		 "away the size of what it carries%s.", extra, cbc ? ", to within a cipher block" : "");
+}
+
+static void record(const struct trace *t, const struct trace_event *e, char *buf, size_t cap)
+{
+	if (e->encrypted) {
+		protected_record(t, e, buf, cap);
+		return;
+	}
+	switch (e->subtype) {
+	case TLS_CT_HANDSHAKE:
+		snprintf(buf, cap, "A handshake record in cleartext: anyone on the path can read it. An attacker can "
+			 "change the messages inside, but the Finished MACs will catch it (and, for ServerKeyExchange, "
+			 "the server's signature).");
+		break;
+	case TLS_CT_CHANGE_CIPHER_SPEC:
+		snprintf(buf, cap, "A ChangeCipherSpec record in cleartext. It is not a handshake message, so the Finished "
+			 "MACs do not cover it (RFC 5246 7.4.9): an attacker can forge or delete it. OpenSSL's early-CCS "
+			 "bug (CVE-2014-0224) let a forged one switch on keys the attacker could compute.");
+		break;
+	case TLS_CT_ALERT:
+		snprintf(buf, cap, "An alert record in cleartext. Alerts are not handshake messages, so the Finished MACs "
+			 "do not cover them (RFC 5246 7.4.9): an attacker can forge or delete this one.");
+		break;
+	case -1:
+		snprintf(buf, cap, "Bytes that do not form a TLS record, sent where TLS was expected. Anyone on the path "
+			 "can read them.");
+		break;
+	default:
+		snprintf(buf, cap, "A TLS record in cleartext: anyone on the path can read it.");
+	}
+}
+
+/* The event's own sentence, by its kind. */
+static void narrate_kind(const struct trace *t, const struct trace_event *e, char *buf, size_t cap)
+{
 	switch (e->kind) {
 	case TK_SMTP_COMMAND:
 		smtp_command(e, buf, cap);
 		break;
 	case TK_SMTP_REPLY:
-		smtp_reply(e, buf, cap);
+		smtp_reply(t, e, buf, cap);
 		break;
 	case TK_SMTP_DATA:
 		snprintf(buf, cap, "The message: headers, a blank line, the text. %s", who_reads(e));
 		break;
 	case TK_HANDSHAKE:
-		handshake(e, buf, cap);
+		handshake(t, e, buf, cap);
 		break;
 	case TK_CCS:
 		snprintf(buf, cap, "From the next record on, this sender encrypts and authenticates everything it sends.");
 		break;
 	case TK_ALERT:
-		if (e->encrypted && e->subtype == 0)
-			snprintf(buf, cap, "close_notify: the sender ends the TLS session cleanly, so the peer knows "
-				 "nothing was cut off.");
-		else
-			snprintf(buf, cap, "An alert: the sender reports a problem%s.",
-				 e->encrypted ? " (encrypted)" : " in cleartext");
+		alert(e, buf, cap);
 		break;
 	case TK_RECORD:
-		if (e->encrypted)
-			snprintf(buf, cap, "A protected TLS record. An observer sees only its type, version and length.");
-		else
-			snprintf(buf, cap, "A TLS record in cleartext: the handshake is not protected yet, so anyone "
-				 "on the path can read it, and an attacker can change it undetected until the Finished messages.");
+		record(t, e, buf, cap);
 		break;
 	default:
 		break;
 	}
+}
+
+/* What the attacker did to this very event, when the event's own sentence would
+ * otherwise credit the client or the server with it. */
+static const char *attack_said(const struct trace_event *e)
+{
+	switch (e->attack) {
+	case ATTACK_ADDED:
+	case ATTACK_FORGED:
+		if (e->kind == TK_SMTP_REPLY)
+			return "The attacker made this line up: the server never sent it.";
+		if (e->kind == TK_SMTP_COMMAND)
+			return "The attacker made this line up: the client never sent it.";
+		return NULL;
+	case ATTACK_REPLACED:
+		return "The attacker changed this on the way.";
+	case ATTACK_TAMPERED:
+		return e->kind == TK_RECORD ? "The attacker flipped a bit of this record on the way." : NULL;
+	default:
+		return NULL;
+	}
+}
+
+void narrate_event(const struct trace *t, const struct trace_event *e, char *buf, size_t cap)
+{
+	buf[0] = '\0';
+	narrate_kind(t, e, buf, cap);
+	const char *a = buf[0] ? attack_said(e) : NULL;
+	if (a)
+		sb_put(buf, cap, strlen(buf), " %s", a);
 }

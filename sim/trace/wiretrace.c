@@ -60,9 +60,10 @@ static int emit(struct wire_stream *s, struct trace_event *e, const char *summar
 		e->to = s->to;
 	}
 	e->segment = s->in_write ? s->writes : 0;
+	e->replay = s->replay;
 	e->summary = (char *)summary;
-	char narration[512];
-	narrate_event(e, narration, sizeof narration);
+	char narration[768];
+	narrate_event(s->trace, e, narration, sizeof narration);
 	e->narration = narration[0] ? narration : NULL;
 	int idx = trace_append(s->trace, e);
 	e->summary = e->narration = NULL;
@@ -195,14 +196,6 @@ static int emit_body(struct wire_stream *s, const uint8_t *p, size_t n, int pare
 	return emit_body_part(s, p, n, n, parent, prot, attack);
 }
 
-/* Events learned after the fact carry the replay mark: where they came from. */
-static int mark_replay_from(struct trace *t, size_t first, int replay)
-{
-	for (size_t i = first; i < t->n; i++)
-		t->ev[i].replay = replay ? replay : REPLAY_RECORDING;
-	return 0;
-}
-
 /* Lines accumulate in s->ln: a TLS 1.0 record may carry one byte of a line. A line is one
  * event, under the record where it ends; s->ln_rec remembers where it began. */
 static int feed_lines(struct wire_stream *s, const uint8_t *p, size_t n, int parent, int prot, int attack,
@@ -269,9 +262,11 @@ int wire_clear(struct wire_stream *s, enum smtp_out_kind kind, const uint8_t *p,
 
 int wire_decrypted(struct wire_stream *s, enum smtp_out_kind kind, const uint8_t *p, size_t n, int attack)
 {
-	size_t first = s->trace->n;
+	/* Events learned after the fact carry the replay mark (where from), set before they
+	 * are narrated. */
+	s->replay = s->replay_source ? s->replay_source : REPLAY_RECORDING;
 	int r = kind == SMTP_OUT_BODY ? feed_body(s, p, n, 1, attack) : feed_lines(s, p, n, -1, 1, attack, kind);
-	mark_replay_from(s->trace, first, s->replay);
+	s->replay = 0;
 	return r;
 }
 

@@ -48,7 +48,8 @@ struct wire_stream {
 	uint32_t writes;                  /* writes traced so far: the current one's segment */
 	int join_next;                    /* the next write goes out with the last one */
 	int in_write;                     /* events made now belong to write `writes` */
-	int replay;                       /* enum trace_replay of what wire_decrypted makes; 0: a recording */
+	int replay;                       /* enum trace_replay of the events made now (wire_decrypted); 0: live */
+	int replay_source;                /* enum trace_replay of what wire_decrypted makes; 0: a recording */
 };
 
 void wire_stream_init(struct wire_stream *s, struct trace *t, const uint64_t *now,
