@@ -468,7 +468,8 @@ static void content(struct build *b, size_t i, int r)
 		if (*ehlo && e->subtype == 250) {
 			if (*ehlo == 2 && v)
 				learn_cap(b, i, r, v);
-			*ehlo = fields_get(f, "continues") ? 2 : 0;
+			const char *more = fields_get(f, "continues");
+			*ehlo = more && !strcmp(more, "yes") ? 2 : 0;
 		} else {
 			*ehlo = 0;
 		}
