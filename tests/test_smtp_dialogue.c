@@ -655,7 +655,7 @@ static void test_quirk_port_fallback(void **state)
 			assert_int_equal(smtp_client_fallback(c, &next), 25);
 			assert_int_equal(next, SMTP_CLIENT_TLS_NONE);
 			assert_non_null(strstr(buf_str(&cs.notes), "Quirk port-fallback"));
-			assert_non_null(strstr(buf_str(&cs.notes), "to port 25 without TLS"));
+			assert_non_null(strstr(buf_str(&cs.notes), "connects to port 25 without TLS"));
 		} else {
 			assert_int_equal(smtp_client_fallback(c, &next), 0);
 		}
