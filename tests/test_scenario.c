@@ -60,7 +60,10 @@ static void test_plain(void **state)
 	assert_int_equal(s.client.tls, SMTP_CLIENT_TLS_NONE);
 	assert_int_equal(s.client.auth, SMTP_CLIENT_AUTH_PLAIN);
 	assert_int_equal(s.server.mode, SMTP_SERVER_PLAIN);
-	assert_int_equal(s.server.port, 25);
+	/* Submission with no TLS at all: misconfigured on purpose, AUTH in cleartext. */
+	assert_int_equal(s.server.port, 587);
+	assert_int_equal(s.server.auth_requires_tls, 0);
+	assert_int_equal(s.server.auth_required, 1);
 	assert_null(s.mitm.attack);
 	assert_int_equal(s.expect.has_delivered, 1);
 	assert_int_equal(s.expect.delivered, 1);
@@ -89,6 +92,7 @@ static void test_starttls(void **state)
 	assert_int_equal(s.server.mode, SMTP_SERVER_STARTTLS);
 	assert_int_equal(s.server.port, 587);
 	assert_int_equal(s.server.auth_requires_tls, 1);
+	assert_int_equal(s.server.auth_required, 1);
 	assert_int_equal(s.expect.delivered, 1);
 	assert_int_equal(s.expect.has_tls, 1);
 	assert_int_equal(s.expect.tls, 1);
@@ -362,6 +366,89 @@ static void test_values(void **state)
 	refused_text("trust.ini", HEAD "[client]\ntrust = /nonexistent/ca.pem\n", 4, "/nonexistent/ca.pem", NULL);
 }
 
+/* The server's AUTH policy: secure by default, careless only when the file says so, and
+ * no AUTH asked for on port 25 (relay). */
+static void test_server_auth_policy(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *server;  /* the [server] section's keys */
+		int requires_tls, required;
+	} cases[] = {
+		{ "mode = starttls\n", 1, 1 },                   /* 587 by mode */
+		{ "mode = implicit\n", 1, 1 },                   /* 465 by mode */
+		{ "mode = plain\n", 1, 0 },                      /* 25 by mode: relay */
+		{ "mode = starttls\nport = 25\n", 1, 0 },
+		{ "mode = plain\nport = 587\n", 1, 1 },
+		{ "mode = starttls\nport = 2525\n", 1, 1 },
+		{ "careless_auth_in_cleartext = yes\n", 0, 1 },
+		{ "careless_accepts_unauthenticated = yes\n", 1, 0 },
+		{ "careless_auth_in_cleartext = no\ncareless_accepts_unauthenticated = no\nport = 25\n", 1, 1 },
+		{ "mode = plain\nport = 587\ncareless_auth_in_cleartext = yes\n"
+		  "careless_accepts_unauthenticated = yes\n", 0, 0 },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char text[512], err[1024] = "";
+		snprintf(text, sizeof text, HEAD "[server]\n%s", cases[i].server);
+		struct scenario s;
+		if (loads_text("policy.ini", text, &s, err, sizeof err))
+			fail_msg("%s", err);
+		if (s.server.auth_requires_tls != cases[i].requires_tls || s.server.auth_required != cases[i].required)
+			fail_msg("[server] %s: auth_requires_tls %d auth_required %d", cases[i].server,
+				 s.server.auth_requires_tls, s.server.auth_required);
+		scenario_free(&s);
+	}
+	refused_text("careless.ini", HEAD "[server]\ncareless_auth_in_cleartext = maybe\n", 4, "maybe", "yes or no");
+	refused_text("old-key.ini", HEAD "[server]\nauth_requires_tls = yes\n", 4, "unknown key", "auth_requires_tls");
+}
+
+/* [client] quirks: a list of names, none by default; keep-buffered-replies is buffering. */
+static void test_client_quirks(void **state)
+{
+	(void)state;
+	struct scenario s;
+	char err[1024] = "", text[64];
+	load_ok("starttls.ini", &s);
+	assert_int_equal(s.client.quirks, 0);
+	assert_int_equal(s.client.buffering, SMTP_BUFFER_DISCARD);
+	assert_string_equal(scenario_client_quirks_text(&s.client, text, sizeof text), "");
+	scenario_free(&s);
+
+	if (loads_text("quirks.ini",
+		       HEAD "[client]\nquirks = helo-fallback, skip-auth-silently,continue-after-starttls-failure\n",
+		       &s, err, sizeof err))
+		fail_msg("%s", err);
+	assert_int_equal(s.client.quirks, SMTP_CLIENT_QUIRK_HELO_FALLBACK | SMTP_CLIENT_QUIRK_SKIP_AUTH_SILENTLY |
+						  SMTP_CLIENT_QUIRK_CONTINUE_AFTER_STARTTLS_FAILURE);
+	assert_int_equal(s.client.buffering, SMTP_BUFFER_DISCARD);
+	char all[256];
+	assert_string_equal(scenario_client_quirks_text(&s.client, all, sizeof all),
+			    "continue-after-starttls-failure, helo-fallback, skip-auth-silently");
+	scenario_free(&s);
+
+	/* keep-buffered-replies and buffering = keep are one setting. */
+	if (loads_text("keep.ini", HEAD "[client]\nquirks = keep-buffered-replies, port-fallback\n", &s, err, sizeof err))
+		fail_msg("%s", err);
+	assert_int_equal(s.client.quirks, SMTP_CLIENT_QUIRK_PORT_FALLBACK);
+	assert_int_equal(s.client.buffering, SMTP_BUFFER_KEEP);
+	assert_string_equal(scenario_client_quirks_text(&s.client, all, sizeof all), "port-fallback, keep-buffered-replies");
+	scenario_free(&s);
+	load_ok("response-injection-fixed.ini", &s);
+	assert_int_equal(s.client.buffering, SMTP_BUFFER_DISCARD);
+	scenario_free(&s);
+	if (loads_text("keep2.ini", HEAD "[client]\nbuffering = keep\n", &s, err, sizeof err))
+		fail_msg("%s", err);
+	assert_string_equal(scenario_client_quirks_text(&s.client, all, sizeof all), "keep-buffered-replies");
+	scenario_free(&s);
+
+	refused_text("quirk-unknown.ini", HEAD "[client]\nquirks = helo-fallback, trusting\n", 4, "trusting",
+		     "continue-after-starttls-failure, helo-fallback, port-fallback, skip-auth-silently, keep-buffered-replies");
+	refused_text("quirk-both1.ini", HEAD "[client]\nbuffering = discard\nquirks = keep-buffered-replies\n", 5,
+		     "keep-buffered-replies", "one setting");
+	refused_text("quirk-both2.ini", HEAD "[client]\nquirks = keep-buffered-replies\nbuffering = keep\n", 5,
+		     "'buffering'", "one setting");
+}
+
 static void test_variant_is_independent(void **state)
 {
 	(void)state;
@@ -407,6 +494,8 @@ int main(void)
 		cmocka_unit_test(test_first_problem_wins),
 		cmocka_unit_test(test_line_numbers_after_long_lines),
 		cmocka_unit_test(test_values),
+		cmocka_unit_test(test_server_auth_policy),
+		cmocka_unit_test(test_client_quirks),
 		cmocka_unit_test(test_variant_is_independent),
 	};
 	return cmocka_run_group_tests_name("scenario", tests, make_tmpdir, remove_tmpdir);

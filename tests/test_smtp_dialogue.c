@@ -96,6 +96,8 @@ struct pair {
 	int upgrades;
 };
 
+/* The careless server of the old days, which most tests below are about; the realistic
+ * submission defaults (auth_requires_tls, auth_required) are tested on their own. */
 static struct smtp_server_config server_cfg(enum smtp_server_mode mode)
 {
 	return (struct smtp_server_config){
@@ -160,6 +162,9 @@ static void pair_run(struct pair *x)
 			free(b.p);
 			moved = 1;
 		}
+		/* What the client sent is "on the wire" (in cs.out): it may read on. */
+		if (smtp_client_step(x->c))
+			moved = 1;
 		if (smtp_client_state(x->c) == SMTP_CLIENT_SENDING_BODY && smtp_client_pump(x->c, 1000))
 			moved = 1;
 		if (smtp_client_wants_tls(x->c) && smtp_server_wants_tls(x->s)) {
@@ -173,6 +178,15 @@ static void pair_run(struct pair *x)
 	}
 	if (smtp_server_state(x->s) == SMTP_SERVER_CLOSED)
 		smtp_client_connection_closed(x->c);
+}
+
+/* Feeds replies and lets the client read them all, as an actor that puts every command
+ * on the wire at once would. */
+static void client_feed_str(struct smtp_client *c, const char *s)
+{
+	smtp_client_feed(c, (const uint8_t *)s, strlen(s));
+	while (smtp_client_step(c))
+		;
 }
 
 static void assert_delivered_body(const struct smtp_server *s)
@@ -415,17 +429,274 @@ static void test_auth_requires_tls_538(void **state)
 	assert_null(smtp_server_auth_user(l.s));
 	ls_close(&l);
 
-	/* And a client that wants AUTH but does not get it offered goes on without it. */
+	/* A client with credentials that is not offered AUTH stops: it does not hand its mail
+	 * over unauthenticated. */
 	struct smtp_client_config cc = client_cfg(SMTP_CLIENT_TLS_NONE);
 	cc.auth = SMTP_CLIENT_AUTH_PLAIN;
 	struct pair x;
 	pair_open(&x, &cc, &sc);
 	pair_run(&x);
+	assert_false(smtp_client_delivered(x.c));
+	assert_string_equal(smtp_client_error(x.c),
+			    "server does not offer AUTH PLAIN and this client has credentials to use: QUIT");
+	assert_string_equal(buf_str(&x.cs.log), "EHLO client.example.test\r\nQUIT\r\n");
+	assert_int_equal(smtp_server_message_count(x.s), 0);
+	pair_close(&x);
+
+	/* The quirk skip-auth-silently goes on without it, and says it is a weakness. */
+	cc.quirks = SMTP_CLIENT_QUIRK_SKIP_AUTH_SILENTLY;
+	pair_open(&x, &cc, &sc);
+	pair_run(&x);
 	assert_null(strstr(buf_str(&x.cs.log), "AUTH"));
-	assert_non_null(strstr(buf_str(&x.cs.notes), "did not offer it"));
+	assert_non_null(strstr(buf_str(&x.cs.notes), "Quirk skip-auth-silently"));
+	assert_non_null(strstr(buf_str(&x.cs.notes), "weakness"));
 	assert_true(smtp_client_delivered(x.c));
 	assert_null(smtp_server_message(x.s, 0)->auth_user);
 	pair_close(&x);
+}
+
+/* The realistic submission server (587/465): AUTH only inside TLS and not advertised
+ * before it, and no mail without AUTH. */
+static void test_submission_server(void **state)
+{
+	(void)state;
+	struct smtp_server_config sc = server_cfg(SMTP_SERVER_STARTTLS);
+	sc.auth_requires_tls = 1;
+	sc.auth_required = 1;
+	struct lone_server l;
+	ls_open(&l, &sc);
+	free(ls_take(&l));
+	ls_feed(&l, "EHLO c\r\n");
+	char *ehlo = ls_take(&l);
+	assert_null(strstr(ehlo, "AUTH"));
+	assert_non_null(strstr(ehlo, "250 STARTTLS\r\n"));
+	free(ehlo);
+	ls_feed(&l, "MAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\n");
+	ls_expect(&l, "530 5.7.0 Authentication required\r\n503 5.5.1 Need MAIL command first\r\n");
+	assert_non_null(strstr(buf_str(&l.ss.notes), "RFC 6409"));
+	ls_feed(&l, "AUTH PLAIN AGFsaWNlAHdvbmRlcmxhbmQ=\r\n");
+	ls_expect(&l, "538 5.7.11 Encryption required for requested authentication mechanism\r\n");
+	ls_feed(&l, "STARTTLS\r\n");
+	ls_expect(&l, "220 2.0.0 Ready to start TLS\r\n");
+	smtp_server_tls_established(l.s);
+	ls_feed(&l, "EHLO c\r\n");
+	ehlo = ls_take(&l);
+	assert_non_null(strstr(ehlo, "250 AUTH PLAIN LOGIN\r\n"));
+	free(ehlo);
+	ls_feed(&l, "MAIL FROM:<a@b>\r\n");
+	ls_expect(&l, "530 5.7.0 Authentication required\r\n");
+	ls_feed(&l, "AUTH PLAIN AGFsaWNlAHdvbmRlcmxhbmQ=\r\nMAIL FROM:<a@b>\r\n");
+	ls_expect(&l, "235 2.7.0 Authentication successful\r\n250 2.1.0 Sender <a@b> OK\r\n");
+	ls_close(&l);
+
+	/* Implicit TLS: AUTH is advertised at once, MAIL still waits for it. */
+	sc.mode = SMTP_SERVER_IMPLICIT;
+	ls_open(&l, &sc);
+	free(ls_take(&l));
+	ls_feed(&l, "EHLO c\r\nMAIL FROM:<a@b>\r\n");
+	char *r = ls_take(&l);
+	assert_non_null(strstr(r, "250 AUTH PLAIN LOGIN\r\n530 5.7.0 Authentication required\r\n"));
+	free(r);
+	ls_close(&l);
+
+	/* A plain server that requires TLS for AUTH can never offer it. */
+	sc.mode = SMTP_SERVER_PLAIN;
+	ls_open(&l, &sc);
+	free(ls_take(&l));
+	ls_feed(&l, "EHLO c\r\n");
+	r = ls_take(&l);
+	assert_null(strstr(r, "AUTH"));
+	assert_null(strstr(r, "STARTTLS"));
+	free(r);
+	ls_feed(&l, "AUTH LOGIN\r\nSTARTTLS\r\n");
+	ls_expect(&l, "538 5.7.11 Encryption required for requested authentication mechanism\r\n"
+		      "502 5.5.1 Command not implemented\r\n");
+	ls_close(&l);
+
+	/* The whole dialogue with a correct client: STARTTLS, AUTH inside, delivered. */
+	struct smtp_client_config cc = client_cfg(SMTP_CLIENT_TLS_REQUIRED);
+	cc.auth = SMTP_CLIENT_AUTH_LOGIN;
+	sc.mode = SMTP_SERVER_STARTTLS;
+	struct pair x;
+	pair_open(&x, &cc, &sc);
+	pair_run(&x);
+	assert_null(smtp_client_error(x.c));
+	assert_true(smtp_client_delivered(x.c));
+	assert_string_equal(smtp_server_message(x.s, 0)->auth_user, "alice");
+	pair_close(&x);
+
+	/* A client without credentials gets 530 at MAIL and stops. */
+	cc.auth = SMTP_CLIENT_AUTH_NONE;
+	pair_open(&x, &cc, &sc);
+	pair_run(&x);
+	assert_false(smtp_client_delivered(x.c));
+	assert_string_equal(smtp_client_error(x.c), "server answered 530 5.7.0 Authentication required to MAIL FROM");
+	assert_int_equal(smtp_server_message_count(x.s), 0);
+	pair_close(&x);
+}
+
+/* A relay (port 25) takes mail from anybody: auth_required = 0. */
+static void test_relay_accepts_unauthenticated(void **state)
+{
+	(void)state;
+	struct smtp_server_config sc = server_cfg(SMTP_SERVER_STARTTLS);
+	sc.auth_requires_tls = 1;
+	sc.auth_required = 0;
+	struct smtp_client_config cc = client_cfg(SMTP_CLIENT_TLS_REQUIRED);
+	struct pair x;
+	pair_open(&x, &cc, &sc);
+	pair_run(&x);
+	assert_null(smtp_client_error(x.c));
+	assert_true(smtp_client_delivered(x.c));
+	assert_null(smtp_server_message(x.s, 0)->auth_user);
+	assert_null(strstr(buf_str(&x.ss.log), "530"));
+	pair_close(&x);
+}
+
+/* A STARTTLS the server does not implement is 502 (RFC 5321), not 454 (temporary). */
+static void test_starttls_on_plain_server_502(void **state)
+{
+	(void)state;
+	struct smtp_server_config sc = server_cfg(SMTP_SERVER_PLAIN);
+	struct lone_server l;
+	ls_open(&l, &sc);
+	free(ls_take(&l));
+	ls_feed(&l, "EHLO c\r\nSTARTTLS\r\n");
+	char *r = ls_take(&l);
+	assert_null(strstr(r, "STARTTLS"));
+	assert_non_null(strstr(r, "\r\n502 5.5.1 Command not implemented\r\n"));
+	assert_null(strstr(r, "454"));
+	free(r);
+	assert_false(smtp_server_wants_tls(l.s));
+	ls_close(&l);
+}
+
+/* ---- client quirks, against scripted replies ---- */
+
+static struct smtp_client *quirky(struct side *cs, enum smtp_client_tls tls, unsigned quirks, unsigned port)
+{
+	memset(cs, 0, sizeof *cs);
+	struct smtp_client_config cc = client_cfg(tls);
+	cc.quirks = quirks;
+	cc.port = port;
+	struct smtp_client *c = smtp_client_new(&cc, sink_for(cs));
+	assert_non_null(c);
+	return c;
+}
+
+static void test_quirk_continue_after_starttls_failure(void **state)
+{
+	(void)state;
+	for (int on = 0; on <= 1; on++) {
+		struct side cs;
+		struct smtp_client *c = quirky(&cs, SMTP_CLIENT_TLS_REQUIRED,
+					       on ? SMTP_CLIENT_QUIRK_CONTINUE_AFTER_STARTTLS_FAILURE : 0, 587);
+		client_feed_str(c, "220 hi\r\n250-x\r\n250 STARTTLS\r\n454 4.7.0 TLS not available\r\n");
+		if (on) {
+			assert_null(smtp_client_error(c));
+			assert_int_equal(smtp_client_state(c), SMTP_CLIENT_WAIT_MAIL);
+			assert_false(smtp_client_in_tls(c));
+			assert_non_null(strstr(buf_str(&cs.log), "STARTTLS\r\nMAIL FROM:"));
+			assert_non_null(strstr(buf_str(&cs.notes), "Quirk continue-after-starttls-failure"));
+			assert_non_null(strstr(buf_str(&cs.notes), "CVE-2016-0772"));
+		} else {
+			assert_non_null(smtp_client_error(c));
+			assert_non_null(strstr(buf_str(&cs.log), "STARTTLS\r\nQUIT\r\n"));
+			assert_null(strstr(buf_str(&cs.notes), "Quirk"));
+		}
+		smtp_client_free(c);
+		side_free(&cs);
+	}
+}
+
+static void test_quirk_helo_fallback(void **state)
+{
+	(void)state;
+	/* Without the quirk, a refused EHLO ends the session. */
+	struct side cs;
+	struct smtp_client *c = quirky(&cs, SMTP_CLIENT_TLS_OPPORTUNISTIC, 0, 587);
+	client_feed_str(c, "220 hi\r\n502 5.5.1 EHLO not implemented\r\n");
+	assert_string_equal(smtp_client_error(c), "server answered 502 5.5.1 EHLO not implemented to EHLO");
+	assert_string_equal(buf_str(&cs.log), "EHLO client.example.test\r\nQUIT\r\n");
+	smtp_client_free(c);
+	side_free(&cs);
+
+	/* With it: HELO, no extensions, so an opportunistic client goes on in cleartext... */
+	c = quirky(&cs, SMTP_CLIENT_TLS_OPPORTUNISTIC, SMTP_CLIENT_QUIRK_HELO_FALLBACK, 587);
+	client_feed_str(c, "220 hi\r\n502 5.5.1 EHLO not implemented\r\n250 mail.example.test\r\n");
+	assert_null(smtp_client_error(c));
+	assert_string_equal(buf_str(&cs.log), "EHLO client.example.test\r\nHELO client.example.test\r\n"
+					      "MAIL FROM:<alice@example.test>\r\n");
+	assert_non_null(strstr(buf_str(&cs.notes), "Quirk helo-fallback"));
+	assert_non_null(strstr(buf_str(&cs.notes), "STARTTLS was not offered"));
+	smtp_client_free(c);
+	side_free(&cs);
+
+	/* ...while a client that requires TLS still stops: it never saw STARTTLS. */
+	c = quirky(&cs, SMTP_CLIENT_TLS_REQUIRED, SMTP_CLIENT_QUIRK_HELO_FALLBACK, 587);
+	client_feed_str(c, "220 hi\r\n500 5.5.2 what\r\n250 mail.example.test\r\n");
+	assert_string_equal(smtp_client_error(c), "server does not offer STARTTLS and this client requires TLS: QUIT");
+	assert_string_equal(buf_str(&cs.log), "EHLO client.example.test\r\nHELO client.example.test\r\nQUIT\r\n");
+	smtp_client_free(c);
+	side_free(&cs);
+}
+
+static void test_quirk_port_fallback(void **state)
+{
+	(void)state;
+	enum smtp_client_tls next = SMTP_CLIENT_TLS_IMPLICIT;
+	/* 587: STARTTLS refused, so the next try is port 25 without TLS. */
+	for (int on = 0; on <= 1; on++) {
+		struct side cs;
+		struct smtp_client *c = quirky(&cs, SMTP_CLIENT_TLS_REQUIRED, on ? SMTP_CLIENT_QUIRK_PORT_FALLBACK : 0, 587);
+		client_feed_str(c, "220 hi\r\n250-x\r\n250 STARTTLS\r\n502 5.5.1 no\r\n");
+		assert_non_null(strstr(buf_str(&cs.log), "STARTTLS\r\nQUIT\r\n"));
+		if (on) {
+			assert_int_equal(smtp_client_fallback(c, &next), 25);
+			assert_int_equal(next, SMTP_CLIENT_TLS_NONE);
+			assert_non_null(strstr(buf_str(&cs.notes), "Quirk port-fallback"));
+			assert_non_null(strstr(buf_str(&cs.notes), "connects to port 25 without TLS"));
+		} else {
+			assert_int_equal(smtp_client_fallback(c, &next), 0);
+		}
+		smtp_client_free(c);
+		side_free(&cs);
+	}
+	/* 465: the handshake fails, so the next try is 587 with STARTTLS. */
+	struct side cs;
+	struct smtp_client *c = quirky(&cs, SMTP_CLIENT_TLS_IMPLICIT, SMTP_CLIENT_QUIRK_PORT_FALLBACK, 465);
+	smtp_client_connection_closed(c);
+	assert_string_equal(smtp_client_error(c), "connection closed during the TLS handshake");
+	assert_int_equal(smtp_client_fallback(c, &next), 587);
+	assert_int_equal(next, SMTP_CLIENT_TLS_REQUIRED);
+	assert_non_null(strstr(buf_str(&cs.notes), "port 465"));
+	smtp_client_free(c);
+	side_free(&cs);
+}
+
+/* E3: a reply buffered behind another is read only once the client's answer to the first
+ * is on the wire, so no decision is traced before the command that caused it. */
+static void test_client_reads_after_sending(void **state)
+{
+	(void)state;
+	struct side cs = { 0 };
+	struct smtp_client_config cc = client_cfg(SMTP_CLIENT_TLS_NONE);
+	cc.auth = SMTP_CLIENT_AUTH_PLAIN;
+	struct smtp_client *c = smtp_client_new(&cc, sink_for(&cs));
+	static const char two[] = "220 hi\r\n250-x\r\n250 AUTH PLAIN\r\n535 5.7.8 no\r\n";
+	smtp_client_feed(c, (const uint8_t *)two, sizeof two - 1);
+	assert_string_equal(buf_str(&cs.log), "EHLO client.example.test\r\n");
+	assert_null(smtp_client_error(c));
+	assert_true(smtp_client_step(c));
+	assert_string_equal(buf_str(&cs.log), "EHLO client.example.test\r\nAUTH PLAIN AGFsaWNlAHdvbmRlcmxhbmQ=\r\n");
+	assert_null(smtp_client_error(c));
+	assert_string_equal(buf_str(&cs.notes), "");
+	assert_true(smtp_client_step(c));
+	assert_non_null(strstr(buf_str(&cs.notes), "The client stops here"));
+	assert_non_null(strstr(buf_str(&cs.log), "\r\nQUIT\r\n"));
+	assert_false(smtp_client_step(c));
+	smtp_client_free(c);
+	side_free(&cs);
 }
 
 static void test_auth_server_details(void **state)
@@ -547,7 +818,7 @@ static void test_server_sequence_errors(void **state)
 	ls_expect(&l,
 		  "503 5.5.1 Send EHLO or HELO first\r\n"
 		  "500 5.5.2 Command not recognized: FROB\r\n"
-		  "454 4.7.0 TLS not available\r\n"
+		  "502 5.5.1 Command not implemented\r\n"
 		  "501 5.5.4 Syntax: HELO hostname\r\n"
 		  "250 mail.example.test\r\n"
 		  "503 5.5.1 Need MAIL command first\r\n"
@@ -662,10 +933,6 @@ static void test_server_injected_transaction(void **state)
 
 /* ---- STARTTLS buffering: response injection (client) ---- */
 
-static void client_feed_str(struct smtp_client *c, const char *s)
-{
-	smtp_client_feed(c, (const uint8_t *)s, strlen(s));
-}
 
 static void client_injection(enum smtp_buffering mode)
 {
@@ -682,6 +949,10 @@ static void client_injection(enum smtp_buffering mode)
 	assert_true(smtp_client_wants_tls(c));
 	smtp_client_tls_established(c);
 	assert_true(smtp_client_in_tls(c));
+	/* Nothing buffered is read before the new EHLO is on the wire. */
+	assert_int_equal(smtp_client_injected_count(c), 0);
+	while (smtp_client_step(c))
+		;
 	const char *log = buf_str(&cs.log);
 	if (mode == SMTP_BUFFER_KEEP) {
 		/* The forged line is read as the answer to the second EHLO. */
@@ -690,7 +961,11 @@ static void client_injection(enum smtp_buffering mode)
 		assert_string_equal(log, "EHLO client.example.test\r\nSTARTTLS\r\nEHLO client.example.test\r\n"
 					 "MAIL FROM:<alice@example.test>\r\n");
 		assert_int_equal(smtp_client_state(c), SMTP_CLIENT_WAIT_MAIL);
+		assert_non_null(strstr(buf_str(&cs.notes), "Quirk keep-buffered-replies"));
+		assert_non_null(strstr(buf_str(&cs.notes), "does not clear what is already in its input buffer"));
+		assert_null(strstr(buf_str(&cs.notes), "Nothing more is read in cleartext"));
 	} else {
+		assert_non_null(strstr(buf_str(&cs.notes), "Nothing more is read in cleartext"));
 		assert_int_equal(smtp_client_injected_count(c), 0);
 		assert_string_equal(log, "EHLO client.example.test\r\nSTARTTLS\r\nEHLO client.example.test\r\n");
 		assert_int_equal(smtp_client_state(c), SMTP_CLIENT_WAIT_EHLO);
@@ -813,6 +1088,13 @@ int main(void)
 		cmocka_unit_test(test_starttls_required_server_530),
 		cmocka_unit_test(test_auth),
 		cmocka_unit_test(test_auth_requires_tls_538),
+		cmocka_unit_test(test_submission_server),
+		cmocka_unit_test(test_relay_accepts_unauthenticated),
+		cmocka_unit_test(test_starttls_on_plain_server_502),
+		cmocka_unit_test(test_quirk_continue_after_starttls_failure),
+		cmocka_unit_test(test_quirk_helo_fallback),
+		cmocka_unit_test(test_quirk_port_fallback),
+		cmocka_unit_test(test_client_reads_after_sending),
 		cmocka_unit_test(test_auth_server_details),
 		cmocka_unit_test(test_oversize_552),
 		cmocka_unit_test(test_long_lines),

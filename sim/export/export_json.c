@@ -233,6 +233,8 @@ static json_t *scenario_json(const struct scenario *sc, const struct run_result 
 	set(cl, "verify", json_string(scenario_verify_name(c->verify)), bad);
 	set(cl, "auth", json_string(scenario_auth_name(c->auth)), bad);
 	set(cl, "buffering", json_string(scenario_buffering_name(c->buffering)), bad);
+	char quirks[256];
+	set(cl, "quirks", json_string(scenario_client_quirks_text(c, quirks, sizeof quirks)), bad);
 	set(cl, "ehlo_name", str(c->ehlo_name), bad);
 	set(cl, "server_name", str(c->server_name), bad);
 	set(cl, "user", str(c->user), bad);
@@ -252,6 +254,7 @@ static json_t *scenario_json(const struct scenario *sc, const struct run_result 
 	set(sv, "hostname", str(s->hostname), bad);
 	set(sv, "buffering", json_string(scenario_buffering_name(s->buffering)), bad);
 	set(sv, "auth_requires_tls", json_boolean(s->auth_requires_tls), bad);
+	set(sv, "auth_required", json_boolean(s->auth_required), bad);
 	set(sv, "max_size", json_integer((json_int_t)s->max_size), bad);
 	set(sv, "tls_options", tls_opt_json(&s->tls_opt, bad), bad);
 	set(o, "server", sv, bad);

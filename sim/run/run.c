@@ -193,6 +193,13 @@ static void client_closed(void *ctx, struct conn *c, int err)
 static int client_step(struct client_actor *a)
 {
 	int progress = conn_pump(&a->conn);
+	/* The client stops reading after a reply that made it send; with that send now on
+	 * the wire and in the trace, it reads the next buffered reply. */
+	if (smtp_client_step(a->smtp)) {
+		progress = 1;
+		client_after_input(a);
+		progress |= conn_pump(&a->conn);
+	}
 	if (smtp_client_state(a->smtp) == SMTP_CLIENT_SENDING_BODY) {
 		/* Back-pressure for big bodies: only as much as the path can take now. */
 		size_t budget = conn_tls_on(&a->conn) ? (conn_backlog(&a->conn) ? 0 : 65536) : conn_room(&a->conn);
@@ -427,6 +434,8 @@ int run_scenario(const struct scenario *sc, const struct run_pki *pki, const str
 		.body_len = r->body_len,
 		.buffering = sc->client.buffering,
 		.body_chunk = opt->body ? 16384 : 0,
+		.quirks = sc->client.quirks,
+		.port = sc->server.port,
 	};
 	ca->smtp = smtp_client_new(&ca->cfg, (struct smtp_sink){ ca, client_sink_send, client_sink_note });
 
@@ -440,6 +449,7 @@ int run_scenario(const struct scenario *sc, const struct run_pki *pki, const str
 		.user = sc->server.user,
 		.password = sc->server.password,
 		.auth_requires_tls = sc->server.auth_requires_tls,
+		.auth_required = sc->server.auth_required,
 		.max_size = sc->server.max_size,
 		.buffering = sc->server.buffering,
 		.max_stored_body = opt->max_stored,

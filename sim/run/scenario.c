@@ -34,6 +34,7 @@ struct parse_ctx {
 	char seen_keys[64][48]; /* "section.key" of keys already given */
 	size_t nseen;
 	int body_set, lesson_set, inject_set;
+	int careless_auth, careless_unauth; /* -1: not given (the port decides) */
 	FILE *f;
 	int line;               /* lines read so far: the line inih is working on */
 	int section_line;       /* line of the last section header */
@@ -138,6 +139,8 @@ struct name_map {
 	int value;
 };
 
+static int seen_before(struct parse_ctx *c, const char *section, const char *name);
+
 static const struct name_map client_tls_names[] = {
 	{ "none", SMTP_CLIENT_TLS_NONE },
 	{ "starttls-opportunistic", SMTP_CLIENT_TLS_OPPORTUNISTIC },
@@ -166,6 +169,16 @@ static const struct name_map auth_names[] = {
 	{ "none", SMTP_CLIENT_AUTH_NONE },
 	{ "plain", SMTP_CLIENT_AUTH_PLAIN },
 	{ "login", SMTP_CLIENT_AUTH_LOGIN },
+	{ NULL, 0 },
+};
+/* [client] quirks: real clients' failures, off by default (see smtp_client.h). Value 0
+ * is keep-buffered-replies, which is buffering = keep: the same setting, stored once. */
+static const struct name_map quirk_names[] = {
+	{ "continue-after-starttls-failure", SMTP_CLIENT_QUIRK_CONTINUE_AFTER_STARTTLS_FAILURE },
+	{ "helo-fallback", SMTP_CLIENT_QUIRK_HELO_FALLBACK },
+	{ "port-fallback", SMTP_CLIENT_QUIRK_PORT_FALLBACK },
+	{ "skip-auth-silently", SMTP_CLIENT_QUIRK_SKIP_AUTH_SILENTLY },
+	{ "keep-buffered-replies", 0 },
 	{ NULL, 0 },
 };
 
@@ -222,6 +235,46 @@ const char *scenario_verify_name(enum tls_verify v) { return map_name(verify_nam
 const char *scenario_buffering_name(enum smtp_buffering b) { return map_name(buffering_names, (int)b); }
 const char *scenario_mitm_name(const struct attack *a) { return a ? a->name : "none"; }
 const char *scenario_auth_name(enum smtp_client_auth a) { return map_name(auth_names, (int)a); }
+
+const char *scenario_client_quirks_text(const struct scenario_client *c, char *out, size_t cap)
+{
+	if (!cap)
+		return out;
+	out[0] = '\0';
+	for (const struct name_map *q = quirk_names; q->name; q++) {
+		int on = q->value ? (c->quirks & (unsigned)q->value) != 0 : c->buffering == SMTP_BUFFER_KEEP;
+		if (!on)
+			continue;
+		if (out[0])
+			strncat(out, ", ", cap - strlen(out) - 1);
+		strncat(out, q->name, cap - strlen(out) - 1);
+	}
+	return out;
+}
+
+/* quirks = a, b: each name once, from quirk_names. */
+static int parse_quirks(struct parse_ctx *c, const char *key, const char *v, struct scenario_client *cl)
+{
+	char tmp[512];
+	snprintf(tmp, sizeof tmp, "%s", v);
+	cl->quirks = 0;
+	for (char *save = NULL, *tok = strtok_r(tmp, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) {
+		if (!strcmp(tok, "none"))
+			continue;
+		int bit = 0;
+		if (map_value(c, quirk_names, key, tok, &bit))
+			return -1;
+		if (bit) {
+			cl->quirks |= (unsigned)bit;
+			continue;
+		}
+		if (seen_before(c, "client", "buffering"))
+			return fail(c, "quirk %s and 'buffering' in [client] are one setting: give one of them%s",
+				    tok, "") - 1;
+		cl->buffering = SMTP_BUFFER_KEEP;
+	}
+	return 0;
+}
 
 /* Resolves a path from the file: relative to the scenario's directory, or, when not
  * there, to the data directory the caller gave. Fails when neither exists. */
@@ -338,8 +391,12 @@ static int handler(void *user, const char *section, const char *name, const char
 	int multi = (!strcmp(section, "scenario") && !strcmp(name, "lesson")) ||
 		    (!strcmp(section, "client") && !strcmp(name, "body")) ||
 		    (!strcmp(section, "mitm") && !strcmp(name, "inject"));
-	if (!multi && seen_before(c, section, name))
+	if (!multi && seen_before(c, section, name)) {
+		if (!strcmp(section, "client") && !strcmp(name, "buffering"))
+			return fail(c, "'%s' and the quirk keep-buffered-replies in [%s] are one setting: give one of them",
+				    name, section);
 		return fail(c, "'%s' is given twice in [%s]", name, section);
+	}
 
 	if (!strcmp(section, "scenario")) {
 		if (!strcmp(name, "title"))
@@ -371,6 +428,8 @@ static int handler(void *user, const char *section, const char *name, const char
 		} else if (!strcmp(name, "buffering")) {
 			ok = map_value(c, buffering_names, name, value, &iv) == 0;
 			cl->buffering = (enum smtp_buffering)iv;
+		} else if (!strcmp(name, "quirks")) {
+			ok = parse_quirks(c, name, value, cl) == 0;
 		} else if (!strcmp(name, "ehlo"))
 			ok = set_str(&cl->ehlo_name, value) == 0;
 		else if (!strcmp(name, "server_name"))
@@ -430,10 +489,11 @@ static int handler(void *user, const char *section, const char *name, const char
 			if (parse_uint(value, 1ULL << 40, &u) || u == 0)
 				return fail(c, "bad value '%s' for %s: expected a size in bytes", value, name);
 			sv->max_size = (size_t)u;
-		} else if (!strcmp(name, "auth_requires_tls")) {
+		} else if (!strcmp(name, "careless_auth_in_cleartext") ||
+			   !strcmp(name, "careless_accepts_unauthenticated")) {
 			if (parse_bool(value, &b))
 				return fail(c, "bad value '%s' for %s: expected yes or no", value, name);
-			sv->auth_requires_tls = b;
+			*(!strcmp(name, "careless_auth_in_cleartext") ? &c->careless_auth : &c->careless_unauth) = b;
 		} else
 			return fail(c, "unknown key '%s' in [%s]", name, section);
 	} else if (!strcmp(section, "mitm")) {
@@ -649,6 +709,7 @@ int scenario_load(const char *path, const struct scenario_load_opts *lo, struct 
 	}
 	c->s = s;
 	c->datadir = lo ? lo->datadir : NULL;
+	c->careless_auth = c->careless_unauth = -1;
 	c->f = fopen(path, "r");
 	int r = c->f ? ini_parse_stream(read_line, c, handler, c) : -1;
 	if (c->f)
@@ -668,6 +729,7 @@ int scenario_load(const char *path, const struct scenario_load_opts *lo, struct 
 		snprintf(err, errcap, "%s: demo PKI: %s", path, c->err);
 		r = 1;
 	}
+	int careless_auth = c->careless_auth, careless_unauth = c->careless_unauth;
 	free(c);
 	if (r != 0) {
 		scenario_free(s);
@@ -676,6 +738,9 @@ int scenario_load(const char *path, const struct scenario_load_opts *lo, struct 
 	if (!s->server.port)
 		s->server.port = s->server.mode == SMTP_SERVER_PLAIN ? 25
 				 : s->server.mode == SMTP_SERVER_IMPLICIT ? 465 : 587;
+	/* Secure unless the file says careless; port 25 is a relay, which asks for no AUTH. */
+	s->server.auth_requires_tls = careless_auth != 1;
+	s->server.auth_required = careless_unauth < 0 ? s->server.port != 25 : !careless_unauth;
 	if (!s->lesson)
 		s->lesson = xstrdup("");
 	return 0;

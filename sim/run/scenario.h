@@ -29,7 +29,8 @@ struct scenario_client {
 	enum smtp_client_tls tls;
 	enum tls_verify verify;
 	enum smtp_client_auth auth;
-	enum smtp_buffering buffering;
+	enum smtp_buffering buffering;  /* keep = the quirk keep-buffered-replies */
+	unsigned quirks;                /* enum smtp_client_quirk bits, from quirks = a, b */
 	char *ehlo_name;
 	char *server_name;      /* the name the client expects (SNI, host-name check) */
 	char *trust;            /* PEM trust anchors path */
@@ -48,7 +49,13 @@ struct scenario_server {
 	char *hostname;
 	char *user, *password;
 	size_t max_size;
+	/* The server's AUTH policy, resolved at load: secure by default, careless only when
+	 * the file says so. auth_requires_tls = !careless_auth_in_cleartext (every port);
+	 * auth_required = !careless_accepts_unauthenticated, whose default is "careless" only
+	 * on port 25 (relay), where no AUTH is asked for (RFC 5321), and "no" on every other
+	 * port (submission, RFC 6409 4.3). */
 	int auth_requires_tls;
+	int auth_required;
 	struct scenario_tls tls_opt;
 };
 
@@ -115,5 +122,8 @@ const char *scenario_verify_name(enum tls_verify v);           /* "verify" / "no
 const char *scenario_buffering_name(enum smtp_buffering b);    /* "discard" / "keep" */
 const char *scenario_mitm_name(const struct attack *a);         /* "strip-starttls", "none" */
 const char *scenario_auth_name(enum smtp_client_auth a);
+/* The client's quirks as written in a file ("helo-fallback, keep-buffered-replies"), or
+ * "" for none; keep-buffered-replies comes from buffering = keep. Returns out. */
+const char *scenario_client_quirks_text(const struct scenario_client *c, char *out, size_t cap);
 
 #endif

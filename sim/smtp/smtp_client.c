@@ -1,11 +1,15 @@
 /* smtp_client: a mail submission client as a state machine without I/O. It reads the
  * greeting, says EHLO, upgrades with STARTTLS as its policy says, authenticates, sends
- * one message and quits. Its decisions (falling back to cleartext, refusing to go on,
- * skipping AUTH) are reported through sink.note so the trace can explain them.
+ * one message and quits. Its decisions (falling back to cleartext, refusing to go on)
+ * are reported through sink.note so the trace can explain them. A correct client stops
+ * when TLS it requires or the AUTH it has credentials for is missing; the quirks
+ * (smtp_client.h) model real clients that did not, each saying so in its note.
  *
  * Commands go out one at a time and the client waits for each reply, even when the
  * server offers PIPELINING: a lock-step dialogue is easier to follow in the trace.
- * Replies are read line by line; only the last line of a multi-line reply decides. */
+ * Replies are read line by line; only the last line of a multi-line reply decides. After
+ * a reply that made it send something, the client reads no further until the actor
+ * calls smtp_client_step: a decision is then always traced after what caused it. */
 #include "sim/smtp/smtp_client.h"
 
 #include <stdarg.h>
@@ -40,6 +44,8 @@ struct smtp_client {
 	enum smtp_client_auth auth;
 	enum smtp_buffering buffering;
 	size_t body_chunk;
+	unsigned quirks;
+	unsigned port;
 	struct smtp_sink sink;
 
 	enum smtp_client_state state;
@@ -52,6 +58,10 @@ struct smtp_client {
 	size_t rcpt_i;
 	int login_round;       /* AUTH LOGIN: 334 replies answered so far */
 	const char *what;      /* what the awaited reply answers, for error texts */
+	int helo;              /* helo-fallback: HELO sent in place of the refused EHLO */
+	int paused;            /* sent something: read nothing more until smtp_client_step */
+	unsigned fallback_port;            /* port-fallback: where it would reconnect, or 0 */
+	enum smtp_client_tls fallback_tls;
 
 	/* The reply being read: its code and number of lines so far. */
 	int reply_code;
@@ -89,6 +99,7 @@ static void command(struct smtp_client *c, const char *fmt, ...)
 	size_t len = (size_t)n < sizeof buf - 2 ? (size_t)n : sizeof buf - 3;
 	buf[len++] = '\r';
 	buf[len++] = '\n';
+	c->paused = 1;
 	if (c->sink.send && c->sink.send(c->sink.ctx, SMTP_OUT_COMMAND, (const uint8_t *)buf, len))
 		send_failed(c);
 }
@@ -159,6 +170,8 @@ struct smtp_client *smtp_client_new(const struct smtp_client_config *cfg, struct
 	c->auth = cfg->auth;
 	c->buffering = cfg->buffering;
 	c->body_chunk = cfg->body_chunk;
+	c->quirks = cfg->quirks;
+	c->port = cfg->port;
 	c->sink = sink;
 	c->state = SMTP_CLIENT_WAIT_GREETING;
 	c->what = "the greeting";
@@ -273,6 +286,7 @@ static void send_body(struct smtp_client *c, size_t n)
 		c->state = SMTP_CLIENT_WAIT_DATA_END;
 		c->what = "the end of DATA";
 	}
+	c->paused = 1;
 	if (c->sink.send && c->sink.send(c->sink.ctx, SMTP_OUT_BODY, piece, n))
 		send_failed(c);
 	if (last) {
@@ -325,7 +339,12 @@ static void start_auth(struct smtp_client *c)
 	int plain = c->auth == SMTP_CLIENT_AUTH_PLAIN;
 	const char *mech = plain ? "PLAIN" : "LOGIN";
 	if (!(plain ? c->caps.auth_plain : c->caps.auth_login)) {
-		smtp_sink_note(&c->sink, SMTP_NOTE_AUTH_SKIPPED, "The client is set up to log in with AUTH %s, but the server did not offer it here, so the client goes on without logging in.",
+		if (!(c->quirks & SMTP_CLIENT_QUIRK_SKIP_AUTH_SILENTLY)) {
+			set_error(c, "server does not offer AUTH %s and this client has credentials to use: QUIT", mech);
+			give_up(c);
+			return;
+		}
+		smtp_sink_note(&c->sink, SMTP_NOTE_AUTH_SKIPPED, "Quirk skip-auth-silently: the client is set up to log in with AUTH %s, but the server did not offer it here, and this client goes on without logging in. That is a weakness, an authentication downgrade: an attacker who deletes the AUTH line decides whether the client logs in. A careful client would stop here.",
 		     mech);
 		send_mail(c);
 		return;
@@ -354,6 +373,27 @@ static void start_auth(struct smtp_client *c)
 	command(c, "AUTH PLAIN %s", b64);
 }
 
+/* port-fallback: the next port a client with this quirk tries after TLS failed here,
+ * and with what policy. 0: the quirk does not apply (or there is nowhere left to go). */
+static int want_fallback(struct smtp_client *c, const char *why)
+{
+	if (!(c->quirks & SMTP_CLIENT_QUIRK_PORT_FALLBACK) || c->fallback_port)
+		return 0;
+	if (c->tls == SMTP_CLIENT_TLS_IMPLICIT) {
+		c->fallback_port = 587;
+		c->fallback_tls = SMTP_CLIENT_TLS_REQUIRED;
+	} else if (c->tls == SMTP_CLIENT_TLS_REQUIRED || c->tls == SMTP_CLIENT_TLS_OPPORTUNISTIC) {
+		c->fallback_port = 25;
+		c->fallback_tls = SMTP_CLIENT_TLS_NONE;
+	} else {
+		return 0;
+	}
+	smtp_sink_note(&c->sink, SMTP_NOTE_QUIRK, "Quirk port-fallback: %s, so this client gives up on port %u and next connects to port %u %s (this run does not show that second connection). That is the automatic fallback of mail clients that try 465, then 587, then 25: an attacker who breaks TLS on one port walks the client down to cleartext.",
+		       why, c->port ? c->port : (c->tls == SMTP_CLIENT_TLS_IMPLICIT ? 465u : 587u), c->fallback_port,
+		       c->fallback_tls == SMTP_CLIENT_TLS_NONE ? "without TLS" : "with STARTTLS");
+	return 1;
+}
+
 /* Called when the capabilities are known (after EHLO, or after a refused STARTTLS). */
 static void after_ehlo(struct smtp_client *c)
 {
@@ -370,6 +410,7 @@ static void after_ehlo(struct smtp_client *c)
 			}
 			if (c->tls == SMTP_CLIENT_TLS_REQUIRED) {
 				set_error(c, "server does not offer STARTTLS and this client requires TLS: QUIT");
+				want_fallback(c, "the server does not offer STARTTLS");
 				give_up(c);
 				return;
 			}
@@ -449,6 +490,15 @@ static void on_reply(struct smtp_client *c, int code, const char *text)
 		send_ehlo(c);
 		return;
 	case SMTP_CLIENT_WAIT_EHLO:
+		if (code >= 500 && code < 600 && !c->helo && (c->quirks & SMTP_CLIENT_QUIRK_HELO_FALLBACK)) {
+			smtp_sink_note(&c->sink, SMTP_NOTE_QUIRK, "Quirk helo-fallback: the server refused EHLO (%d), so this client falls back to HELO, as RFC 5321 section 4.1.4 allows. HELO has no extensions: the client will never see STARTTLS or AUTH offered, which is the EHLO-refused variant of STARTTLS stripping (NO STARTTLS, USENIX Security 2021).",
+				       code);
+			memset(&c->caps, 0, sizeof c->caps);
+			c->helo = 1;
+			c->what = "HELO";
+			command(c, "HELO %s", c->ehlo_name);
+			return;
+		}
 		if (code != 250) {
 			unexpected(c, code, text);
 			return;
@@ -459,11 +509,23 @@ static void on_reply(struct smtp_client *c, int code, const char *text)
 		if (code == 220) {
 			/* State first: the actor may start the handshake from inside the sink. */
 			c->state = SMTP_CLIENT_TLS_WAIT;
-			smtp_sink_note(&c->sink, SMTP_NOTE_HANDSHAKE_NEXT, "The server is ready for TLS; the client starts the handshake. Nothing more is read in cleartext.");
+			if (c->buffering == SMTP_BUFFER_DISCARD)
+				smtp_sink_note(&c->sink, SMTP_NOTE_HANDSHAKE_NEXT, "The server is ready for TLS; the client starts the handshake. Nothing more is read in cleartext.");
+			else
+				smtp_sink_note(&c->sink, SMTP_NOTE_HANDSHAKE_NEXT, "The server is ready for TLS; the client starts the handshake, but it does not clear what is already in its input buffer (quirk keep-buffered-replies).");
+			return;
+		}
+		if (c->tls == SMTP_CLIENT_TLS_REQUIRED && (c->quirks & SMTP_CLIENT_QUIRK_CONTINUE_AFTER_STARTTLS_FAILURE)) {
+			smtp_sink_note(&c->sink, SMTP_NOTE_QUIRK, "Quirk continue-after-starttls-failure: the server answered %d to STARTTLS. This client is set to require TLS, yet it carries on in cleartext, so everything that follows can be read by anyone on the path. That is the bug of Python's smtplib (CVE-2016-0772): starttls() did not raise an error on a refusal.",
+				       code);
+			start_auth(c);
 			return;
 		}
 		if (c->tls == SMTP_CLIENT_TLS_REQUIRED) {
 			set_error(c, "server refused STARTTLS (%d %s) and this client requires TLS: QUIT", code, text);
+			char why[SMTP_REPLY_LINE_MAX + 48];
+			snprintf(why, sizeof why, "the server answered %d to STARTTLS", code);
+			want_fallback(c, why);
 			give_up(c);
 			return;
 		}
@@ -579,7 +641,8 @@ static int reading(const struct smtp_client *c)
 static void process(struct smtp_client *c)
 {
 	c->busy = 1;
-	while (c->in.pos < c->in.len && reading(c)) {
+	/* Paused after a send: the actor puts it on the wire before the next reply is read. */
+	while (c->in.pos < c->in.len && reading(c) && !c->paused) {
 		const uint8_t *p = c->in.p + c->in.pos;
 		size_t avail = c->in.len - c->in.pos;
 		const uint8_t *lf = memchr(p, '\n', avail);
@@ -607,6 +670,25 @@ static void process(struct smtp_client *c)
 	}
 	linebuf_compact(&c->in);
 	c->busy = 0;
+}
+
+/* A whole line is waiting to be read. */
+static int line_waiting(const struct smtp_client *c)
+{
+	size_t avail = c->in.len - c->in.pos;
+	return avail && (avail >= SMTP_REPLY_LINE_MAX || memchr(c->in.p + c->in.pos, '\n', avail));
+}
+
+int smtp_client_step(struct smtp_client *c)
+{
+	if (!c || c->busy)
+		return 0;
+	c->paused = 0;
+	if (!reading(c) || !line_waiting(c))
+		return 0;
+	size_t left = c->in.len - c->in.pos;
+	process(c);
+	return c->in.len - c->in.pos != left || c->state == SMTP_CLIENT_DONE;
 }
 
 void smtp_client_feed(struct smtp_client *c, const uint8_t *p, size_t n)
@@ -655,26 +737,28 @@ void smtp_client_tls_established(struct smtp_client *c)
 		c->in.inj_end = 0;
 	} else {
 		if (left)
-			smtp_sink_note(&c->sink, SMTP_NOTE_KEPT_BUFFERED, "The client still had %zu cleartext bytes buffered from before the handshake and will read them as if they were replies sent through TLS.",
+			smtp_sink_note(&c->sink, SMTP_NOTE_KEPT_BUFFERED, "Quirk keep-buffered-replies: the client still had %zu cleartext bytes buffered from before the handshake and will read them as if they were replies sent through TLS. That is STARTTLS response injection, the bug of Mutt (CVE-2020-14954) and of Exim's SMTP client (CVE-2021-38371).",
 			     left);
 		c->in.inj_end = c->in.len;
 	}
-	smtp_sink_note(&c->sink, SMTP_NOTE_REHELO, "TLS is up. As RFC 3207 requires, the client forgets the capabilities it learnt in cleartext and sends EHLO again.");
+	smtp_sink_note(&c->sink, SMTP_NOTE_REHELO, "TLS is up. As RFC 3207 requires, the client forgets the capabilities it learnt in cleartext. It then sends EHLO again (RFC 3207: SHOULD) to learn them afresh over TLS.");
 	/* EHLO first, then the buffered bytes: a vulnerable client reads them as the
-	 * answers to the commands it sends now, which is the response injection. */
+	 * answers to the commands it sends now, which is the response injection. They are
+	 * read at the next smtp_client_step, once the EHLO is on the wire. */
+	c->helo = 0;
 	send_ehlo(c);
-	if (!c->busy)
-		process(c);
 }
 
 void smtp_client_connection_closed(struct smtp_client *c)
 {
 	if (!c || c->state == SMTP_CLIENT_DONE)
 		return;
-	if (c->state == SMTP_CLIENT_TLS_WAIT)
+	if (c->state == SMTP_CLIENT_TLS_WAIT || (c->state == SMTP_CLIENT_WAIT_GREETING && c->tls == SMTP_CLIENT_TLS_IMPLICIT)) {
 		set_error(c, "connection closed during the TLS handshake");
-	else if (c->state != SMTP_CLIENT_WAIT_QUIT)
+		want_fallback(c, "the TLS handshake failed");
+	} else if (c->state != SMTP_CLIENT_WAIT_QUIT) {
 		set_error(c, "connection closed by peer");
+	}
 	c->state = SMTP_CLIENT_DONE;
 	c->in.len = c->in.pos = c->in.inj_end = 0;
 }
@@ -702,6 +786,15 @@ const char *smtp_client_error(const struct smtp_client *c)
 int smtp_client_last_code(const struct smtp_client *c)
 {
 	return c ? c->last_code : 0;
+}
+
+unsigned smtp_client_fallback(const struct smtp_client *c, enum smtp_client_tls *tls)
+{
+	if (!c || !c->fallback_port)
+		return 0;
+	if (tls)
+		*tls = c->fallback_tls;
+	return c->fallback_port;
 }
 
 size_t smtp_client_injected_count(const struct smtp_client *c)

@@ -46,6 +46,7 @@ struct smtp_server {
 	char *password;
 	enum smtp_server_mode mode;
 	int auth_requires_tls;
+	int auth_required;
 	size_t max_size;
 	enum smtp_buffering buffering;
 	size_t max_stored_body;
@@ -176,6 +177,7 @@ struct smtp_server *smtp_server_new(const struct smtp_server_config *cfg, struct
 	}
 	s->mode = cfg->mode;
 	s->auth_requires_tls = cfg->auth_requires_tls;
+	s->auth_required = cfg->auth_required;
 	s->max_size = cfg->max_size ? cfg->max_size : DEFAULT_MAX_SIZE;
 	s->buffering = cfg->buffering;
 	s->max_stored_body = cfg->max_stored_body;
@@ -217,9 +219,12 @@ static int starttls_offered(const struct smtp_server *s)
 	       !s->in_tls;
 }
 
+/* AUTH is advertised only where the server would accept it: RFC 4954 section 6 asks
+ * servers not to advertise a mechanism they would refuse with 538 for lack of encryption
+ * (Postfix's smtpd_tls_auth_only does the same). A client that tries anyway gets 538. */
 static int auth_offered(const struct smtp_server *s)
 {
-	return s->user && (s->in_tls || !s->auth_requires_tls || s->mode == SMTP_SERVER_PLAIN);
+	return s->user && (s->in_tls || !s->auth_requires_tls);
 }
 
 /* ---- commands ---- */
@@ -282,7 +287,9 @@ static void cmd_starttls(struct smtp_server *s, const struct smtp_command *c)
 		return;
 	}
 	if (!starttls_offered(s)) {
-		reply(s, "454 4.7.0 TLS not available");
+		/* A server without TLS does not implement the command (RFC 5321 4.2.4); 454 would
+		 * say TLS is only temporarily unavailable (RFC 3207 4). */
+		reply(s, "502 5.5.1 Command not implemented");
 		return;
 	}
 	/* State first: the actor may start the handshake from inside the sink. */
@@ -341,6 +348,13 @@ static void cmd_mail(struct smtp_server *s, const struct smtp_command *c)
 	}
 	if (tls_required_first(s))
 		return;
+	if (s->auth_required && !s->auth_user) {
+		/* RFC 4954 section 6; RFC 6409 section 4.3: a submission server takes mail only
+		 * from users it has authenticated. RCPT and DATA then fail with 503 (no MAIL). */
+		reply(s, "530 5.7.0 Authentication required");
+		smtp_sink_note(&s->sink, SMTP_NOTE_AUTH_REQUIRED, "The server refused MAIL: it is a submission server and the client has not logged in with AUTH (RFC 4954 section 6, RFC 6409 section 4.3), so it takes no mail from it.");
+		return;
+	}
 	if (s->in_mail) {
 		reply(s, "503 5.5.1 Nested MAIL command");
 		return;
@@ -535,7 +549,7 @@ static void cmd_auth(struct smtp_server *s, const struct smtp_command *c)
 	}
 	if (tls_required_first(s))
 		return;
-	if (s->auth_requires_tls && !s->in_tls && s->mode != SMTP_SERVER_PLAIN) {
+	if (s->auth_requires_tls && !s->in_tls) {
 		reply(s, "538 5.7.11 Encryption required for requested authentication mechanism");
 		smtp_sink_note(&s->sink, SMTP_NOTE_AUTH_NEEDS_TLS, "The server refused AUTH in cleartext: the password would cross the network readable by anyone on the path.");
 		return;
@@ -787,7 +801,9 @@ void smtp_server_tls_established(struct smtp_server *s)
 		return;
 	s->in_tls = 1;
 	s->state = SMTP_SERVER_READY;
-	/* RFC 3207 4.2: everything learnt in cleartext is void, the client must EHLO again. */
+	/* RFC 3207 4.2: everything learnt in cleartext is void, the client must EHLO again.
+	 * Bytes still unread are not "learnt" in the RFC's words; reading them as void too is
+	 * the rule the CVE-2011-0411 advisory made explicit. */
 	s->greeted = 0;
 	s->esmtp = 0;
 	free(s->auth_user);
@@ -797,14 +813,14 @@ void smtp_server_tls_established(struct smtp_server *s)
 	size_t left = s->in.len - s->in.pos;
 	if (s->buffering == SMTP_BUFFER_DISCARD) {
 		if (left)
-			smtp_sink_note(&s->sink, SMTP_NOTE_DISCARDED, "The server threw away %zu bytes that arrived in cleartext behind STARTTLS, as RFC 3207 section 4.2 requires: an attacker could have put them there.",
+			smtp_sink_note(&s->sink, SMTP_NOTE_DISCARDED, "The server threw away %zu bytes that arrived in cleartext behind STARTTLS: an attacker could have put them there. RFC 3207 requires the server to forget what it learned before TLS and forbids pipelining past STARTTLS; since the CVE-2011-0411 advisory (Venema, 2011) that is read to include unprocessed bytes in the input buffer.",
 			     left);
 		s->in.len = s->in.pos;
 		s->in.inj_end = 0;
 		return;
 	}
 	if (left)
-		smtp_sink_note(&s->sink, SMTP_NOTE_KEPT_BUFFERED, "The server still had %zu cleartext bytes buffered from before the handshake and now runs them as if they had come through TLS (the CVE-2011-0411 bug).",
+		smtp_sink_note(&s->sink, SMTP_NOTE_KEPT_BUFFERED, "The server still had %zu cleartext bytes buffered from before the handshake and now runs them as if they had come through TLS (the CVE-2011-0411 bug). RFC 3207 requires forgetting what was learned before TLS and forbids pipelining past STARTTLS; since Venema's 2011 advisory that is read to include these unprocessed bytes.",
 		     left);
 	s->in.inj_end = s->in.len;
 	if (!s->busy)

@@ -10,7 +10,7 @@
 #include "sim/smtp/smtp_sink.h"
 
 enum smtp_server_mode {
-	SMTP_SERVER_PLAIN,             /* no TLS at all, STARTTLS not offered */
+	SMTP_SERVER_PLAIN,             /* no TLS at all: STARTTLS not offered, answered 502 */
 	SMTP_SERVER_STARTTLS,          /* STARTTLS offered, cleartext mail still accepted */
 	SMTP_SERVER_STARTTLS_REQUIRED, /* STARTTLS offered; MAIL/AUTH before it get 530 */
 	SMTP_SERVER_IMPLICIT,          /* TLS from the first byte (port 465, RFC 8314) */
@@ -21,7 +21,15 @@ struct smtp_server_config {
 	enum smtp_server_mode mode;
 	const char *user;          /* the one account: AUTH checks against it; NULL = no AUTH offered */
 	const char *password;
-	int auth_requires_tls;     /* 1: AUTH before TLS gets 538 (RFC 4954 section 4); ignored in PLAIN mode */
+	/* 1: AUTH is not advertised before TLS and is answered 538 5.7.11 there (RFC 4954
+	 * section 4: no plaintext password without protection; section 6: servers should
+	 * not advertise mechanisms they refuse for lack of encryption). In PLAIN mode the
+	 * server can never offer AUTH then. 0: the careless server that takes it in cleartext. */
+	int auth_requires_tls;
+	/* 1: MAIL before a successful AUTH is answered 530 5.7.0 Authentication required
+	 * (RFC 4954 section 6), as a submission server does by default (RFC 6409 section
+	 * 4.3). 0: anybody may send mail, as on a relay (port 25) or a careless MSA. */
+	int auth_required;
 	size_t max_size;           /* SIZE advertised and enforced (552); 0 = 10 MiB */
 	enum smtp_buffering buffering;
 	size_t max_stored_body;    /* bytes of each message body kept for the outcome; 0 = all */

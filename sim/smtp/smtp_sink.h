@@ -14,8 +14,9 @@ enum smtp_out_kind {
 };
 
 /* What a machine (client or server) does with bytes that arrived in cleartext behind
- * STARTTLS, before the handshake. RFC 3207 section 4.2 says discard; keep models
- * CVE-2011-0411 (the server) and its response-injection twin (the client). */
+ * STARTTLS, before the handshake. Discard is what RFC 3207 is read to require since the
+ * CVE-2011-0411 advisory; keep models that bug (the server) and its response-injection
+ * twin (the client; the quirk keep-buffered-replies). */
 enum smtp_buffering {
 	SMTP_BUFFER_DISCARD = 0,
 	SMTP_BUFFER_KEEP,
@@ -39,6 +40,8 @@ enum smtp_note {
 	SMTP_NOTE_MESSAGE_REFUSED,   /* too big, or a line too long */
 	SMTP_NOTE_ABORTED,           /* the connection ended in the middle of a transaction */
 	SMTP_NOTE_FAILURE,           /* the machine itself failed (out of memory) */
+	SMTP_NOTE_AUTH_REQUIRED,     /* the server refuses mail from a client that has not authenticated */
+	SMTP_NOTE_QUIRK,             /* a client quirk (a modelled real-world bug) decided what happens next */
 };
 
 struct smtp_sink {

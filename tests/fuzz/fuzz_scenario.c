@@ -54,7 +54,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		(void)scenario_client_tls_name(s.client.tls);
 		(void)scenario_server_mode_name(s.server.mode);
 		(void)scenario_verify_name(s.client.verify);
-		(void)scenario_mitm_name(s.mitm.behaviour);
+		(void)scenario_mitm_name(s.mitm.attack);
 		(void)scenario_auth_name(s.client.auth);
 		(void)scenario_buffering_name(s.server.buffering);
 		struct scenario v = scenario_variant(&s);
