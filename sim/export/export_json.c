@@ -382,6 +382,8 @@ static json_t *outcome_json(const struct run_result *r, const struct outcome *oc
 	const struct trace *tr = &r->trace;
 	json_t *o = json_object();
 	set(o, "delivered", json_boolean(oc->delivered), bad);
+	if (oc->to_attacker)
+		set(o, "to_attacker_mailbox", json_integer(oc->to_attacker), bad);
 	set(o, "altered", json_boolean(oc->altered), bad);
 	json_t *tls = json_object();
 	for (int l = 0; l < 3; l++) {

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "sim/base/sb.h"
 #include "sim/decode/decode.h"
@@ -113,11 +114,21 @@ void outcome_from_actors(struct outcome *o, const struct outcome_actors *a)
 	const struct smtp_server *sv = a->server;
 	const struct smtp_client *cl = a->client;
 
+	/* A message for the attacker's own mailbox is not the client's mail delivered. */
 	size_t nmsg = smtp_server_message_count(sv);
-	o->delivered = nmsg > 0;
-	for (size_t i = 0; i < nmsg; i++)
-		if (!same_body(a->body, a->body_len, smtp_server_message(sv, i)))
+	for (size_t i = 0; i < nmsg; i++) {
+		const struct smtp_server_message *m = smtp_server_message(sv, i);
+		int mine = 0;
+		for (size_t k = 0; a->attacker_mailbox && k < m->nrcpt; k++)
+			mine |= !strcasecmp(m->rcpt[k], a->attacker_mailbox);
+		if (mine) {
+			o->to_attacker++;
+			continue;
+		}
+		o->delivered = 1;
+		if (!same_body(a->body, a->body_len, m))
 			o->altered = 1;
+	}
 	o->client_err = a->client_tls_err;
 	o->server_err = a->server_tls_err;
 	if (o->client_err)
@@ -206,6 +217,9 @@ void outcome_from_trace(const struct trace *t, const struct ledger *lg, struct o
 	enum trace_link cl_link = o->client_link;
 	n = sb_put(b, cap, n, "The message was %sdelivered%s. ", o->delivered ? "" : "not ",
 		o->delivered && o->altered ? ", but altered on the way" : "");
+	if (o->to_attacker)
+		n = sb_put(b, cap, n, "The server stored %d message%s for the attacker's own mailbox instead. ",
+			   o->to_attacker, o->to_attacker == 1 ? "" : "s");
 	if (o->tls[cl_link]) {
 		n = sb_put(b, cap, n, "The client's connection used %s (%s)", o->tls_version[cl_link], o->tls_suite[cl_link]);
 		if (o->tls_relayed[cl_link])

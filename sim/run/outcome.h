@@ -49,6 +49,7 @@ struct outcome {
 	struct knowledge attacker;       /* the man in the middle, when present */
 	struct knowledge thief;          /* a later key thief, when the run has a key theft */
 	int mitm_present, has_thief;
+	int to_attacker;                 /* messages the server stored for the attacker's own mailbox */
 	enum trace_link client_link;     /* the link the client dialled (through the attacker, or straight) */
 	enum trace_link server_link;     /* the link the server answered on */
 	int injected;                    /* injected commands or replies that took effect (actor state) */
@@ -63,6 +64,7 @@ struct outcome_actors {
 	int client_tls_err, server_tls_err;   /* BearSSL codes, 0 = none */
 	const uint8_t *body;                  /* what the client sent */
 	size_t body_len;
+	const char *attacker_mailbox;         /* the attacker's own address on the server, or NULL */
 };
 
 /* Sets o (all of it zeroed first) from the actors' final state. */

@@ -448,6 +448,9 @@ int run_scenario(const struct scenario *sc, const struct run_pki *pki, const str
 		.mode = sc->server.mode,
 		.user = sc->server.user,
 		.password = sc->server.password,
+		/* The attacker's own account, when the scenario gives it one ([mitm] account). */
+		.other_user = sc->mitm.attack ? sc->mitm.account_user : NULL,
+		.other_password = sc->mitm.attack ? sc->mitm.account_password : NULL,
 		.auth_requires_tls = sc->server.auth_requires_tls,
 		.auth_required = sc->server.auth_required,
 		.max_size = sc->server.max_size,
@@ -533,6 +536,7 @@ int run_scenario(const struct scenario *sc, const struct run_pki *pki, const str
 			.client = r->client.smtp, .server = r->server.smtp,
 			.client_tls_err = r->client.conn.tls_err, .server_tls_err = r->server.conn.tls_err,
 			.body = r->body, .body_len = r->body_len,
+			.attacker_mailbox = sc->mitm.attack ? sc->mitm.mailbox : NULL,
 		};
 		outcome_from_actors(&out->outcome, &act);
 		if (r->mitm && (out->outcome.mitm_err = mitm_tls_error(r->mitm)))

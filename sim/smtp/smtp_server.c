@@ -44,6 +44,7 @@ struct smtp_server {
 	char *hostname;
 	char *user;
 	char *password;
+	char *other_user, *other_password;  /* a second account, or NULL */
 	enum smtp_server_mode mode;
 	int auth_requires_tls;
 	int auth_required;
@@ -171,7 +172,10 @@ struct smtp_server *smtp_server_new(const struct smtp_server_config *cfg, struct
 	s->hostname = dup_str(cfg->hostname ? cfg->hostname : "localhost");
 	s->user = dup_str(cfg->user);
 	s->password = dup_str(cfg->password ? cfg->password : "");
-	if (!s->hostname || (cfg->user && !s->user) || !s->password) {
+	s->other_user = dup_str(cfg->other_user);
+	s->other_password = dup_str(cfg->other_password ? cfg->other_password : "");
+	if (!s->hostname || (cfg->user && !s->user) || !s->password || (cfg->other_user && !s->other_user) ||
+	    !s->other_password) {
 		smtp_server_free(s);
 		return NULL;
 	}
@@ -202,6 +206,8 @@ void smtp_server_free(struct smtp_server *s)
 	free(s->hostname);
 	free(s->user);
 	free(s->password);
+	free(s->other_user);
+	free(s->other_password);
 	free(s);
 }
 
@@ -444,7 +450,9 @@ static void cmd_data(struct smtp_server *s, const struct smtp_command *c)
 
 static int check_credentials(struct smtp_server *s, const char *user, const char *pass)
 {
-	if (!s->user || strcmp(user, s->user) != 0 || strcmp(pass, s->password) != 0) {
+	int ok = s->user && !strcmp(user, s->user) && !strcmp(pass, s->password);
+	ok |= s->other_user && !strcmp(user, s->other_user) && !strcmp(pass, s->other_password);
+	if (!ok) {
 		reply(s, "535 5.7.8 Authentication credentials invalid");
 		smtp_sink_note(&s->sink, SMTP_NOTE_AUTH_REJECTED, "The server rejected the credentials for user \"%s\".", user);
 		return -1;

@@ -21,6 +21,9 @@ struct smtp_server_config {
 	enum smtp_server_mode mode;
 	const char *user;          /* the one account: AUTH checks against it; NULL = no AUTH offered */
 	const char *password;
+	/* A second account, or NULL: another customer of the same provider (a lesson's
+	 * attacker has one, as anyone could). */
+	const char *other_user, *other_password;
 	/* 1: AUTH is not advertised before TLS and is answered 538 5.7.11 there (RFC 4954
 	 * section 4: no plaintext password without protection; section 6: servers should
 	 * not advertise mechanisms they refuse for lack of encryption). In PLAIN mode the
