@@ -143,8 +143,10 @@ static int emit_line(struct wire_stream *s, const uint8_t *line, size_t n, int p
 		e.subtype = smtp_parse_reply_line((const char *)line, bare, &rl) ? -1 : rl.code;
 		decode_smtp_reply(s->smtp, (const char *)line, bare, &e.fields, summary, sizeof summary);
 		/* A server reading message text does not reply until "."; a 354 says that from
-		 * here it does, starting at a line's start. */
-		s->smtp->server_in_data = e.subtype == 354;
+		 * here it does, starting at a line's start. A reply the attacker made up says
+		 * nothing of how the server reads: the attacker is not an SMTP server. */
+		if (attack != ATTACK_FORGED && attack != ATTACK_ADDED)
+			s->smtp->server_in_data = e.subtype == 354;
 	}
 	e.parent = parent;
 	e.attack = attack;
