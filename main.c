@@ -33,7 +33,11 @@ static const char usage_text[] =
 	"       smtps-sim run FILE [--seed N] [-v] [--format text|markdown|json] [-o OUT]\n"
 	"                          [--pcap OUT.pcap] [--keylog OUT.keys]\n"
 	"                                                 replay headless: transcript, outcome\n"
-	"       smtps-sim list [DIR]                      the scenarios with their titles\n"
+	"       smtps-sim list [-v] [--format markdown] [DIR]\n"
+	"                                                 the scenarios with their titles; -v adds the\n"
+	"                                                 attacker, RFCs, CVEs, NO STARTTLS class, twin\n"
+	"       smtps-sim list --attacks [--format markdown]\n"
+	"                                                 the attacker's behaviours\n"
 	"       smtps-sim check [DIR]                     replay every scenario, table of expectations\n"
 	"       smtps-sim --help | --version\n"
 	"exit status: 0 expectations met, 1 not met, 2 usage, input or output error\n";
@@ -290,16 +294,53 @@ static int for_each_scenario(const char *dir, int (*fn)(const char *path, void *
 	return status;
 }
 
+enum list_mode { LIST_NAMES, LIST_VERBOSE, LIST_MARKDOWN };
+
+/* A Markdown table cell: the text with '|' escaped. */
+static void md_cell(const char *t)
+{
+	stdout_printf(" ");
+	for (; t && *t; t++)
+		stdout_printf(*t == '|' ? "\\|" : "%c", *t);
+	stdout_printf(" |");
+}
+
 static int list_one(const char *path, void *ctx)
 {
-	(void)ctx;
+	enum list_mode mode = *(enum list_mode *)ctx;
 	char err[1024];
 	struct scenario sc;
 	if (scenario_load(path, &load_opts, &sc, err, sizeof err)) {
 		fprintf(stderr, "smtps-sim: %s\n", err);
 		return 2;
 	}
-	stdout_printf("%-34s %s\n", sc.name, sc.title);
+	const char *attack = scenario_mitm_name(sc.mitm.attack);
+	switch (mode) {
+	case LIST_NAMES:
+		stdout_printf("%-36s %s\n", sc.name, sc.title);
+		break;
+	case LIST_VERBOSE:
+		stdout_printf("%-36s %s\n", sc.name, sc.title);
+		stdout_printf("%-36s attacker: %s\n", "", attack);
+		if (sc.references)
+			stdout_printf("%-36s RFCs and CVEs: %s\n", "", sc.references);
+		if (sc.no_starttls)
+			stdout_printf("%-36s NO STARTTLS study: %s\n", "", sc.no_starttls);
+		if (sc.pair)
+			stdout_printf("%-36s compare with: %s\n", "", sc.pair);
+		break;
+	case LIST_MARKDOWN:
+		stdout_printf("| `%s` |", sc.name);
+		md_cell(sc.title);
+		md_cell(attack);
+		md_cell(sc.references ? sc.references : "");
+		md_cell(sc.no_starttls ? sc.no_starttls : "");
+		if (sc.pair)
+			stdout_printf(" `%s` |\n", sc.pair);
+		else
+			stdout_printf("  |\n");
+		break;
+	}
 	scenario_free(&sc);
 	return 0;
 }
@@ -346,9 +387,45 @@ static int check_one(const char *path, void *ctx)
 
 static int cmd_list(int argc, char **argv)
 {
-	if (argc > 1)
-		return usage_error("list takes at most one directory%s", "");
-	int status = for_each_scenario(argc ? argv[0] : scenario_dir(), list_one, NULL);
+	enum list_mode mode = LIST_NAMES;
+	const char *dir = NULL;
+	int attacks = 0;
+	for (int i = 0; i < argc; i++) {
+		if (!strcmp(argv[i], "-v"))
+			mode = LIST_VERBOSE;
+		else if (!strcmp(argv[i], "--attacks"))
+			attacks = 1;
+		else if (!strcmp(argv[i], "--format") && i + 1 < argc && !strcmp(argv[i + 1], "markdown")) {
+			mode = LIST_MARKDOWN;
+			i++;
+		} else if (!strcmp(argv[i], "--format"))
+			return usage_error("list --format takes markdown%s", "");
+		else if (argv[i][0] == '-')
+			return usage_error("list: unknown option %s", argv[i]);
+		else if (dir)
+			return usage_error("list takes at most one directory%s", "");
+		else
+			dir = argv[i];
+	}
+	if (attacks) { /* the attacker's behaviours, from the attack table */
+		if (mode == LIST_MARKDOWN)
+			stdout_printf("| `[mitm] behaviour` | what the attacker does |\n|---|---|\n");
+		for (size_t i = 0; i < attack_count(); i++) {
+			const struct attack *a = attack_at(i);
+			if (mode == LIST_MARKDOWN) {
+				stdout_printf("| `%s` |", a->name);
+				md_cell(a->does);
+				stdout_printf("\n");
+			} else {
+				stdout_printf("%-36s %s\n", a->name, a->does);
+			}
+		}
+		return stdout_status() ? 2 : 0;
+	}
+	if (mode == LIST_MARKDOWN)
+		stdout_printf("| scenario | lesson | attacker | RFCs and CVEs | NO STARTTLS study (USENIX Security 2021) | compare with |\n"
+			      "|---|---|---|---|---|---|\n");
+	int status = for_each_scenario(dir ? dir : scenario_dir(), list_one, &mode);
 	return stdout_status() ? 2 : status;
 }
 

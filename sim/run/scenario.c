@@ -410,6 +410,15 @@ static int handler(void *user, const char *section, const char *name, const char
 		} else if (!strcmp(name, "date")) {
 			if (parse_date(value, &s->date))
 				return fail(c, "bad value '%s' for %s: expected YYYY-MM-DD", value, name);
+		} else if (!strcmp(name, "references"))
+			ok = set_str(&s->references, value) == 0;
+		else if (!strcmp(name, "no_starttls"))
+			ok = set_str(&s->no_starttls, value) == 0;
+		else if (!strcmp(name, "pair")) {
+			if (!value[0] || strspn(value, "abcdefghijklmnopqrstuvwxyz0123456789-_") != strlen(value))
+				return fail(c, "bad value '%s' for %s: expected a scenario's name (its file name without .ini)",
+					    value, name);
+			ok = set_str(&s->pair, value) == 0;
 		} else
 			return fail(c, "unknown key '%s' in [%s]", name, section);
 	} else if (!strcmp(section, "client")) {
@@ -754,6 +763,9 @@ static void tls_opt_free(struct scenario_tls *t)
 
 void scenario_free(struct scenario *s)
 {
+	free(s->references);
+	free(s->no_starttls);
+	free(s->pair);
 	free(s->path);
 	free(s->dir);
 	free(s->name);

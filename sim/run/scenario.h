@@ -90,6 +90,10 @@ struct scenario {
 	char *name;             /* file name without directory and .ini */
 	char *title;
 	char *lesson;
+	/* The catalogue index: where the lesson comes from and what to compare it with. */
+	char *references;       /* "RFC 3207 section 4.2; CVE-2011-0411": ';'-separated, or NULL */
+	char *no_starttls;      /* the NO STARTTLS study's (USENIX Security 2021) attack class, or NULL */
+	char *pair;             /* the scenario to compare with (its vulnerable or safe twin), or NULL */
 	uint64_t seed;
 	int64_t date;           /* simulated Unix time: the certificate-validation clock */
 	struct scenario_client client;
