@@ -3,6 +3,7 @@
 #include "tests/testrun.h"
 
 #include <stdio.h>
+#include <string.h>
 
 #include "sim/run/run.h"
 #include "sim/run/scenario.h"
@@ -227,6 +228,111 @@ static void test_forward_secrecy(void **state)
 	done(l);
 }
 
+/* The upstream-STARTTLS strip: the server saw TLS (with the attacker) and took AUTH inside
+ * it; the client never had TLS, and its password crossed its own leg in cleartext. */
+static void test_strip_upstream(void **state)
+{
+	(void)state;
+	struct loaded *l = load_and_run("strip-upstream-starttls");
+	const struct outcome *o = &l->r.outcome;
+	assert_true(o->delivered);
+	assert_false(o->tls[LINK_CLIENT_MITM]);
+	assert_true(o->tls[LINK_MITM_SERVER]);
+	assert_int_equal(o->tls_client_end[LINK_MITM_SERVER], ACTOR_MITM);
+	assert_int_equal(o->tls_server_end[LINK_MITM_SERVER], ACTOR_SERVER);
+	assert_string_equal(o->observer.password, "wonderland");
+	assert_string_equal(o->attacker.password, "wonderland");
+	/* the client's AUTH in cleartext on its leg, re-encrypted towards the server */
+	assert_int_equal(count(&l->r.trace, LINK_CLIENT_MITM, TK_SMTP_COMMAND, SMTP_VERB_AUTH, NULL, NULL, ANY), 1);
+	assert_int_equal(count(&l->r.trace, LINK_MITM_SERVER, TK_SMTP_COMMAND, SMTP_VERB_STARTTLS, NULL, NULL,
+			       ATTACK_ADDED), 1);
+	for (size_t i = 0; i < l->r.trace.n; i++) {
+		const struct trace_event *e = &l->r.trace.ev[i];
+		if (e->link == LINK_MITM_SERVER && e->kind == TK_SMTP_COMMAND && e->subtype == SMTP_VERB_AUTH)
+			assert_true(e->encrypted);
+		if (e->link == LINK_CLIENT_MITM && e->kind == TK_SMTP_REPLY)
+			assert_null(memmem(e->wire, e->wire_stored, "STARTTLS", 8));
+	}
+	done(l);
+}
+
+/* Credential theft by command injection: the victim's AUTH line reaches the attacker
+ * through its own mailbox, never through the wire; with a careful server, nothing. */
+static void test_steal_credentials(void **state)
+{
+	(void)state;
+	struct loaded *l = load_and_run("command-injection-credentials");
+	const struct outcome *o = &l->r.outcome;
+	assert_true(o->tls[LINK_CLIENT_MITM]);
+	assert_int_equal(o->observer.what, 0);
+	assert_string_equal(o->attacker.user, "alice");
+	assert_string_equal(o->attacker.password, "wonderland");
+	assert_false(o->delivered);
+	assert_int_equal(o->to_attacker, 1);
+	int at = o->attacker.exposed_at[0];
+	assert_true(at > 0);
+	assert_int_equal(l->r.trace.ev[at - 1].replay, REPLAY_MAILBOX);
+	done(l);
+	l = load_and_run("command-injection-credentials-fixed");
+	assert_true(l->r.outcome.delivered);
+	assert_int_equal(l->r.outcome.to_attacker, 0);
+	assert_int_equal(l->r.outcome.attacker.what, 0);
+	done(l);
+}
+
+/* A replayed certificate passes every check of the chain; the handshake fails where the
+ * key is used: the ECDHE signature, or (static RSA) the Finished after a premaster secret
+ * the attacker could not decrypt. A CA the client trusts gets through. */
+static void test_certificates_and_keys(void **state)
+{
+	(void)state;
+	struct loaded *l = load_and_run("replay-certificate");
+	assert_int_equal(l->r.outcome.client_err, BR_ERR_BAD_SIGNATURE);
+	assert_false(l->r.outcome.delivered);
+	assert_int_equal(l->r.outcome.attacker.what, 0);
+	done(l);
+	l = load_and_run("replay-certificate-rsa");
+	assert_int_equal(l->r.outcome.mitm_err, BR_ERR_BAD_MAC);
+	assert_false(l->r.outcome.tls[LINK_CLIENT_MITM]);
+	assert_int_equal(l->r.outcome.attacker.what, 0);
+	done(l);
+	l = load_and_run("inspection-ca");
+	const struct outcome *o = &l->r.outcome;
+	assert_int_equal(o->client_err, 0);
+	assert_true(o->tls[LINK_CLIENT_MITM]);
+	assert_int_equal(o->tls_server_end[LINK_CLIENT_MITM], ACTOR_MITM);
+	assert_string_equal(o->attacker.password, "wonderland");
+	assert_true(o->delivered);
+	done(l);
+}
+
+/* Refused EHLO and odd STARTTLS replies: a client with the named bug leaks, its twin
+ * stops. Port 25, no AUTH: what leaks is the envelope and the message. */
+static void test_refusals(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *name;
+		int leaks;
+	} cases[] = {
+		{ "ehlo-refused-helo-fallback", 1 }, { "ehlo-refused-required", 0 }, { "starttls-502-ignored", 1 },
+		{ "starttls-502-required", 0 },      { "starttls-354-required", 0 },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct loaded *l = load_and_run(cases[i].name);
+		const struct outcome *o = &l->r.outcome;
+		assert_int_equal(o->delivered, cases[i].leaks);
+		assert_int_equal(o->attacker.what, cases[i].leaks ? (OBSERVED_ENVELOPE | OBSERVED_BODY) : 0);
+		assert_false(o->tls[LINK_CLIENT_MITM]);
+		assert_int_equal(count(&l->r.trace, LINK_CLIENT_MITM, TK_SMTP_REPLY, ANY, NULL, NULL, ATTACK_FORGED), 1);
+		done(l);
+	}
+	struct loaded *l = load_and_run("ehlo-refused-helo-fallback");
+	assert_int_equal(count(&l->r.trace, LINK_MITM_SERVER, TK_SMTP_COMMAND, SMTP_VERB_HELO, NULL, NULL, ANY), 1);
+	assert_int_equal(count(&l->r.trace, LINK_MITM_SERVER, TK_SMTP_COMMAND, SMTP_VERB_EHLO, NULL, NULL, ANY), 0);
+	done(l);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -240,6 +346,10 @@ int main(void)
 		cmocka_unit_test(test_response_injection),
 		cmocka_unit_test(test_tamper),
 		cmocka_unit_test(test_forward_secrecy),
+		cmocka_unit_test(test_strip_upstream),
+		cmocka_unit_test(test_steal_credentials),
+		cmocka_unit_test(test_certificates_and_keys),
+		cmocka_unit_test(test_refusals),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
