@@ -529,7 +529,7 @@ static void on_reply(struct smtp_client *c, int code, const char *text)
 			give_up(c);
 			return;
 		}
-		smtp_sink_note(&c->sink, SMTP_NOTE_CLEARTEXT_ON, "The server answered %d to STARTTLS; an opportunistic client carries on in cleartext, so everything that follows can be read by anyone on the path.",
+		smtp_sink_note(&c->sink, SMTP_NOTE_CLEARTEXT_ON, "The client read %d in answer to STARTTLS (it cannot tell who sent it); an opportunistic client carries on in cleartext, so everything that follows can be read by anyone on the path.",
 		     code);
 		start_auth(c);
 		return;
