@@ -70,9 +70,20 @@ for ini in "$DIR"/*.ini; do
 	# where they are reassembled): no expert warning, no malformed packet, no TCP
 	# analysis flag, and every payload dissected as SMTP or TLS. The expert table is
 	# computed over all packets whatever -Y selects, and is empty when all is well.
-	found=$(ts "$out.pcap" "$out.keys" -2 -z expert,warn -Y '_ws.malformed || tcp.analysis.flags ||
-		_ws.expert.severity >= warning || (tcp.len > 0 && !smtp && !tls && !tcp.reassembled_in)' |
-		grep -v '^$')
+	#
+	# One known exception: the credential-stealing injection puts STARTTLS, AUTH and DATA
+	# in one segment, and Wireshark's SMTP dissector, which reads a conversation as one
+	# client would, follows the injected DATA into "message text" mode and then takes the
+	# TLS handshake that follows for SMTP — the very confusion the attack causes in a
+	# vulnerable server. For those captures only the TCP layer is held to the rule (no
+	# analysis flag); the trace's own checks and the decrypted-commands check below stay.
+	if grep -q '^behaviour = steal-credentials' "$ini"; then
+		found=$(ts "$out.pcap" "$out.keys" -2 -Y 'tcp.analysis.flags' | grep -v '^$')
+	else
+		found=$(ts "$out.pcap" "$out.keys" -2 -z expert,warn -Y '_ws.malformed || tcp.analysis.flags ||
+			_ws.expert.severity >= warning || (tcp.len > 0 && !smtp && !tls && !tcp.reassembled_in)' |
+			grep -v '^$')
+	fi
 	if [ -n "$found" ]; then
 		bad "$name: tshark finds problems (with the key log):"
 		echo "$found" >&2

@@ -243,28 +243,25 @@ check "a: an attacker in the path" wait_for "what if: attacker relay"
 check "a: the attacker's lifeline" wait_for "Attacker"
 # Each key changes one option of the running variant (ui/whatif.c) and the status bar
 # names every option that differs from the file, in the order verification, TLS policy,
-# attacker, buffering. a cycles the attacker's behaviours (back to none, then relay), t
-# the client's TLS policy from the file's starttls-required, b and v toggle. Lines are
+# attacker, buffering. a cycles the attacker's behaviours in the attack table's order
+# (smtps-sim list --attacks: back to none, then the first again), t the client's TLS
+# policy from the file's starttls-required, b and v toggle. Lines are
 # KEY|LIFELINE|WHAT-IF: LIFELINE + when the attacker's lifeline is drawn, - when not.
-for step in \
-	"a|+|attacker strip-starttls" \
-	"a|+|attacker reject-starttls" \
-	"a|+|attacker substitute-certificate" \
-	"a|+|attacker inject-commands" \
-	"a|+|attacker inject-responses" \
-	"a|+|attacker tamper-record" \
-	"a|+|attacker tamper-clienthello" \
-	"a|+|attacker record" \
-	"a|-|" \
-	"a|+|attacker relay" \
-	"t|+|client uses implicit TLS (port 465 style); attacker relay" \
-	"t|+|client never uses TLS; attacker relay" \
-	"t|+|client uses STARTTLS only when offered (opportunistic); attacker relay" \
-	"t|+|attacker relay" \
-	"b|+|attacker relay; server and client keep bytes buffered before TLS" \
-	"b|+|attacker relay" \
-	"v|+|client does not verify certificates; attacker relay" \
-	"v|+|attacker relay"; do
+first_attack=$("$BIN" list --attacks | awk 'NR == 1 { print $1 }')
+steps=$("$BIN" list --attacks | awk 'NR > 1 { printf "a|+|attacker %s\n", $1 }')
+steps="$steps
+a|-|
+a|+|attacker $first_attack
+t|+|client uses implicit TLS (port 465 style); attacker $first_attack
+t|+|client never uses TLS; attacker $first_attack
+t|+|client uses STARTTLS only when offered (opportunistic); attacker $first_attack
+t|+|attacker $first_attack
+b|+|attacker $first_attack; server and client keep bytes buffered before TLS
+b|+|attacker $first_attack
+v|+|client does not verify certificates; attacker $first_attack
+v|+|attacker $first_attack"
+printf '%s\n' "$steps" > "$T/steps"
+while IFS= read -r step <&3; do
 	k=${step%%|*}
 	want=${step#*|*|}
 	life=${step#*|}
@@ -276,7 +273,7 @@ for step in \
 	else
 		check "$k (no attacker): the attacker's lifeline is gone" wait_gone "Attacker"
 	fi
-done
+done 3< "$T/steps"
 keys r
 check "what-if keys cycle and reset" wait_for "reset to the file's options"
 check "reset: no attacker lifeline" wait_gone "Attacker"
@@ -295,7 +292,8 @@ check "keeps running after the too-small message" wait_for "sequence"
 # --- picker ---
 keys l
 check "l opens the picker" wait_for "open a scenario"
-check "picker lists scenarios with titles" wait_for "plain.ini"
+first_file=$(ls "$SCEN"/*.ini | head -1 | xargs basename)
+check "picker lists scenarios with titles" wait_for "$first_file"
 first=$("$BIN" list "$SCEN" 2>/dev/null | head -1 | awk '{ print $2, $3 }')
 keys g Enter
 check "Enter closes the picker" wait_gone "open a scenario"

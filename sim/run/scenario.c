@@ -605,6 +605,12 @@ static int set_defaults(struct scenario *s)
 	v->password = xstrdup("wonderland");
 	v->max_size = 10 * 1024 * 1024;
 	s->mitm.tamper_record = 1;
+	/* The attacker's own account at the provider, as any customer could have one. */
+	s->mitm.account_user = xstrdup("mallory");
+	s->mitm.account_password = xstrdup("mallory-demo-password");
+	s->mitm.mailbox = xstrdup("mallory@example.test");
+	if (!s->mitm.account_user || !s->mitm.account_password || !s->mitm.mailbox)
+		return -1;
 	if (!c->ehlo_name || !c->server_name || !c->user || !c->password || !c->mail_from ||
 	    !c->rcpt[0] || !c->body || !v->hostname || !v->user || !v->password)
 		return -1;
