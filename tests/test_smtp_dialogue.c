@@ -996,7 +996,7 @@ static void test_client_errors(void **state)
 	struct smtp_client *c = smtp_client_new(&cc, sink_for(&cs));
 	client_feed_str(c, "220 hi\r\n250-x\r\n250-AUTH PLAIN\r\n250 STARTTLS\r\n");
 	client_feed_str(c, "454 4.7.0 TLS not available\r\n");
-	assert_non_null(strstr(buf_str(&cs.notes), "answered 454 to STARTTLS"));
+	assert_non_null(strstr(buf_str(&cs.notes), "read 454 in answer to STARTTLS"));
 	assert_int_equal(smtp_client_state(c), SMTP_CLIENT_WAIT_MAIL);
 	assert_false(smtp_client_in_tls(c));
 	smtp_client_connection_closed(c);
