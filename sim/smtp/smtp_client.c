@@ -516,7 +516,7 @@ static void on_reply(struct smtp_client *c, int code, const char *text)
 			return;
 		}
 		if (c->tls == SMTP_CLIENT_TLS_REQUIRED && (c->quirks & SMTP_CLIENT_QUIRK_CONTINUE_AFTER_STARTTLS_FAILURE)) {
-			smtp_sink_note(&c->sink, SMTP_NOTE_QUIRK, "Quirk continue-after-starttls-failure: the server answered %d to STARTTLS. This client is set to require TLS, yet it carries on in cleartext, so everything that follows can be read by anyone on the path. That is the bug of Python's smtplib (CVE-2016-0772): starttls() did not raise an error on a refusal.",
+			smtp_sink_note(&c->sink, SMTP_NOTE_QUIRK, "Quirk continue-after-starttls-failure: %d came back to STARTTLS. This client is set to require TLS, yet it carries on in cleartext, so everything that follows can be read by anyone on the path. That is the bug of Python's smtplib (CVE-2016-0772): starttls() did not raise an error on a refusal.",
 				       code);
 			start_auth(c);
 			return;
@@ -524,7 +524,7 @@ static void on_reply(struct smtp_client *c, int code, const char *text)
 		if (c->tls == SMTP_CLIENT_TLS_REQUIRED) {
 			set_error(c, "server refused STARTTLS (%d %s) and this client requires TLS: QUIT", code, text);
 			char why[SMTP_REPLY_LINE_MAX + 48];
-			snprintf(why, sizeof why, "the server answered %d to STARTTLS", code);
+			snprintf(why, sizeof why, "%d came back to STARTTLS", code);
 			want_fallback(c, why);
 			give_up(c);
 			return;
