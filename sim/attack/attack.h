@@ -99,6 +99,11 @@ void mitm_send(struct mitm *m, enum mitm_leg leg, enum smtp_out_kind kind, const
 /* Lines (LF-separated, CRLF added) sent in the same write as the last one to that leg:
  * one TCP segment, marked ATTACK_ADDED. */
 void mitm_inject(struct mitm *m, enum mitm_leg leg, enum smtp_out_kind kind, const char *text);
+/* For a client_line hook: when line is the command verb (EHLO, STARTTLS...), answers it
+ * itself with reply (CRLF added), marked forged, after a note (summary, narration), and
+ * never passes it on: returns 1. Returns 0 for any other line. */
+int mitm_answer_in_servers_name(struct mitm *m, const uint8_t *line, size_t n, const char *verb, const char *reply,
+				const char *summary, const char *narration);
 /* Ends TLS on both legs itself: its own certificate towards the client, a TLS client of
  * its own towards the server. */
 void mitm_intercept(struct mitm *m);

@@ -231,6 +231,19 @@ static int is_verb(const uint8_t *line, size_t n, const char *verb)
 	return n >= v && !strncasecmp((const char *)line, verb, v) && (n == v || line[v] == '\r' || line[v] == ' ' || line[v] == '\n');
 }
 
+int mitm_answer_in_servers_name(struct mitm *m, const uint8_t *line, size_t n, const char *verb, const char *reply,
+				const char *summary, const char *narration)
+{
+	if (!is_verb(line, n, verb))
+		return 0;
+	mitm_note(m, MITM_LEG_CLIENT, ATTACK_FORGED, summary, narration);
+	char r[512];
+	int k = snprintf(r, sizeof r, "%s\r\n", reply);
+	mitm_send(m, MITM_LEG_CLIENT, SMTP_OUT_REPLY, (const uint8_t *)r, k > 0 && (size_t)k < sizeof r ? (size_t)k : 0,
+		  ATTACK_FORGED);
+	return 1;
+}
+
 static void tls_starting(struct mitm *m)
 {
 	if (m->attack->tls_starting)

@@ -4,19 +4,13 @@
  * strip (the NO STARTTLS study's "EHLO refused" case). */
 #include "sim/attack/attack.h"
 
-#include <strings.h>
-
 static int refuse(struct mitm *m, const uint8_t *line, size_t n)
 {
-	if (n < 4 || strncasecmp((const char *)line, "EHLO", 4))
-		return 0;
-	mitm_note(m, MITM_LEG_CLIENT, ATTACK_FORGED, "The attacker answers EHLO itself with 502 and never tells the server",
-		  "To the client the server seems to predate ESMTP, and clients commonly fall back to HELO "
-		  "then. HELO has no extension list, so there is no STARTTLS offer to strip: the attacker "
-		  "only has to refuse one line.");
-	static const char r502[] = "502 5.5.1 Command not implemented\r\n";
-	mitm_send(m, MITM_LEG_CLIENT, SMTP_OUT_REPLY, (const uint8_t *)r502, sizeof r502 - 1, ATTACK_FORGED);
-	return 1;
+	return mitm_answer_in_servers_name(m, line, n, "EHLO", "502 5.5.1 Command not implemented",
+					   "The attacker answers EHLO itself with 502 and never tells the server",
+					   "To the client the server seems to predate ESMTP, and clients commonly fall back to HELO "
+					   "then. HELO has no extension list, so there is no STARTTLS offer to strip: the attacker "
+					   "only has to refuse one line.");
 }
 
 const struct attack attack_refuse_ehlo = {

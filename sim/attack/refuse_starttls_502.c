@@ -4,18 +4,12 @@
  * requires TLS must stop. */
 #include "sim/attack/attack.h"
 
-#include <strings.h>
-
 static int refuse(struct mitm *m, const uint8_t *line, size_t n)
 {
-	if (n < 8 || strncasecmp((const char *)line, "STARTTLS", 8))
-		return 0;
-	mitm_note(m, MITM_LEG_CLIENT, ATTACK_FORGED, "The attacker answers STARTTLS itself with 502 and never tells the server",
-		  "502 says the server does not implement STARTTLS at all, although it just offered it. "
-		  "An opportunistic client carries on in cleartext; one that requires TLS stops.");
-	static const char r502[] = "502 5.5.1 Command not implemented\r\n";
-	mitm_send(m, MITM_LEG_CLIENT, SMTP_OUT_REPLY, (const uint8_t *)r502, sizeof r502 - 1, ATTACK_FORGED);
-	return 1;
+	return mitm_answer_in_servers_name(m, line, n, "STARTTLS", "502 5.5.1 Command not implemented",
+					   "The attacker answers STARTTLS itself with 502 and never tells the server",
+					   "502 says the server does not implement STARTTLS at all, although it just offered it. "
+					   "An opportunistic client carries on in cleartext; one that requires TLS stops.");
 }
 
 const struct attack attack_refuse_starttls_502 = {

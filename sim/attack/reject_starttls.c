@@ -3,18 +3,12 @@
  * unable to do TLS right now; an opportunistic client carries on in cleartext. */
 #include "sim/attack/attack.h"
 
-#include <strings.h>
-
 static int reject(struct mitm *m, const uint8_t *line, size_t n)
 {
-	if (n < 8 || strncasecmp((const char *)line, "STARTTLS", 8))
-		return 0;
-	mitm_note(m, MITM_LEG_CLIENT, ATTACK_FORGED, "The attacker answers STARTTLS itself with 454 and never tells the server",
-		  "To the client, the server seems unable to do TLS right now. An opportunistic client "
-		  "carries on in cleartext; one that requires TLS stops.");
-	static const char r454[] = "454 4.7.0 TLS not available due to temporary reason\r\n";
-	mitm_send(m, MITM_LEG_CLIENT, SMTP_OUT_REPLY, (const uint8_t *)r454, sizeof r454 - 1, ATTACK_FORGED);
-	return 1;
+	return mitm_answer_in_servers_name(m, line, n, "STARTTLS", "454 4.7.0 TLS not available due to temporary reason",
+					   "The attacker answers STARTTLS itself with 454 and never tells the server",
+					   "To the client, the server seems unable to do TLS right now. An opportunistic client "
+					   "carries on in cleartext; one that requires TLS stops.");
 }
 
 const struct attack attack_reject_starttls = {
