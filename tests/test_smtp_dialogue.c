@@ -873,6 +873,7 @@ static void server_injection(enum smtp_buffering mode, const char *inject)
 	if (mode == SMTP_BUFFER_KEEP) {
 		assert_int_equal(smtp_server_injected_count(l.s), 1);
 		assert_string_equal(smtp_server_injected(l.s, 0), "MAIL FROM:<evil@example.test>");
+		assert_int_equal(smtp_server_injected_refused(l.s), 1);
 		/* It ran inside TLS: EHLO was forgotten, so it got 503 through the tunnel. */
 		assert_string_equal(after, "503 5.5.1 Send EHLO or HELO first\r\n");
 		assert_non_null(strstr(buf_str(&l.ss.notes), "CVE-2011-0411"));
@@ -922,6 +923,7 @@ static void test_server_injected_transaction(void **state)
 			assert_memory_equal(m->body, "forged\r\n", m->body_len);
 			/* Command lines are recorded, body lines are not. */
 			assert_int_equal(smtp_server_injected_count(l.s), 4);
+			assert_int_equal(smtp_server_injected_refused(l.s), 0);
 			assert_string_equal(smtp_server_injected(l.s, 3), "DATA");
 		} else {
 			assert_int_equal(smtp_server_message_count(l.s), 0);

@@ -434,6 +434,7 @@ static json_t *outcome_json(const struct run_result *r, const struct outcome *oc
 	}
 	set(o, "observer_per_link", per, bad);
 	set(o, "injected", json_integer(oc->injected), bad);
+	set(o, "injected_refused", json_integer(oc->injected_refused), bad);
 	set(o, "decrypted_later", json_boolean(oc->decrypted_later), bad);
 	set(o, "summary", str(oc->summary), bad);
 	return o;

@@ -140,6 +140,7 @@ void outcome_from_actors(struct outcome *o, const struct outcome_actors *a)
 		snprintf(o->server_error, sizeof o->server_error, "%s: %s", tls_error_name(o->server_err),
 			 tls_error_explain(o->server_err));
 	o->injected = (int)(smtp_server_injected_count(sv) + smtp_client_injected_count(cl));
+	o->injected_refused = (int)smtp_server_injected_refused(sv);
 }
 
 void outcome_from_trace(const struct trace *t, const struct ledger *lg, struct outcome *o)
@@ -247,7 +248,8 @@ void outcome_from_trace(const struct trace *t, const struct ledger *lg, struct o
 			}
 		if (by_server && !by_client)
 			n = sb_put(b, cap, n, "The server executed %d injected line(s) inside TLS, as if the client had "
-				   "sent them. ", o->injected);
+				   "sent them (%d accepted, %d refused). ", o->injected, o->injected - o->injected_refused,
+				   o->injected_refused);
 		else if (by_client && !by_server)
 			n = sb_put(b, cap, n, "The client read %d injected line(s) inside TLS, as if the server had sent "
 				   "them. ", o->injected);

@@ -53,6 +53,7 @@ struct outcome {
 	enum trace_link client_link;     /* the link the client dialled (through the attacker, or straight) */
 	enum trace_link server_link;     /* the link the server answered on */
 	int injected;                    /* injected commands or replies that took effect (actor state) */
+	int injected_refused;            /* of the injected commands, those the server refused (4xx/5xx) */
 	int decrypted_later;             /* the recorded session was opened after the key theft */
 	char summary[1536];              /* the outcome in plain words, several sentences */
 };

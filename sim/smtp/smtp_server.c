@@ -76,6 +76,8 @@ struct smtp_server {
 	struct linebuf in;
 	int discarding;     /* inside an over-long command line */
 	int busy;           /* inside process(): a nested feed only appends */
+	int last_code;      /* the code of the last reply sent (its first line) */
+	size_t injected_refused;  /* injected commands answered 4xx or 5xx */
 
 	struct smtp_server_message *msgs;
 	size_t nmsgs, msgs_cap;
@@ -111,6 +113,8 @@ static int append_line(char *buf, size_t cap, size_t *off, const char *fmt, ...)
 
 static void send_raw(struct smtp_server *s, const char *p, size_t n)
 {
+	if (n >= 3 && p[0] >= '1' && p[0] <= '5')
+		s->last_code = (p[0] - '0') * 100 + (p[1] - '0') * 10 + (p[2] - '0');
 	/* A reply that cannot go out ends the session: the connection below has failed. */
 	if (s->sink.send && s->sink.send(s->sink.ctx, SMTP_OUT_REPLY, (const uint8_t *)p, n))
 		s->state = SMTP_SERVER_CLOSED;
@@ -779,7 +783,10 @@ static void process(struct smtp_server *s)
 		memcpy(line, p, content);
 		if (injected)
 			linebuf_record_injected(&s->in, line, content);
+		s->last_code = 0;
 		handle_command(s, line, content);
+		if (injected && s->last_code >= 400)
+			s->injected_refused++;
 	}
 	/* Drop what was consumed so the buffer only holds the unfinished tail. */
 	linebuf_compact(&s->in);
@@ -874,6 +881,11 @@ const char *smtp_server_auth_user(const struct smtp_server *s)
 size_t smtp_server_injected_count(const struct smtp_server *s)
 {
 	return s ? s->in.ninjected : 0;
+}
+
+size_t smtp_server_injected_refused(const struct smtp_server *s)
+{
+	return s ? s->injected_refused : 0;
 }
 
 const char *smtp_server_injected(const struct smtp_server *s, size_t i)

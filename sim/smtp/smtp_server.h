@@ -83,5 +83,7 @@ const char *smtp_server_auth_user(const struct smtp_server *s);
  * handshake (only with SMTP_BUFFER_KEEP): count and the lines. */
 size_t smtp_server_injected_count(const struct smtp_server *s);
 const char *smtp_server_injected(const struct smtp_server *s, size_t i);
+/* Of those, the ones the server refused (answered 4xx or 5xx). */
+size_t smtp_server_injected_refused(const struct smtp_server *s);
 
 #endif
