@@ -104,6 +104,11 @@ void mitm_inject(struct mitm *m, enum mitm_leg leg, enum smtp_out_kind kind, con
  * never passes it on: returns 1. Returns 0 for any other line. */
 int mitm_answer_in_servers_name(struct mitm *m, const uint8_t *line, size_t n, const char *verb, const char *reply,
 				const char *summary, const char *narration);
+/* The port the client dialled. */
+unsigned mitm_port(const struct mitm *m);
+/* Drops the connection on both legs (a firewall in the path): FIN both ways, nothing more
+ * crosses. */
+void mitm_block(struct mitm *m);
 /* Ends TLS on both legs itself: its own certificate towards the client, a TLS client of
  * its own towards the server. */
 void mitm_intercept(struct mitm *m);

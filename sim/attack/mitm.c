@@ -436,6 +436,16 @@ static int own_tls(struct mitm *m, enum mitm_leg leg)
 	return 0;
 }
 
+unsigned mitm_port(const struct mitm *m) { return m->env.port; }
+
+void mitm_block(struct mitm *m)
+{
+	if (m->tap)
+		return;
+	conn_close(&m->to_client);
+	conn_close(&m->to_server);
+}
+
 void mitm_intercept(struct mitm *m)
 {
 	if (m->tap || own_tls(m, MITM_LEG_CLIENT) || own_tls(m, MITM_LEG_SERVER))
@@ -479,12 +489,14 @@ struct mitm *mitm_new(const struct mitm_env *env, char *err, size_t errcap)
 					READ_CLIENT | READ_SERVER;
 		}
 	}
-	mitm_note(m, MITM_LEG_CLIENT, (m->attack->flags & (ATTACK_F_TAP | ATTACK_F_RECORDS)) ? ATTACK_RECORDED : ATTACK_PRESENT,
-		  m->attack->intro,
-		  m->tap ? "A passive tap: the attacker copies every byte of the one connection between client "
-			   "and server. It cannot change anything, and neither side can notice it."
-			 : "The client believes it talks to the server, but every byte passes through the attacker, "
-			   "who reads whatever is not encrypted and can change whatever is not authenticated.");
+	if (!env->again) /* on a later connection the attacker is already known to be there */
+		mitm_note(m, MITM_LEG_CLIENT,
+			  (m->attack->flags & (ATTACK_F_TAP | ATTACK_F_RECORDS)) ? ATTACK_RECORDED : ATTACK_PRESENT,
+			  m->attack->intro,
+			  m->tap ? "A passive tap: the attacker copies every byte of the one connection between client "
+				   "and server. It cannot change anything, and neither side can notice it."
+				 : "The client believes it talks to the server, but every byte passes through the attacker, "
+				   "who reads whatever is not encrypted and can change whatever is not authenticated.");
 	if (env->client_implicit)
 		m->up.records = 1;
 	if (env->server_implicit)

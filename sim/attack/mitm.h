@@ -24,6 +24,8 @@ struct mitm_env {
 	const char *inject;                    /* lines to inject, \n separated; NULL: the lesson's own */
 	unsigned tamper_record;                /* which encrypted record from the client to tamper with */
 	int client_implicit, server_implicit;  /* each end speaks TLS from the first byte */
+	unsigned port;                         /* the port the client dialled */
+	int again;                             /* not the run's first connection (a client's fallback) */
 	struct tls_config as_server, as_client; /* its two TLS ends when it intercepts, keys filled in */
 	const struct pki_key *stolen_key;      /* record: the server's key, stolen later */
 	/* Its own account on the server, as any customer could have ([mitm] account,

@@ -262,7 +262,7 @@ static void server_tls_up(void *ctx, struct conn *c)
 {
 	(void)c;
 	struct server_actor *a = ctx;
-	if (a->run->sc->server.mode == SMTP_SERVER_IMPLICIT)
+	if (a->cfg.mode == SMTP_SERVER_IMPLICIT)
 		smtp_server_start(a->smtp);
 	else
 		smtp_server_tls_established(a->smtp);
@@ -345,16 +345,30 @@ void run_pki_free(struct run_pki *p)
 	pki_key_free(&p->stolen_key);
 }
 
-static void run_ctx_free(struct run_ctx *r)
+/* Frees one connection attempt: the actors, the attacker and the links, so that the next
+ * attempt (a client's port fallback) starts afresh on the same trace. */
+static void attempt_close(struct run_ctx *r)
 {
 	if (r->mitm)
 		mitm_free(r->mitm);
+	r->mitm = NULL;
 	conn_free(&r->client.conn);
 	conn_free(&r->server.conn);
 	smtp_client_free(r->client.smtp);
 	smtp_server_free(r->server.smtp);
-	for (int i = 0; i < 3; i++)
+	r->client.smtp = NULL;
+	r->server.smtp = NULL;
+	for (int i = 0; i < 3; i++) {
 		link_free(&r->links[i]);
+		memset(&r->links[i], 0, sizeof r->links[i]);
+	}
+	memset(&r->client, 0, sizeof r->client);
+	memset(&r->server, 0, sizeof r->server);
+}
+
+static void run_ctx_free(struct run_ctx *r)
+{
+	attempt_close(r);
 }
 
 /* NULL when pki holds what sc needs, else what is missing (a caller's mistake: the pki
@@ -370,6 +384,140 @@ static const char *pki_missing(const struct scenario *sc, const struct run_pki *
 	if ((sc->mitm.attack && (sc->mitm.attack->flags & ATTACK_F_STOLEN_KEY)) && !pki->stolen_key.type)
 		return "the attacker's stolen key was not loaded";
 	return NULL;
+}
+
+/* One connection attempt: the links, the client and the server actors for this port and
+ * these policies, the attacker when the scenario has one, and the TCP open. Returns 0, or
+ * -1 with err (the caller frees what was made). */
+static int attempt_open(struct run_ctx *r, unsigned port, enum smtp_client_tls client_tls,
+			enum smtp_server_mode server_mode, int auth_required, int attempt, char *err, size_t errcap)
+{
+	const struct scenario *sc = r->sc;
+	const struct run_options *opt = r->opt;
+	int tap = sc->mitm.attack && (sc->mitm.attack->flags & ATTACK_F_TAP);
+	/* Links and conns: the client always dials the first link, the server always
+	 * answers on the last one. */
+	enum trace_link client_link = r->mitm_present ? LINK_CLIENT_MITM : LINK_CLIENT_SERVER;
+	enum trace_link server_link = r->mitm_present ? LINK_MITM_SERVER : LINK_CLIENT_SERVER;
+	if (link_init(r, client_link) || (r->mitm_present && link_init(r, server_link))) {
+		snprintf(err, errcap, "out of memory");
+		return -1;
+	}
+
+	struct client_actor *ca = &r->client;
+	ca->run = r;
+	conn_init(&ca->conn, &r->links[client_link], 0, ACTOR_CLIENT, &r->now,
+		  (struct conn_callbacks){ ca, client_data, client_tls_up, client_closed });
+	ca->cfg = (struct smtp_client_config){
+		.ehlo_name = sc->client.ehlo_name,
+		.tls = client_tls,
+		.auth = sc->client.auth,
+		.user = sc->client.user,
+		.password = sc->client.password,
+		.mail_from = sc->client.mail_from,
+		.rcpt = (const char *const *)sc->client.rcpt,
+		.nrcpt = sc->client.nrcpt,
+		.body = r->body,
+		.body_len = r->body_len,
+		.buffering = sc->client.buffering,
+		.body_chunk = opt->body ? 16384 : 0,
+		.quirks = sc->client.quirks,
+		.port = port,
+	};
+	ca->smtp = smtp_client_new(&ca->cfg, (struct smtp_sink){ ca, client_sink_send, client_sink_note });
+
+	struct server_actor *sa = &r->server;
+	sa->run = r;
+	conn_init(&sa->conn, &r->links[server_link], 1, ACTOR_SERVER, &r->now,
+		  (struct conn_callbacks){ sa, server_data, server_tls_up, server_closed });
+	sa->cfg = (struct smtp_server_config){
+		.hostname = sc->server.hostname,
+		.mode = server_mode,
+		.user = sc->server.user,
+		.password = sc->server.password,
+		/* The attacker's own account, when the scenario gives it one ([mitm] account). */
+		.other_user = sc->mitm.attack ? sc->mitm.account_user : NULL,
+		.other_password = sc->mitm.attack ? sc->mitm.account_password : NULL,
+		.auth_requires_tls = sc->server.auth_requires_tls,
+		.auth_required = auth_required,
+		.max_size = sc->server.max_size,
+		.buffering = sc->server.buffering,
+		.max_stored_body = opt->max_stored,
+	};
+	sa->smtp = smtp_server_new(&sa->cfg, (struct smtp_sink){ sa, server_sink_send, server_sink_note });
+	if (!ca->smtp || !sa->smtp) {
+		snprintf(err, errcap, "out of memory");
+		return -1;
+	}
+	if (sc->mitm.attack) {
+		struct mitm_env env = {
+			.trace = r->trace, .now = &r->now, .client_link = &r->links[client_link],
+			.server_link = &r->links[server_link], .attack = sc->mitm.attack,
+			.inject = sc->mitm.inject, .tamper_record = sc->mitm.tamper_record,
+			.client_implicit = client_tls == SMTP_CLIENT_TLS_IMPLICIT,
+			.server_implicit = server_mode == SMTP_SERVER_IMPLICIT, .stolen_key = &r->pki->stolen_key,
+			.again = attempt > 0, .port = port,
+			.fail = mitm_fail, .ctx = r,
+			.account_user = sc->mitm.account_user, .account_password = sc->mitm.account_password,
+			.mailbox_address = sc->mitm.mailbox, .mailbox = run_mailbox,
+		};
+		run_tls_config(r, &env.as_server, 1, &sc->mitm.tls_opt, "attacker-to-client");
+		env.as_server.chain = (sc->mitm.attack->flags & ATTACK_F_SERVER_CHAIN) ? &r->pki->server_chain
+											: &r->pki->mitm_chain;
+		env.as_server.key = &r->pki->mitm_key;
+		run_tls_config(r, &env.as_client, 0, &sc->mitm.tls_opt, "attacker-to-server");
+		env.as_client.anchors = &r->pki->anchors;
+		env.as_client.verify = TLS_VERIFY_NONE;
+		env.as_client.server_name = sc->client.server_name;
+		r->mitm = mitm_new(&env, err, errcap);
+		if (!r->mitm)
+			return -1;
+		if (tap) {
+			struct link *l = &r->links[LINK_CLIENT_SERVER];
+			l->pipe[0].tap = tap_up;
+			l->pipe[1].tap = tap_down;
+			l->pipe[0].tap_ctx = l->pipe[1].tap_ctx = r->mitm;
+		}
+	}
+
+	/* The client connects; with an attacker in the path, it is the attacker that
+	 * accepts, and the attacker then dials the real server. */
+	link_open_event(r, client_link, port);
+	if (r->mitm_present)
+		link_open_event(r, server_link, port);
+	if (client_tls == SMTP_CLIENT_TLS_IMPLICIT)
+		client_start_tls(ca);
+	if (server_mode == SMTP_SERVER_IMPLICIT)
+		server_start_tls(sa);
+	else
+		smtp_server_start(sa->smtp);
+
+	return 0;
+}
+
+/* The scheduler's rounds, until nothing moves (or the run fails). */
+static void run_rounds(struct run_ctx *r)
+{
+	struct client_actor *ca = &r->client;
+	struct server_actor *sa = &r->server;
+	long max_rounds = r->opt->max_rounds > 0 ? r->opt->max_rounds : MAX_ROUNDS;
+	long round = 0;
+	int progress = 1;
+	while (progress && !run_failed(r)) {
+		if (round++ == max_rounds) {
+			run_fail(r, RUN_ROUND_LIMIT, "the actors were still moving bytes after %ld rounds", max_rounds);
+			break;
+		}
+		progress = client_step(ca);
+		if (r->mitm)
+			progress |= mitm_step(r->mitm);
+		progress |= conn_pump(&sa->conn);
+		check_conn(r, &ca->conn);
+		check_conn(r, &sa->conn);
+		if (progress)
+			r->now += ROUND_US;
+	}
+
 }
 
 int run_scenario(const struct scenario *sc, const struct run_pki *pki, const struct run_options *opt,
@@ -405,128 +553,31 @@ int run_scenario(const struct scenario *sc, const struct run_pki *pki, const str
 
 	r->pki = pki;
 
-	/* Links and conns: the client always dials the first link, the server always
-	 * answers on the last one. */
-	enum trace_link client_link = r->mitm_present ? LINK_CLIENT_MITM : LINK_CLIENT_SERVER;
-	enum trace_link server_link = r->mitm_present ? LINK_MITM_SERVER : LINK_CLIENT_SERVER;
-	if (link_init(r, client_link) || (r->mitm_present && link_init(r, server_link))) {
-		snprintf(err, errcap, "out of memory");
+	if (attempt_open(r, sc->server.port, sc->client.tls, sc->server.mode, sc->server.auth_required, 0, err,
+			 errcap)) {
 		run_ctx_free(r);
 		free(r);
 		trace_free(&out->trace);
 		return -1;
 	}
-
-	struct client_actor *ca = &r->client;
-	ca->run = r;
-	conn_init(&ca->conn, &r->links[client_link], 0, ACTOR_CLIENT, &r->now,
-		  (struct conn_callbacks){ ca, client_data, client_tls_up, client_closed });
-	ca->cfg = (struct smtp_client_config){
-		.ehlo_name = sc->client.ehlo_name,
-		.tls = sc->client.tls,
-		.auth = sc->client.auth,
-		.user = sc->client.user,
-		.password = sc->client.password,
-		.mail_from = sc->client.mail_from,
-		.rcpt = (const char *const *)sc->client.rcpt,
-		.nrcpt = sc->client.nrcpt,
-		.body = r->body,
-		.body_len = r->body_len,
-		.buffering = sc->client.buffering,
-		.body_chunk = opt->body ? 16384 : 0,
-		.quirks = sc->client.quirks,
-		.port = sc->server.port,
-	};
-	ca->smtp = smtp_client_new(&ca->cfg, (struct smtp_sink){ ca, client_sink_send, client_sink_note });
-
-	struct server_actor *sa = &r->server;
-	sa->run = r;
-	conn_init(&sa->conn, &r->links[server_link], 1, ACTOR_SERVER, &r->now,
-		  (struct conn_callbacks){ sa, server_data, server_tls_up, server_closed });
-	sa->cfg = (struct smtp_server_config){
-		.hostname = sc->server.hostname,
-		.mode = sc->server.mode,
-		.user = sc->server.user,
-		.password = sc->server.password,
-		/* The attacker's own account, when the scenario gives it one ([mitm] account). */
-		.other_user = sc->mitm.attack ? sc->mitm.account_user : NULL,
-		.other_password = sc->mitm.attack ? sc->mitm.account_password : NULL,
-		.auth_requires_tls = sc->server.auth_requires_tls,
-		.auth_required = sc->server.auth_required,
-		.max_size = sc->server.max_size,
-		.buffering = sc->server.buffering,
-		.max_stored_body = opt->max_stored,
-	};
-	sa->smtp = smtp_server_new(&sa->cfg, (struct smtp_sink){ sa, server_sink_send, server_sink_note });
-	if (!ca->smtp || !sa->smtp) {
-		snprintf(err, errcap, "out of memory");
-		run_ctx_free(r);
-		free(r);
-		trace_free(&out->trace);
-		return -1;
-	}
-	if (sc->mitm.attack) {
-		struct mitm_env env = {
-			.trace = r->trace, .now = &r->now, .client_link = &r->links[client_link],
-			.server_link = &r->links[server_link], .attack = sc->mitm.attack,
-			.inject = sc->mitm.inject, .tamper_record = sc->mitm.tamper_record,
-			.client_implicit = sc->client.tls == SMTP_CLIENT_TLS_IMPLICIT,
-			.server_implicit = sc->server.mode == SMTP_SERVER_IMPLICIT, .stolen_key = &r->pki->stolen_key,
-			.fail = mitm_fail, .ctx = r,
-			.account_user = sc->mitm.account_user, .account_password = sc->mitm.account_password,
-			.mailbox_address = sc->mitm.mailbox, .mailbox = run_mailbox,
-		};
-		run_tls_config(r, &env.as_server, 1, &sc->mitm.tls_opt, "attacker-to-client");
-		env.as_server.chain = (sc->mitm.attack->flags & ATTACK_F_SERVER_CHAIN) ? &r->pki->server_chain
-											: &r->pki->mitm_chain;
-		env.as_server.key = &r->pki->mitm_key;
-		run_tls_config(r, &env.as_client, 0, &sc->mitm.tls_opt, "attacker-to-server");
-		env.as_client.anchors = &r->pki->anchors;
-		env.as_client.verify = TLS_VERIFY_NONE;
-		env.as_client.server_name = sc->client.server_name;
-		r->mitm = mitm_new(&env, err, errcap);
-		if (!r->mitm) {
+	run_rounds(r);
+	/* A client with the port-fallback quirk whose TLS failed tries the next port: a new
+	 * TCP connection, a fresh client with the weaker policy, and the server that answers
+	 * on that port (465 implicit TLS, 587 STARTTLS, 25 STARTTLS as a relay). */
+	enum smtp_client_tls next_tls;
+	unsigned next;
+	for (int attempt = 1; attempt < 3 && !run_failed(r) && (next = smtp_client_fallback(r->client.smtp, &next_tls));
+	     attempt++) {
+		attempt_close(r);
+		r->now += ROUND_US;
+		enum smtp_server_mode mode = next == 465 ? SMTP_SERVER_IMPLICIT : SMTP_SERVER_STARTTLS;
+		if (attempt_open(r, next, next_tls, mode, sc->server.auth_required && next != 25, attempt, err, errcap)) {
 			run_ctx_free(r);
 			free(r);
 			trace_free(&out->trace);
 			return -1;
 		}
-		if (tap) {
-			struct link *l = &r->links[LINK_CLIENT_SERVER];
-			l->pipe[0].tap = tap_up;
-			l->pipe[1].tap = tap_down;
-			l->pipe[0].tap_ctx = l->pipe[1].tap_ctx = r->mitm;
-		}
-	}
-
-	/* The client connects; with an attacker in the path, it is the attacker that
-	 * accepts, and the attacker then dials the real server. */
-	link_open_event(r, client_link, sc->server.port);
-	if (r->mitm_present)
-		link_open_event(r, server_link, sc->server.port);
-	if (sc->client.tls == SMTP_CLIENT_TLS_IMPLICIT)
-		client_start_tls(ca);
-	if (sc->server.mode == SMTP_SERVER_IMPLICIT)
-		server_start_tls(sa);
-	else
-		smtp_server_start(sa->smtp);
-
-	long max_rounds = opt->max_rounds > 0 ? opt->max_rounds : MAX_ROUNDS;
-	long round = 0;
-	int progress = 1;
-	while (progress && !run_failed(r)) {
-		if (round++ == max_rounds) {
-			run_fail(r, RUN_ROUND_LIMIT, "the actors were still moving bytes after %ld rounds", max_rounds);
-			break;
-		}
-		progress = client_step(ca);
-		if (r->mitm)
-			progress |= mitm_step(r->mitm);
-		progress |= conn_pump(&sa->conn);
-		check_conn(r, &ca->conn);
-		check_conn(r, &sa->conn);
-		if (progress)
-			r->now += ROUND_US;
+		run_rounds(r);
 	}
 
 	if (r->mitm && !run_failed(r))
