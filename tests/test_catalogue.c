@@ -333,6 +333,33 @@ static void test_refusals(void **state)
 	done(l);
 }
 
+/* Port fallback: the quirky client opens three connections (465, 587, 25), the last in
+ * cleartext, and leaks; its twin without the quirk opens one and stops. */
+static void test_port_fallback(void **state)
+{
+	(void)state;
+	static const unsigned ports[] = { 465, 587, 25 };
+	struct loaded *l = load_and_run("port-fallback");
+	const struct trace *t = &l->r.trace;
+	size_t k = 0;
+	for (size_t i = 0; i < t->n; i++)
+		if (t->ev[i].kind == TK_CONN_OPEN && t->ev[i].from == ACTOR_CLIENT) {
+			assert_true(k < 3);
+			assert_int_equal(t->ev[i].port, ports[k++]);
+		}
+	assert_int_equal(k, 3);
+	assert_true(l->r.outcome.delivered);
+	assert_false(l->r.outcome.tls[LINK_CLIENT_MITM]);
+	assert_string_equal(l->r.outcome.attacker.password, "wonderland");
+	assert_int_equal(count(t, LINK_CLIENT_MITM, TK_ACTOR, SMTP_NOTE_QUIRK, NULL, NULL, ANY), 2);
+	done(l);
+	l = load_and_run("port-fallback-refused");
+	assert_int_equal(count(&l->r.trace, LINK_CLIENT_MITM, TK_CONN_OPEN, ANY, NULL, NULL, ANY), 1);
+	assert_int_equal(l->r.outcome.attacker.what, 0);
+	assert_false(l->r.outcome.delivered);
+	done(l);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -350,6 +377,7 @@ int main(void)
 		cmocka_unit_test(test_steal_credentials),
 		cmocka_unit_test(test_certificates_and_keys),
 		cmocka_unit_test(test_refusals),
+		cmocka_unit_test(test_port_fallback),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

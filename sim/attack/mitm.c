@@ -34,6 +34,7 @@ struct mitm {
 	int saw_354;
 	int starttls_pending;    /* the client asked for STARTTLS; waiting for the 220 */
 	int own_tls[2];          /* per leg: the attacker ends TLS there itself */
+	int blocked;             /* mitm_block: nothing more crosses */
 	void *state;             /* the attack's */
 	struct mitm_record *recs; /* ATTACK_F_RECORDS: every record, in order */
 	size_t nrecs, rcap;
@@ -219,6 +220,8 @@ static void relay_records(struct mitm *m, struct mitm_dir *d, int up)
 		enum trace_attack attack = ATTACK_NONE;
 		if (m->attack->record && !m->tap)
 			attack = m->attack->record(m, up, d->buf, &rn);
+		if (m->blocked)
+			return;
 		record_store(m, up, d->buf, rn);
 		send_raw(m, up ? MITM_LEG_SERVER : MITM_LEG_CLIENT, 1, SMTP_OUT_COMMAND, d->buf, rn, attack);
 		dir_consume(d, n);
@@ -361,6 +364,8 @@ static void relay_terminated(struct mitm *m, int up, const uint8_t *p, size_t n)
 
 static void arrived(struct mitm *m, int up, const uint8_t *p, size_t n)
 {
+	if (m->blocked)
+		return;
 	enum mitm_leg from = up ? MITM_LEG_CLIENT : MITM_LEG_SERVER;
 	if (m->own_tls[MITM_LEG_CLIENT] && m->own_tls[MITM_LEG_SERVER] && leg_conn(m, from)->state != CONN_PLAIN) {
 		relay_terminated(m, up, p, n);
@@ -442,6 +447,7 @@ void mitm_block(struct mitm *m)
 {
 	if (m->tap)
 		return;
+	m->blocked = 1;
 	conn_close(&m->to_client);
 	conn_close(&m->to_server);
 }

@@ -180,16 +180,18 @@ static void flush_ack(struct pcap_out *o, struct tcp_conn *c, int from, uint64_t
 		emit(o, c, p, TCP_ACK, NULL, 0, t);
 }
 
-static void conn_setup(struct tcp_conn *c, const struct scenario *sc, uint64_t seed, enum trace_link l)
+/* The TCP connection of a link: its n-th (from 0) in the run, to port. A client that falls
+ * back to another port opens a new one on the same link, from a new source port. */
+static void conn_setup(struct tcp_conn *c, unsigned port, uint64_t seed, enum trace_link l, unsigned n)
 {
 	enum trace_actor a, b;
 	trace_link_ends(l, &a, &b);
 	memset(c, 0, sizeof *c);
-	uint64_t h = mix64(seed ^ mix64(0x736d747073ULL + (uint64_t)l));
+	uint64_t h = mix64(seed ^ mix64(0x736d747073ULL + (uint64_t)l + ((uint64_t)n << 8)));
 	actor_addr(a, c->s[0].ip, c->s[0].mac);
 	actor_addr(b, c->s[1].ip, c->s[1].mac);
 	c->s[0].port = (uint16_t)(49152 + (h % 16384));  /* the dynamic range */
-	c->s[1].port = (uint16_t)(sc->server.port ? sc->server.port : 25);
+	c->s[1].port = (uint16_t)(port ? port : 25);
 	c->s[0].next = (uint32_t)(h >> 32);
 	c->s[1].next = (uint32_t)mix64(h);
 	c->s[0].ip_id = (uint16_t)(h >> 16);
@@ -232,8 +234,9 @@ static size_t same_write(const struct trace *t, size_t i)
 static void write_all(struct pcap_out *o, const struct scenario *sc, const struct run_result *r)
 {
 	struct tcp_conn conns[3];
+	unsigned opened[3] = { 0, 0, 0 };
 	for (int l = 0; l < 3; l++)
-		conn_setup(&conns[l], sc, r->seed, (enum trace_link)l);
+		conn_setup(&conns[l], sc->server.port, r->seed, (enum trace_link)l, 0);
 	const struct trace *t = &r->trace;
 	for (size_t i = 0; i < t->n; i++) {
 		const struct trace_event *e = &t->ev[i];
@@ -246,6 +249,13 @@ static void write_all(struct pcap_out *o, const struct scenario *sc, const struc
 		uint64_t tu = e->time_us;
 		if (e->layer == LAYER_CONNECTION) {
 			int fin = e->kind == TK_CONN_FIN;
+			if (e->kind == TK_CONN_OPEN && opened[e->link]++) {
+				/* A new connection on this link: the old one's last data is acknowledged. */
+				for (int sd = 0; sd < 2; sd++)
+					if (c->s[sd].owe_ack)
+						emit(o, c, sd, TCP_ACK, NULL, 0, tu);
+				conn_setup(c, e->port, r->seed, e->link, opened[e->link] - 1);
+			}
 			if (!c->open)
 				conn_open(o, c, tu);
 			if (fin && !c->s[from].fin) {

@@ -388,7 +388,7 @@ static int want_fallback(struct smtp_client *c, const char *why)
 	} else {
 		return 0;
 	}
-	smtp_sink_note(&c->sink, SMTP_NOTE_QUIRK, "Quirk port-fallback: %s, so this client gives up on port %u and next connects to port %u %s (this run does not show that second connection). That is the automatic fallback of mail clients that try 465, then 587, then 25: an attacker who breaks TLS on one port walks the client down to cleartext.",
+	smtp_sink_note(&c->sink, SMTP_NOTE_QUIRK, "Quirk port-fallback: %s, so this client gives up on port %u and next connects to port %u %s. That is the automatic fallback of mail clients that try 465, then 587, then 25: an attacker who breaks TLS on one port walks the client down to cleartext.",
 		       why, c->port ? c->port : (c->tls == SMTP_CLIENT_TLS_IMPLICIT ? 465u : 587u), c->fallback_port,
 		       c->fallback_tls == SMTP_CLIENT_TLS_NONE ? "without TLS" : "with STARTTLS");
 	return 1;
