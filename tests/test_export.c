@@ -452,61 +452,79 @@ static size_t read_capture(const char *path, struct stream *st, size_t cap)
 	return ns;
 }
 
-/* The capture at path against the trace: every direction of every link carries exactly
- * the top-level wire bytes of the trace, opens with a SYN and ends with a FIN when the
- * trace has one. */
+/* The capture at path against the trace: every direction of every TCP connection (each
+ * TK_CONN_OPEN on a link starts one: a client's port fallback opens more than one on a
+ * link) carries exactly the top-level wire bytes of the trace, opens with a SYN and ends
+ * with a FIN when the trace has one. */
+#define MAX_CONNS 4
+struct conn_want {
+	unsigned port;
+	uint8_t *bytes[2];
+	size_t n[2];
+	int fin[2];
+};
+
 static void check_capture(const struct scenario *sc, const struct run_result *r, const char *path)
 {
-	struct stream st[8];
-	size_t ns = read_capture(path, st, 8);
+	struct stream st[24];
+	size_t ns = read_capture(path, st, 24);
 	const struct trace *t = &r->trace;
-	int used[3] = { 0 }, fins[3][2] = { { 0 } };
+	struct conn_want cw[3][MAX_CONNS];
+	int nconn[3] = { 0, 0, 0 };
+	memset(cw, 0, sizeof cw);
 	for (size_t i = 0; i < t->n; i++) {
 		const struct trace_event *e = &t->ev[i];
-		used[e->link] |= e->layer != LAYER_NOTE;
+		if (e->layer == LAYER_NOTE || e->parent >= 0)
+			continue;
+		int l = (int)e->link;
+		if (e->kind == TK_CONN_OPEN) {
+			assert_true(nconn[l] < MAX_CONNS);
+			cw[l][nconn[l]++].port = e->port ? e->port : sc->server.port;
+			continue;
+		}
+		if (!nconn[l]) { /* bytes before the open: the first connection, to the scenario's port */
+			cw[l][0].port = sc->server.port;
+			nconn[l] = 1;
+		}
+		struct conn_want *c = &cw[l][nconn[l] - 1];
 		enum trace_actor a, b;
 		trace_link_ends(e->link, &a, &b);
-		if (e->layer == LAYER_CONNECTION && !strncmp(e->summary, "FIN", 3))
-			fins[e->link][e->from != a] = 1;
-	}
-	size_t nlinks = 0;
-	for (int l = 0; l < 3; l++) {
-		if (!used[l])
+		int dirn = e->from != a;
+		if (e->kind == TK_CONN_FIN) {
+			c->fin[dirn] = 1;
 			continue;
-		nlinks++;
-		enum trace_actor a, b;
-		trace_link_ends((enum trace_link)l, &a, &b);
-		for (int dirn = 0; dirn < 2; dirn++) {
-			uint8_t *want = NULL;
-			size_t wn = 0;
-			for (size_t i = 0; i < t->n; i++) {
-				const struct trace_event *e = &t->ev[i];
-				if ((int)e->link != l || e->parent >= 0 || e->layer == LAYER_NOTE ||
-				    e->layer == LAYER_CONNECTION || (e->from != a) != dirn || !e->wire_len)
-					continue;
-				want = realloc(want, wn + e->wire_len + 1);
-				assert_non_null(want);
-				memcpy(want + wn, e->wire, e->wire_len);
-				wn += e->wire_len;
+		}
+		if (e->layer == LAYER_CONNECTION || !e->wire_len)
+			continue;
+		c->bytes[dirn] = realloc(c->bytes[dirn], c->n[dirn] + e->wire_len);
+		assert_non_null(c->bytes[dirn]);
+		memcpy(c->bytes[dirn] + c->n[dirn], e->wire, e->wire_len);
+		c->n[dirn] += e->wire_len;
+	}
+	size_t total = 0;
+	for (int l = 0; l < 3; l++) {
+		for (int k = 0; k < nconn[l]; k++, total++) {
+			struct conn_want *c = &cw[l][k];
+			for (int dirn = 0; dirn < 2; dirn++) {
+				/* the stream of this direction: to the connection's port or from it, with
+				 * exactly these bytes (the streams of two links differ in content) */
+				int found = 0;
+				for (size_t x = 0; x < ns && !found; x++) {
+					int ours = dirn == 0 ? st[x].dport == c->port : st[x].sport == c->port;
+					if (!ours || st[x].n != c->n[dirn] || (c->n[dirn] && memcmp(st[x].data, c->bytes[dirn], c->n[dirn])))
+						continue;
+					found = 1;
+					assert_int_equal(st[x].syn, 1);
+					assert_int_equal(st[x].fin, c->fin[dirn]);
+				}
+				if (!found)
+					fail_msg("%s: link %d connection %d direction %d: the capture's stream differs from the trace",
+						 sc->name, l, k, dirn);
+				free(c->bytes[dirn]);
 			}
-			/* the stream of this direction: towards the server port or away from it, with
-			 * exactly these bytes (the streams of two links differ in content) */
-			int found = 0;
-			for (size_t k = 0; k < ns && !found; k++) {
-				int to_server = st[k].dport == sc->server.port;
-				if (to_server != !dirn || st[k].n != wn || (wn && memcmp(st[k].data, want, wn)))
-					continue;
-				found = 1;
-				assert_int_equal(st[k].syn, 1);
-				assert_int_equal(st[k].fin, fins[l][dirn]);
-			}
-			if (!found)
-				fail_msg("%s: link %d direction %d: the capture's stream differs from the trace",
-					 sc->name, l, dirn);
-			free(want);
 		}
 	}
-	assert_int_equal(ns, 2 * nlinks);
+	assert_int_equal(ns, 2 * total);
 	for (size_t k = 0; k < ns; k++)
 		free(st[k].data);
 }
