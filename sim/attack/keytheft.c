@@ -5,43 +5,14 @@
 #include <string.h>
 
 #include "sim/decode/decode.h"
+#include "sim/decode/tlskeys.h"
 
-/* ---- the static-RSA suites this module opens ---- */
+/* ---- the static-RSA suites this module opens: TLS_RSA_* ones tlskeys describes ---- */
 
-enum cipher_mode { MODE_CBC, MODE_GCM, MODE_CCM };
-
-struct suite_spec {
-	uint16_t id;
-	enum cipher_mode mode;
-	const br_hash_class *mac; /* CBC: the HMAC hash */
-	size_t mac_len;           /* CBC: HMAC key and output length */
-	size_t key_len;
-	size_t block;             /* CBC: the cipher's block size; AEAD: 0 */
-	size_t tag_len;           /* CCM: 16 or 8 */
-	int tls12_only;           /* SHA-256 MACs, GCM, CCM: TLS 1.2 suites */
-	int prf384;               /* TLS 1.2 PRF with SHA-384 (the *_SHA384 suites) */
-};
-
-static const struct suite_spec suites[] = {
-	{ BR_TLS_RSA_WITH_3DES_EDE_CBC_SHA, MODE_CBC, &br_sha1_vtable, 20, 24, 8, 0, 0, 0 },
-	{ BR_TLS_RSA_WITH_AES_128_CBC_SHA, MODE_CBC, &br_sha1_vtable, 20, 16, 16, 0, 0, 0 },
-	{ BR_TLS_RSA_WITH_AES_256_CBC_SHA, MODE_CBC, &br_sha1_vtable, 20, 32, 16, 0, 0, 0 },
-	{ BR_TLS_RSA_WITH_AES_128_CBC_SHA256, MODE_CBC, &br_sha256_vtable, 32, 16, 16, 0, 1, 0 },
-	{ BR_TLS_RSA_WITH_AES_256_CBC_SHA256, MODE_CBC, &br_sha256_vtable, 32, 32, 16, 0, 1, 0 },
-	{ BR_TLS_RSA_WITH_AES_128_GCM_SHA256, MODE_GCM, NULL, 0, 16, 0, 0, 1, 0 },
-	{ BR_TLS_RSA_WITH_AES_256_GCM_SHA384, MODE_GCM, NULL, 0, 32, 0, 0, 1, 1 },
-	{ BR_TLS_RSA_WITH_AES_128_CCM, MODE_CCM, NULL, 0, 16, 0, 16, 1, 0 },
-	{ BR_TLS_RSA_WITH_AES_256_CCM, MODE_CCM, NULL, 0, 32, 0, 16, 1, 0 },
-	{ BR_TLS_RSA_WITH_AES_128_CCM_8, MODE_CCM, NULL, 0, 16, 0, 8, 1, 0 },
-	{ BR_TLS_RSA_WITH_AES_256_CCM_8, MODE_CCM, NULL, 0, 32, 0, 8, 1, 0 },
-};
-
-static const struct suite_spec *find_suite(unsigned id)
+static const struct tlskeys_suite *find_suite(unsigned id)
 {
-	for (size_t i = 0; i < sizeof suites / sizeof suites[0]; i++)
-		if (suites[i].id == id)
-			return &suites[i];
-	return NULL;
+	const char *name = decode_cipher_suite_name(id);
+	return name && !strncmp(name, "TLS_RSA_", 8) ? tlskeys_suite(id) : NULL;
 }
 
 /* ---- the plaintext handshake, per direction, up to its ChangeCipherSpec ---- */
@@ -178,41 +149,6 @@ static int key_matches_certificate(const uint8_t *cert_msg, size_t n, const br_r
 	return alen == blen && memcmp(a, b, alen) == 0;
 }
 
-/* ---- the record layer ---- */
-
-union rec_in {
-	const br_sslrec_in_class *vtable;
-	br_sslrec_in_cbc_context cbc;
-	br_sslrec_gcm_context gcm;
-	br_sslrec_ccm_context ccm;
-};
-
-/* Sets up the decryption of one direction (up: client to server) from the key block. */
-static void rec_in_init(union rec_in *u, const struct suite_spec *ss, const struct keytheft_session *s, int up)
-{
-	const uint8_t *kb = s->key_block;
-	size_t m = s->mac_key_len, k = s->key_len, v = s->iv_len;
-	const uint8_t *mac = kb + (up ? 0 : m);
-	const uint8_t *key = kb + 2 * m + (up ? 0 : k);
-	const uint8_t *iv = kb + 2 * m + 2 * k + (up ? 0 : v);
-	memset(u, 0, sizeof *u);
-	switch (ss->mode) {
-	case MODE_CBC:
-		br_sslrec_in_cbc_vtable.init(&u->cbc.vtable,
-					     ss->block == 8 ? &br_des_ct_cbcdec_vtable : &br_aes_ct_cbcdec_vtable,
-					     key, k, ss->mac, mac, m, m,
-					     /* NULL: explicit per-record IVs (TLS 1.1+) */
-					     s->version == BR_TLS10 ? iv : NULL);
-		break;
-	case MODE_GCM:
-		br_sslrec_in_gcm_vtable.init(&u->gcm.vtable.in, &br_aes_ct_ctr_vtable, key, k, br_ghash_ctmul, iv);
-		break;
-	case MODE_CCM:
-		br_sslrec_in_ccm_vtable.init(&u->ccm.vtable.in, &br_aes_ct_ctrcbc_vtable, key, k, iv, ss->tag_len);
-		break;
-	}
-}
-
 #define MAX_PAYLOAD (16384 + 2048) /* TLSCiphertext.length at most 2^14 + 2048 */
 
 /* ---- the attack ---- */
@@ -221,18 +157,6 @@ static enum keytheft_result verdict(struct keytheft_session *s, enum keytheft_re
 {
 	s->why = why;
 	return r;
-}
-
-static void prf(const struct keytheft_session *s, const struct suite_spec *ss, uint8_t *dst, size_t len,
-		const uint8_t *secret, size_t slen, const char *label, const uint8_t *seed1, const uint8_t *seed2)
-{
-	br_tls_prf_seed_chunk seed[2] = { { seed1, 32 }, { seed2, 32 } };
-	if (s->version < BR_TLS12)
-		br_tls10_prf(dst, len, secret, slen, label, 2, seed);
-	else if (ss->prf384)
-		br_tls12_sha384_prf(dst, len, secret, slen, label, 2, seed);
-	else
-		br_tls12_sha256_prf(dst, len, secret, slen, label, 2, seed);
 }
 
 static enum keytheft_result attack(const struct keytheft_record *recs, size_t n, const br_rsa_private_key *key,
@@ -271,7 +195,7 @@ static enum keytheft_result attack(const struct keytheft_record *recs, size_t n,
 			       "an ephemeral (EC)DHE key exchange: the server's key only signed its share");
 	if (h.version < BR_TLS10 || h.version > BR_TLS12)
 		return verdict(s, KEYTHEFT_UNSUPPORTED, "the version is not TLS 1.0, 1.1 or 1.2");
-	const struct suite_spec *ss = find_suite(h.suite);
+	const struct tlskeys_suite *ss = find_suite(h.suite);
 	if (!ss)
 		return verdict(s, KEYTHEFT_UNSUPPORTED,
 			       name && !strncmp(name, "TLS_RSA_", 8)
@@ -284,7 +208,7 @@ static enum keytheft_result attack(const struct keytheft_record *recs, size_t n,
 	if (h.ems)
 		return verdict(s, KEYTHEFT_UNSUPPORTED,
 			       "extended master secret (RFC 7627): the master secret hashes the handshake");
-	if (h.etm && ss->mode == MODE_CBC)
+	if (h.etm && ss->mode == TLSKEYS_CBC)
 		return verdict(s, KEYTHEFT_UNSUPPORTED, "encrypt-then-MAC (RFC 7366) records");
 
 	const uint8_t *cke = hs_find(&hs[1], 16, &ckelen);
@@ -314,18 +238,17 @@ static enum keytheft_result attack(const struct keytheft_record *recs, size_t n,
 	memcpy(s->premaster, pms, 48);
 
 	/* The key schedule (RFC 5246 §8.1, §6.3). */
-	prf(s, ss, s->master_secret, 48, s->premaster, 48, "master secret", s->client_random, s->server_random);
-	s->mac_key_len = ss->mac_len;
-	s->key_len = ss->key_len;
-	s->iv_len = ss->mode != MODE_CBC ? 4 : h.version < BR_TLS12 ? ss->block : 0;
+	tlskeys_prf(s->version, ss, s->master_secret, 48, s->premaster, 48, "master secret", s->client_random,
+		    s->server_random);
+	tlskeys_layout(ss, s->version, &s->mac_key_len, &s->key_len, &s->iv_len);
 	s->key_block_len = 2 * (s->mac_key_len + s->key_len + s->iv_len);
-	prf(s, ss, s->key_block, s->key_block_len, s->master_secret, 48, "key expansion", s->server_random,
-	    s->client_random);
+	tlskeys_prf(s->version, ss, s->key_block, s->key_block_len, s->master_secret, 48, "key expansion",
+		    s->server_random, s->client_random);
 
 	/* Replay: each direction's records after its ChangeCipherSpec, in order. */
-	union rec_in in[2];
-	rec_in_init(&in[0], ss, s, 0);
-	rec_in_init(&in[1], ss, s, 1);
+	union tlskeys_rec_in in[2];
+	tlskeys_rec_in_init(&in[0], ss, s->version, s->key_block, 0);
+	tlskeys_rec_in_init(&in[1], ss, s->version, s->key_block, 1);
 	int ccs[2] = { 0, 0 };
 	uint8_t *buf = malloc(MAX_PAYLOAD);
 	if (!buf)

@@ -1,0 +1,121 @@
+/* tlskeys: see tlskeys.h. */
+#include "sim/decode/tlskeys.h"
+
+#include <string.h>
+
+#define S1 &br_sha1_vtable
+#define S256 &br_sha256_vtable
+#define S384 &br_sha384_vtable
+
+static const struct tlskeys_suite suites[] = {
+	/* static RSA */
+	{ BR_TLS_RSA_WITH_3DES_EDE_CBC_SHA, TLSKEYS_CBC, S1, 20, 24, 8, 0, 0, 0 },
+	{ BR_TLS_RSA_WITH_AES_128_CBC_SHA, TLSKEYS_CBC, S1, 20, 16, 16, 0, 0, 0 },
+	{ BR_TLS_RSA_WITH_AES_256_CBC_SHA, TLSKEYS_CBC, S1, 20, 32, 16, 0, 0, 0 },
+	{ BR_TLS_RSA_WITH_AES_128_CBC_SHA256, TLSKEYS_CBC, S256, 32, 16, 16, 0, 1, 0 },
+	{ BR_TLS_RSA_WITH_AES_256_CBC_SHA256, TLSKEYS_CBC, S256, 32, 32, 16, 0, 1, 0 },
+	{ BR_TLS_RSA_WITH_AES_128_GCM_SHA256, TLSKEYS_GCM, NULL, 0, 16, 0, 16, 1, 0 },
+	{ BR_TLS_RSA_WITH_AES_256_GCM_SHA384, TLSKEYS_GCM, NULL, 0, 32, 0, 16, 1, 1 },
+	{ BR_TLS_RSA_WITH_AES_128_CCM, TLSKEYS_CCM, NULL, 0, 16, 0, 16, 1, 0 },
+	{ BR_TLS_RSA_WITH_AES_256_CCM, TLSKEYS_CCM, NULL, 0, 32, 0, 16, 1, 0 },
+	{ BR_TLS_RSA_WITH_AES_128_CCM_8, TLSKEYS_CCM, NULL, 0, 16, 0, 8, 1, 0 },
+	{ BR_TLS_RSA_WITH_AES_256_CCM_8, TLSKEYS_CCM, NULL, 0, 32, 0, 8, 1, 0 },
+	/* ECDHE and static ECDH: the record layer does not care who agreed on the secret */
+	{ BR_TLS_ECDHE_ECDSA_WITH_3DES_EDE_CBC_SHA, TLSKEYS_CBC, S1, 20, 24, 8, 0, 0, 0 },
+	{ BR_TLS_ECDHE_RSA_WITH_3DES_EDE_CBC_SHA, TLSKEYS_CBC, S1, 20, 24, 8, 0, 0, 0 },
+	{ BR_TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA, TLSKEYS_CBC, S1, 20, 16, 16, 0, 0, 0 },
+	{ BR_TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA, TLSKEYS_CBC, S1, 20, 16, 16, 0, 0, 0 },
+	{ BR_TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA, TLSKEYS_CBC, S1, 20, 32, 16, 0, 0, 0 },
+	{ BR_TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA, TLSKEYS_CBC, S1, 20, 32, 16, 0, 0, 0 },
+	{ BR_TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256, TLSKEYS_CBC, S256, 32, 16, 16, 0, 1, 0 },
+	{ BR_TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256, TLSKEYS_CBC, S256, 32, 16, 16, 0, 1, 0 },
+	{ BR_TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA384, TLSKEYS_CBC, S384, 48, 32, 16, 0, 1, 1 },
+	{ BR_TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384, TLSKEYS_CBC, S384, 48, 32, 16, 0, 1, 1 },
+	{ BR_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, TLSKEYS_GCM, NULL, 0, 16, 0, 16, 1, 0 },
+	{ BR_TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, TLSKEYS_GCM, NULL, 0, 16, 0, 16, 1, 0 },
+	{ BR_TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384, TLSKEYS_GCM, NULL, 0, 32, 0, 16, 1, 1 },
+	{ BR_TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384, TLSKEYS_GCM, NULL, 0, 32, 0, 16, 1, 1 },
+	{ BR_TLS_ECDHE_ECDSA_WITH_AES_128_CCM, TLSKEYS_CCM, NULL, 0, 16, 0, 16, 1, 0 },
+	{ BR_TLS_ECDHE_ECDSA_WITH_AES_256_CCM, TLSKEYS_CCM, NULL, 0, 32, 0, 16, 1, 0 },
+	{ BR_TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8, TLSKEYS_CCM, NULL, 0, 16, 0, 8, 1, 0 },
+	{ BR_TLS_ECDHE_ECDSA_WITH_AES_256_CCM_8, TLSKEYS_CCM, NULL, 0, 32, 0, 8, 1, 0 },
+	{ BR_TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256, TLSKEYS_CHAPOL, NULL, 0, 32, 0, 16, 1, 0 },
+	{ BR_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256, TLSKEYS_CHAPOL, NULL, 0, 32, 0, 16, 1, 0 },
+	{ BR_TLS_ECDH_ECDSA_WITH_AES_128_CBC_SHA, TLSKEYS_CBC, S1, 20, 16, 16, 0, 0, 0 },
+	{ BR_TLS_ECDH_RSA_WITH_AES_128_CBC_SHA, TLSKEYS_CBC, S1, 20, 16, 16, 0, 0, 0 },
+	{ BR_TLS_ECDH_ECDSA_WITH_AES_256_CBC_SHA, TLSKEYS_CBC, S1, 20, 32, 16, 0, 0, 0 },
+	{ BR_TLS_ECDH_RSA_WITH_AES_256_CBC_SHA, TLSKEYS_CBC, S1, 20, 32, 16, 0, 0, 0 },
+	{ BR_TLS_ECDH_ECDSA_WITH_AES_128_GCM_SHA256, TLSKEYS_GCM, NULL, 0, 16, 0, 16, 1, 0 },
+	{ BR_TLS_ECDH_RSA_WITH_AES_128_GCM_SHA256, TLSKEYS_GCM, NULL, 0, 16, 0, 16, 1, 0 },
+	{ BR_TLS_ECDH_ECDSA_WITH_AES_256_GCM_SHA384, TLSKEYS_GCM, NULL, 0, 32, 0, 16, 1, 1 },
+	{ BR_TLS_ECDH_RSA_WITH_AES_256_GCM_SHA384, TLSKEYS_GCM, NULL, 0, 32, 0, 16, 1, 1 },
+};
+
+const struct tlskeys_suite *tlskeys_suite(unsigned id)
+{
+	for (size_t i = 0; i < sizeof suites / sizeof suites[0]; i++)
+		if (suites[i].id == id)
+			return &suites[i];
+	return NULL;
+}
+
+void tlskeys_layout(const struct tlskeys_suite *ss, unsigned version, size_t *mac, size_t *key, size_t *iv)
+{
+	*mac = ss->mac_len;
+	*key = ss->key_len;
+	switch (ss->mode) {
+	case TLSKEYS_CBC: *iv = version < BR_TLS12 ? ss->block : 0; break;
+	case TLSKEYS_CHAPOL: *iv = 12; break;
+	default: *iv = 4; break;
+	}
+}
+
+void tlskeys_prf(unsigned version, const struct tlskeys_suite *ss, uint8_t *dst, size_t len, const uint8_t *secret,
+		 size_t slen, const char *label, const uint8_t seed1[32], const uint8_t seed2[32])
+{
+	br_tls_prf_seed_chunk seed[2] = { { seed1, 32 }, { seed2, 32 } };
+	if (version < BR_TLS12)
+		br_tls10_prf(dst, len, secret, slen, label, 2, seed);
+	else if (ss && ss->prf384)
+		br_tls12_sha384_prf(dst, len, secret, slen, label, 2, seed);
+	else
+		br_tls12_sha256_prf(dst, len, secret, slen, label, 2, seed);
+}
+
+const char *tlskeys_prf_name(unsigned version, const struct tlskeys_suite *ss)
+{
+	if (version < BR_TLS12)
+		return "TLS 1.0 PRF (P_MD5 xor P_SHA1, RFC 2246 section 5)";
+	return ss && ss->prf384 ? "TLS 1.2 PRF (P_SHA384, RFC 5246 section 5)"
+				: "TLS 1.2 PRF (P_SHA256, RFC 5246 section 5)";
+}
+
+void tlskeys_rec_in_init(union tlskeys_rec_in *u, const struct tlskeys_suite *ss, unsigned version,
+			 const uint8_t *kb, int up)
+{
+	size_t m, k, v;
+	tlskeys_layout(ss, version, &m, &k, &v);
+	const uint8_t *mac = kb + (up ? 0 : m);
+	const uint8_t *key = kb + 2 * m + (up ? 0 : k);
+	const uint8_t *iv = kb + 2 * m + 2 * k + (up ? 0 : v);
+	memset(u, 0, sizeof *u);
+	switch (ss->mode) {
+	case TLSKEYS_CBC:
+		br_sslrec_in_cbc_vtable.init(&u->cbc.vtable,
+					     ss->block == 8 ? &br_des_ct_cbcdec_vtable : &br_aes_ct_cbcdec_vtable,
+					     key, k, ss->mac, mac, m, m,
+					     /* NULL: explicit per-record IVs (TLS 1.1+) */
+					     version == BR_TLS10 ? iv : NULL);
+		break;
+	case TLSKEYS_GCM:
+		br_sslrec_in_gcm_vtable.init(&u->gcm.vtable.in, &br_aes_ct_ctr_vtable, key, k, br_ghash_ctmul, iv);
+		break;
+	case TLSKEYS_CCM:
+		br_sslrec_in_ccm_vtable.init(&u->ccm.vtable.in, &br_aes_ct_ctrcbc_vtable, key, k, iv, ss->tag_len);
+		break;
+	case TLSKEYS_CHAPOL:
+		br_sslrec_in_chapol_vtable.init(&u->chapol.vtable.in, br_chacha20_ct_run, br_poly1305_ctmul_run, key,
+						iv);
+		break;
+	}
+}
