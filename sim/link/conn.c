@@ -204,10 +204,12 @@ static void handshake_done(struct conn *c)
 	 * random, which always crosses the link's first direction. */
 	const struct wire_stream *hello = &c->link->ws[0];
 	static const uint8_t none[32];
+	size_t pmlen = 0;
+	const uint8_t *pm = c->tls->is_server ? tls_premaster(c->tls, &pmlen) : NULL;
 	int idx = trace_session_join(conn_trace(c), c->link->id, c->self, !c->tls->is_server,
 				     br_ssl_engine_get_version(eng), sp.cipher_suite,
 				     hello->has_hello_random ? hello->hello_random : none,
-				     c->tls->is_server ? NULL : sp.master_secret);
+				     c->tls->is_server ? NULL : sp.master_secret, tls_server_random(c->tls), pm, pmlen);
 	if (idx < 0) {
 		conn_fail(c);
 		return;

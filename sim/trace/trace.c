@@ -66,7 +66,8 @@ int trace_append(struct trace *t, struct trace_event *e)
 
 int trace_session_join(struct trace *t, enum trace_link link, enum trace_actor who, int is_client,
 		       unsigned version, unsigned suite, const uint8_t client_random[32],
-		       const uint8_t *master_secret)
+		       const uint8_t *master_secret, const uint8_t *server_random, const uint8_t *premaster,
+		       size_t premaster_len)
 {
 	size_t i = 0;
 	/* The newest session with this random and this end still open is the one. */
@@ -96,6 +97,14 @@ int trace_session_join(struct trace *t, enum trace_link link, enum trace_actor w
 	if (master_secret) {
 		memcpy(s->master_secret, master_secret, 48);
 		s->has_secret = 1;
+	}
+	if (server_random) {
+		memcpy(s->server_random, server_random, 32);
+		s->has_server_random = 1;
+	}
+	if (premaster && premaster_len && premaster_len <= sizeof s->premaster) {
+		memcpy(s->premaster, premaster, premaster_len);
+		s->premaster_len = premaster_len;
 	}
 	return (int)i;
 }

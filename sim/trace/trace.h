@@ -144,6 +144,13 @@ struct trace_tls_session {
 	uint8_t client_random[32];
 	uint8_t master_secret[48];
 	int has_secret;                /* the TLS client reported the master secret */
+	uint8_t server_random[32];     /* ServerHello.random, as the engines hold it */
+	int has_server_random;
+	/* The premaster secret, when the run saw it: a TLS server with a static RSA key
+	 * reports what its key decrypted from the ClientKeyExchange (48 bytes). 0 for ECDHE:
+	 * BearSSL computes that shared secret inside the engine and exposes none of it. */
+	uint8_t premaster[48];
+	size_t premaster_len;
 };
 
 struct trace {
@@ -162,10 +169,13 @@ void trace_free(struct trace *t);
 int trace_append(struct trace *t, struct trace_event *e);
 /* One endpoint's half of a session: finds the session with the same client random or
  * starts one. is_client says which end `who` is; secret may be NULL (the TLS server does
- * not report it). Returns the session's index, or -1 when out of memory. */
+ * not report it); server_random may be NULL; premaster is NULL or premaster_len bytes
+ * (at most 48: what a static-RSA server decrypted). Returns the session's index, or -1
+ * when out of memory. */
 int trace_session_join(struct trace *t, enum trace_link link, enum trace_actor who, int is_client,
 		       unsigned version, unsigned suite, const uint8_t client_random[32],
-		       const uint8_t *master_secret);
+		       const uint8_t *master_secret, const uint8_t *server_random, const uint8_t *premaster,
+		       size_t premaster_len);
 /* 1 when the session runs end to end between client and server through an attacker
  * that only relays its records (it crosses two links). */
 int trace_session_relayed(const struct trace_tls_session *s);

@@ -142,6 +142,58 @@ int tls_peer_closed(const struct tls_endpoint *ep)
 	return ep->eng->shutdown_recv != 0;
 }
 
+/* ---- the premaster tap: the server policy, with the decrypted premaster kept ---- */
+
+static struct tls_keyx_tap *tap_of(const br_ssl_server_policy_class **pctx)
+{
+	return (struct tls_keyx_tap *)(void *)pctx;
+}
+
+static int tap_choose(const br_ssl_server_policy_class **pctx, const br_ssl_server_context *cc,
+		      br_ssl_server_choices *choices)
+{
+	const br_ssl_server_policy_class **in = tap_of(pctx)->inner;
+	return (*in)->choose(in, cc, choices);
+}
+
+static uint32_t tap_do_keyx(const br_ssl_server_policy_class **pctx, unsigned char *data, size_t *len)
+{
+	struct tls_keyx_tap *t = tap_of(pctx);
+	uint32_t ok = (*t->inner)->do_keyx(t->inner, data, len);
+	/* RSA: the 48-byte premaster is now at the start of data. Kept only when well-formed:
+	 * BearSSL replaces a bad one with random bytes (RFC 5246 §7.4.7.1), which it does
+	 * not tell; the math view checks the premaster against the master secret anyway. */
+	t->premaster_len = 0;
+	if (ok && *len >= 48) {
+		memcpy(t->premaster, data, 48);
+		t->premaster_len = 48;
+	}
+	return ok;
+}
+
+static size_t tap_do_sign(const br_ssl_server_policy_class **pctx, unsigned algo_id, unsigned char *data,
+			  size_t hv_len, size_t len)
+{
+	const br_ssl_server_policy_class **in = tap_of(pctx)->inner;
+	return (*in)->do_sign(in, algo_id, data, hv_len, len);
+}
+
+static const br_ssl_server_policy_class tap_vtable = {
+	sizeof(struct tls_keyx_tap), tap_choose, tap_do_keyx, tap_do_sign
+};
+
+const uint8_t *tls_server_random(const struct tls_endpoint *ep)
+{
+	/* BearSSL 0.6 has no getter: the engine's security parameters hold it. */
+	return ep->eng->server_random;
+}
+
+const uint8_t *tls_premaster(const struct tls_endpoint *ep, size_t *len)
+{
+	*len = ep->tap.premaster_len;
+	return ep->tap.premaster_len ? ep->tap.premaster : NULL;
+}
+
 int tls_endpoint_init(struct tls_endpoint *ep, const struct tls_config *cfg, char *err, size_t errcap)
 {
 	memset(ep, 0, sizeof *ep);
@@ -157,9 +209,12 @@ int tls_endpoint_init(struct tls_endpoint *ep, const struct tls_config *cfg, cha
 			return -1;
 		}
 		br_ssl_server_context *sc = &ep->u.sc;
-		if (cfg->key->type == BR_KEYTYPE_RSA)
+		if (cfg->key->type == BR_KEYTYPE_RSA) {
 			br_ssl_server_init_full_rsa(sc, cfg->chain->certs, cfg->chain->n, &cfg->key->rsa);
-		else
+			ep->tap.vtable = &tap_vtable;
+			ep->tap.inner = sc->policy_vtable;
+			br_ssl_server_set_policy(sc, &ep->tap.vtable);
+		} else
 			br_ssl_server_init_full_ec(sc, cfg->chain->certs, cfg->chain->n,
 						   (unsigned)cfg->chain->issuer_key_type, &cfg->key->ec);
 		ep->eng = &sc->eng;

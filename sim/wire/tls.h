@@ -41,8 +41,20 @@ struct tls_noverify {
 	int real_err;        /* what the real validator said at the end of the chain */
 };
 
+/* A server's policy wrapped so that the premaster secret it decrypts with its static RSA
+ * key (ClientKeyExchange) is kept: the run holds that key, and the math view starts from
+ * the premaster for those suites. With ECDHE the engine computes the shared secret itself
+ * and BearSSL exposes nothing of it; the tap then stays empty. */
+struct tls_keyx_tap {
+	const br_ssl_server_policy_class *vtable;
+	const br_ssl_server_policy_class **inner;
+	uint8_t premaster[48];
+	size_t premaster_len;  /* 48 once the server's key decrypted a premaster, else 0 */
+};
+
 struct tls_endpoint {
 	int is_server;
+	struct tls_keyx_tap tap;             /* server with an RSA key */
 	union {
 		br_ssl_client_context cc;
 		br_ssl_server_context sc;
@@ -63,6 +75,13 @@ int tls_endpoint_init(struct tls_endpoint *ep, const struct tls_config *cfg, cha
  * no getter: this reads the engine's shutdown_recv (checked against Debian's 0.6; the
  * STARTTLS story test asserts the answer is decoded as close_notify, so a change shows). */
 int tls_peer_closed(const struct tls_endpoint *ep);
+
+/* The handshake's ServerHello.random (both ends know it once the handshake ran). */
+const uint8_t *tls_server_random(const struct tls_endpoint *ep);
+/* The premaster secret this server decrypted with its static RSA key, or NULL (a client,
+ * an EC key, an ECDHE suite, or a premaster whose version bytes BearSSL rejected and
+ * replaced). *len is set to its length. */
+const uint8_t *tls_premaster(const struct tls_endpoint *ep, size_t *len);
 
 /* The cipher suites offered or accepted by default, in preference order. */
 extern const uint16_t tls_default_suites[];
