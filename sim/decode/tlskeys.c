@@ -119,3 +119,18 @@ void tlskeys_rec_in_init(union tlskeys_rec_in *u, const struct tlskeys_suite *ss
 		break;
 	}
 }
+
+void tlskeys_rec_in_seek(union tlskeys_rec_in *u, const struct tlskeys_suite *ss, uint64_t seq,
+			 const uint8_t *cbc_iv)
+{
+	switch (ss->mode) {
+	case TLSKEYS_CBC:
+		u->cbc.seq = seq;
+		if (cbc_iv && !u->cbc.explicit_IV)
+			memcpy(u->cbc.iv, cbc_iv, ss->block);
+		break;
+	case TLSKEYS_GCM: u->gcm.seq = seq; break;
+	case TLSKEYS_CCM: u->ccm.seq = seq; break;
+	case TLSKEYS_CHAPOL: u->chapol.seq = seq; break;
+	}
+}

@@ -58,4 +58,11 @@ union tlskeys_rec_in {
 void tlskeys_rec_in_init(union tlskeys_rec_in *u, const struct tlskeys_suite *ss, unsigned version,
 			 const uint8_t *key_block, int up);
 
+/* Positions a freshly initialised decryption at record number seq of its direction, and
+ * for TLS 1.0 CBC at the chained IV (the previous record's last ciphertext block), so
+ * that one record decrypts without replaying those before it. BearSSL 0.6 has no setter:
+ * this writes the contexts' seq and iv fields (public in bearssl_ssl.h). */
+void tlskeys_rec_in_seek(union tlskeys_rec_in *u, const struct tlskeys_suite *ss, uint64_t seq,
+			 const uint8_t *cbc_iv);
+
 #endif

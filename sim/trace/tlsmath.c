@@ -218,45 +218,41 @@ int tlsmath_record(const struct trace *t, size_t ev, const struct tlsmath_keys *
 	if (c == (size_t)-1)
 		return fail(r, "no ChangeCipherSpec before this record");
 
-	union tlskeys_rec_in in;
-	tlskeys_rec_in_init(&in, k->ss, k->version, k->key_block, r->up);
-	const br_sslrec_in_class **vt = &in.vtable;
+	/* Its sequence number and, in TLS 1.0 CBC, its IV: the previous record's last block. */
 	size_t ivlen;
 	const uint8_t *write_iv = tlsmath_part(k, r->up ? TLSMATH_CLIENT_IV : TLSMATH_SERVER_IV, &ivlen);
-	const uint8_t *chain = write_iv; /* TLS 1.0 CBC: the IV of the next record */
-	uint8_t *buf = NULL;
+	const uint8_t *chain = write_iv;
 	uint64_t seq = 0;
-	int rc = -1;
-	for (size_t j = c + 1; j <= ev; j++) {
+	for (size_t j = c + 1; j < ev; j++) {
 		const struct trace_event *x = &t->ev[j];
 		if (!same_dir(x, e) || x->kind != TK_RECORD || x->subtype < 0)
 			continue;
-		if (!whole_record(x)) {
-			fail(r, "the trace keeps only part of an earlier record's bytes");
-			goto out;
+		seq++;
+		if (k->ss->mode == TLSKEYS_CBC) {
+			if (!whole_record(x) || x->wire_len - 5 < k->ss->block)
+				return fail(r, "the trace keeps only part of an earlier record's bytes");
+			chain = x->wire + x->wire_len - k->ss->block;
 		}
-		size_t len = x->wire_len - 5;
-		uint8_t *b = realloc(buf, len ? len : 1);
-		if (!b) {
-			fail(r, "out of memory");
-			goto out;
-		}
-		buf = b;
-		memcpy(buf, x->wire + 5, len);
-		unsigned version = (unsigned)x->wire[1] << 8 | x->wire[2];
-		uint8_t *p = NULL;
-		if ((*vt)->check_length(vt, len))
-			p = (*vt)->decrypt(vt, x->wire[0], version, buf, &len);
-		if (j < ev) {
-			seq++;
-			if (k->ss->mode == TLSKEYS_CBC && x->wire_len - 5 >= k->ss->block)
-				chain = x->wire + x->wire_len - k->ss->block;
-			continue;
-		}
-		r->seq = seq;
+	}
+	r->seq = seq;
+
+	union tlskeys_rec_in in;
+	tlskeys_rec_in_init(&in, k->ss, k->version, k->key_block, r->up);
+	tlskeys_rec_in_seek(&in, k->ss, seq, chain);
+	const br_sslrec_in_class **vt = &in.vtable;
+	size_t len = r->fragment_len;
+	uint8_t *buf = malloc(len ? len : 1);
+	if (!buf)
+		return fail(r, "out of memory");
+	memcpy(buf, e->wire + 5, len);
+	uint8_t *p = NULL;
+	if ((*vt)->check_length(vt, len))
+		p = (*vt)->decrypt(vt, r->type, r->version, buf, &len);
+	int rc = -1;
+	{
 		if (!p) {
-			fail(r, "the record does not decrypt and authenticate: it was changed on the way, or an "
-				"earlier one on this direction was");
+			fail(r, "the record does not authenticate under the session's keys: it was changed on "
+				"the way");
 			goto out;
 		}
 		r->plain = malloc(len ? len : 1);

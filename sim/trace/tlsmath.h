@@ -26,8 +26,8 @@
  * padding), MAC = HMAC(write MAC key, seq_num ‖ type ‖ version ‖ length ‖ plaintext); in
  * TLS 1.0 the IV is the direction's previous record's last ciphertext block (the first
  * one: the write IV from the key block).
- * The plaintext comes from BearSSL's own record decryption, replaying the direction from
- * its ChangeCipherSpec. */
+ * The plaintext comes from BearSSL's own record decryption, set at the record's sequence
+ * number (and, TLS 1.0 CBC, its chained IV): each record opens on its own. */
 #ifndef SIM_TLSMATH_H
 #define SIM_TLSMATH_H
 
