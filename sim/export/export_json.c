@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "sim/decode/decode.h"
+#include "sim/trace/tlsmath.h"
 #include "sim/wire/tls.h"
 
 #define JSON_FORMAT_VERSION 2   /* 2: typed event facts, sessions with their ends, the ledger */
@@ -126,7 +127,69 @@ static json_t *readers(int bits, int *bad)
 	return a;
 }
 
-static json_t *event_json(const struct trace *t, const struct trace_event *e, int *bad)
+/* A protected record's math (sim/trace/tlsmath.h): what a student needs to open it by hand
+ * with the session's key_schedule. keys: the sessions' schedules, or NULL. */
+static json_t *record_math_json(const struct trace *t, size_t i, const struct tlsmath_keys *keys, int *bad)
+{
+	int si = tlsmath_session_of(t, i);
+	struct tlsmath_record r;
+	tlsmath_record(t, i, keys && si >= 0 ? &keys[si] : NULL, &r);
+	json_t *o = json_object();
+	set(o, "session", si >= 0 ? json_integer(si) : json_null(), bad);
+	if (!r.ok) {
+		set(o, "error", str(r.why), bad);
+		tlsmath_record_free(&r);
+		return o;
+	}
+	set(o, "direction", json_string(r.up ? "client-to-server" : "server-to-client"), bad);
+	set(o, "seq_num", json_integer((json_int_t)r.seq), bad);
+	set(o, "cipher", json_string(r.mode == TLSKEYS_CBC ? "cbc" : r.mode == TLSKEYS_GCM ? "gcm"
+				     : r.mode == TLSKEYS_CCM ? "ccm" : "chacha20-poly1305"), bad);
+	if (r.mode == TLSKEYS_CBC) {
+		set(o, "iv", hex(r.iv, r.iv_len), bad);
+		set(o, "iv_explicit", json_boolean(r.iv_explicit), bad);
+		set(o, "mac_header", hex(r.mac_header, sizeof r.mac_header), bad);
+		set(o, "mac", hex(r.mac, r.mac_len), bad);
+		set(o, "padding_len", json_integer((json_int_t)r.pad_len), bad);
+	} else {
+		set(o, "salt", hex(r.salt, r.salt_len), bad);
+		set(o, "explicit_nonce", hex(r.explicit_len ? t->ev[i].wire + 5 : NULL, r.explicit_len), bad);
+		set(o, "nonce", hex(r.nonce, sizeof r.nonce), bad);
+		set(o, "aad", hex(r.aad, sizeof r.aad), bad);
+		set(o, "tag", hex(t->ev[i].wire + r.tag_off, r.tag_len), bad);
+	}
+	set(o, "ciphertext_offset", json_integer((json_int_t)r.ct_off), bad);
+	set(o, "ciphertext_len", json_integer((json_int_t)r.ct_len), bad);
+	set(o, "plaintext_len", json_integer((json_int_t)r.plain_len), bad);
+	set(o, "plaintext_hex", hex(r.plain, r.plain_len), bad);
+	set(o, "matches_trace", r.matches_trace < 0 ? json_null() : json_boolean(r.matches_trace), bad);
+	tlsmath_record_free(&r);
+	return o;
+}
+
+/* A session's key schedule (RFC 5246 §8.1, §6.3) with this run's bytes, or null. */
+static json_t *key_schedule_json(const struct tlsmath_keys *k, int *bad)
+{
+	if (!k->ok)
+		return json_null();
+	json_t *o = json_object();
+	set(o, "prf", json_string(k->prf), bad);
+	set(o, "master_secret_label", json_string(TLSMATH_MS_LABEL), bad);
+	set(o, "master_secret_seed", hex(k->ms_seed, sizeof k->ms_seed), bad);
+	set(o, "key_expansion_label", json_string(TLSMATH_KB_LABEL), bad);
+	set(o, "key_expansion_seed", hex(k->kb_seed, sizeof k->kb_seed), bad);
+	set(o, "key_block", hex(k->key_block, k->key_block_len), bad);
+	for (int p = 0; p < TLSMATH_NPARTS; p++) {
+		size_t n;
+		const uint8_t *b = tlsmath_part(k, (enum tlsmath_part)p, &n);
+		if (n)
+			set(o, tlsmath_part_name((enum tlsmath_part)p), hex(b, n), bad);
+	}
+	return o;
+}
+
+static json_t *event_json(const struct trace *t, const struct trace_event *e, const struct tlsmath_keys *keys,
+			  int *bad)
 {
 	json_t *o = json_object();
 	set(o, "seq", json_integer(e->seq), bad);
@@ -176,6 +239,8 @@ static json_t *event_json(const struct trace *t, const struct trace_event *e, in
 		if (e->plain_stored < e->plain_len)
 			set(o, "plain_truncated", json_true(), bad);
 	}
+	if (tlsmath_is_protected(t, (size_t)(e - t->ev)))
+		set(o, "record_math", record_math_json(t, (size_t)(e - t->ev), keys, bad), bad);
 	size_t i = 0;
 	set(o, "fields", fields_tree(&e->fields, &i, 0, bad), bad);
 	return o;
@@ -472,9 +537,14 @@ int export_json(FILE *f, const struct scenario *sc, const struct run_result *r)
 	set(root, "format", json_string("smtps-sim-trace"), &bad);
 	set(root, "version", json_integer(JSON_FORMAT_VERSION), &bad);
 	set(root, "scenario", scenario_json(sc, r, &bad), &bad);
+	struct tlsmath_keys *ks = t->nsessions ? calloc(t->nsessions, sizeof *ks) : NULL;
+	if (t->nsessions && !ks)
+		bad = 1;
+	for (size_t i = 0; ks && i < t->nsessions; i++)
+		tlsmath_keys(&t->sessions[i], &ks[i]);
 	json_t *evs = json_array();
 	for (size_t i = 0; i < t->n; i++)
-		push(evs, event_json(t, &t->ev[i], &bad), &bad);
+		push(evs, event_json(t, &t->ev[i], ks, &bad), &bad);
 	set(root, "events", evs, &bad);
 	json_t *keys = json_array();
 	for (size_t i = 0; i < t->nsessions; i++) {
@@ -494,9 +564,16 @@ int export_json(FILE *f, const struct scenario *sc, const struct run_result *r)
 		set(k, "suite", suite ? json_string(suite) : json_integer(s->suite), &bad);
 		set(k, "client_random", hex(s->client_random, sizeof s->client_random), &bad);
 		set(k, "master_secret", s->has_secret ? hex(s->master_secret, sizeof s->master_secret) : json_null(), &bad);
+		set(k, "server_random", s->has_server_random ? hex(s->server_random, 32) : json_null(), &bad);
+		set(k, "premaster", s->premaster_len ? hex(s->premaster, s->premaster_len) : json_null(), &bad);
+		if (ks) {
+			set(k, "premaster_note", json_string(ks[i].premaster_note), &bad);
+			set(k, "key_schedule", key_schedule_json(&ks[i], &bad), &bad);
+		}
 		push(keys, k, &bad);
 	}
 	set(root, "tls_sessions", keys, &bad);
+	free(ks);
 	json_t *led = json_array();
 	for (size_t i = 0; i < r->ledger.n; i++) {
 		const struct ledger_entry *le = &r->ledger.v[i];
