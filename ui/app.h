@@ -85,6 +85,11 @@ struct app {
 	int *row_event;
 	int nrow_event;
 
+	/* math pane (math.c): the session's key schedule and the cursor's record worked out,
+	 * shown in place of the detail pane while math is on; math_top: first row shown */
+	int math;
+	size_t math_top;
+
 	/* picker overlay */
 	int picking;
 	struct picker_entry *pk;
@@ -129,6 +134,12 @@ int ui_mitm_present(const struct app *a);
 void ui_detail_draw(struct app *a);
 int ui_detail_key(struct app *a, int ch);
 void ui_detail_click(struct app *a, int y);
+
+/* math.c: "show the math" for the session of the cursor's link and the cursor's record
+ * (or the record its line is in) */
+void ui_math_draw(struct app *a, const struct rect *r);
+void ui_math_toggle(struct app *a);
+int ui_math_key(struct app *a, int ch);  /* scrolling when the pane has focus; 1 if used */
 
 /* hex.c */
 void ui_hex_draw(struct app *a);
