@@ -251,6 +251,18 @@ static void test_wire_injected_commands(void **state)
 			added = 1;
 	}
 	assert_true(added);
+	/* the server's replies to them travel in records the attacker relays whole: they
+	 * are read out of a relayed record, not deleted */
+	int inside = 0;
+	for (size_t k = 0; k < w.n; k++) {
+		const struct trace_wire_row *r = &w.rows[k];
+		if (r->as >= 0 && t->ev[r->as].kind == TK_SMTP_REPLY && wire_starts(&t->ev[r->as], "250-mail.example.test greets mallory")) {
+			assert_int_equal(r->mark, TRACE_WIRE_INSIDE);
+			assert_int_equal(r->ca, -1);
+			inside = 1;
+		}
+	}
+	assert_true(inside);
 	trace_wire_free(&w);
 	done(&s);
 }

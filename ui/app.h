@@ -100,8 +100,8 @@ struct app {
 	char twin_change[240];     /* what the twin changes from the one b left, in words */
 	int compare, fourcol;      /* a full-screen view is open: two runs, or four columns */
 	struct run_result cmp_res; /* compare: the other run, when have_cmp */
-	int have_cmp;
-	char cmp_label[2][128];    /* compare: what each column shows */
+	int have_cmp, cmp_swap;    /* cmp_swap: the other run is the left column (the file's) */
+	char cmp_label[2][320];    /* compare: what each column shows */
 	struct trace_diff cmp_diff;
 	struct trace_wire cmp_wire;
 	const struct trace_event *cmp_for;  /* a->res.trace.ev the views were made for */

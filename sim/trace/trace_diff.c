@@ -3,6 +3,7 @@
  * subsequence: a pair with the same facts weighs 3, a pair of the same kind with other
  * content 1, so one true match is never traded for two loose ones. */
 #include "sim/trace/trace_diff.h"
+#include "sim/decode/decode.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -286,7 +287,7 @@ int trace_diff_wire(const struct trace *t, struct trace_wire *w)
 			notes[nn++] = (int)i;
 			continue;
 		}
-		if (e->kind == TK_RECORD && parent[i])
+		if (e->kind == TK_RECORD && parent[i] && e->subtype != TLS_CT_APPLICATION_DATA)
 			continue; /* its messages stand for it */
 		if (e->link == LINK_CLIENT_MITM)
 			ca[nca++] = (int)i;
@@ -323,6 +324,20 @@ int trace_diff_wire(const struct trace *t, struct trace_wire *w)
 	}
 	if (!r)
 		r = flush_notes(w, &cap, notes, nn, &k, -1);
+	/* a lone message whose record was relayed whole went through, inside that record */
+	for (size_t q = 0; !r && q < w->n; q++) {
+		struct trace_wire_row *row = &w->rows[q];
+		int ev = row->ca >= 0 ? row->ca : row->as;
+		if (row->mark == TRACE_WIRE_NOTE || (row->ca >= 0 && row->as >= 0) || t->ev[ev].parent < 0)
+			continue;
+		for (size_t p2 = 0; p2 < w->n; p2++) {
+			const struct trace_wire_row *pr = &w->rows[p2];
+			if (pr->mark == TRACE_WIRE_RELAYED && (pr->ca == t->ev[ev].parent || pr->as == t->ev[ev].parent)) {
+				row->mark = TRACE_WIRE_INSIDE;
+				break;
+			}
+		}
+	}
 out:
 	free(ca);
 	free(as);

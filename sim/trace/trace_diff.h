@@ -56,6 +56,8 @@ enum trace_wire_mark {
 	TRACE_WIRE_DELETED,  /* sent on the first link, never on the second */
 	TRACE_WIRE_ADDED,    /* only on the second link: the attacker's own (injected) */
 	TRACE_WIRE_FORGED,   /* only on one link, made up in the peer's name */
+	TRACE_WIRE_INSIDE,   /* read out of an encrypted record that was passed on whole (the
+			      * record's own row is the relayed pair): one side only, no ghost */
 	TRACE_WIRE_NOTE,     /* an actor's decision (note holds it) */
 };
 
@@ -72,9 +74,11 @@ struct trace_wire {
 
 /* 1 when t has events on both attacker links. */
 int trace_wire_has_links(const struct trace *t);
-/* Aligns t's client-attacker events with its attacker-server events (records that carry
- * decoded messages are left out: the messages stand for them) and puts each note in
- * time order between them. Returns 0, or -1 when out of memory (w is then empty). */
+/* Aligns t's client-attacker events with its attacker-server events and puts each note
+ * in time order between them. A cleartext record that carries decoded messages is left
+ * out (its messages stand for it); an encrypted application-data record stays, so that
+ * a record the attacker relays whole meets its copy, and the messages an endpoint read
+ * out of it are marked inside. Returns 0, or -1 when out of memory (w is then empty). */
 int trace_diff_wire(const struct trace *t, struct trace_wire *w);
 void trace_wire_free(struct trace_wire *w);
 
