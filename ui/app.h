@@ -14,6 +14,7 @@
 
 #include "sim/run/run.h"
 #include "sim/run/scenario.h"
+#include "sim/trace/trace_diff.h"
 #include "ui/ui.h"
 
 #define UI_MIN_W 80
@@ -97,6 +98,19 @@ struct app {
 
 	/* where the last draw put each pane */
 	struct rect r_status, r_diag, r_detail, r_hex, r_narr;
+
+	/* b and compare (whatif.c, compare.c) */
+	char twin_home[128];       /* the scenario b first left; "" before any b */
+	char twin_name[128];       /* the twin b switched to, while it is on show */
+	char twin_change[240];     /* what the twin changes from the one b left, in words */
+	int compare, fourcol;      /* a full-screen view is open: two runs, or four columns */
+	struct run_result cmp_res; /* compare: the other run, when have_cmp */
+	int have_cmp, cmp_swap;    /* cmp_swap: the other run is the left column (the file's) */
+	char cmp_label[2][320];    /* compare: what each column shows */
+	struct trace_diff cmp_diff;
+	struct trace_wire cmp_wire;
+	const struct trace_event *cmp_for;  /* a->res.trace.ev the views were made for */
+	size_t cmp_sel, cmp_top;   /* the row under the cursor, the first row shown */
 };
 
 /* draw.c: text and attributes common to every pane */
@@ -168,8 +182,23 @@ void ui_search(struct app *a, const char *q);
 /* whatif.c */
 int ui_whatif_key(struct app *a, int ch);
 void ui_whatif_describe(const struct app *a, char *buf, size_t cap);
-/* Runs v; on success replaces the trace and keeps the cursor on the same logical step.
- * Returns 0, or -1 with the error in a->msg and the old trace kept. */
+/* Runs v; on success replaces the trace and puts the cursor on the first event where the
+ * new run differs from the old one ("first difference at step N" in a->msg, or "(no
+ * effect here)" and the same logical step when nothing differs). Returns 0, or -1 with
+ * the error in a->msg and the old trace kept. */
 int ui_rerun(struct app *a, const struct scenario *v);
+/* Loads and runs path without touching a; 0, or -1 with the message in err. */
+int ui_run_file(const struct app *a, const char *path, struct scenario *sc, struct run_result *r, char *err,
+		size_t cap);
+/* What differs between two scenarios, in words ("server: discards buffered input
+ * (fixed)"), facts only; "" when nothing the interface knows of differs. */
+void ui_scenario_change(const struct scenario *from, const struct scenario *to, char *buf, size_t cap);
+
+/* compare.c: full-screen views; ui_draw shows them instead of the panes while open */
+void ui_compare_toggle(struct app *a);   /* this run beside the file's run or the twin's */
+void ui_fourcol_toggle(struct app *a);   /* client | wire as the client sees it | as the server sees it | server */
+void ui_compare_draw(struct app *a);     /* draws whichever is open */
+int ui_compare_key(struct app *a, int ch);  /* keys inside them; 1 when used */
+void ui_compare_free(struct app *a);     /* closes both and frees the other run */
 
 #endif
