@@ -54,13 +54,13 @@ void ui_help_draw(const struct app *a)
 	if (w > COLS)
 		w = COLS;
 	int h_rows = n + 3; /* borders and the footer */
-	if (h_rows > LINES)
-		h_rows = LINES;
+	if (h_rows > LINES - 1)
+		h_rows = LINES - 1; /* the hint row stays visible below */
 	int body = h_rows - 3;
 	struct app *m = (struct app *)a; /* the scroll position is clamped here, where the size is known */
 	if (m->help_top > n - body)
 		m->help_top = n - body > 0 ? n - body : 0;
-	struct rect r = { (LINES - h_rows) / 2, (COLS - w) / 2, h_rows, w };
+	struct rect r = { (LINES - 1 - h_rows) / 2, (COLS - w) / 2, h_rows, w };
 	for (int y = 0; y < h_rows; y++)
 		mvhline(r.y + y, r.x, ' ', w);
 	ui_box(&r, "help", 1, a);

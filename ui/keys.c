@@ -140,7 +140,7 @@ static const struct key table[] = {
 	{ K('/'), UI_CTX_MAIN, "search", "search the summaries (the matches are marked)", .fn0 = search_open },
 	{ K('n'), UI_CTX_MAIN, NULL, "next search match", .fn = search_step, .arg = 1 },
 	{ K('N'), UI_CTX_MAIN, NULL, "previous search match", .fn = search_step, .arg = -1 },
-	{ K('f'), UI_CTX_MAIN, "filter", "filter: all, SMTP only, TLS handshake, attack and notes, no records", .fn = filter_cycle, .arg = 1 },
+	{ K('f'), UI_CTX_MAIN, "filter", "filter: all, SMTP, handshake, attack and notes, no records", .fn = filter_cycle, .arg = 1 },
 	{ K('F'), UI_CTX_MAIN, NULL, "the same filters backwards", .fn = filter_cycle, .arg = -1 },
 	/* Key moments, compare and math: other views add their lines here. */
 	{ K('+', '='), UI_CTX_MAIN, NULL, "play faster", .fn = pace, .arg = 1 },
@@ -344,24 +344,27 @@ void ui_keys_hints(const struct app *a, void (*fn)(void *ctx, const char *keys, 
 	unsigned c = ui_keys_context(a);
 	char keys[64] = "";
 	const char *name = NULL;
-	for (size_t i = 0; i < NKEYS; i++) {
-		const struct key *e = &table[i];
-		if (!e->hint || !(e->ctx & c))
-			continue;
-		/* a narrower entry for one of its keys takes over in this context (a pane's j) */
-		if (lookup(c, e->k[0]) != e)
-			continue;
-		char b[2];
-		const char *k = e->k[0] == ' ' ? "Space" : e->k[0] == UI_KEY_ANY ? "any key" : key_label(e->k[0], 0, b);
-		if (name && !strcmp(name, e->hint)) {
-			size_t n = strlen(keys);
-			snprintf(keys + n, sizeof keys - n, "/%s", k);
-			continue;
+	/* the keys of the pane or overlay first (j/k field, q back), then the main view's */
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < NKEYS; i++) {
+			const struct key *e = &table[i];
+			if (!e->hint || !(e->ctx & c) || (pass == 0) != !(e->ctx & UI_CTX_SEQ))
+				continue;
+			/* a narrower entry for its key takes over in this context (a pane's j) */
+			if (lookup(c, e->k[0]) != e)
+				continue;
+			char b[2];
+			const char *k = e->k[0] == UI_KEY_ANY ? "any key" : key_label(e->k[0], 0, b);
+			if (name && !strcmp(name, e->hint)) {
+				size_t n = strlen(keys);
+				snprintf(keys + n, sizeof keys - n, "/%s", k);
+				continue;
+			}
+			if (name)
+				fn(ctx, keys, name);
+			snprintf(keys, sizeof keys, "%s", k);
+			name = e->hint;
 		}
-		if (name)
-			fn(ctx, keys, name);
-		snprintf(keys, sizeof keys, "%s", k);
-		name = e->hint;
 	}
 	if (name)
 		fn(ctx, keys, name);
