@@ -301,6 +301,25 @@ check "Esc while too small closed the picker" sh -c "sleep 0.4; ! $TM capture-pa
 check "and the program still runs" sh -c "! $TM capture-pane -p -t tui | grep -q EXITED"
 keys q
 
+# --- the picker: a file that does not open says why, whole, and the picker stays ---
+mkdir -p "$T/cat"
+cp -r "$SCEN"/. "$T/cat/"
+sed 's/^tls = .*/tls = bogus/' "$SCEN/starttls.ini" >"$T/cat/zz-a-long-name-of-a-broken-scenario.ini"
+check "picker case starts" start 120 40 SMTPS_DATADIR="$T/cat" "$T/cat/starttls.ini"
+keys l
+wait_for "open a scenario"
+keys G
+check "picker: a long name keeps its title beside it" \
+	wait_for "zz-a-long-name-of-a-broken-scenario.ini  (does not load)"
+keys Enter
+check "picker: Enter on a broken file keeps the picker open" wait_for "cannot open it:"
+check "picker: the whole reason, to its last word" \
+	wait_for "expected one of none, starttls-opportunistic, starttls-required, implicit" flat
+keys Escape
+check "Esc closes the picker" wait_gone "open a scenario"
+check "the scenario on show is unchanged" wait_for "STARTTLS on the submission port"
+keys q
+
 # --- exit status after signals, and the terminal after a crash ---
 sig_case() { # sig_case SIGNAL STATUS
 	start 100 30 "$SCEN/starttls.ini" || { check "$1: the interface starts" false; return; }
