@@ -122,6 +122,13 @@ void ui_layout(struct app *a)
 		if (dgh < 8)
 			dgh = 8;
 		int bh = mid - dgh;
+		if (bh < 4) {
+			/* no room for detail and bytes (the outcome at 80x24): leave them out
+			 * rather than draw boxes over their own borders */
+			a->r_diag = (struct rect){ top, 0, mid, W };
+			a->r_detail = a->r_hex = (struct rect){ 0, 0, 0, 0 };
+			return;
+		}
 		a->r_diag = (struct rect){ top, 0, dgh, W };
 		a->r_detail = (struct rect){ top + dgh, 0, bh, W / 2 };
 		a->r_hex = (struct rect){ top + dgh, W / 2, bh, W - W / 2 };
@@ -151,7 +158,7 @@ void ui_draw(struct app *a)
 	}
 	ui_layout(a);
 	ui_diagram_draw(a);
-	if (!a->present) {
+	if (!a->present && a->r_detail.h >= 3) {
 		ui_detail_draw(a);
 		ui_hex_draw(a);
 	}
