@@ -27,9 +27,10 @@
 #define DEFAULT_SCENARIO "starttls.ini"
 
 static const char usage_text[] =
-	"usage: smtps-sim [tui] [--present] [--seed N] [FILE]\n"
+	"usage: smtps-sim [tui] [--present] [--no-lesson] [--no-color] [--seed N] [FILE]\n"
 	"                                                 the TUI on FILE (default: the STARTTLS story);\n"
-	"                                                 'tui' is optional (needed for a FILE named run)\n"
+	"                                                 'tui' is optional (needed for a FILE named run);\n"
+	"                                                 ? in it lists the keys\n"
 	"       smtps-sim run FILE [--seed N] [-v] [--format text|markdown|json] [-o OUT]\n"
 	"                          [--pcap OUT.pcap] [--keylog OUT.keys]\n"
 	"                                                 replay headless: transcript, outcome\n"
@@ -39,8 +40,10 @@ static const char usage_text[] =
 	"       smtps-sim list --attacks [--format markdown]\n"
 	"                                                 the attacker's behaviours\n"
 	"       smtps-sim check [DIR]                     replay every scenario, table of expectations\n"
+	"       smtps-sim --keys [--format markdown]       the interface's keys, from its key table\n"
 	"       smtps-sim --help | --version\n"
-	"exit status: 0 expectations met, 1 not met, 2 usage, input or output error\n";
+	"exit status: 0 expectations met, 1 not met, 2 usage, input or output error;\n"
+	"the interface: 0, 2, or 130/143/129 after SIGINT/SIGTERM/SIGHUP\n";
 
 /* One line, as for any bad input; the full usage is one --help away. */
 static int usage_error(const char *fmt, const char *arg)
@@ -439,13 +442,39 @@ static int cmd_check(int argc, char **argv)
 	return stdout_status() ? 2 : status;
 }
 
+static void keys_line(const char *line)
+{
+	stdout_printf("%s\n", line);
+}
+
+/* smtps-sim --keys [--format markdown]: the key table, for the tests and the README. */
+static int cmd_keys(int argc, char **argv)
+{
+	int md = 0;
+	for (int i = 0; i < argc; i++) {
+		if (!strcmp(argv[i], "--format") && i + 1 < argc && !strcmp(argv[i + 1], "markdown"))
+			md = 1, i++;
+		else
+			return usage_error("--keys takes only --format markdown ('%s')", argv[i]);
+	}
+	ui_keys_print(md, keys_line);
+	return stdout_status();
+}
+
 static int cmd_tui(int argc, char **argv)
 {
 	struct ui_options opt = { 0 };
 	char path[PATH_MAX];
 	for (int i = 0; i < argc; i++) {
-		if (!strcmp(argv[i], "--present"))
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			stdout_printf("%s", usage_text);
+			return stdout_status();
+		} else if (!strcmp(argv[i], "--present"))
 			opt.present = 1;
+		else if (!strcmp(argv[i], "--no-lesson"))
+			opt.no_lesson = 1;
+		else if (!strcmp(argv[i], "--no-color") || !strcmp(argv[i], "--no-colour"))
+			opt.no_color = 1;
 		else if (!strcmp(argv[i], "--seed")) {
 			if (i + 1 >= argc || parse_seed(argv[i + 1], &opt.seed))
 				return usage_error("--seed needs a whole number%s", "");
@@ -465,8 +494,9 @@ static int cmd_tui(int argc, char **argv)
 		opt.scenario_path = path;
 	}
 	char err[1024];
+	err[0] = '\0';
 	int r = ui_main(&opt, err, sizeof err);
-	if (r)
+	if (r && err[0]) /* after a signal (128 + its number) there is nothing to say */
 		fprintf(stderr, "smtps-sim: %s\n", err);
 	return r;
 }
@@ -485,6 +515,8 @@ int main(int argc, char **argv)
 			stdout_printf("smtps-sim %s (BearSSL TLS, demo keys only)\n", SMTPS_VERSION);
 			return stdout_status();
 		}
+		if (!strcmp(cmd, "--keys"))
+			return cmd_keys(argc - 2, argv + 2);
 		if (!strcmp(cmd, "run"))
 			return cmd_run(argc - 2, argv + 2);
 		if (!strcmp(cmd, "list"))

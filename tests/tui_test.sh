@@ -48,34 +48,35 @@ check "TLS state at the end" wait_for "client-server: TLS 1.2"
 # --- the detail pane: the ClientHello's fields, and folding ---
 keys g
 wait_for "step 1 of"
-keys n
-check "n: next handshake message is the ClientHello" wait_for "handshake_type: ClientHello"
+keys h
+check "h: next handshake message is the ClientHello" wait_for "handshake_type: ClientHello"
 check "status: handshaking during the handshake" wait_for "client-server: handshaking"
 check "detail: cipher suites" wait_for "cipher_suites: 10 suites"
-check "detail: a suite" wait_for "suite: TLS_ECDHE"
 check "hex: the handshake header is spelled out" wait_for "handshake header: ClientHello"
 keys Tab
 check "Tab focuses the detail pane" wait_for "detail: event 16 *"
-for _ in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22; do keys j; done
+for _ in 1 2 3 4 5 6 7; do keys j; done
+check "detail: a suite (scrolled to)" wait_for "suite: TLS_ECDHE"
+for _ in 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22; do keys j; done
 check "detail: server_name mail.example.test" wait_for "server_name: mail.example.test"
 for _ in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25; do keys k; done
 wait_for "handshake_type: ClientHello"
 keys j j j j j Enter
 check "Enter folds cipher_suites" wait_for "▸ cipher_suites"
 check "folded suites are hidden" wait_gone "suite: TLS_ECDHE"
-keys Enter
-check "Enter unfolds it" wait_for "suite: TLS_ECDHE"
+keys Enter j
+check "Enter unfolds it (j: the first suite below)" wait_for "suite: TLS_ECDHE"
 keys Tab Tab
 check "Tab cycles back to the sequence" wait_for "sequence *"
 
-# --- search, N, play ---
+# --- search, s, play ---
 keys / R C P T Enter
 check "search finds RCPT" wait_for "match 1 of"
 check "search moved the cursor to RCPT" sh -c "$TM capture-pane -p -t tui | grep -qE '[0-9]+▶.*RCPT TO'"
 keys g
 wait_for "step 1 of"
-keys N
-check "N: next SMTP command is EHLO" sh -c "sleep 0.3; $TM capture-pane -p -t tui | grep -qE '3▶.*EHLO'"
+keys s
+check "s: next SMTP command is EHLO" sh -c "sleep 0.3; $TM capture-pane -p -t tui | grep -qE '3▶.*EHLO'"
 keys Space
 check "Space plays" wait_for "playing"
 keys Space
@@ -83,10 +84,11 @@ check "Space pauses" wait_gone "playing"
 
 # --- help overlay ---
 keys '?'
-check "? opens the help" wait_for "press any key to close"
-check "help lists the what-if keys" wait_for "client verifies certificates, or not"
+check "? opens the help" wait_for "any other key closes"
+keys NPage
+check "help lists the what-if keys (a page down)" wait_for "client verifies certificates, or not"
 keys x
-check "any key closes the help" wait_gone "press any key to close"
+check "any key closes the help" wait_gone "any other key closes"
 
 # --- what if: verification on the STARTTLS story ---
 keys G
@@ -100,8 +102,8 @@ check "r: what-if line gone" wait_gone "what if: client does not verify"
 # --- mouse: a click on an arrow selects that event ---
 keys g
 wait_for "step 1 of"
-# SGR mouse report, 1-based column 30, row 10: at 100x30 the sixth event's row
-$TM send-keys -t tui -l "$(printf '\033[<0;30;10M\033[<0;30;10m')"
+# SGR mouse report, 1-based column 30, row 11: at 100x30 the sixth event's row
+$TM send-keys -t tui -l "$(printf '\033[<0;30;11M\033[<0;30;11m')"
 check "mouse click selects event 6" wait_for "step 6 of"
 
 # --- what if: an attacker appears, every option cycles without trouble ---
@@ -203,10 +205,10 @@ fi
 # --- readability at 80x24 ---
 check "80x24 starts" start 80 24 "$SCEN/starttls.ini"
 keys '?'
-check "80x24: the help fits" wait_for "press any key to close"
+check "80x24: the help opens (it scrolls)" wait_for "any other key closes"
 check "80x24: help shows its first line" wait_for "Keys"
 keys x
-wait_gone "press any key to close"
+wait_gone "any other key closes"
 keys G
 check "80x24: full title and step in the status bar" wait_for "STARTTLS on the submission port (587)"
 check "80x24: step of the end" wait_for "step 72 of 72"
@@ -232,12 +234,12 @@ keys q
 
 # --- NO_COLOR: attributes only, no colour escapes ---
 check "NO_COLOR starts" start 100 30 NO_COLOR=1 "$SCEN/starttls.ini"
-keys n
+keys h
 wait_for "ClientHello"
 check "NO_COLOR: no colours on screen" sh -c "! $TM capture-pane -e -p -t tui | grep -qE '\[(3[0-7]|4[0-7]|38;5|48;5|9[0-7])(;[0-9]+)*m'"
 keys q
 check "with colours: colour escapes present (control)" start 100 30 "$SCEN/starttls.ini"
-keys n
+keys h
 wait_for "ClientHello"
 check "colours: colour escapes present" sh -c "$TM capture-pane -e -p -t tui | grep -qE '\[[0-9;]*(3[0-7]|38;5)[0-9;]*m'"
 keys q

@@ -1,13 +1,17 @@
 /* app: ui_main and the main loop. Loads and runs the scenario before touching the
  * terminal (so a bad file is a plain error message), sets up curses, then reads keys
- * and mouse events and redraws until the user quits or a signal asks us to. The
- * terminal is restored on every way out: quit, error, SIGINT/SIGTERM/SIGHUP. */
+ * and mouse events, hands them to the key table (keys.c) and redraws until the user
+ * quits or a signal asks us to. Playback steps on a clock of its own, so keys pressed
+ * while playing do not hold it back. The terminal is restored on every way out: quit,
+ * error, SIGINT/SIGTERM/SIGHUP (exit status 128 + the signal), and a crash (SIGSEGV,
+ * SIGABRT, SIGBUS, SIGFPE, SIGILL: restored, then the signal is raised again). */
 #include "ui/app.h"
 
 #include <locale.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 /* The one piece of global state: set from a signal handler, read by the loop. */
@@ -26,11 +30,26 @@ static void restore_terminal(void)
 		endwin();
 }
 
+/* A crash: give the terminal back, then die of the same signal (core dump and all). */
+static void on_fatal(int sig)
+{
+	restore_terminal();
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 static const int pace_ms[] = { 3000, 2000, 1200, 800, 500, 300, 150 };
 #define NPACE ((int)(sizeof pace_ms / sizeof pace_ms[0]))
 
 /* Loads path and runs it; on success replaces the scenario and trace on show. */
-static int open_scenario(struct app *a, const char *path, char *err, size_t cap)
+int ui_open_scenario(struct app *a, const char *path, char *err, size_t cap)
 {
 	struct scenario sc;
 	if (scenario_load(path, a->opt->load, &sc, err, cap))
@@ -65,6 +84,7 @@ static int open_scenario(struct app *a, const char *path, char *err, size_t cap)
 	a->cur = a->diag_top = a->hex_top = 0;
 	a->detail_event = (size_t)-1;
 	a->playing = 0;
+	a->filter = UI_FILTER_ALL;
 	snprintf(a->path, sizeof a->path, "%s", path);
 	return 0;
 }
@@ -78,154 +98,89 @@ static void app_free(struct app *a)
 		scenario_free(&a->sc);
 	free(a->collapsed);
 	free(a->row_event);
+	ui_compare_free(a);
 }
 
-static void on_mouse(struct app *a)
+static int inside(const struct rect *r, int y, int x)
+{
+	return y >= r->y && y < r->y + r->h && x >= r->x && x < r->x + r->w;
+}
+
+/* A click selects; the wheel scrolls the pane under the pointer (the sequence steps). */
+void ui_mouse(struct app *a)
 {
 	MEVENT me;
 	if (getmouse(&me) != OK)
 		return;
-	if (me.bstate & BUTTON4_PRESSED) {
-		ui_step(a, -1);
-		return;
-	}
+	int wheel = 0;
+	if (me.bstate & BUTTON4_PRESSED)
+		wheel = -1;
 #ifdef BUTTON5_PRESSED
-	if (me.bstate & BUTTON5_PRESSED) {
-		ui_step(a, 1);
+	if (me.bstate & BUTTON5_PRESSED)
+		wheel = 1;
+#endif
+	const struct rect *d = &a->r_detail, *h = &a->r_hex;
+	if (wheel) {
+		int key = wheel < 0 ? KEY_UP : KEY_DOWN;
+		if (!a->present && inside(d, me.y, me.x))
+			a->math ? ui_math_key(a, key) : ui_detail_key(a, key);
+		else if (!a->present && inside(h, me.y, me.x))
+			ui_hex_key(a, key);
+		else
+			ui_step(a, wheel);
 		return;
 	}
-#endif
 	if (!(me.bstate & (BUTTON1_PRESSED | BUTTON1_CLICKED | BUTTON1_RELEASED)))
 		return;
-	const struct rect *d = &a->r_detail, *h = &a->r_hex;
 	int hit = ui_diagram_hit(a, me.y, me.x);
 	if (hit >= 0) {
 		a->focus = PANE_DIAGRAM;
 		ui_goto(a, (size_t)hit);
-	} else if (!a->present && me.y >= d->y && me.y < d->y + d->h && me.x >= d->x && me.x < d->x + d->w) {
+	} else if (!a->present && inside(d, me.y, me.x)) {
 		a->focus = PANE_DETAIL;
 		ui_detail_click(a, me.y);
-	} else if (!a->present && me.y >= h->y && me.y < h->y + h->h && me.x >= h->x && me.x < h->x + h->w)
+	} else if (!a->present && inside(h, me.y, me.x))
 		a->focus = PANE_HEX;
 }
 
-static void prompt_key(struct app *a, int ch)
+void ui_play_toggle(struct app *a)
 {
-	size_t n = strlen(a->input);
-	if (ch == 27) {
-		a->prompt = 0;
-	} else if (ch == '\n' || ch == '\r' || ch == KEY_ENTER) {
-		a->prompt = 0;
-		if (a->input[0])
-			snprintf(a->query, sizeof a->query, "%s", a->input);
-		ui_search(a, a->query);
-	} else if (ch == KEY_BACKSPACE || ch == 127 || ch == 8) {
-		if (n)
-			a->input[n - 1] = '\0';
-	} else if (ch >= 0x20 && ch < 0x7f && n + 1 < sizeof a->input) {
-		a->input[n] = (char)ch;
-		a->input[n + 1] = '\0';
-	}
+	a->playing = !a->playing;
+	size_t i = a->cur + 1;
+	while (i < a->res.trace.n && !ui_event_visible(a, i))
+		i++;
+	if (a->playing && i >= a->res.trace.n)
+		ui_goto_end(a, 0); /* play from the start once the end is reached */
+	a->play_due = now_ms() + pace_ms[a->pace];
 }
 
-/* Returns 1 when the user asked to quit. */
-static int on_key(struct app *a, int ch)
+void ui_pace(struct app *a, int delta)
 {
-	if (a->help) {
-		a->help = 0;
-		return 0;
-	}
-	if (a->prompt) {
-		prompt_key(a, ch);
-		return 0;
-	}
-	if (a->picking) {
-		if (ui_picker_key(a, ch)) {
-			char err[1024], path[4096];
-			snprintf(path, sizeof path, "%s", a->pk[a->pk_sel].path);
-			ui_picker_close(a);
-			if (open_scenario(a, path, err, sizeof err)) {
-				snprintf(a->msg, sizeof a->msg, "%.200s", err);
-				a->msg_err = 1;
-			}
-		}
-		return 0;
-	}
-	a->msg[0] = '\0';
+	a->pace += delta;
+	if (a->pace < 0)
+		a->pace = 0;
+	if (a->pace >= NPACE)
+		a->pace = NPACE - 1;
+	snprintf(a->msg, sizeof a->msg, "pace: one step every %.2g s", pace_ms[a->pace] / 1000.0);
 	a->msg_err = 0;
-	if (ch == KEY_MOUSE) {
-		on_mouse(a);
-		return 0;
+}
+
+/* Playback: one step when it is due. Keys do not move the clock (D13); an overlay or a
+ * too-small terminal holds it, and it resumes a whole step after. */
+static void play_tick(struct app *a)
+{
+	long long now = now_ms();
+	if (ui_too_small() || a->help || a->picking || a->prompt || a->lesson) {
+		a->play_due = now + pace_ms[a->pace];
+		return;
 	}
-	/* the focused pane gets the movement keys first */
-	if (a->focus == PANE_DETAIL && ui_detail_key(a, ch))
-		return 0;
-	if (a->focus == PANE_HEX && ui_hex_key(a, ch))
-		return 0;
-	if (ui_whatif_key(a, ch))
-		return 0;
-	switch (ch) {
-	case 'q': case 'Q':
-		return 1;
-	case '?': case KEY_F(1):
-		a->help = 1;
-		break;
-	case 'j': case KEY_DOWN:
-		ui_step(a, 1);
-		break;
-	case 'k': case KEY_UP:
-		ui_step(a, -1);
-		break;
-	case KEY_NPAGE:
-		ui_step(a, 10);
-		break;
-	case KEY_PPAGE:
-		ui_step(a, -10);
-		break;
-	case 'g': case KEY_HOME:
-		ui_goto(a, 0);
-		break;
-	case 'G': case KEY_END:
-		ui_goto(a, a->res.trace.n ? a->res.trace.n - 1 : 0);
-		break;
-	case 'n':
-		ui_next_layer(a, 1);
-		break;
-	case 'N':
-		ui_next_layer(a, 0);
-		break;
-	case ' ':
-		a->playing = !a->playing;
-		if (a->playing && a->cur + 1 >= a->res.trace.n)
-			ui_goto(a, 0); /* play from the start once the end is reached */
-		break;
-	case '+': case '=':
-		if (a->pace + 1 < NPACE)
-			a->pace++;
-		snprintf(a->msg, sizeof a->msg, "pace: one step every %.2g s", pace_ms[a->pace] / 1000.0);
-		break;
-	case '-': case '_':
-		if (a->pace > 0)
-			a->pace--;
-		snprintf(a->msg, sizeof a->msg, "pace: one step every %.2g s", pace_ms[a->pace] / 1000.0);
-		break;
-	case '\t':
-		if (!a->present)
-			a->focus = (enum pane)((a->focus + 1) % PANE_COUNT);
-		break;
-	case KEY_BTAB:
-		if (!a->present)
-			a->focus = (enum pane)((a->focus + PANE_COUNT - 1) % PANE_COUNT);
-		break;
-	case '/':
-		a->prompt = 1;
-		a->input[0] = '\0';
-		break;
-	case 'l':
-		ui_picker_open(a);
-		break;
-	}
-	return 0;
+	if (now < a->play_due)
+		return;
+	if (!ui_step(a, 1))
+		a->playing = 0;
+	a->play_due += pace_ms[a->pace];
+	if (a->play_due <= now)
+		a->play_due = now + pace_ms[a->pace];
 }
 
 int ui_main(const struct ui_options *opt, char *err, size_t errcap)
@@ -235,9 +190,10 @@ int ui_main(const struct ui_options *opt, char *err, size_t errcap)
 	struct app *a = &app;
 	a->opt = opt;
 	a->present = opt->present;
+	a->lesson = !opt->no_lesson;
 	a->pace = 3;
 	a->detail_event = (size_t)-1;
-	if (open_scenario(a, opt->scenario_path, err, errcap)) {
+	if (ui_open_scenario(a, opt->scenario_path, err, errcap)) {
 		app_free(a);
 		return 2;
 	}
@@ -248,6 +204,8 @@ int ui_main(const struct ui_options *opt, char *err, size_t errcap)
 		return 2;
 	}
 	setlocale(LC_ALL, "");
+	if (opt->no_color)
+		setenv("NO_COLOR", "1", 1); /* ui_draw_init reads it, as for the variable itself */
 
 	struct sigaction sa;
 	memset(&sa, 0, sizeof sa);
@@ -266,6 +224,14 @@ int ui_main(const struct ui_options *opt, char *err, size_t errcap)
 		return 2;
 	}
 	atexit(restore_terminal);
+	struct sigaction fa;
+	memset(&fa, 0, sizeof fa);
+	fa.sa_handler = on_fatal;
+	sigemptyset(&fa.sa_mask);
+	fa.sa_flags = SA_RESETHAND;
+	static const int fatal[] = { SIGSEGV, SIGABRT, SIGBUS, SIGFPE, SIGILL };
+	for (size_t i = 0; i < sizeof fatal / sizeof fatal[0]; i++)
+		sigaction(fatal[i], &fa, NULL);
 	cbreak();
 	noecho();
 	nonl();
@@ -283,31 +249,39 @@ int ui_main(const struct ui_options *opt, char *err, size_t errcap)
 	for (;;) {
 		if (stop_signal)
 			break;
+		ui_settle(a); /* a re-run may have put the cursor on an event the filter hides */
+		if (a->redraw) {
+			clearok(curscr, TRUE);
+			a->redraw = 0;
+		}
 		ui_draw(a);
-		/* While playing, the read times out at the pace and the timeout is the step.
-		 * Otherwise it still wakes a few times a second to notice a signal. */
-		timeout(a->playing ? pace_ms[a->pace] : 250);
+		/* Wake a few times a second to notice a signal; while playing, also when the
+		 * next step is due (not "pace after the last key": keys do not hold it back). */
+		int wait = 250;
+		if (a->playing) {
+			long long left = a->play_due - now_ms();
+			wait = left < 0 ? 0 : left < wait ? (int)left : wait;
+		}
+		timeout(wait);
 		int ch = getch();
-		if (ch == ERR) {
-			if (a->playing && !ui_too_small() && !a->help && !a->picking && !a->prompt) {
-				if (a->cur + 1 < a->res.trace.n)
-					ui_step(a, 1);
-				else
-					a->playing = 0;
-			}
-			continue;
-		}
-		if (ch == KEY_RESIZE)
+		if (a->playing)
+			play_tick(a);
+		if (ch == ERR || ch == KEY_RESIZE)
 			continue; /* the next draw lays out for the new size */
-		if (ui_too_small()) {
-			if (ch == 'q' || ch == 'Q')
-				break;
+		/* Too small: keys still work (Esc closes the picker, q closes before it
+		 * quits), but a click cannot be placed on panes that are not drawn. */
+		if (ui_too_small() && ch == KEY_MOUSE)
 			continue;
-		}
-		if (on_key(a, ch))
+		ui_keys_dispatch(a, ch);
+		if (a->quit)
 			break;
 	}
+	int sig = stop_signal;
 	endwin();
 	app_free(a);
+	if (sig) {
+		err[0] = '\0';
+		return 128 + sig;
+	}
 	return 0;
 }

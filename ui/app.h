@@ -111,7 +111,39 @@ struct app {
 	struct trace_wire cmp_wire;
 	const struct trace_event *cmp_for;  /* a->res.trace.ev the views were made for */
 	size_t cmp_sel, cmp_top;   /* the row under the cursor, the first row shown */
+	/* keys and views (keys.c, nav.c, help.c, app.c) */
+	int quit;                  /* a key asked to leave the program */
+	int lesson;                /* the lesson card is open */
+	int filter;                /* enum ui_filter: which events the diagram shows */
+	int help_top;              /* help overlay: first line shown (it scrolls) */
+	int redraw;                /* Ctrl-L: repaint the whole terminal at the next draw */
+	long long play_due;        /* playback: when the next step is due (monotonic ms) */
+	char pk_err[512];          /* picker: why the chosen file did not open */
+	struct rect r_hints;       /* the key-hint row at the bottom */
 };
+
+/* Which events the diagram and the navigation keys show (f cycles). */
+enum ui_filter {
+	UI_FILTER_ALL,
+	UI_FILTER_SMTP,            /* SMTP commands, replies and data only */
+	UI_FILTER_HANDSHAKE,       /* TLS handshake messages, ChangeCipherSpec, alerts, TLS up/failed */
+	UI_FILTER_ATTACK,          /* what the attacker did, and every actor's notes */
+	UI_FILTER_NO_RECORDS,      /* everything but the TLS records around the messages */
+	UI_FILTER_COUNT
+};
+
+/* Where a key works (keys.c): bits, as the key table's ctx field. */
+enum ui_ctx {
+	UI_CTX_SEQ = 1 << 0,       /* main view, the sequence pane has the focus */
+	UI_CTX_DETAIL = 1 << 1,    /* main view, the detail pane has the focus */
+	UI_CTX_BYTES = 1 << 2,     /* main view, the bytes pane has the focus */
+	UI_CTX_PROMPT = 1 << 3,    /* typing a search after / */
+	UI_CTX_PICKER = 1 << 4,    /* the l overlay */
+	UI_CTX_HELP = 1 << 5,      /* the ? overlay */
+	UI_CTX_LESSON = 1 << 6,    /* the lesson card */
+};
+#define UI_CTX_MAIN (UI_CTX_SEQ | UI_CTX_DETAIL | UI_CTX_BYTES)
+#define UI_CTX_ALL 0x7f
 
 /* draw.c: text and attributes common to every pane */
 void ui_draw_init(struct app *a);
@@ -175,9 +207,40 @@ int ui_picker_key(struct app *a, int ch);
 
 /* nav.c */
 void ui_goto(struct app *a, size_t i);
-void ui_step(struct app *a, int delta);
+int ui_step(struct app *a, int delta);        /* over visible events; 1 when it moved */
 void ui_next_layer(struct app *a, int handshake);
 void ui_search(struct app *a, const char *q);
+
+/* keys.c: the one key table. It dispatches the keys and is the only place they are
+ * written down: the help overlay, the hint row, `smtps-sim --keys` and the README's key
+ * section are all generated from it. */
+unsigned ui_keys_context(const struct app *a);      /* UI_CTX_* bits active now */
+void ui_keys_dispatch(struct app *a, int ch);
+/* Calls fn for each line of the help (heading = 1 for a section title). Returns the count. */
+int ui_keys_help(void (*fn)(void *ctx, const char *keys, const char *text, int heading), void *ctx);
+/* The hint row for the context active now: "?help  Space play  j/k step ..." as
+ * (key, name) pairs; calls fn for each, in order. */
+void ui_keys_hints(const struct app *a, void (*fn)(void *ctx, const char *keys, const char *name), void *ctx);
+
+/* help.c: overlays drawn from the key table and the scenario */
+void ui_lesson_draw(struct app *a);
+void ui_hints_draw(struct app *a);
+
+/* app.c */
+int ui_open_scenario(struct app *a, const char *path, char *err, size_t cap);
+void ui_mouse(struct app *a);
+void ui_play_toggle(struct app *a);
+void ui_pace(struct app *a, int delta);
+
+/* nav.c: the filter and the search as predicates, for navigation and the diagram */
+int ui_event_visible(const struct app *a, size_t i);   /* passes the filter (f) */
+int ui_event_matches(const struct app *a, size_t i);   /* matches the last search (/) */
+const char *ui_filter_name(int filter);
+void ui_filter_cycle(struct app *a, int dir);
+void ui_settle(struct app *a);                         /* cursor off a hidden event */
+void ui_layer_step(struct app *a, enum trace_layer want, int dir);
+void ui_search_step(struct app *a, int dir);            /* n / N */
+void ui_goto_end(struct app *a, int last);              /* g / G over visible events */
 
 /* whatif.c */
 int ui_whatif_key(struct app *a, int ch);

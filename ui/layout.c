@@ -1,12 +1,32 @@
 /* layout: where each pane goes for the terminal's current size, the narration pane, and
  * the whole-screen redraw. Wide terminals get the diagram on the left and detail and
  * bytes stacked on the right; from 80 columns the diagram is on top and detail and
- * bytes share the bottom. Presentation mode keeps only the diagram and a large
- * narration. Everything is recomputed on every draw, so a resize needs nothing more. */
+ * bytes share the bottom. Presentation mode keeps only the diagram and a narration box
+ * sized to its text (at most NARR_PRESENT_W columns, centred: lines a room can read).
+ * The status bar always has its third row, so nothing moves when a message or a
+ * what-if appears, and the bottom row holds the key hints. Everything is recomputed on
+ * every draw, so a resize needs nothing more. */
 #include "ui/app.h"
 
 #include <stdio.h>
 #include <string.h>
+
+#define NARR_PRESENT_W 70
+
+struct widest {
+	int w;
+};
+
+static void widest_line(void *ctx, int line, const char *p, int n)
+{
+	(void)line;
+	struct widest *m = ctx;
+	char buf[512];
+	snprintf(buf, sizeof buf, "%.*s", n, p);
+	int c = ui_text_cols(buf);
+	if (c > m->w)
+		m->w = c;
+}
 
 int ui_too_small(void)
 {
@@ -43,38 +63,48 @@ void ui_narration_draw(struct app *a)
 	ui_box(r, last ? "narration and outcome" : "narration", 0, a);
 	char buf[2048];
 	narration_text(a, buf, sizeof buf);
-	int margin = a->present ? 3 : 1;
+	int margin = a->present ? 2 : 1;
 	struct rect in = { r->y + 1, r->x + margin, r->h - 2, r->w - 2 * margin };
 	ui_wrap_draw(&in, buf, a->present ? A_BOLD : A_NORMAL);
 }
 
 void ui_layout(struct app *a)
 {
-	int H = LINES, W = COLS;
-	char wi[256];
-	ui_whatif_describe(a, wi, sizeof wi);
-	int sh = a->prompt || wi[0] || a->msg[0] ? 3 : 2;
+	int H = LINES - 1, W = COLS; /* the last row: key hints */
+	a->r_hints = (struct rect){ H, 0, 1, W };
+	/* three rows always: the third (search, what-if, messages) comes and goes without
+	 * moving the panes below */
+	int sh = 3;
 	a->r_status = (struct rect){ 0, 0, sh, W };
 	int last = a->res.trace.n && a->cur + 1 == a->res.trace.n;
-	int margin = a->present ? 3 : 1;
-	int need = ui_narration_lines(a, W - 2 * margin);
 	int nh;
 	if (a->present) {
-		int cap = H / 2;
+		int tw = W - 6 < NARR_PRESENT_W ? W - 6 : NARR_PRESENT_W;
+		char buf[2048];
+		narration_text(a, buf, sizeof buf);
+		struct widest m = { 0 };
+		int need = ui_wrap(buf, tw, widest_line, &m);
 		nh = need + 2;
-		if (nh < H / 3)
-			nh = H / 3;
-		if (nh > cap)
-			nh = cap;
+		if (nh < 3)
+			nh = 3;
+		if (nh > H / 2)
+			nh = H / 2;
+		int bw = m.w + 6;
+		if (bw < 40)
+			bw = 40;
+		if (bw > W)
+			bw = W;
+		a->r_narr = (struct rect){ H - nh, (W - bw) / 2, nh, bw };
 	} else {
+		int need = ui_narration_lines(a, W - 2);
 		int cap = last ? H / 2 : 6;
 		nh = need + 2;
 		if (nh < 4)
 			nh = 4;
 		if (nh > cap)
 			nh = cap;
+		a->r_narr = (struct rect){ H - nh, 0, nh, W };
 	}
-	a->r_narr = (struct rect){ H - nh, 0, nh, W };
 	int top = sh, mid = H - sh - nh;
 	if (a->present) {
 		a->r_diag = (struct rect){ top, 0, mid, W };
@@ -92,6 +122,13 @@ void ui_layout(struct app *a)
 		if (dgh < 8)
 			dgh = 8;
 		int bh = mid - dgh;
+		if (bh < 4) {
+			/* no room for detail and bytes (the outcome at 80x24): leave them out
+			 * rather than draw boxes over their own borders */
+			a->r_diag = (struct rect){ top, 0, mid, W };
+			a->r_detail = a->r_hex = (struct rect){ 0, 0, 0, 0 };
+			return;
+		}
 		a->r_diag = (struct rect){ top, 0, dgh, W };
 		a->r_detail = (struct rect){ top + dgh, 0, bh, W / 2 };
 		a->r_hex = (struct rect){ top + dgh, W / 2, bh, W - W / 2 };
@@ -102,7 +139,7 @@ static void draw_too_small(void)
 {
 	char m[96];
 	snprintf(m, sizeof m, "terminal too small: need %dx%d, have %dx%d", UI_MIN_W, UI_MIN_H, COLS, LINES);
-	const char *q = "resize the window, or press q to quit";
+	const char *q = "resize the window, or press Q to quit";
 	int y = LINES / 2 - 1;
 	int x = (COLS - (int)strlen(m)) / 2;
 	mvaddnstr(y < 0 ? 0 : y, x < 0 ? 0 : x, m, COLS);
@@ -119,10 +156,18 @@ void ui_draw(struct app *a)
 		refresh();
 		return;
 	}
+	if (a->compare || a->fourcol) {
+		ui_compare_draw(a);
+		refresh();
+		return;
+	}
 	ui_layout(a);
 	ui_diagram_draw(a);
-	if (!a->present) {
-		ui_detail_draw(a);
+	if (!a->present && a->r_detail.h >= 3) {
+		if (a->math)
+			ui_math_draw(a, &a->r_detail);
+		else
+			ui_detail_draw(a);
 		ui_hex_draw(a);
 	}
 	ui_narration_draw(a);
@@ -131,5 +176,8 @@ void ui_draw(struct app *a)
 		ui_picker_draw(a);
 	if (a->help)
 		ui_help_draw(a);
+	if (a->lesson)
+		ui_lesson_draw(a);
+	ui_hints_draw(a);
 	refresh();
 }

@@ -26,6 +26,7 @@ void ui_picker_close(struct app *a)
 	a->pk = NULL;
 	a->npk = a->pk_sel = a->pk_top = 0;
 	a->picking = 0;
+	a->pk_err[0] = '\0';
 }
 
 int ui_picker_open(struct app *a)
@@ -84,20 +85,35 @@ void ui_picker_draw(struct app *a)
 		a->pk_top = a->pk_sel;
 	if (a->pk_sel >= a->pk_top + (size_t)list_h)
 		a->pk_top = a->pk_sel + 1 - (size_t)list_h;
+	/* the name column as wide as the longest name, but never more than half the box */
+	int namew = 8;
+	for (size_t i = 0; i < a->npk; i++) {
+		int l = a->pk[i].name ? ui_text_cols(a->pk[i].name) : 1;
+		if (l > namew)
+			namew = l;
+	}
+	if (namew > (w - 4) / 2)
+		namew = (w - 4) / 2;
 	for (int k = 0; k < list_h && a->pk_top + (size_t)k < a->npk; k++) {
 		size_t i = a->pk_top + (size_t)k;
 		char line[512];
-		snprintf(line, sizeof line, "%-32s %s", a->pk[i].name ? a->pk[i].name : "?",
+		snprintf(line, sizeof line, "%-*.*s  %s", namew, namew, a->pk[i].name ? a->pk[i].name : "?",
 			 a->pk[i].title ? a->pk[i].title : "");
 		ui_text(r.y + 1 + k, r.x + 2, w - 4, line, i == a->pk_sel ? A_REVERSE : A_NORMAL);
 	}
 	int ly = r.y + 2 + list_h;
 	ui_fill(ly - 1 + 0, r.x + 1, w - 2, a->g->h, A_DIM);
 	struct rect lesson = { ly, r.x + 2, r.y + h - 1 - ly, w - 4 };
-	if (a->npk && a->pk[a->pk_sel].lesson)
+	if (a->pk_err[0]) {
+		/* the chosen file did not open: the whole reason, where there is room for it */
+		char m[600];
+		snprintf(m, sizeof m, "cannot open it: %s", a->pk_err);
+		ui_wrap_draw(&lesson, m, ui_pair(a, CP_ERROR) | A_BOLD);
+	} else if (a->npk && a->pk[a->pk_sel].lesson)
 		ui_wrap_draw(&lesson, a->pk[a->pk_sel].lesson, A_NORMAL);
 }
 
+/* Moves the selection or closes; Enter is the key table's (it opens the file). */
 int ui_picker_key(struct app *a, int ch)
 {
 	switch (ch) {

@@ -13,13 +13,22 @@ struct ui_options {
 	const char *scenario_dir;   /* where the picker (l) looks for *.ini */
 	const struct scenario_load_opts *load;  /* how to load a scenario (the data directory); may be NULL */
 	int present;                /* --present: presentation mode for a projector */
+	int no_lesson;              /* --no-lesson: no lesson card at the start */
+	int no_color;               /* --no-color: as NO_COLOR=1 */
 	int has_seed;
 	uint64_t seed;
 };
 
 /* Runs the TUI until the user quits (or SIGINT/SIGTERM/SIGHUP). Returns 0, or 2 with a
  * one-line message in err (scenario will not load or run, stdout is not a terminal,
- * curses cannot start). A terminal below 80x24 gets a message until it is resized. */
+ * curses cannot start), or 128 + the signal's number after SIGINT, SIGTERM or SIGHUP
+ * (130, 143, 129) with err empty. A terminal below 80x24 gets a message until it is
+ * resized. */
 int ui_main(const struct ui_options *opt, char *err, size_t errcap);
+
+/* The key table as text, one line per key and context, for `smtps-sim --keys`:
+ * markdown = 0: "CONTEXT<TAB>TMUX-KEY-NAME<TAB>LABEL<TAB>HELP" (for the terminal tests);
+ * markdown = 1: the README's table. Each line goes to out (without a newline). */
+void ui_keys_print(int markdown, void (*out)(const char *line));
 
 #endif
