@@ -53,7 +53,7 @@ void ui_layout(struct app *a)
 	int H = LINES, W = COLS;
 	char wi[256];
 	ui_whatif_describe(a, wi, sizeof wi);
-	int sh = a->prompt || wi[0] || a->msg[0] ? 3 : 2;
+	int sh = ui_status_height(a);
 	a->r_status = (struct rect){ 0, 0, sh, W };
 	int last = a->res.trace.n && a->cur + 1 == a->res.trace.n;
 	int margin = a->present ? 3 : 1;
