@@ -297,7 +297,8 @@ static void tls_line(struct app *a, int y)
 			snprintf(leak[w][1], sizeof leak[w][1], "leaked: %s", obs);
 		}
 	}
-	/* TLS texts per form (full names, short names, short names and version only) */
+	/* TLS texts per form (full names, short names, short names and version only); the
+	 * width each takes is the most it takes over the run, for a choice that holds */
 	char forms[3][2][160];
 	int formw[3] = { 0, 0, 0 };
 	for (int f = 0; f < 3; f++)
@@ -308,16 +309,17 @@ static void tls_line(struct app *a, int y)
 			const char *name = f == 0 ? trace_link_name(links[i]) : link_short[links[i]];
 			snprintf(forms[f][i], sizeof forms[f][i], "%s: %s", name, now);
 			int wn = ui_text_cols(forms[f][i]), wf = (int)strlen(name) + 2 + ui_text_cols(fin);
-			int wh = (int)strlen(name) + 2 + 11; /* "handshaking" */
 			int m = wn > wf ? wn : wf;
-			formw[f] += (m > wh ? m : wh) + 2;
+			if (strcmp(fin, "none") && m < (int)strlen(name) + 2 + 11)
+				m = (int)strlen(name) + 2 + 11; /* "handshaking" on the way */
+			formw[f] += m + (i + 1 < nl ? 2 : 0);
 		}
 	/* the leak summary in the longest wording whose end-of-run text fits beside the
 	 * narrowest TLS states; none when even the short one does not (the lines below say
 	 * it in full) */
 	int lf = x + formw[2] + 5 + ui_text_cols(leak[1][0]) <= limit ? 0
-		 : x + formw[2] + 5 + ui_text_cols(leak[1][1]) <= limit ? 1 : -1;
-	int leakw = lf >= 0 ? ui_text_cols(leak[1][lf]) + 5 : 0;
+		 : x + formw[2] + 3 + ui_text_cols(leak[1][1]) <= limit ? 1 : -1;
+	int leakw = lf < 0 ? 0 : ui_text_cols(leak[1][lf]) + (x + formw[2] + 5 + ui_text_cols(leak[1][lf]) <= limit ? 5 : 3);
 	int form = 0;
 	while (form < 2 && x + formw[form] + leakw > limit)
 		form++;
@@ -328,7 +330,7 @@ static void tls_line(struct app *a, int y)
 	}
 	if (lf < 0)
 		return;
-	x += ui_text(y, x, limit - x, x + 5 + ui_text_cols(leak[0][lf]) <= limit ? "  |  " : " | ", bar);
+	x += ui_text(y, x, limit - x, leakw - ui_text_cols(leak[1][lf]) == 5 ? "  |  " : " | ", bar);
 	ui_text(y, x, limit - x, leak[0][lf], bar | (leaked ? A_BOLD : 0));
 }
 
