@@ -123,14 +123,16 @@ void ui_detail_draw(struct app *a)
 {
 	const struct rect *r = &a->r_detail;
 	a->detail_nrows = 0;
-	if (r->h < 3 || r->w < 10 || !a->res.trace.n)
+	if (r->h < 2 || r->w < 10 || !a->res.trace.n)
 		return;
 	sync(a);
 	const struct trace_event *e = &a->res.trace.ev[a->cur];
 	const struct fields *f = &e->fields;
 	char title[64];
 	snprintf(title, sizeof title, "detail: event %u", e->seq);
-	ui_box(r, title, a->focus == PANE_DETAIL, a);
+	ui_box(r, title, a->focus == PANE_DETAIL, a); /* two rows: the edges alone, nothing on them */
+	if (r->h < 3)
+		return;
 	struct rect in = { r->y + 1, r->x + 1, r->h - 2, r->w - 2 };
 	if (in.h < 1)
 		return;

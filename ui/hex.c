@@ -173,9 +173,11 @@ static void setup(const struct app *a, size_t i, struct dump *w, struct dump *p,
 void ui_hex_draw(struct app *a)
 {
 	const struct rect *r = &a->r_hex;
-	if (r->h < 3 || r->w < 20 || !a->res.trace.n)
+	if (r->h < 2 || r->w < 20 || !a->res.trace.n)
 		return;
 	ui_box(r, "bytes", a->focus == PANE_HEX, a);
+	if (r->h < 3)
+		return;
 	const struct trace_event *e = &a->res.trace.ev[a->cur];
 	struct rect in = { r->y + 1, r->x + 1, r->h - 2, r->w - 2 };
 	struct dump w, p;
