@@ -126,9 +126,11 @@ static void draw_event(struct app *a, const struct geom *g, size_t i, int y)
 		int tw = ui_text_cols(tag);
 		int tx = ct > cf ? hi - 2 - tw : lo + 2;
 		ui_text(arrow_y, tx, tw, tag, ui_mark_attr(a));
-		lw -= tw + 1;
-		if (ct < cf)
-			lx += tw + 1;
+		if (label_y == arrow_y) {
+			lw -= tw + 1;
+			if (ct < cf)
+				lx += tw + 1;
+		}
 	}
 	char label[512];
 	snprintf(label, sizeof label, " %s ", e->summary);
@@ -193,7 +195,7 @@ static void legends(struct app *a)
 	static const int order[4] = { UR_WIRE, UR_ENDPOINTS, UR_ATTACKER, UR_NOBODY };
 	int room = r->w - 4;
 	for (int lv = 0; lv < 6; lv++) {
-		int verbose = lv / 2, named = !(lv & 1); /* with or without the colour's name */
+		int verbose = lv % 3, named = lv < 3; /* the colour's name kept longest */
 		char buf[400];
 		size_t n = 0;
 		n += (size_t)snprintf(buf + n, sizeof buf - n, "%s", a->colour ? " " : " no colour: ");
