@@ -48,6 +48,24 @@ enum {
 	CP_RECHDR,     /* hex: the 5-byte TLS record header */
 	CP_HSHDR,      /* hex: the 4-byte handshake header */
 	CP_ERROR,
+	CP_MITM,       /* encrypted, but the attacker reads it too (an endpoint, or decrypted later) */
+};
+
+/* Who can read an event: the one thing colour says (draw.c). */
+enum ui_readers {
+	UR_NOBODY,     /* a note: an actor's decision, not on the wire */
+	UR_WIRE,       /* cleartext: anyone on the wire */
+	UR_ENDPOINTS,  /* encrypted: the endpoints only */
+	UR_ATTACKER,   /* encrypted, but the attacker reads it too */
+};
+
+/* Key moments (moments.c), as bits of ui_moment_kinds(). */
+enum {
+	UM_EXPOSED = 1 << 0,   /* a secret first exposed to a reader (ledger exposed_at) */
+	UM_WORKS = 1 << 1,     /* the attack takes effect */
+	UM_FAILED = 1 << 2,    /* a check fails: TLS failed, a fatal alert */
+	UM_TLS_UP = 1 << 3,    /* a TLS endpoint finished its handshake */
+	UM_ATTACK = 1 << 4,    /* the attacker acts: its note, a deleted/forged/replaced/tampered line */
 };
 
 struct picker_entry {
@@ -95,6 +113,10 @@ struct app {
 	int picking;
 	struct picker_entry *pk;
 	size_t npk, pk_sel, pk_top;
+
+	/* detail pane: the field each screen row shows (long values wrap over rows) */
+	int detail_y0, detail_nrows;
+	size_t detail_rowfield[128];
 
 	/* where the last draw put each pane */
 	struct rect r_status, r_diag, r_detail, r_hex, r_narr;
@@ -153,6 +175,10 @@ void ui_fill(int y, int x, int w, const char *glyph, attr_t attr);
 void ui_box(const struct rect *r, const char *title, int focused, const struct app *a);
 attr_t ui_event_attr(const struct app *a, const struct trace_event *e);
 attr_t ui_pair(const struct app *a, int pair);
+enum ui_readers ui_event_readers(const struct trace_event *e);
+const char *ui_readers_badge(enum ui_readers r);          /* "W", "E", "A", "" */
+const char *ui_attack_mark(const struct app *a, const struct trace_event *e); /* "−", "+", ... or NULL */
+attr_t ui_mark_attr(const struct app *a);                  /* marks: reverse, never a colour */
 /* Word-wraps s into lines of at most w columns; calls fn for each (may be NULL just to
  * count). Returns the number of lines. */
 int ui_wrap(const char *s, int w, void (*fn)(void *ctx, int line, const char *p, int n), void *ctx);
@@ -170,11 +196,22 @@ void ui_status_draw(struct app *a);
 void ui_tls_state(const struct app *a, enum trace_link l, char *buf, size_t cap, int shortform);
 int ui_known(const struct app *a, enum ledger_reader r);  /* OBSERVED_* bits r knows at the cursor (ledger) */
 void ui_bits_text(int bits, char *buf, size_t cap);      /* "credentials, envelope" or "nothing" */
+int ui_status_height(const struct app *a);              /* rows the status block needs */
 
 /* diagram.c */
 void ui_diagram_draw(struct app *a);
 int ui_diagram_hit(const struct app *a, int y, int x);  /* event index, or -1 */
 int ui_mitm_present(const struct app *a);
+
+/* moments.c: key moments, from facts (the ledger, kinds, attack actions) */
+int ui_moment_kinds(const struct app *a, size_t i);     /* UM_* bits of event i, 0 if none */
+int ui_is_moment(const struct app *a, size_t i);
+int ui_exposed_readers(const struct app *a, size_t i);  /* bit (1 << reader) for each reader a secret reaches first at i */
+void ui_moment_step(struct app *a, int dir);            /* next (+1) / previous (-1) key moment */
+void ui_moment_describe(const struct app *a, size_t i, char *buf, size_t cap);
+/* The cleartext bytes an endpoint still had buffered when its KEPT_BUFFERED note was
+ * made (the attacker's lines, from their wire bytes); 0 when i is no such note. */
+size_t ui_buffered_bytes(const struct app *a, size_t i, unsigned char *out, size_t cap);
 
 /* detail.c */
 void ui_detail_draw(struct app *a);

@@ -3,7 +3,15 @@
  * coloured by who can read it. A TLS record is a thin line; the handshake messages and
  * SMTP lines found inside it follow as full arrows with their labels indented, so the
  * eye reads the messages and sees the records as their envelopes. Notes sit on the
- * deciding actor's lifeline. */
+ * deciding actor's lifeline.
+ *
+ * Colour says who can read an event (draw.c); three narrow columns before the client's
+ * lifeline say the rest: the reader badge (W anyone on the wire, E the endpoints only,
+ * A the attacker too), what the attacker did to it (- deleted, + added, ~ forged or
+ * replaced, ! tampered, @ the attacker acts, a replay mark for what it decrypted later)
+ * and a key moment (a secret first exposed, the attack taking effect, TLS up; a failed
+ * check gets a cross). Events the attacker only learns later sit below a "months later"
+ * separator. The legends on the box's edges list what this run uses. */
 #include "ui/app.h"
 
 #include <stdlib.h>
@@ -47,7 +55,8 @@ static void draw_event(struct app *a, const struct geom *g, size_t i, int y)
 	const struct glyphs *gl = a->g;
 	int current = i == a->cur;
 	attr_t at = ui_event_attr(a, e);
-	attr_t label_at = at | (current ? A_REVERSE | A_BOLD : 0);
+	/* a search match (/, n, N) is underlined */
+	attr_t label_at = at | (current ? A_REVERSE | A_BOLD : 0) | (ui_event_matches(a, i) ? A_UNDERLINE : 0);
 	int arrow_y = y + g->rpe - 1, label_y = y;
 
 	char num[16];
@@ -55,27 +64,49 @@ static void draw_event(struct app *a, const struct geom *g, size_t i, int y)
 	ui_text(y, g->x0, 4, num, current ? A_REVERSE | A_BOLD : A_DIM);
 	if (current)
 		ui_text(y, g->x0 + 4, 1, gl->right, A_BOLD);
+	/* the reader badge, the attacker's mark, the key moment */
+	const char *badge = ui_readers_badge(ui_event_readers(e));
+	if (badge[0])
+		ui_text(y, g->x0 + 5, 1, badge, at | A_BOLD);
+	const char *mark = ui_attack_mark(a, e);
+	if (mark)
+		ui_text(y, g->x0 + 6, 1, mark, ui_mark_attr(a));
+	int mk = ui_moment_kinds(a, i);
+	if (mk & UM_FAILED)
+		ui_text(y, g->x0 + 7, 1, a->utf8 ? "✗" : "X", ui_mark_attr(a));
+	else if (mk)
+		ui_text(y, g->x0 + 7, 1, a->utf8 ? "◆" : "*", ui_mark_attr(a));
+	int exposed = ui_exposed_readers(a, i) != 0;
+	int works = (mk & UM_WORKS) != 0;
 
 	if (e->layer == LAYER_NOTE) {
 		int c = g->col[e->from];
 		int room_right = g->x0 + g->w - (c + 2);
 		ui_text(y, c, 1, gl->dot, at | A_BOLD);
+		char note[1024];
+		snprintf(note, sizeof note, "%s%s", works ? "attack works: " : "", e->summary);
 		if (e->from == ACTOR_SERVER) {
 			/* the server's notes grow leftwards from its lifeline */
 			int left = g->col[ACTOR_CLIENT] + 2;
-			int w = ui_text_cols(e->summary);
+			int w = ui_text_cols(note);
 			if (w > c - 1 - left)
 				w = c - 1 - left;
-			ui_text(y, c - 1 - w, w, e->summary, label_at);
+			ui_text(y, c - 1 - w, w, note, label_at);
+		} else if (e->from == ACTOR_MITM && room_right < 30) {
+			/* the attacker's notes: from the client's lifeline when the right half is
+			 * too narrow to say anything */
+			int left = g->col[ACTOR_CLIENT] + 2;
+			ui_text(y, left, g->x0 + g->w - left - 1, note, label_at);
+			ui_text(y, c, 1, gl->dot, at | A_BOLD);
 		} else
-			ui_text(y, c + 2, room_right, e->summary, label_at);
+			ui_text(y, c + 2, room_right, note, label_at);
 		return;
 	}
 
 	int cf = g->col[e->from], ct = g->col[e->to];
 	int lo = cf < ct ? cf : ct, hi = cf < ct ? ct : cf;
 	int record = e->layer == LAYER_TLS_RECORD;
-	const char *line = record ? gl->thin : a->present ? gl->dbl : gl->h;
+	const char *line = record ? gl->thin : e->replay ? (a->utf8 ? "╌" : ":") : a->present ? gl->dbl : gl->h;
 	attr_t line_at = at | (a->present && !record ? A_BOLD : 0) | (current ? A_BOLD : 0);
 	ui_fill(arrow_y, lo + 1, hi - lo - 1, line, line_at);
 	if (ct > cf)
@@ -90,10 +121,159 @@ static void draw_event(struct app *a, const struct geom *g, size_t i, int y)
 		lx = lo + indent - 1;
 		lw = hi - lo - indent;
 	}
+	/* a key outcome on the row, in words, at the arrow's far end */
+	const char *tag = exposed ? " exposed " : works ? " attack works " : NULL;
+	if (tag && lw > 18) {
+		int tw = ui_text_cols(tag);
+		int tx = ct > cf ? hi - 2 - tw : lo + 2;
+		ui_text(arrow_y, tx, tw, tag, ui_mark_attr(a));
+		if (label_y == arrow_y) {
+			lw -= tw + 1;
+			if (ct < cf)
+				lx += tw + 1;
+		}
+	}
 	char label[512];
 	snprintf(label, sizeof label, " %s ", e->summary);
 	if (lw > 2)
 		ui_text(label_y, lx, lw, label, label_at | (a->present ? A_BOLD : 0));
+}
+
+/* The first event the attacker learns later (a key theft or a replay), or -1. */
+static long later_start(const struct app *a)
+{
+	for (size_t i = 0; i < a->res.trace.n; i++) {
+		const struct trace_event *e = &a->res.trace.ev[i];
+		if (e->replay || e->kind == TK_KEY_THEFT)
+			return (long)i;
+	}
+	return -1;
+}
+
+static void separator(const struct app *a, const struct geom *g, int y, long at)
+{
+	const struct trace_event *e = &a->res.trace.ev[at];
+	int mailbox = 0;
+	for (size_t i = (size_t)at; i < a->res.trace.n; i++)
+		if (a->res.trace.ev[i].replay) {
+			mailbox = a->res.trace.ev[i].replay == REPLAY_MAILBOX;
+			break;
+		}
+	(void)e;
+	const char *t = mailbox ? " later: what the attacker reads in its mailbox "
+				: " months later: the attacker's offline decryption of its recording ";
+	ui_fill(y, g->x0, g->w, a->utf8 ? "┈" : "~", ui_pair(a, CP_MITM) | A_BOLD);
+	int tw = ui_text_cols(t);
+	int x = g->x0 + (g->w - tw) / 2;
+	if (x < g->x0)
+		x = g->x0;
+	ui_text(y, x, g->w, t, ui_pair(a, CP_MITM) | A_BOLD | A_REVERSE);
+}
+
+/* The legends: the colours (who can read) on the bottom edge, the marks in use on the top
+ * edge. Each is made of the items this run uses, the longest wording that fits. */
+static void legends(struct app *a)
+{
+	const struct rect *r = &a->r_diag;
+	int used[4] = { 0, 0, 0, 0 }, marks = 0, moments = 0;
+	for (size_t i = 0; i < a->res.trace.n; i++) {
+		const struct trace_event *e = &a->res.trace.ev[i];
+		used[ui_event_readers(e)] = 1;
+		if (e->replay)
+			marks |= 1 << 8;
+		else if (e->attack > 0 && e->attack < ATTACK_COUNT)
+			marks |= 1 << e->attack;
+		moments |= ui_moment_kinds(a, i);
+	}
+	/* bottom: who can read */
+	static const char *const col[4] = { "cyan", "yellow", "green", "magenta" };
+	static const char *const attrn[4] = { "dim", "bold", "plain", "underlined" };
+	static const char *const words[3][4] = {
+		{ "a decision, not on the wire", "anyone on the wire reads it", "only the endpoints read it", "the attacker reads it too" },
+		{ "decision", "anyone on the wire", "endpoints only", "attacker too" },
+		{ "note", "wire", "endpoints", "attacker" },
+	};
+	static const int order[4] = { UR_WIRE, UR_ENDPOINTS, UR_ATTACKER, UR_NOBODY };
+	int room = r->w - 4;
+	for (int lv = 0; lv < 6; lv++) {
+		int verbose = lv % 3, named = lv < 3; /* the colour's name kept longest */
+		char buf[400];
+		size_t n = 0;
+		n += (size_t)snprintf(buf + n, sizeof buf - n, "%s", a->colour ? " " : " no colour: ");
+		for (int k = 0; k < 4; k++) {
+			int u = order[k];
+			if (!used[u])
+				continue;
+			const char *b = u == UR_NOBODY ? a->g->dot : ui_readers_badge((enum ui_readers)u);
+			n += (size_t)snprintf(buf + n, sizeof buf - n, "%s%s%s %s  ", b, named ? " " : "",
+					      named ? (a->colour ? col[u] : attrn[u]) : "", words[verbose][u]);
+			if (n >= sizeof buf)
+				break;
+		}
+		if (n >= 2 && n < sizeof buf)
+			buf[n - 1] = '\0';
+		if (ui_text_cols(buf) <= room || lv == 5) {
+			/* each item in its own colour */
+			int x = r->x + r->w - 2 - ui_text_cols(buf);
+			if (x < r->x + 1)
+				x = r->x + 1;
+			const char *p = buf;
+			int lim = r->x + r->w - 1;
+			for (int k = -1; k < 4 && x < lim; k++) {
+				int u = k < 0 ? -1 : order[k];
+				if (k >= 0 && !used[u])
+					continue;
+				/* one item: up to the double space */
+				const char *end = k < 0 ? p + (a->colour ? 1 : 12) : strstr(p, "  ");
+				if (!end)
+					end = p + strlen(p);
+				else if (k >= 0)
+					end += 2;
+				char item[200];
+				snprintf(item, sizeof item, "%.*s", (int)(end - p), p);
+				static const int pair[4] = { CP_NOTE, CP_CLEAR, CP_ENC, CP_MITM };
+				x += ui_text(r->y + r->h - 1, x, lim - x, item, k < 0 ? A_DIM : ui_pair(a, pair[u]));
+				p = end;
+			}
+			break;
+		}
+	}
+	/* top: the marks this run uses */
+	struct { int bit; const char *u8, *ascii, *word; } mk[] = {
+		{ 1 << ATTACK_DELETED, "−", "-", "deleted" },
+		{ 1 << ATTACK_ADDED, "+", "+", "added" },
+		{ (1 << ATTACK_FORGED) | (1 << ATTACK_REPLACED), "~", "~", "forged" },
+		{ 1 << ATTACK_TAMPERED, "!", "!", "tampered" },
+		{ (1 << ATTACK_PRESENT) | (1 << ATTACK_INTERCEPTED) | (1 << ATTACK_RECORDED), "@", "@", "attacker acts" },
+		{ 1 << 8, "↺", "r", "decrypted later" },
+	};
+	char buf[400];
+	size_t n = 0;
+	buf[0] = '\0';
+	for (size_t k = 0; k < sizeof mk / sizeof *mk; k++)
+		if (marks & mk[k].bit)
+			n += (size_t)snprintf(buf + n, sizeof buf - n, " %s %s ", a->utf8 ? mk[k].u8 : mk[k].ascii, mk[k].word);
+	if ((moments & ~UM_FAILED) && n < sizeof buf)
+		n += (size_t)snprintf(buf + n, sizeof buf - n, " %s key moment ", a->utf8 ? "◆" : "*");
+	if ((moments & UM_FAILED) && n < sizeof buf)
+		n += (size_t)snprintf(buf + n, sizeof buf - n, " %s failed ", a->utf8 ? "✗" : "X");
+	int tx = r->x + 15; /* after " sequence * " */
+	int tw = ui_text_cols(buf);
+	if (n && tw <= r->x + r->w - 2 - tx)
+		ui_text(r->y, r->x + r->w - 2 - tw, tw, buf, A_DIM);
+	else if (n) {
+		/* only the glyphs, when the words do not fit */
+		char sh[200];
+		size_t m = 0;
+		for (size_t k = 0; k < sizeof mk / sizeof *mk && m < sizeof sh; k++)
+			if (marks & mk[k].bit)
+				m += (size_t)snprintf(sh + m, sizeof sh - m, " %s", a->utf8 ? mk[k].u8 : mk[k].ascii);
+		if (moments && m < sizeof sh)
+			snprintf(sh + m, sizeof sh - m, " %s ", a->utf8 ? "◆" : "*");
+		int sw = ui_text_cols(sh);
+		if (sw <= r->x + r->w - 2 - tx)
+			ui_text(r->y, r->x + r->w - 2 - sw, sw, sh, A_DIM);
+	}
 }
 
 void ui_diagram_draw(struct app *a)
@@ -104,35 +284,58 @@ void ui_diagram_draw(struct app *a)
 	ui_box(r, "sequence", a->focus == PANE_DIAGRAM && !a->present, a);
 	if (g.rows < 1 || g.w < 20)
 		return;
-	/* legend on the bottom border, when it fits */
-	const char *legend = a->colour
-		? " yellow: cleartext  green: encrypted  red: attack/alert  cyan: note "
-		: " bold: cleartext  plain: encrypted  underlined: attack/alert  dim: note ";
-	if (ui_text_cols(legend) <= r->w - 4)
-		ui_text(r->y + r->h - 1, r->x + r->w - 2 - ui_text_cols(legend), r->w - 4, legend, A_DIM);
+	legends(a);
 
 	int mitm = ui_mitm_present(a);
 	centre(r->y + 1, g.col[ACTOR_CLIENT], "Client", A_BOLD);
 	centre(r->y + 1, g.col[ACTOR_SERVER], "Server", A_BOLD);
 	if (mitm)
-		centre(r->y + 1, g.col[ACTOR_MITM], "Attacker", A_BOLD | ui_pair(a, CP_ATTACK));
+		centre(r->y + 1, g.col[ACTOR_MITM], "Attacker", A_BOLD);
+
+	/* The events the filter shows (f), by position: the cursor is always one of them. */
+	size_t n = a->res.trace.n, nv = 0;
+	size_t *vis = malloc((n ? n : 1) * sizeof *vis);
+	if (!vis)
+		return;
+	for (size_t i = 0; i < n; i++)
+		if (ui_event_visible(a, i))
+			vis[nv++] = i;
+	size_t cpos = 0, tpos = 0;
+	while (cpos + 1 < nv && vis[cpos] < a->cur)
+		cpos++;
+	while (tpos + 1 < nv && vis[tpos] < a->diag_top)
+		tpos++;
 
 	/* keep the cursor in view, with a little context above and below */
 	size_t nvis = (size_t)(g.rows / g.rpe);
 	if (nvis == 0)
 		nvis = 1;
 	size_t ctx = nvis >= 8 ? 2 : 0;
-	if (a->cur < a->diag_top + ctx)
-		a->diag_top = a->cur > ctx ? a->cur - ctx : 0;
-	if (a->cur + ctx >= a->diag_top + nvis)
-		a->diag_top = a->cur + ctx + 1 - nvis;
-	if (a->diag_top + nvis > a->res.trace.n)
-		a->diag_top = a->res.trace.n > nvis ? a->res.trace.n - nvis : 0;
+	long later = later_start(a);
+	for (int pass = 0; pass < 2; pass++) {
+		if (cpos < tpos + ctx)
+			tpos = cpos > ctx ? cpos - ctx : 0;
+		if (cpos + ctx >= tpos + nvis)
+			tpos = cpos + ctx + 1 - nvis;
+		if (tpos + nvis > nv)
+			tpos = nv > nvis ? nv - nvis : 0;
+		/* the "months later" separator takes a row when it is in view (not above the first row) */
+		int sep_in_view = 0;
+		for (size_t k = 1; later > 0 && k < nvis && tpos + k < nv; k++)
+			sep_in_view |= vis[tpos + k] == (size_t)later;
+		if (pass == 0 && sep_in_view && nvis > 1)
+			nvis--;
+		else
+			break;
+	}
+	a->diag_top = nv ? vis[tpos] : 0;
 
 	if (a->nrow_event < LINES) {
 		int *p = realloc(a->row_event, (size_t)LINES * sizeof *p);
-		if (!p)
+		if (!p) {
+			free(vis);
 			return;
+		}
 		a->row_event = p;
 		a->nrow_event = LINES;
 	}
@@ -144,15 +347,22 @@ void ui_diagram_draw(struct app *a)
 		ui_text(yy, g.col[ACTOR_CLIENT], 1, a->g->v, A_DIM);
 		ui_text(yy, g.col[ACTOR_SERVER], 1, a->g->v, A_DIM);
 		if (mitm)
-			ui_text(yy, g.col[ACTOR_MITM], 1, a->g->v, A_DIM | ui_pair(a, CP_ATTACK));
+			ui_text(yy, g.col[ACTOR_MITM], 1, a->g->v, A_DIM);
 	}
-	for (size_t k = 0; k < nvis && a->diag_top + k < a->res.trace.n; k++) {
-		int y = g.first_row + (int)k * g.rpe;
-		draw_event(a, &g, a->diag_top + k, y);
+	int sep_rows = 0;
+	for (size_t k = 0; k < nvis && tpos + k < nv; k++) {
+		size_t idx = vis[tpos + k];
+		if (later > 0 && (size_t)later == idx && k > 0) {
+			separator(a, &g, g.first_row + (int)k * g.rpe, later);
+			sep_rows = 1;
+		}
+		int y = g.first_row + (int)k * g.rpe + sep_rows;
+		draw_event(a, &g, idx, y);
 		for (int j = 0; j < g.rpe; j++)
 			if (y + j < a->nrow_event)
-				a->row_event[y + j] = (int)(a->diag_top + k);
+				a->row_event[y + j] = (int)idx;
 	}
+	free(vis);
 }
 
 int ui_diagram_hit(const struct app *a, int y, int x)

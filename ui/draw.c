@@ -1,6 +1,11 @@
 /* draw: the drawing primitives every pane uses — text that is cleaned of control bytes
  * and cut to a width, word wrap, boxes, and the attribute that says who can read an
- * event. UTF-8 or ASCII is decided once, from the locale, in ui_draw_init. */
+ * event. UTF-8 or ASCII is decided once, from the locale, in ui_draw_init.
+ *
+ * Colour means one thing only: who can read an event — anyone on the wire (yellow),
+ * the endpoints only (green), the attacker too (magenta), nobody: a decision (cyan).
+ * What the attacker did to an event is a mark beside it, never a colour; so is a
+ * failure. Without colour, attributes and the reader badge (W/E/A) carry the same. */
 #include "ui/app.h"
 
 #include <langinfo.h>
@@ -46,17 +51,19 @@ void ui_draw_init(struct app *a)
 	init_pair(CP_RECHDR, COLOR_BLACK, COLOR_MAGENTA);
 	init_pair(CP_HSHDR, COLOR_BLACK, COLOR_YELLOW);
 	init_pair(CP_ERROR, COLOR_WHITE, COLOR_RED);
+	init_pair(CP_MITM, COLOR_MAGENTA, -1);
 }
 
 attr_t ui_pair(const struct app *a, int pair)
 {
 	if (a->colour)
 		return COLOR_PAIR(pair);
-	/* Without colour (NO_COLOR or a mono terminal), attributes still tell apart what
-	 * matters most: exposed content bold, attacks reversed, notes and records dim. */
+	/* Without colour (NO_COLOR or a mono terminal), attributes and the reader badge
+	 * tell the readers apart: cleartext bold, the attacker too underlined, notes dim. */
 	switch (pair) {
 	case CP_CLEAR: return A_BOLD;
 	case CP_ATTACK: return A_UNDERLINE | A_BOLD;
+	case CP_MITM: return A_UNDERLINE;
 	case CP_NOTE: case CP_RECORD: return A_DIM;
 	case CP_STATUS: return A_REVERSE;
 	case CP_RECHDR: case CP_HSHDR: return A_UNDERLINE;
@@ -65,17 +72,53 @@ attr_t ui_pair(const struct app *a, int pair)
 	}
 }
 
+enum ui_readers ui_event_readers(const struct trace_event *e)
+{
+	if (e->layer == LAYER_NOTE)
+		return UR_NOBODY;
+	if (e->replay)
+		return UR_ATTACKER; /* decrypted (or read in a mailbox) later by the attacker */
+	if (e->readers & READ_WIRE)
+		return UR_WIRE;
+	if (e->readers & READ_MITM)
+		return UR_ATTACKER;
+	return UR_ENDPOINTS;
+}
+
+const char *ui_readers_badge(enum ui_readers r)
+{
+	static const char *const b[] = { [UR_NOBODY] = "", [UR_WIRE] = "W", [UR_ENDPOINTS] = "E", [UR_ATTACKER] = "A" };
+	return (unsigned)r < 4 ? b[r] : "";
+}
+
 attr_t ui_event_attr(const struct app *a, const struct trace_event *e)
 {
-	if (e->attack || e->layer == LAYER_TLS_ALERT)
-		return ui_pair(a, CP_ATTACK);
-	if (e->layer == LAYER_NOTE)
-		return ui_pair(a, CP_NOTE);
-	if (e->layer == LAYER_TLS_RECORD)
-		return ui_pair(a, CP_RECORD);
-	if (e->readers & READ_WIRE)
-		return ui_pair(a, CP_CLEAR);
-	return ui_pair(a, CP_ENC);
+	static const int pair[] = { [UR_NOBODY] = CP_NOTE, [UR_WIRE] = CP_CLEAR, [UR_ENDPOINTS] = CP_ENC,
+				    [UR_ATTACKER] = CP_MITM };
+	return ui_pair(a, pair[ui_event_readers(e)]);
+}
+
+/* What the attacker did to an event, as a one-column mark. */
+const char *ui_attack_mark(const struct app *a, const struct trace_event *e)
+{
+	int u = a->utf8;
+	if (e->replay)
+		return u ? "↺" : "r";
+	switch ((enum trace_attack)e->attack) {
+	case ATTACK_NONE: case ATTACK_COUNT: return NULL;
+	case ATTACK_DELETED: return u ? "−" : "-";
+	case ATTACK_ADDED: return "+";
+	case ATTACK_REPLACED: case ATTACK_FORGED: return "~";
+	case ATTACK_TAMPERED: return "!";
+	case ATTACK_PRESENT: case ATTACK_INTERCEPTED: case ATTACK_RECORDED: return "@";
+	}
+	return NULL;
+}
+
+attr_t ui_mark_attr(const struct app *a)
+{
+	(void)a;
+	return A_BOLD | A_REVERSE;
 }
 
 /* Length in bytes of the character at p (1 for ASCII and for anything malformed). */
@@ -139,7 +182,8 @@ void ui_box(const struct rect *r, const char *title, int focused, const struct a
 {
 	if (r->h < 2 || r->w < 2)
 		return;
-	attr_t at = focused ? A_BOLD | ui_pair(a, CP_ENC) : A_DIM;
+	(void)a; /* the focused border is bold, in no colour: green means "encrypted" */
+	attr_t at = focused ? A_BOLD : A_DIM;
 	ui_fill(r->y, r->x, r->w, gl->h, at);
 	ui_fill(r->y + r->h - 1, r->x, r->w, gl->h, at);
 	for (int i = 1; i < r->h - 1; i++) {

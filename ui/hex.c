@@ -5,6 +5,7 @@
 #include "ui/app.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "sim/decode/decode.h"
@@ -81,54 +82,122 @@ static void header_text(const struct trace_event *e, char *buf, size_t cap)
 			 (unsigned)h[1] << 16 | (unsigned)h[2] << 8 | h[3]);
 }
 
-static void setup(const struct trace_event *e, struct dump *w, struct dump *p, char *wt, char *pt, size_t cap)
+/* What the pane shows for event i: the wire bytes (for a message inside a protected
+ * record, the record's — the ciphertext that carried it) and the plaintext (for a
+ * protected record, what its messages held; for a KEPT_BUFFERED note, the cleartext the
+ * endpoint still had buffered). *buf is allocated when bytes had to be gathered. */
+static void setup(const struct app *a, size_t i, struct dump *w, struct dump *p, char *wt, char *pt, size_t cap,
+		  unsigned char **buf)
 {
-	snprintf(wt, cap, "on the wire: %zu bytes%s", e->wire_len,
-		 e->wire_stored < e->wire_len ? " (first ones kept)" : "");
-	*w = (struct dump){ wt, e->wire, e->wire_stored, e->wire_len, 0, CP_RECHDR };
-	if (e->layer == LAYER_TLS_RECORD)
+	const struct trace *t = &a->res.trace;
+	const struct trace_event *e = &t->ev[i];
+	*buf = NULL;
+	*w = (struct dump){ wt, NULL, 0, 0, 0, CP_RECHDR };
+	*p = (struct dump){ pt, NULL, 0, 0, 0, 0 };
+	if (e->layer == LAYER_NOTE) {
+		unsigned char *b = malloc(65536);
+		size_t n = b ? ui_buffered_bytes(a, i, b, 65536) : 0;
+		if (n) {
+			snprintf(wt, cap, "buffered cleartext the %s ran inside TLS: %zu bytes",
+				 trace_actor_name(e->from), n);
+			*w = (struct dump){ wt, b, n, n, 0, CP_RECHDR };
+			*buf = b;
+		} else {
+			free(b);
+			snprintf(wt, cap, "a note: nothing on the wire");
+		}
+		pt[0] = '\0';
+		p->title = NULL;
+		return;
+	}
+	const struct trace_event *wire_ev = e;
+	if (!e->wire_stored && e->parent >= 0 && (size_t)e->parent < t->n && t->ev[e->parent].wire_stored)
+		wire_ev = &t->ev[e->parent];
+	if (wire_ev != e)
+		snprintf(wt, cap, "ciphertext: record %u around it, %zu bytes%s", wire_ev->seq, wire_ev->wire_len,
+			 wire_ev->wire_stored < wire_ev->wire_len ? " (first ones kept)" : "");
+	else if (e->replay)
+		snprintf(wt, cap, "from the recording, decrypted later");
+	else
+		snprintf(wt, cap, "on the wire: %zu bytes%s", e->wire_len,
+			 e->wire_stored < e->wire_len ? " (first ones kept)" : "");
+	*w = (struct dump){ wt, wire_ev->wire, wire_ev->wire_stored, wire_ev->wire_len, 0, CP_RECHDR };
+	if (wire_ev->layer == LAYER_TLS_RECORD)
 		w->mark = 5;
 	else if (e->layer == LAYER_TLS_HANDSHAKE && !e->encrypted) {
 		w->mark = 4;
 		w->mark_pair = CP_HSHDR;
 	}
-	if (!e->wire_stored)
+	if (!wire_ev->wire_stored)
 		w->p = NULL;
 	if (e->plain && e->plain_stored) {
-		snprintf(pt, cap, "plaintext the endpoint saw: %zu bytes", e->plain_len);
+		snprintf(pt, cap, "%s: %zu bytes", e->replay ? "plaintext the attacker decrypted" : "plaintext the endpoint saw",
+			 e->plain_len);
 		*p = (struct dump){ pt, e->plain, e->plain_stored, e->plain_len, 0, CP_HSHDR };
 		if (e->layer == LAYER_TLS_HANDSHAKE && e->encrypted)
 			p->mark = 4;
-	} else {
-		snprintf(pt, cap, "%s", e->layer == LAYER_NOTE ? "a note: nothing on the wire"
-			 : e->encrypted ? "plaintext: not kept for this event"
-			 : "plaintext: the same bytes (cleartext)");
-		*p = (struct dump){ pt, NULL, 0, 0, 0, 0 };
+		return;
 	}
+	if (e->layer == LAYER_TLS_RECORD && e->encrypted) {
+		/* the plaintext of the messages found inside this record */
+		size_t n = 0, first = 0, last = 0;
+		for (size_t j = i + 1; j < t->n; j++)
+			if (t->ev[j].parent == (int)i && t->ev[j].plain)
+				n += t->ev[j].plain_stored;
+		unsigned char *b = n ? malloc(n) : NULL;
+		if (b) {
+			size_t k = 0;
+			for (size_t j = i + 1; j < t->n; j++)
+				if (t->ev[j].parent == (int)i && t->ev[j].plain) {
+					memcpy(b + k, t->ev[j].plain, t->ev[j].plain_stored);
+					k += t->ev[j].plain_stored;
+					if (!first)
+						first = j + 1;
+					last = j + 1;
+				}
+			if (first == last)
+				snprintf(pt, cap, "plaintext inside it (event %zu): %zu bytes", first, n);
+			else
+				snprintf(pt, cap, "plaintext inside it (events %zu-%zu): %zu bytes", first, last, n);
+			*p = (struct dump){ pt, b, n, n, 0, CP_HSHDR };
+			*buf = b;
+			return;
+		}
+	}
+	snprintf(pt, cap, "%s", e->encrypted ? "plaintext: not kept for this event"
+		 : wire_ev == e && e->wire_stored ? "plaintext: the same bytes (cleartext)" : "");
+	if (!pt[0])
+		p->title = NULL;
 }
 
 void ui_hex_draw(struct app *a)
 {
 	const struct rect *r = &a->r_hex;
-	if (r->h < 3 || r->w < 20 || !a->res.trace.n)
+	if (r->h < 2 || r->w < 20 || !a->res.trace.n)
 		return;
 	ui_box(r, "bytes", a->focus == PANE_HEX, a);
+	if (r->h < 3)
+		return;
 	const struct trace_event *e = &a->res.trace.ev[a->cur];
 	struct rect in = { r->y + 1, r->x + 1, r->h - 2, r->w - 2 };
 	struct dump w, p;
-	char wt[96], pt[96], hdr[160];
-	setup(e, &w, &p, wt, pt, sizeof wt);
-	header_text(e, hdr, sizeof hdr);
+	char wt[160], pt[160], hdr[160];
+	unsigned char *buf;
+	setup(a, a->cur, &w, &p, wt, pt, sizeof wt, &buf);
+	if (e->parent >= 0 && w.mark == 5 && (size_t)e->parent < a->res.trace.n)
+		header_text(&a->res.trace.ev[e->parent], hdr, sizeof hdr);
+	else
+		header_text(e, hdr, sizeof hdr);
 	int y = in.y, rows = in.h;
 	if (hdr[0]) {
-		ui_text(y++, in.x, in.w, hdr, ui_pair(a, e->layer == LAYER_TLS_RECORD ? CP_RECHDR : CP_HSHDR));
+		ui_text(y++, in.x, in.w, hdr, ui_pair(a, w.mark == 5 ? CP_RECHDR : CP_HSHDR));
 		rows--;
 	}
 	int side = in.w >= 78 && p.p; /* wide enough to put the two dumps beside each other */
 	int cw = side ? (in.w - 2) / 2 : in.w;
 	int bpl = bytes_per_line(cw);
-	int lw = dump_lines(&w, bpl), lp = dump_lines(&p, bpl);
-	int total = side ? (lw > lp ? lw : lp) : lw + 1 + lp;
+	int lw = dump_lines(&w, bpl), lp = p.title ? dump_lines(&p, bpl) : 0;
+	int total = side ? (lw > lp ? lw : lp) : lw + (lp ? 1 + lp : 0);
 	if (rows > 0 && a->hex_top + (size_t)rows > (size_t)total)
 		a->hex_top = total > rows ? (size_t)(total - rows) : 0;
 	for (int k = 0; k < rows; k++) {
@@ -147,6 +216,7 @@ void ui_hex_draw(struct app *a)
 		ui_text(r->y, r->x + r->w - 6, 3, " ^ ", A_DIM);
 	if (a->hex_top + (size_t)rows < (size_t)total)
 		ui_text(r->y + r->h - 1, r->x + r->w - 6, 3, " v ", A_DIM);
+	free(buf);
 }
 
 int ui_hex_key(struct app *a, int ch)

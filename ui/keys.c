@@ -145,9 +145,11 @@ static const struct key table[] = {
 	{ K('f'), UI_CTX_MAIN, "filter", "filter: all, SMTP, handshake, attack and notes, no records", .fn = filter_cycle, .arg = 1 },
 	{ K('F'), UI_CTX_MAIN, NULL, "the same filters backwards", .fn = filter_cycle, .arg = -1 },
 	/* Key moments, compare and math: other views add their lines here. */
-	{ K('c'), UI_CTX_MAIN, "compare", "compare this run with the file's run, or with the lesson's twin", .fn0 = ui_compare_toggle },
+	{ K(']'), UI_CTX_MAIN, NULL, "next key moment (a secret exposed, the attack works, a check fails, TLS up)", .fn = ui_moment_step, .arg = 1 },
+	{ K('['), UI_CTX_MAIN, NULL, "previous key moment", .fn = ui_moment_step, .arg = -1 },
+	{ K('c'), UI_CTX_MAIN, NULL, "compare this run with the file's run, or with the lesson's twin", .fn0 = ui_compare_toggle },
 	{ K('w'), UI_CTX_MAIN, NULL, "four columns: client | wire client-attacker | wire attacker-server | server", .fn0 = ui_fourcol_toggle },
-	{ K('m'), UI_CTX_MAIN, "math", "the math pane: key schedule and the record's AEAD inputs", .fn0 = ui_math_toggle },
+	{ K('m'), UI_CTX_MAIN, NULL, "the math pane: key schedule and the record's AEAD inputs", .fn0 = ui_math_toggle },
 	{ K('+', '='), UI_CTX_MAIN, NULL, "play faster", .fn = pace, .arg = 1 },
 	{ K('-', '_'), UI_CTX_MAIN, NULL, "play slower", .fn = pace, .arg = -1 },
 	{ K('\r', '\n', KEY_ENTER), UI_CTX_SEQ, NULL, "open the event's details (focus the detail pane)", .fn0 = open_detail },

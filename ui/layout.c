@@ -72,9 +72,9 @@ void ui_layout(struct app *a)
 {
 	int H = LINES - 1, W = COLS; /* the last row: key hints */
 	a->r_hints = (struct rect){ H, 0, 1, W };
-	/* three rows always: the third (search, what-if, messages) comes and goes without
-	 * moving the panes below */
-	int sh = 3;
+	/* the status block keeps its rows whatever comes and goes in it (search, what-if,
+	 * messages), so the panes below never move */
+	int sh = ui_status_height(a);
 	a->r_status = (struct rect){ 0, 0, sh, W };
 	int last = a->res.trace.n && a->cur + 1 == a->res.trace.n;
 	int nh;

@@ -44,10 +44,10 @@ static void short_suite(const char *s, char *out, size_t cap)
 		snprintf(out, cap, "%s", s);
 }
 
-void ui_tls_state(const struct app *a, enum trace_link l, char *buf, size_t cap, int shortform)
+static void tls_state_at(const struct app *a, enum trace_link l, size_t upto, char *buf, size_t cap, int shortform)
 {
 	const struct trace_tls_session *ses;
-	enum trace_tls_phase ph = trace_link_tls_phase(&a->res.trace, l, a->cur, &ses);
+	enum trace_tls_phase ph = trace_link_tls_phase(&a->res.trace, l, upto, &ses);
 	switch (ph) {
 	case TLS_PHASE_NONE: snprintf(buf, cap, "none"); return;
 	case TLS_PHASE_HANDSHAKE: snprintf(buf, cap, "handshaking"); return;
@@ -57,26 +57,17 @@ void ui_tls_state(const struct app *a, enum trace_link l, char *buf, size_t cap,
 	const char *ver = decode_tls_version_name(ses->version);
 	const char *suite = decode_cipher_suite_name(ses->suite);
 	if (shortform || !suite) {
-		snprintf(buf, cap, "%s", ver);
+		snprintf(buf, cap, "%s", ver ? ver : "TLS");
 		return;
 	}
 	char sh[64];
 	short_suite(suite, sh, sizeof sh);
-	snprintf(buf, cap, "%s %s", ver, sh);
+	snprintf(buf, cap, "%s %s", ver ? ver : "TLS", sh);
 }
 
-/* Puts the first alternative that fits between *x and limit; returns 1 when one did. */
-static int put_seg(int y, int *x, int limit, const char *const *alts, int nalts, attr_t attr)
+void ui_tls_state(const struct app *a, enum trace_link l, char *buf, size_t cap, int shortform)
 {
-	for (int i = 0; i < nalts; i++) {
-		int w = ui_text_cols(alts[i]);
-		if (*x + w <= limit) {
-			ui_text(y, *x, w, alts[i], attr);
-			*x += w;
-			return 1;
-		}
-	}
-	return 0;
+	tls_state_at(a, l, a->cur, buf, cap, shortform);
 }
 
 /* The longest prefix of s that ends at a word boundary and fits in w columns, with an
@@ -98,12 +89,257 @@ static void fit_words(const char *s, int w, char *out, size_t cap, const char *e
 	snprintf(out, cap, "%.*s%s", (int)best, s, ellipsis);
 }
 
+/* ---- who knows what: one line per reader, from the ledger at the cursor ---- */
+
+struct kreader {
+	enum ledger_reader r;
+	const char *label;
+};
+
+static int same_at_end(const struct app *a, enum ledger_reader x, enum ledger_reader y)
+{
+	struct knowledge kx, ky;
+	ledger_knowledge(&a->res.ledger, x, (size_t)-1, &kx);
+	ledger_knowledge(&a->res.ledger, y, (size_t)-1, &ky);
+	char sx[1024], sy[1024];
+	ledger_describe_secrets(&kx, sx, sizeof sx);
+	ledger_describe_secrets(&ky, sy, sizeof sy);
+	return !strcmp(sx, sy) && !memcmp(kx.exposed_at, ky.exposed_at, sizeof kx.exposed_at);
+}
+
+/* The readers the status block shows: the passive observer always, the attacker and the
+ * key thief when the run has them (one line for both when they end up knowing the same). */
+static int kreaders(const struct app *a, struct kreader *out)
+{
+	int n = 0;
+	out[n++] = (struct kreader){ READER_OBSERVER, "Observer" };
+	if (!a->have_res)
+		return n;
+	int atk = ledger_has_reader(&a->res.ledger, READER_ATTACKER);
+	if (atk)
+		out[n++] = (struct kreader){ READER_ATTACKER, "Attacker" };
+	if (ledger_has_reader(&a->res.ledger, READER_THIEF)) {
+		if (atk && same_at_end(a, READER_ATTACKER, READER_THIEF))
+			out[n - 1].label = "Attacker+thief";
+		else
+			out[n++] = (struct kreader){ READER_THIEF, "Key thief" };
+	}
+	return n;
+}
+
+int ui_status_height(const struct app *a)
+{
+	struct kreader kr[3];
+	/* title, TLS per link, the what-if / message / search line (kept even when empty, so
+	 * the panes do not jump), then one line per reader */
+	return 3 + kreaders(a, kr);
+}
+
+/* "alice@example.test" -> "alice" */
+static void local_part(const char *s, char *out, size_t cap)
+{
+	const char *at = strchr(s, '@');
+	snprintf(out, cap, "%.*s", at ? (int)(at - s) : (int)strlen(s), s);
+}
+
+/* The three secrets as slots, at a level of detail (0 most). */
+static void secret_slots(const struct knowledge *k, int level, const char *dash, char out[3][400], int known[3])
+{
+	known[0] = (k->what & OBSERVED_CREDENTIALS) || k->password[0];
+	known[1] = !!(k->what & OBSERVED_ENVELOPE);
+	known[2] = !!(k->what & OBSERVED_BODY);
+	if (!known[0])
+		snprintf(out[0], 400, "password %s", dash);
+	else if (level == 0 && k->user[0])
+		snprintf(out[0], 400, "password \"%s\" (user %s)", k->password, k->user);
+	else
+		snprintf(out[0], 400, "password \"%s\"", k->password);
+	if (!known[1])
+		snprintf(out[1], 400, "envelope %s", dash);
+	else {
+		char more[32] = "";
+		if (k->nrcpt > 1)
+			snprintf(more, sizeof more, " +%zu", k->nrcpt - 1);
+		if (level == 0)
+			snprintf(out[1], 400, "envelope <%s> -> <%s>%s", k->mail_from, k->nrcpt ? k->rcpt[0] : "", more);
+		else if (level == 1)
+			snprintf(out[1], 400, "envelope %s -> %s%s", k->mail_from, k->nrcpt ? k->rcpt[0] : "?", more);
+		else {
+			char f[128], t[128];
+			local_part(k->mail_from, f, sizeof f);
+			local_part(k->nrcpt ? k->rcpt[0] : "?", t, sizeof t);
+			snprintf(out[1], 400, "envelope %s->%s%s", f, t, more);
+		}
+	}
+	if (!known[2])
+		snprintf(out[2], 400, "message %s", dash);
+	else if (!k->subject[0])
+		snprintf(out[2], 400, "message (%llu bytes)", (unsigned long long)k->body_bytes);
+	else if (level == 0)
+		snprintf(out[2], 400, "message \"%s\" (%llu bytes)", k->subject, (unsigned long long)k->body_bytes);
+	else
+		snprintf(out[2], 400, "message \"%s\"", k->subject);
+}
+
+/* A short list of the metadata a reader has: names, with a value where it is short. */
+static void meta_summary(const struct knowledge *k, char *buf, size_t cap)
+{
+	size_t n = 0;
+	buf[0] = '\0';
+#define ADD(...) do { int w_ = snprintf(buf + n, cap - n, "%s", n ? ", " : "sees "); if (w_ > 0 && n + (size_t)w_ < cap) n += (size_t)w_; \
+		w_ = snprintf(buf + n, cap - n, __VA_ARGS__); if (w_ > 0 && n + (size_t)w_ < cap) n += (size_t)w_; } while (0)
+	if (k->nendpoints)
+		ADD("endpoints");
+	if (k->ehlo_name[0] || k->banner[0] || k->ncaps)
+		ADD("greetings");
+	if (k->sni[0])
+		ADD("SNI %s", k->sni);
+	if (k->cert_subject[0])
+		ADD("certificate");
+	if (k->tls_version[0])
+		ADD("%s", k->tls_version);
+	if (k->records)
+		ADD("%llu records", (unsigned long long)k->records);
+	if (k->credentials_length >= 0 || k->user_length >= 0 || k->password_length >= 0)
+		ADD("credential lengths");
+	if (k->message_size >= 0)
+		ADD("message size");
+	if (k->saw_anything)
+		ADD("timing");
+	if (!n)
+		snprintf(buf, cap, "sees nothing yet");
+#undef ADD
+}
+
+static void knowledge_line(struct app *a, int y, const struct kreader *kr, int labw)
+{
+	const struct rect *r = &a->r_status;
+	struct knowledge k;
+	ledger_knowledge(&a->res.ledger, kr->r, a->cur, &k);
+	int x = r->x + 1, limit = r->x + r->w - 1;
+	int fresh[3], any_fresh = 0;
+	for (int b = 0; b < 3; b++) {
+		fresh[b] = k.exposed_at[b] && k.exposed_at[b] == a->cur + 1;
+		any_fresh |= fresh[b];
+	}
+	/* the exposure mark, in a column of its own so the line does not shift */
+	if (any_fresh)
+		ui_text(y, x, 1, a->utf8 ? "◆" : "*", ui_mark_attr(a));
+	x += 2;
+	char lab[48];
+	snprintf(lab, sizeof lab, "%s:", kr->label);
+	ui_text(y, x, labw + 1, lab, A_BOLD);
+	x += labw + 2;
+	const char *dash = a->utf8 ? "–" : "-";
+	char slots[3][400];
+	int known[3], level = 0, room = limit - x;
+	for (; level < 3; level++) {
+		secret_slots(&k, level, dash, slots, known);
+		int w = ui_text_cols(slots[0]) + ui_text_cols(slots[1]) + ui_text_cols(slots[2]) + 4;
+		if (w <= room || level == 2)
+			break;
+	}
+	for (int b = 0; b < 3 && x < limit; b++) {
+		attr_t at = known[b] ? A_BOLD | (fresh[b] ? A_REVERSE : 0) : A_DIM;
+		int w = ui_text_cols(slots[b]);
+		int give = b < 2 ? (w < limit - x ? w : limit - x) : limit - x;
+		x += ui_text(y, x, give, slots[b], at);
+		x += 2;
+	}
+	if (x + 8 < limit) {
+		char meta[600], fit[600];
+		meta_summary(&k, meta, sizeof meta);
+		ui_text(y, x, 2, a->g->v, A_DIM);
+		x += 2;
+		fit_words(meta, limit - x, fit, sizeof fit, a->g->ellipsis);
+		ui_text(y, x, limit - x, fit, A_DIM);
+	}
+}
+
+/* The TLS states and the one-line leak summary of line 2. The forms are chosen from the
+ * whole run (the longest each will be), so the wording does not change as the cursor moves. */
+static void tls_line(struct app *a, int y)
+{
+	const struct rect *r = &a->r_status;
+	attr_t bar = ui_pair(a, CP_STATUS);
+	int x = r->x + 1, limit = r->x + r->w - 1;
+	enum trace_link links[2] = { LINK_CLIENT_SERVER, LINK_CLIENT_SERVER };
+	int nl = 1;
+	if (a->res.outcome.client_link != LINK_CLIENT_SERVER) { /* an attacker in the path, not a tap */
+		links[0] = LINK_CLIENT_MITM;
+		links[1] = LINK_MITM_SERVER;
+		nl = 2;
+	}
+	size_t end = a->res.trace.n ? a->res.trace.n - 1 : 0;
+	int mitm = ui_mitm_present(a);
+	char leak[2][2][320]; /* [cursor, end][long, short] */
+	int leaked = 0;
+	for (int w = 0; w < 2; w++) {
+		struct knowledge ko, ka;
+		size_t at = w ? end : a->cur;
+		ledger_knowledge(&a->res.ledger, READER_OBSERVER, at, &ko);
+		char obs[128], atk[128];
+		ui_bits_text(ko.what, obs, sizeof obs);
+		if (!w)
+			leaked = ko.what;
+		if (mitm) {
+			ledger_knowledge(&a->res.ledger, READER_ATTACKER, at, &ka);
+			if (ka.what == ko.what)
+				snprintf(atk, sizeof atk, "%s", ka.what ? "the same" : "nothing");
+			else
+				ui_bits_text(ka.what, atk, sizeof atk);
+			if (!w)
+				leaked |= ka.what;
+			snprintf(leak[w][0], sizeof leak[w][0], "wire observer has seen: %s; attacker: %s", obs, atk);
+			snprintf(leak[w][1], sizeof leak[w][1], "leaked: %s; attacker: %s", obs, atk);
+		} else {
+			snprintf(leak[w][0], sizeof leak[w][0], "wire observer has seen: %s", obs);
+			snprintf(leak[w][1], sizeof leak[w][1], "leaked: %s", obs);
+		}
+	}
+	/* TLS texts per form (full names, short names, short names and version only); the
+	 * width each takes is the most it takes over the run, for a choice that holds */
+	char forms[3][2][160];
+	int formw[3] = { 0, 0, 0 };
+	for (int f = 0; f < 3; f++)
+		for (int i = 0; i < nl; i++) {
+			char now[96], fin[96];
+			tls_state_at(a, links[i], a->cur, now, sizeof now, f == 2);
+			tls_state_at(a, links[i], end, fin, sizeof fin, f == 2);
+			const char *name = f == 0 ? trace_link_name(links[i]) : link_short[links[i]];
+			snprintf(forms[f][i], sizeof forms[f][i], "%s: %s", name, now);
+			int wn = ui_text_cols(forms[f][i]), wf = (int)strlen(name) + 2 + ui_text_cols(fin);
+			int m = wn > wf ? wn : wf;
+			if (strcmp(fin, "none") && m < (int)strlen(name) + 2 + 11)
+				m = (int)strlen(name) + 2 + 11; /* "handshaking" on the way */
+			formw[f] += m + (i + 1 < nl ? 2 : 0);
+		}
+	/* the leak summary in the longest wording whose end-of-run text fits beside the
+	 * narrowest TLS states; none when even the short one does not (the lines below say
+	 * it in full) */
+	int lf = x + formw[2] + 5 + ui_text_cols(leak[1][0]) <= limit ? 0
+		 : x + formw[2] + 3 + ui_text_cols(leak[1][1]) <= limit ? 1 : -1;
+	int leakw = lf < 0 ? 0 : ui_text_cols(leak[1][lf]) + (x + formw[2] + 5 + ui_text_cols(leak[1][lf]) <= limit ? 5 : 3);
+	int form = 0;
+	while (form < 2 && x + formw[form] + leakw > limit)
+		form++;
+	for (int i = 0; i < nl; i++) {
+		x += ui_text(y, x, limit - x, forms[form][i], bar);
+		if (i + 1 < nl)
+			x += 2;
+	}
+	if (lf < 0)
+		return;
+	x += ui_text(y, x, limit - x, leakw - ui_text_cols(leak[1][lf]) == 5 ? "  |  " : " | ", bar);
+	ui_text(y, x, limit - x, leak[0][lf], bar | (leaked ? A_BOLD : 0));
+}
+
 void ui_status_draw(struct app *a)
 {
 	const struct rect *r = &a->r_status;
 	attr_t bar = ui_pair(a, CP_STATUS);
 	attron(bar);
-	for (int i = 0; i < r->h; i++)
+	for (int i = 0; i < r->h && i < 3; i++)
 		mvhline(r->y + i, r->x, ' ', r->w);
 	attroff(bar);
 
@@ -117,71 +353,25 @@ void ui_status_draw(struct app *a)
 	fit_words(a->sc.title ? a->sc.title : a->sc.name, r->w - sw - 3, title, sizeof title, a->g->ellipsis);
 	ui_text(r->y, r->x + 1, r->w - sw - 2, title, bar | A_BOLD);
 
-	/* line 2: TLS per link, then leaks */
-	int y = r->y + 1, x = r->x + 1, limit = r->x + r->w - 1;
-	int mitm = ui_mitm_present(a);
-	enum trace_link links[2] = { LINK_CLIENT_SERVER, LINK_CLIENT_SERVER };
-	int nl = 1;
-	if (a->res.outcome.client_link != LINK_CLIENT_SERVER) { /* an attacker in the path, not a tap */
-		links[0] = LINK_CLIENT_MITM;
-		links[1] = LINK_MITM_SERVER;
-		nl = 2;
+	/* line 2: TLS per link, then the leak summary */
+	if (r->h > 1 && a->have_res)
+		tls_line(a, r->y + 1);
+
+	/* lines 4...: who knows what at the cursor */
+	if (a->have_res && a->res.trace.n) {
+		struct kreader kr[3];
+		int n = kreaders(a, kr), labw = 0;
+		for (int i = 0; i < n; i++)
+			if (ui_text_cols(kr[i].label) > labw)
+				labw = ui_text_cols(kr[i].label);
+		for (int i = 0; i < n && 3 + i < r->h; i++)
+			knowledge_line(a, r->y + 3 + i, &kr[i], labw);
 	}
-	int leaked = ui_known(a, READER_OBSERVER);
-	char leak[128], atk[128];
-	ui_bits_text(leaked, leak, sizeof leak);
-	char leak_long[320], leak_short[288];
-	if (mitm) {
-		int got = ui_known(a, READER_ATTACKER);
-		if (got == leaked)
-			snprintf(atk, sizeof atk, "%s", got ? "the same" : "nothing");
-		else
-			ui_bits_text(got, atk, sizeof atk);
-		leaked |= got;
-		snprintf(leak_long, sizeof leak_long, "wire observer has seen: %s; attacker: %s", leak, atk);
-		snprintf(leak_short, sizeof leak_short, "leaked: %s; attacker: %s", leak, atk);
-	} else {
-		snprintf(leak_long, sizeof leak_long, "wire observer has seen: %s", leak);
-		snprintf(leak_short, sizeof leak_short, "leaked: %s", leak);
-	}
-	int leakw = ui_text_cols(leak_short) + 3;
-	attr_t leak_attr = bar | (leaked ? A_BOLD : 0);
-	/* one form for every link, the longest that fits beside the leak segment */
-	char forms[3][2][160];
-	for (int i = 0; i < nl; i++) {
-		char st_full[96], st_short[32];
-		ui_tls_state(a, links[i], st_full, sizeof st_full, 0);
-		ui_tls_state(a, links[i], st_short, sizeof st_short, 1);
-		snprintf(forms[0][i], sizeof forms[0][i], "%s: %s", trace_link_name(links[i]), st_full);
-		snprintf(forms[1][i], sizeof forms[1][i], "%s: %s", link_short[links[i]], st_full);
-		snprintf(forms[2][i], sizeof forms[2][i], "%s: %s", link_short[links[i]], st_short);
-	}
-	int form = 0;
-	for (; form < 2; form++) {
-		int w = 0;
-		for (int i = 0; i < nl; i++)
-			w += ui_text_cols(forms[form][i]) + 2;
-		if (x + w <= limit - leakw)
-			break;
-	}
-	for (int i = 0; i < nl; i++) {
-		const char *alts[1] = { forms[form][i] };
-		if (put_seg(y, &x, limit - leakw, alts, 1, bar) && i + 1 < nl) {
-			const char *sp[1] = { "  " };
-			put_seg(y, &x, limit - leakw, sp, 1, bar);
-		}
-	}
-	const char *sep[1] = { "  |  " }, *sep2[1] = { " | " };
-	if (!put_seg(y, &x, limit - leakw + 3, sep, 1, bar))
-		put_seg(y, &x, limit, sep2, 1, bar);
-	const char *lalts[2] = { leak_long, leak_short };
-	put_seg(y, &x, limit, lalts, 2, leak_attr);
 
 	/* line 3, when there is something to say: the search prompt, the what-if, a message */
 	if (r->h < 3)
 		return;
-	y = r->y + 2;
-	x = r->x + 1;
+	int y = r->y + 2, x = r->x + 1, limit = r->x + r->w - 1;
 	if (a->prompt) {
 		char p[96];
 		snprintf(p, sizeof p, "search: %s_", a->input);
