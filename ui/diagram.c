@@ -55,8 +55,7 @@ static void draw_event(struct app *a, const struct geom *g, size_t i, int y)
 	const struct glyphs *gl = a->g;
 	int current = i == a->cur;
 	attr_t at = ui_event_attr(a, e);
-	/* a search match (/, n, N) is underlined */
-	attr_t label_at = at | (current ? A_REVERSE | A_BOLD : 0) | (ui_event_matches(a, i) ? A_UNDERLINE : 0);
+	attr_t label_at = at | (current ? A_REVERSE | A_BOLD : 0);
 	int arrow_y = y + g->rpe - 1, label_y = y;
 
 	char num[16];
@@ -64,6 +63,8 @@ static void draw_event(struct app *a, const struct geom *g, size_t i, int y)
 	ui_text(y, g->x0, 4, num, current ? A_REVERSE | A_BOLD : A_DIM);
 	if (current)
 		ui_text(y, g->x0 + 4, 1, gl->right, A_BOLD);
+	else if (ui_event_matches(a, i)) /* a search match (/, n, N) */
+		ui_text(y, g->x0 + 4, 1, "/", A_BOLD);
 	/* the reader badge, the attacker's mark, the key moment */
 	const char *badge = ui_readers_badge(ui_event_readers(e));
 	if (badge[0])

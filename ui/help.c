@@ -37,12 +37,15 @@ void ui_help_draw(const struct app *a)
 	help_add(&h, "", "", 0);
 	help_add(&h, "", "What the diagram's looks mean", 1);
 	if (a->colour) {
-		help_add(&h, "", "yellow cleartext (anyone on the path reads it), green encrypted,", 0);
-		help_add(&h, "", "red attack or alert, cyan an actor's decision, blue a TLS record.", 0);
+		help_add(&h, "", "Colour says who can read an event: yellow anyone on the wire,", 0);
+		help_add(&h, "", "green the endpoints only, magenta the attacker too, cyan a decision.", 0);
 	} else {
-		help_add(&h, "", "bold cleartext (anyone on the path reads it), plain encrypted,", 0);
-		help_add(&h, "", "underlined attack or alert, dim an actor's decision or a TLS record.", 0);
+		help_add(&h, "", "Who can read an event: bold anyone on the wire, plain the endpoints", 0);
+		help_add(&h, "", "only, underlined the attacker too, dim a decision (badges W/E/A).", 0);
 	}
+	help_add(&h, "", "Marks: - deleted, + added, ~ forged or replaced, ! tampered, @ the", 0);
+	help_add(&h, "", a->utf8 ? "attacker acts, ↺ decrypted later, ◆ key moment, ✗ failed, / search match."
+				 : "attacker acts, r decrypted later, * key moment, X failed, / search match.", 0);
 	int n = h.n;
 	int w = 0;
 	for (int i = 0; i < n; i++) {
