@@ -285,7 +285,7 @@ keys h
 wait_for "ClientHello"
 check "--no-color: no colours on screen" sh -c "! $TM capture-pane -e -p -t tui | grep -qE '\[(3[0-7]|4[0-7]|38;5|48;5|9[0-7])(;[0-9]+)*m'"
 keys '?' NPage NPage NPage NPage NPage NPage NPage NPage
-check "--no-color: the help explains attributes, not colours" wait_for "bold cleartext"
+check "--no-color: the help explains attributes, not colours" wait_for "bold anyone on the wire"
 keys q q
 
 # --- too small: keys still reach the overlays ---
