@@ -371,6 +371,30 @@ static void test_relayed_sessions_are_end_to_end(void **state)
 	done(&l);
 }
 
+/* A client set for implicit TLS against a server that greets in cleartext: the failure
+ * names the real cause (an SMTP reply where a TLS record was expected), from the bytes. */
+static void test_implicit_against_cleartext_names_the_cause(void **state)
+{
+	(void)state;
+	struct loaded l;
+	load(&l, "starttls.ini");
+	struct scenario v = scenario_variant(&l.sc);
+	v.client.tls = SMTP_CLIENT_TLS_IMPLICIT;
+	char err[1024];
+	if (test_run_scenario(&v, NULL, &l.r, err, sizeof err))
+		fail_msg("%s", err);
+	int named = 0;
+	for (size_t k = 0; k < l.r.trace.n; k++) {
+		const struct trace_event *e = &l.r.trace.ev[k];
+		if (e->kind == TK_TLS_FAILED && e->from == ACTOR_CLIENT && e->narration &&
+		    strstr(e->narration, "\"220 \": an SMTP reply in cleartext"))
+			named = 1;
+	}
+	assert_true(named);
+	run_result_free(&l.r);
+	scenario_free(&l.sc);
+}
+
 /* The key theft opens every static-RSA suite the tool offers, CBC as well as GCM, in
  * every version it runs — never "sealed" for a session static RSA protected. */
 static void test_key_theft_opens_every_static_rsa_suite(void **state)
@@ -506,6 +530,7 @@ int main(void)
 		cmocka_unit_test(test_relayed_sessions_are_end_to_end),
 		cmocka_unit_test(test_tap_is_one_connection),
 		cmocka_unit_test(test_key_theft_opens_every_static_rsa_suite),
+		cmocka_unit_test(test_implicit_against_cleartext_names_the_cause),
 		cmocka_unit_test(test_every_handshake_type_has_its_sentence),
 		cmocka_unit_test(test_tampered_large_body_frees_everything),
 	};

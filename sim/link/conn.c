@@ -261,6 +261,15 @@ static void tls_failed(struct conn *c, int err)
 	else if (err >= BR_ERR_SEND_FATAL_ALERT && err < BR_ERR_SEND_FATAL_ALERT + 256)
 		snprintf(narration, sizeof narration, "The %s sent the fatal alert %s and closes the connection.",
 			 trace_actor_name(c->self), decode_alert_description_name((unsigned)(err - BR_ERR_SEND_FATAL_ALERT)));
+	else if (c->first_in_len >= 4 && c->first_in[0] >= '1' && c->first_in[0] <= '5' && c->first_in[1] >= '0' &&
+		 c->first_in[1] <= '9' && c->first_in[2] >= '0' && c->first_in[2] <= '9' &&
+		 (c->first_in[3] == ' ' || c->first_in[3] == '-'))
+		/* The peer's first bytes are an SMTP reply ("220 "), not a TLS record. */
+		snprintf(narration, sizeof narration,
+			 "The peer's first bytes were \"%.3s%c\": an SMTP reply in cleartext, not a TLS record. This %s "
+			 "expected TLS from the first byte (implicit TLS, port 465), but the peer speaks STARTTLS or "
+			 "plain SMTP; BearSSL read those bytes as a record header, hence \"%s\".",
+			 (const char *)c->first_in, c->first_in[3], trace_actor_name(c->self), tls_error_name(err));
 	else
 		snprintf(narration, sizeof narration,
 			 "The %s detected a problem and stops. BearSSL closes the connection without sending an alert "
@@ -350,6 +359,8 @@ static int tls_pump(struct conn *c)
 			size_t len;
 			unsigned char *buf = br_ssl_engine_recvrec_buf(eng, &len);
 			size_t k = pipe_read(in, buf, len);
+			for (size_t i = 0; i < k && c->first_in_len < sizeof c->first_in; i++)
+				c->first_in[c->first_in_len++] = buf[i];
 			br_ssl_engine_recvrec_ack(eng, k);
 			progress = 1;
 			continue;

@@ -66,6 +66,8 @@ struct conn {
 	int eof;                   /* the peer's FIN arrived */
 	int closed_reported;       /* the closed callback ran */
 	int raw_input;             /* deliver arriving bytes raw even with TLS off (relay) */
+	uint8_t first_in[4];       /* the first bytes TLS read from the peer, to name a failure */
+	size_t first_in_len;
 	struct conn_unit *units; size_t nunits, ucap;  /* plaintext waiting for the engine */
 	/* Sticky, like BearSSL's engine error: 0, or -1 once something could not be traced or
 	 * queued (out of memory). The first failure wins; from then on conn_send and
