@@ -220,7 +220,7 @@ void ui_detail_draw(struct app *a);
 int ui_detail_key(struct app *a, int ch);
 void ui_detail_click(struct app *a, int y);
 /* The bytes of the field selected in the detail pane, in the current event's own bytes
- * (its wire bytes, or its plaintext when it travelled encrypted): *off, *len. A field
+ * (its wire bytes, or its plaintext when it has none: an SMTP line inside TLS): *off, *len. A field
  * without a range of its own gives its nearest enclosing field's. 0 when there is none,
  * or when neither the detail pane nor the bytes pane has focus. */
 int ui_detail_range(struct app *a, size_t *off, size_t *len);

@@ -180,19 +180,19 @@ static void setup(const struct app *a, size_t i, struct dump *w, struct dump *p,
 		p->title = NULL;
 }
 
-/* Lights up the selected field's bytes in the dump that holds the event's own bytes (the
- * wire, or the plaintext of what travelled encrypted), and scrolls them into view when
- * the range is new. */
+/* Lights up the selected field's bytes in the dump that holds the event's own bytes (its
+ * wire bytes, or the plaintext of a line that has none of its own), and scrolls them into
+ * view when the range is new. */
 static void highlight(struct app *a, const struct trace_event *e, struct dump *w, struct dump *p, int side,
 		      int lw, int bpl, int rows)
 {
 	size_t off, len;
 	struct dump *d = NULL;
 	if (ui_detail_range(a, &off, &len) && len) {
-		if (e->encrypted)
-			d = p->p && p->p == e->plain ? p : NULL;
-		else
+		if (e->wire_len)
 			d = w->p && w->p == e->wire ? w : NULL;
+		else
+			d = p->p && p->p == e->plain ? p : NULL;
 	}
 	if (!d || off >= d->stored) {
 		a->hl_on = 0;

@@ -12,7 +12,7 @@ struct field {
 	char *value; /* display text; "" for a group heading */
 	int has_range; /* 1 when off/len say which bytes the value shows */
 	size_t off, len; /* those bytes, in the event's own bytes: its wire bytes, or for an
-			  * event that travelled encrypted, its plaintext (trace.h) */
+			  * event without any (an SMTP line inside TLS), its plaintext (trace.h) */
 };
 
 struct fields {
