@@ -97,8 +97,10 @@ struct app {
 	/* detail pane: collapsed groups of the current event's fields */
 	unsigned char *collapsed;
 	size_t ncollapsed, detail_sel, detail_top, detail_event;
-	/* hex pane */
+	/* hex pane; hl_*: the field range it last scrolled to (it scrolls once per new range) */
 	size_t hex_top;
+	size_t hl_event, hl_off, hl_len;
+	int hl_on;
 	/* diagram: first visible event, and which event each screen row shows (mouse) */
 	size_t diag_top;
 	int *row_event;
@@ -217,6 +219,11 @@ size_t ui_buffered_bytes(const struct app *a, size_t i, unsigned char *out, size
 void ui_detail_draw(struct app *a);
 int ui_detail_key(struct app *a, int ch);
 void ui_detail_click(struct app *a, int y);
+/* The bytes of the field selected in the detail pane, in the current event's own bytes
+ * (its wire bytes, or its plaintext when it has none: an SMTP line inside TLS): *off, *len. A field
+ * without a range of its own gives its nearest enclosing field's. 0 when there is none,
+ * or when neither the detail pane nor the bytes pane has focus. */
+int ui_detail_range(struct app *a, size_t *off, size_t *len);
 
 /* math.c: "show the math" for the session of the cursor's link and the cursor's record
  * (or the record its line is in) */

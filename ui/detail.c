@@ -284,6 +284,42 @@ int ui_detail_key(struct app *a, int ch)
 	return 0;
 }
 
+int ui_detail_range(struct app *a, size_t *off, size_t *len)
+{
+	if (!a->res.trace.n || a->math || (a->focus != PANE_DETAIL && a->focus != PANE_HEX))
+		return 0;
+	sync(a);
+	const struct fields *f = &a->res.trace.ev[a->cur].fields;
+	if (!f->n)
+		return 0;
+	size_t *vis = malloc(f->n * sizeof *vis);
+	if (!vis)
+		return 0;
+	size_t nv = visible(a, f, vis);
+	size_t i = vis[a->detail_sel < nv ? a->detail_sel : nv - 1];
+	free(vis);
+	if (f->v[i].has_range) {
+		*off = f->v[i].off;
+		*len = f->v[i].len;
+		return 1;
+	}
+	/* up through the enclosing fields until one has bytes (a certificate's subject: the
+	 * certificate) */
+	int depth = f->v[i].depth;
+	while (i > 0 && depth > 0) {
+		i--;
+		if (f->v[i].depth >= depth)
+			continue;
+		depth = f->v[i].depth;
+		if (f->v[i].has_range) {
+			*off = f->v[i].off;
+			*len = f->v[i].len;
+			return 1;
+		}
+	}
+	return 0;
+}
+
 void ui_detail_click(struct app *a, int y)
 {
 	int row = y - a->detail_y0;

@@ -1,7 +1,9 @@
 /* hex: the bytes of the current event — what crossed the wire beside what the endpoint
  * put in or took out — so a student can see that an encrypted record is noise and that
  * its plaintext is the very SMTP line of the diagram. The 5-byte record header and the
- * 4-byte handshake header are highlighted and spelled out in brackets above the dump. */
+ * 4-byte handshake header are highlighted and spelled out in brackets above the dump.
+ * The field selected in the detail pane lights up its bytes in reverse video, as in
+ * Wireshark, and the dump scrolls to them when the selection moves. */
 #include "ui/app.h"
 
 #include <stdio.h>
@@ -16,6 +18,8 @@ struct dump {
 	size_t stored, len;
 	size_t mark;          /* bytes from the start that form a header */
 	int mark_pair;
+	int hl;               /* the selected field's bytes: [hl_off, hl_off + hl_len) */
+	size_t hl_off, hl_len;
 };
 
 static int bytes_per_line(int w)
@@ -49,9 +53,15 @@ static void dump_line(const struct app *a, const struct dump *d, int line, int y
 	for (int i = 0; i < bpl && off + (size_t)i < d->stored; i++) {
 		size_t k = off + (size_t)i;
 		attr_t at = k < d->mark ? ui_pair(a, d->mark_pair) | A_BOLD : A_NORMAL;
+		if (d->hl && k >= d->hl_off && k - d->hl_off < d->hl_len)
+			at |= A_REVERSE;
 		snprintf(s, sizeof s, "%02x", d->p[k]);
 		if (hx + 3 * i + 2 <= x + w)
 			ui_text(y, hx + 3 * i, 2, s, at);
+		/* a highlighted run is one bar: the gap inside it is lit too */
+		if ((at & A_REVERSE) && i + 1 < bpl && k + 1 - d->hl_off < d->hl_len && k + 1 < d->stored &&
+		    hx + 3 * i + 3 <= x + w)
+			ui_text(y, hx + 3 * i + 2, 1, " ", at);
 		char c[2] = { d->p[k] >= 0x20 && d->p[k] < 0x7f ? (char)d->p[k] : '.', 0 };
 		if (ax + i < x + w)
 			ui_text(y, ax + i, 1, c, at);
@@ -170,6 +180,47 @@ static void setup(const struct app *a, size_t i, struct dump *w, struct dump *p,
 		p->title = NULL;
 }
 
+/* Lights up the selected field's bytes in the dump that holds the event's own bytes (its
+ * wire bytes, or the plaintext of a line that has none of its own), and scrolls them into
+ * view when the range is new. */
+static void highlight(struct app *a, const struct trace_event *e, struct dump *w, struct dump *p, int side,
+		      int lw, int bpl, int rows)
+{
+	size_t off, len;
+	struct dump *d = NULL;
+	if (ui_detail_range(a, &off, &len) && len) {
+		if (e->wire_len)
+			d = w->p && w->p == e->wire ? w : NULL;
+		else
+			d = p->p && p->p == e->plain ? p : NULL;
+	}
+	if (!d || off >= d->stored) {
+		a->hl_on = 0;
+		return;
+	}
+	d->hl = 1;
+	d->hl_off = off;
+	d->hl_len = len;
+	if (a->hl_on && a->hl_event == a->cur && a->hl_off == off && a->hl_len == len)
+		return; /* shown already: the student may scroll away */
+	a->hl_on = 1;
+	a->hl_event = a->cur;
+	a->hl_off = off;
+	a->hl_len = len;
+	size_t last = off + len - 1 < d->stored ? off + len - 1 : d->stored - 1;
+	size_t first_line = 1 + off / (size_t)bpl, last_line = 1 + last / (size_t)bpl;
+	if (d == p && !side) {
+		first_line += (size_t)lw + 1;
+		last_line += (size_t)lw + 1;
+	}
+	if (rows < 1)
+		return;
+	if (first_line < a->hex_top)
+		a->hex_top = first_line;
+	else if (last_line >= a->hex_top + (size_t)rows)
+		a->hex_top = last_line - first_line < (size_t)rows ? last_line - (size_t)rows + 1 : first_line;
+}
+
 void ui_hex_draw(struct app *a)
 {
 	const struct rect *r = &a->r_hex;
@@ -198,6 +249,7 @@ void ui_hex_draw(struct app *a)
 	int bpl = bytes_per_line(cw);
 	int lw = dump_lines(&w, bpl), lp = p.title ? dump_lines(&p, bpl) : 0;
 	int total = side ? (lw > lp ? lw : lp) : lw + (lp ? 1 + lp : 0);
+	highlight(a, e, &w, &p, side, lw, bpl, rows);
 	if (rows > 0 && a->hex_top + (size_t)rows > (size_t)total)
 		a->hex_top = total > rows ? (size_t)(total - rows) : 0;
 	for (int k = 0; k < rows; k++) {

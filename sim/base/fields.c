@@ -48,8 +48,25 @@ int fields_add(struct fields *f, int depth, const char *name, const char *fmt, .
 	f->v[f->n].depth = depth;
 	f->v[f->n].name = n;
 	f->v[f->n].value = value;
+	f->v[f->n].has_range = 0;
+	f->v[f->n].off = f->v[f->n].len = 0;
 	f->n++;
 	return 0;
+}
+
+void fields_last_range(struct fields *f, size_t off, size_t len)
+{
+	if (!f->n)
+		return;
+	f->v[f->n - 1].has_range = 1;
+	f->v[f->n - 1].off = off;
+	f->v[f->n - 1].len = len;
+}
+
+void fields_drop_ranges(struct fields *f)
+{
+	for (size_t i = 0; i < f->n; i++)
+		f->v[i].has_range = 0;
 }
 
 const char *fields_get(const struct fields *f, const char *name)

@@ -10,6 +10,9 @@ struct field {
 	int depth;   /* 0 = top level; a field at depth d+1 belongs to the nearest preceding field at depth d */
 	char *name;  /* snake_case key, e.g. "cipher_suites" */
 	char *value; /* display text; "" for a group heading */
+	int has_range; /* 1 when off/len say which bytes the value shows */
+	size_t off, len; /* those bytes, in the event's own bytes: its wire bytes, or for an
+			  * event without any (an SMTP line inside TLS), its plaintext (trace.h) */
 };
 
 struct fields {
@@ -22,9 +25,14 @@ void fields_free(struct fields *f);
 /* Appends a field; value is printf-formatted. Returns 0, or -1 when out of memory. */
 int fields_add(struct fields *f, int depth, const char *name, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
+/* Sets the byte range of the last field added (nothing when there is none). */
+void fields_last_range(struct fields *f, size_t off, size_t len);
+/* Forgets every field's byte range (the bytes decoded are not the event's own). */
+void fields_drop_ranges(struct fields *f);
 /* Value of the first field with this name at any depth, or NULL. */
 const char *fields_get(const struct fields *f, const char *name);
-/* Moves all of src's fields to the end of dst, adding depth_offset; src is left empty. */
+/* Moves all of src's fields to the end of dst, adding depth_offset; src is left empty.
+ * Byte ranges move with them unchanged (decode src from the same bytes as dst). */
 int fields_move(struct fields *dst, struct fields *src, int depth_offset);
 
 #endif

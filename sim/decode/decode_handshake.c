@@ -29,12 +29,15 @@ static const char *version_text_any(unsigned v, char *b, size_t cap)
 /* One extension of a ClientHello (server = 0) or ServerHello (server = 1) as a field at
  * depth 1, named by the extension. Returns -1 when its content is malformed. */
 static int hello_extension(struct fields *f, int server, unsigned type, struct rd body,
-			   struct hello_info *hi)
+			   struct hello_info *hi, const uint8_t *ext, size_t ext_len)
 {
 	char val[1024], nb[48];
 	struct sb s;
 	struct rd list;
 	unsigned v;
+	/* the bytes the value shows: a host name, a list; by default the whole extension */
+	const uint8_t *vp = ext;
+	size_t vn = ext_len, names = 0;
 	const char *name = decode_extension_name(type);
 	sb_init(&s, val, sizeof val);
 	switch (type) {
@@ -49,6 +52,13 @@ static int hello_extension(struct fields *f, int server, unsigned type, struct r
 			struct rd host;
 			if (rd_u8(&list, &v) || rd_vec(&list, 2, &host))
 				return -1;
+			if (names++ == 0 && v == 0 && !list.n) {
+				vp = host.p;
+				vn = host.n;
+			} else {
+				vp = ext;
+				vn = ext_len;
+			}
 			if (s.len)
 				sb_puts(&s, ", ");
 			if (v == 0) {
@@ -71,11 +81,15 @@ static int hello_extension(struct fields *f, int server, unsigned type, struct r
 	case 10: /* supported_groups */
 		if (rd_vec(&body, 2, &list) || body.n || list.n % 2)
 			return -1;
+		vp = list.p;
+		vn = list.n;
 		list_u16(&s, &list, decode_group_text);
 		break;
 	case 11: /* ec_point_formats */
 		if (rd_vec(&body, 1, &list) || body.n)
 			return -1;
+		vp = list.p;
+		vn = list.n;
 		while (rd_u8(&list, &v) == 0) {
 			static const char *const pf[] = { "uncompressed", "ansiX962_compressed_prime",
 							  "ansiX962_compressed_char2" };
@@ -88,11 +102,15 @@ static int hello_extension(struct fields *f, int server, unsigned type, struct r
 	case 50: /* signature_algorithms_cert */
 		if (rd_vec(&body, 2, &list) || body.n || list.n % 2)
 			return -1;
+		vp = list.p;
+		vn = list.n;
 		list_u16(&s, &list, decode_sigalg_text);
 		break;
 	case 16: /* ALPN, RFC 7301 */
 		if (rd_vec(&body, 2, &list) || body.n)
 			return -1;
+		vp = list.p;
+		vn = list.n;
 		while (list.n) {
 			struct rd proto;
 			if (rd_vec(&list, 1, &proto))
@@ -104,12 +122,16 @@ static int hello_extension(struct fields *f, int server, unsigned type, struct r
 		break;
 	case 43: /* supported_versions */
 		if (server) {
+			vp = body.p;
+			vn = body.n;
 			if (rd_u16(&body, &v) || body.n)
 				return -1;
 			sb_puts(&s, version_text_any(v, nb, sizeof nb));
 		} else {
 			if (rd_vec(&body, 1, &list) || body.n || list.n % 2)
 				return -1;
+			vp = list.p;
+			vn = list.n;
 			list_u16(&s, &list, version_text_any);
 		}
 		break;
@@ -125,6 +147,8 @@ static int hello_extension(struct fields *f, int server, unsigned type, struct r
 		if (list.n == 0) {
 			sb_puts(&s, "empty (initial handshake)");
 		} else {
+			vp = list.p;
+			vn = list.n;
 			sb_printf(&s, "renegotiation, %zu bytes of verify_data: ", list.n);
 			sb_hex(&s, list.p, list.n, 0);
 		}
@@ -145,6 +169,7 @@ static int hello_extension(struct fields *f, int server, unsigned type, struct r
 		break;
 	}
 	fields_add(f, 1, name ? name : "unknown_extension", "%s", val);
+	rd_mark(f, &body, vp, vn);
 	return 0;
 }
 
@@ -157,6 +182,7 @@ static int hello_extensions(struct rd *r, struct fields *f, int server, struct h
 		return 0;
 	}
 	struct rd exts, c;
+	const uint8_t *at = r->p;
 	if (rd_vec(r, 2, &exts)) {
 		snprintf(err, errcap, "truncated at extensions");
 		return -1;
@@ -175,12 +201,14 @@ static int hello_extensions(struct rd *r, struct fields *f, int server, struct h
 		}
 	}
 	fields_add(f, 0, "extensions", "%zu extension%s", count, count == 1 ? "" : "s");
+	rd_mark_since(f, r, at);
 	while (exts.n) {
 		unsigned t = 0;
-		struct rd b = { NULL, 0 };
+		struct rd b = { NULL, 0, NULL };
+		const uint8_t *ext = exts.p;
 		if (rd_u16(&exts, &t) || rd_vec(&exts, 2, &b))
 			break; /* cannot happen: checked above */
-		if (hello_extension(f, server, t, b, hi)) {
+		if (hello_extension(f, server, t, b, hi, ext, (size_t)(exts.p - ext))) {
 			char nb[32];
 			const char *name = decode_extension_name(t);
 			snprintf(err, errcap, "malformed %s extension", decode_orhex(name, t, 4, nb, sizeof nb));
@@ -208,11 +236,14 @@ static int hello_start(struct rd *r, struct fields *f, unsigned *ver, const char
 	}
 	*vs = decode_version_text(*ver, vb, vcap);
 	fields_add(f, 0, "version", "%s", *vs);
+	rd_mark(f, r, r->p - 2, 2);
 	if (rd_bytes(r, 32, &rnd)) {
 		*what = "truncated at random";
 		return -1;
 	}
 	fields_add(f, 0, "random", "%s", hexstr(hb, sizeof hb, rnd, 32));
+	rd_mark(f, r, rnd, 32);
+	const uint8_t *at = r->p;
 	if (rd_vec(r, 1, &sid)) {
 		*what = "truncated at session_id";
 		return -1;
@@ -222,6 +253,10 @@ static int hello_start(struct rd *r, struct fields *f, unsigned *ver, const char
 		return -1;
 	}
 	fields_add(f, 0, "session_id", "%s", sid.n ? hexstr(hb, sizeof hb, sid.p, sid.n) : "(empty)");
+	if (sid.n) /* the id; an empty one, its length byte */
+		rd_mark(f, r, sid.p, sid.n);
+	else
+		rd_mark_since(f, r, at);
 	return 0;
 }
 
@@ -235,14 +270,19 @@ static int client_hello(struct rd *r, struct fields *f, char *summary, size_t ca
 	struct hello_info hi = { "" };
 	if (hello_start(r, f, &ver, &vs, vb, sizeof vb, &what))
 		return fail(f, summary, cap, M, "%s", what);
+	const uint8_t *at = r->p;
 	if (rd_vec(r, 2, &list))
 		return fail(f, summary, cap, M, "truncated at cipher suites");
 	if (list.n == 0 || list.n % 2)
 		return fail(f, summary, cap, M, "cipher suite list has %zu bytes, not a positive even number", list.n);
 	size_t nsuites = list.n / 2;
 	fields_add(f, 0, "cipher_suites", "%zu suite%s", nsuites, nsuites == 1 ? "" : "s");
-	while (rd_u16(&list, &v) == 0)
+	rd_mark_since(f, r, at);
+	for (const uint8_t *sp = list.p; rd_u16(&list, &v) == 0; sp = list.p) {
 		fields_add(f, 1, "suite", "%s", decode_suite_text(v, b, sizeof b));
+		rd_mark(f, &list, sp, 2);
+	}
+	at = r->p;
 	if (rd_vec(r, 1, &list))
 		return fail(f, summary, cap, M, "truncated at compression methods");
 	if (list.n == 0)
@@ -256,6 +296,7 @@ static int client_hello(struct rd *r, struct fields *f, char *summary, size_t ca
 		sb_puts(&s, compression_text(v, b, sizeof b));
 	}
 	fields_add(f, 0, "compression_methods", "%s", cm);
+	rd_mark_since(f, r, at);
 	if (hello_extensions(r, f, 0, &hi, err, sizeof err))
 		return fail(f, summary, cap, M, "%s", err);
 	if (hi.sni[0])
@@ -279,9 +320,11 @@ static int server_hello(struct rd *r, struct fields *f, char *summary, size_t ca
 	char sb_[48];
 	const char *st = decode_suite_text(suite, sb_, sizeof sb_);
 	fields_add(f, 0, "cipher_suite", "%s", st);
+	rd_mark(f, r, r->p - 2, 2);
 	if (rd_u8(r, &comp))
 		return fail(f, summary, cap, M, "truncated at compression method");
 	fields_add(f, 0, "compression_method", "%s", compression_text(comp, b, sizeof b));
+	rd_mark(f, r, r->p - 1, 1);
 	if (hello_extensions(r, f, 1, &hi, err, sizeof err))
 		return fail(f, summary, cap, M, "%s", err);
 	say(summary, cap, "%s: %s, %s", M, vs, st);
@@ -292,6 +335,7 @@ static int certificate(struct rd *r, struct fields *f, char *summary, size_t cap
 {
 	const char *M = "Certificate";
 	struct rd list, c;
+	const uint8_t *at = r->p;
 	if (rd_vec(r, 3, &list))
 		return fail(f, summary, cap, M, "truncated at certificate list");
 	if (r->n)
@@ -303,6 +347,7 @@ static int certificate(struct rd *r, struct fields *f, char *summary, size_t cap
 			return fail(f, summary, cap, M, "truncated in certificate %zu", count + 1);
 	}
 	fields_add(f, 0, "certificates", "%zu certificate%s", count, count == 1 ? "" : "s");
+	rd_mark(f, r, at, (size_t)(list.p + list.n - at));
 	if (count == 0) {
 		say(summary, cap, "%s: empty (no certificate)", M);
 		return 0;
@@ -310,13 +355,15 @@ static int certificate(struct rd *r, struct fields *f, char *summary, size_t cap
 	char first[300] = "", issuer[300] = "";
 	int self_signed = 0;
 	for (size_t i = 0; list.n; i++) {
-		struct rd der = { NULL, 0 };
+		struct rd der = { NULL, 0, NULL };
 		struct x509_text x;
 		const char *err;
+		const uint8_t *lenp = list.p;
 		if (rd_vec(&list, 3, &der))
 			break; /* cannot happen: checked above */
 		if (x509_text_parse(der.p, der.n, &x, &err)) {
 			fields_add(f, 1, "certificate", "malformed (%zu bytes)", der.n);
+			rd_mark(f, &list, der.p, der.n);
 			return fail(f, summary, cap, M, "certificate %zu is not a valid X.509 certificate: %s",
 				    i + 1, err);
 		}
@@ -325,7 +372,8 @@ static int certificate(struct rd *r, struct fields *f, char *summary, size_t cap
 			snprintf(shown, sizeof shown, "CN=%s", x.subject_cn);
 		else
 			snprintf(shown, sizeof shown, "%s", x.subject);
-		fields_add(f, 1, "certificate", "%s", shown);
+		fields_add(f, 1, "certificate", "%s", shown); /* the DER; its parts say no more */
+		rd_mark(f, &list, der.p, der.n);
 		fields_add(f, 2, "subject", "%s", x.subject);
 		fields_add(f, 2, "issuer", "%s", x.issuer);
 		fields_add(f, 2, "not_before", "%s", x.not_before);
@@ -335,6 +383,7 @@ static int certificate(struct rd *r, struct fields *f, char *summary, size_t cap
 		fields_add(f, 2, "signature_algorithm", "%s", x.signature_algorithm);
 		fields_add(f, 2, "serial_number", "%s", x.serial);
 		fields_add(f, 2, "length", "%zu bytes", der.n);
+		rd_mark(f, &list, lenp, 3);
 		if (i == 0) {
 			snprintf(first, sizeof first, "%s", shown);
 			if (x.issuer_cn[0])
@@ -361,19 +410,23 @@ static int read_signature(struct rd *r, int tls12, struct fields *f, char *desc,
 	unsigned alg = 0;
 	struct rd sig;
 	char b[48];
+	const uint8_t *at = r->p;
 	if (tls12 && rd_u16(r, &alg))
 		return -1;
+	const uint8_t *sat = r->p;
 	if (rd_vec(r, 2, &sig) || r->n || sig.n == 0)
 		return -1;
 	if (tls12) {
 		const char *an = decode_sigalg_text(alg, b, sizeof b);
 		fields_add(f, 0, "signature_algorithm", "%s", an);
+		rd_mark(f, r, at, 2);
 		snprintf(desc, dcap, "%s", an);
 	} else {
 		fields_add(f, 0, "signature_algorithm", "implied by the certificate (TLS 1.0/1.1)");
 		snprintf(desc, dcap, "%zu-byte signature", sig.n);
 	}
 	fields_add(f, 0, "signature_length", "%zu", sig.n);
+	rd_mark_since(f, r, sat); /* the length and the signature it counts */
 	return 0;
 }
 
@@ -386,16 +439,22 @@ static int ske_try(struct rd r, int tls12, struct fields *tmp, char *summary, si
 	struct rd a, b, c;
 	if (rd_left(&r) == 0)
 		return -1;
+	const uint8_t *at = r.p;
 	if (r.p[0] == 3) { /* ECParameters: named_curve (RFC 8422 5.4) */
 		rd_u8(&r, &ctype);
 		if (rd_u16(&r, &curve) || rd_vec(&r, 1, &a) || a.n == 0)
 			return -1;
 		const char *cn = decode_group_text(curve, gb, sizeof gb);
 		fields_add(tmp, 0, "key_exchange", "ECDHE");
+		rd_mark_since(tmp, &r, at); /* the ServerECDHParams */
 		fields_add(tmp, 0, "curve_type", "named_curve");
+		rd_mark(tmp, &r, at, 1);
 		fields_add(tmp, 0, "curve", "%s", cn);
+		rd_mark(tmp, &r, at + 1, 2);
 		fields_add(tmp, 0, "public_key_length", "%zu", a.n);
+		rd_mark(tmp, &r, at + 3, 1);
 		fields_add(tmp, 0, "public_key", "%s", hexstr(hb, sizeof hb, a.p, a.n));
+		rd_mark(tmp, &r, a.p, a.n);
 		if (rd_left(&r) == 0) {
 			fields_add(tmp, 0, "signature_algorithm", "none (anonymous)");
 			say(summary, cap, "%s: ECDHE %s, unsigned (anonymous)", M, cn);
@@ -409,7 +468,9 @@ static int ske_try(struct rd r, int tls12, struct fields *tmp, char *summary, si
 	if (r.p[0] == 1 || r.p[0] == 2) { /* explicit curves: deprecated, shown by size */
 		fields_add(tmp, 0, "key_exchange", "ECDHE");
 		fields_add(tmp, 0, "curve_type", "%s", r.p[0] == 1 ? "explicit_prime" : "explicit_char2");
+		rd_mark(tmp, &r, r.p, 1);
 		fields_add(tmp, 0, "params_length", "%zu", r.n);
+		rd_mark(tmp, &r, r.p, r.n);
 		say(summary, cap, "%s: ECDHE with explicit curve parameters, %zu bytes", M, r.n);
 		return 0;
 	}
@@ -417,8 +478,11 @@ static int ske_try(struct rd r, int tls12, struct fields *tmp, char *summary, si
 	if (rd_vec(&r, 2, &a) || rd_vec(&r, 2, &b) || rd_vec(&r, 2, &c) || !a.n || !b.n || !c.n)
 		return -1;
 	fields_add(tmp, 0, "key_exchange", "DHE");
+	rd_mark_since(tmp, &r, at); /* the ServerDHParams */
 	fields_add(tmp, 0, "dh_prime_bits", "%zu", a.n * 8);
+	rd_mark(tmp, &r, a.p, a.n);
 	fields_add(tmp, 0, "public_key_length", "%zu", c.n);
+	rd_mark(tmp, &r, c.p, c.n); /* no field of its own: the length points at the key */
 	if (read_signature(&r, tls12, tmp, desc, sizeof desc))
 		return -1;
 	say(summary, cap, "%s: DHE %zu-bit group, signed (%s)", M, a.n * 8, desc);
@@ -463,10 +527,13 @@ static int cr_try(struct rd r, int tls12, struct fields *tmp, char *summary, siz
 	char val[512], b[48];
 	struct sb s;
 	unsigned v;
+	const uint8_t *at_types = r.p;
 	if (rd_vec(&r, 1, &types) || types.n == 0)
 		return -1;
+	const uint8_t *at_algs = r.p;
 	if (tls12 && (rd_vec(&r, 2, &algs) || algs.n % 2))
 		return -1;
+	const uint8_t *at_cas = r.p;
 	if (rd_vec(&r, 2, &cas) || r.n)
 		return -1;
 	size_t nca = 0;
@@ -486,20 +553,24 @@ static int cr_try(struct rd r, int tls12, struct fields *tmp, char *summary, siz
 		sb_puts(&s, decode_orhex(LOOKUP(ct, v), v, 2, b, sizeof b));
 	}
 	fields_add(tmp, 0, "certificate_types", "%s", val);
+	rd_mark(tmp, &r, at_types, (size_t)(at_algs - at_types));
 	if (tls12) {
 		sb_init(&s, val, sizeof val);
 		list_u16(&s, &algs, decode_sigalg_text);
 		fields_add(tmp, 0, "signature_algorithms", "%s", val);
+		rd_mark(tmp, &r, at_algs, (size_t)(at_cas - at_algs));
 	}
 	fields_add(tmp, 0, "certificate_authorities", "%zu", nca);
+	rd_mark_since(tmp, &r, at_cas);
 	while (cas.n) {
-		struct rd dn = { NULL, 0 };
+		struct rd dn = { NULL, 0, NULL };
 		if (rd_vec(&cas, 2, &dn))
 			break; /* cannot happen: checked above */
 		if (x509_text_name(dn.p, dn.n, val, sizeof val, NULL, 0))
 			fields_add(tmp, 1, "authority", "malformed name (%zu bytes)", dn.n);
 		else
 			fields_add(tmp, 1, "authority", "%s", val);
+		rd_mark(tmp, &cas, dn.p, dn.n);
 	}
 	say(summary, cap, "CertificateRequest: the server asks for a client certificate (%zu CA name%s)", nca,
 	    nca == 1 ? "" : "s");
@@ -514,14 +585,19 @@ static int client_key_exchange(struct rd *r, struct fields *f, char *summary, si
 	 * length equal to what follows (RFC 5246 7.4.7.1). Both cannot hold at once. */
 	if (r->n >= 2 && r->p[0] == r->n - 1) {
 		fields_add(f, 0, "key_exchange", "ECDHE");
+		rd_mark(f, r, r->p, r->n);
 		fields_add(f, 0, "public_key_length", "%zu", r->n - 1);
+		rd_mark(f, r, r->p, 1);
 		fields_add(f, 0, "public_key", "%s", hexstr(hb, sizeof hb, r->p + 1, r->n - 1));
+		rd_mark(f, r, r->p + 1, r->n - 1);
 		say(summary, cap, "%s: ECDHE public key, %zu bytes", M, r->n - 1);
 		return 0;
 	}
 	if (r->n >= 3 && (size_t)(r->p[0] << 8 | r->p[1]) == r->n - 2) {
 		fields_add(f, 0, "key_exchange", "RSA");
+		rd_mark(f, r, r->p, r->n);
 		fields_add(f, 0, "encrypted_premaster_length", "%zu", r->n - 2);
+		rd_mark(f, r, r->p, r->n); /* the length and what it counts */
 		say(summary, cap, "%s: RSA-encrypted premaster secret, %zu bytes", M, r->n - 2);
 		return 0;
 	}
@@ -542,12 +618,14 @@ int decode_handshake_v(const uint8_t *msg, size_t n, unsigned version, struct fi
 		M = tb;
 	}
 	fields_add(f, 0, "handshake_type", "%s", M);
+	fields_last_range(f, 0, 1);
 	fields_add(f, 0, "length", "%zu", len);
+	fields_last_range(f, 1, 3);
 	if (len > n - 4)
 		return fail(f, summary, cap, M, "truncated (%zu of %zu bytes)", n - 4, len);
 	if (len < n - 4)
 		return fail(f, summary, cap, M, "%zu bytes after the message", n - 4 - len);
-	struct rd r = { msg + 4, len };
+	struct rd r = { msg + 4, len, msg };
 	char hb[140];
 	switch (type) {
 	case TLS_HS_CLIENT_HELLO:
@@ -574,6 +652,7 @@ int decode_handshake_v(const uint8_t *msg, size_t n, unsigned version, struct fi
 		if (len == 0)
 			return fail(f, summary, cap, M, "empty verify_data");
 		fields_add(f, 0, "verify_data", "%s", hexstr(hb, sizeof hb, r.p, len));
+		rd_mark(f, &r, r.p, len);
 		say(summary, cap, "%s: verify_data %s", M, hexstr(hb, 32, r.p, len));
 		return 0;
 	default:

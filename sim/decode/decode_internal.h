@@ -55,11 +55,27 @@ static inline const char *textstr(char *buf, size_t cap, const void *p, size_t n
 	return buf;
 }
 
-/* Bounded reader over wire bytes. */
+/* Bounded reader over wire bytes. base is the start of the bytes being decoded (the
+ * event's own), so that a field can say where its bytes lie; sub-readers share it. */
 struct rd {
 	const uint8_t *p;
 	size_t n;
+	const uint8_t *base;
 };
+
+/* The last field added shows len bytes at at (inside r's bytes). */
+static inline void rd_mark(struct fields *f, const struct rd *r, const uint8_t *at, size_t len)
+{
+	if (r->base && at && at >= r->base)
+		fields_last_range(f, (size_t)(at - r->base), len);
+}
+
+/* The last field added shows the bytes read from r since from. */
+static inline void rd_mark_since(struct fields *f, const struct rd *r, const uint8_t *from)
+{
+	if (from && r->p >= from)
+		rd_mark(f, r, from, (size_t)(r->p - from));
+}
 
 static inline size_t rd_left(const struct rd *r)
 {
@@ -97,6 +113,7 @@ static inline int rd_vec(struct rd *r, size_t lenbytes, struct rd *sub)
 	if (rd_uint(r, lenbytes, &len) || rd_bytes(r, len, &sub->p))
 		return -1;
 	sub->n = len;
+	sub->base = r->base;
 	return 0;
 }
 

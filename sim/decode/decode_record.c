@@ -28,9 +28,12 @@ int decode_tls_record(const uint8_t *rec, size_t n, struct fields *f, char *summ
 			    "not a TLS record (type %u, version 0x%02x%02x)", rec[0], rec[1], rec[2]);
 	const char *ct = decode_tls_content_type_name(h.type);
 	fields_add(f, 0, "content_type", "%s", ct);
+	fields_last_range(f, 0, 1);
 	const char *vs = decode_version_text(h.version, vb, sizeof vb);
 	fields_add(f, 0, "version", "%s", vs);
+	fields_last_range(f, 1, 2);
 	fields_add(f, 0, "length", "%u", h.length);
+	fields_last_range(f, 3, 2);
 	/* RFC 5246 6.2.3: a ciphertext fragment is at most 2^14 + 2048 bytes */
 	if (h.length > 16384 + 2048)
 		return fail(f, summary, cap, "TLS record", "length %u exceeds 2^14+2048", h.length);
@@ -52,7 +55,9 @@ int decode_alert(const uint8_t *p, size_t n, struct fields *f, char *summary, si
 	level = decode_orhex(level, p[0], 2, lb, sizeof lb);
 	desc = decode_orhex(desc, p[1], 2, db, sizeof db);
 	fields_add(f, 0, "level", "%s", level);
+	fields_last_range(f, 0, 1);
 	fields_add(f, 0, "description", "%s", desc);
+	fields_last_range(f, 1, 1);
 	if (n > 2)
 		return fail(f, summary, cap, "Alert", "%zu bytes after the alert", n - 2);
 	say(summary, cap, "Alert: %s %s", level, desc);

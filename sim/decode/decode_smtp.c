@@ -33,6 +33,13 @@ static int ci_eq(const char *a, const char *b)
 	return strlen(a) == strlen(b) && ci_prefix(a, strlen(a), b);
 }
 
+/* The last field shows the n characters at p, inside the line that starts at line. */
+static void mark(struct fields *f, const char *line, const char *p, size_t n)
+{
+	if (line && p && p >= line)
+		fields_last_range(f, (size_t)(p - line), n);
+}
+
 #define B64_MAX 768
 
 /* Decodes base64 text; -1 when invalid or too long. "=" alone is the empty response
@@ -48,7 +55,8 @@ static long b64(const char *t, size_t n, uint8_t *out)
 
 /* AUTH PLAIN message, RFC 4616: [authzid] NUL authcid NUL passwd. Adds the fields and
  * writes "user X, password Y" into desc. */
-static int auth_plain(const char *t, size_t n, struct fields *f, char *desc, size_t dcap, const char **err)
+static int auth_plain(const char *line, const char *t, size_t n, struct fields *f, char *desc, size_t dcap,
+		      const char **err)
 {
 	uint8_t buf[B64_MAX];
 	char u[300], p[300], z[300];
@@ -63,12 +71,17 @@ static int auth_plain(const char *t, size_t n, struct fields *f, char *desc, siz
 		*err = "AUTH PLAIN response is not authzid NUL user NUL password";
 		return -1;
 	}
-	if (a > buf)
+	/* each shows the base64 it was decoded from: no byte on the wire is only the user's */
+	if (a > buf) {
 		fields_add(f, 0, "auth_authzid", "%s", textstr(z, sizeof z, buf, (size_t)(a - buf)));
+		mark(f, line, t, n);
+	}
 	textstr(u, sizeof u, a + 1, (size_t)(b - a - 1));
 	textstr(p, sizeof p, b + 1, (size_t)(buf + len - b - 1));
 	fields_add(f, 0, "auth_user", "%s", u);
+	mark(f, line, t, n);
 	fields_add(f, 0, "auth_password", "%s", p);
+	mark(f, line, t, n);
 	snprintf(desc, dcap, "user %s, password %s", u, p);
 	return 0;
 }
@@ -89,15 +102,17 @@ static int auth_answer(struct decode_smtp_ctx *ctx, const char *line, size_t n, 
 	const char *mech = ctx->auth_mech[0] ? ctx->auth_mech : "unknown";
 	fields_add(f, 0, "auth_mechanism", "%s", mech);
 	fields_add(f, 0, "auth_response", "%s", textstr(tb, sizeof tb, line, n));
+	mark(f, line, line, n);
 	if (n == 1 && line[0] == '*') {
 		ctx->auth_pending = 0;
 		fields_add(f, 0, "auth_cancelled", "yes");
+		mark(f, line, line, n);
 		say(summary, cap, "AUTH cancelled by the client (*)");
 		return 0;
 	}
 	if (ci_eq(mech, "PLAIN")) {
 		ctx->auth_pending = 0;
-		if (auth_plain(line, n, f, desc, sizeof desc, &err))
+		if (auth_plain(line, line, n, f, desc, sizeof desc, &err))
 			return fail(f, summary, cap, M, "%s", err);
 		say(summary, cap, "AUTH PLAIN (%s)", desc);
 		return 0;
@@ -111,10 +126,12 @@ static int auth_answer(struct decode_smtp_ctx *ctx, const char *line, size_t n, 
 	if (ci_eq(mech, "LOGIN")) {
 		if (ctx->login_step == 0) {
 			fields_add(f, 0, "auth_user", "%s", tb);
+			mark(f, line, line, n);
 			ctx->login_step = 1; /* the password comes next, with or without a 334 seen */
 			say(summary, cap, "AUTH LOGIN user name: %s", tb);
 		} else {
 			fields_add(f, 0, "auth_password", "%s", tb);
+			mark(f, line, line, n);
 			ctx->login_step = 2;
 			ctx->auth_pending = 0;
 			say(summary, cap, "AUTH LOGIN password: %s", tb);
@@ -123,13 +140,14 @@ static int auth_answer(struct decode_smtp_ctx *ctx, const char *line, size_t n, 
 	}
 	ctx->auth_pending = 0;
 	fields_add(f, 0, "auth_response_decoded", "%s", tb);
+	mark(f, line, line, n);
 	say(summary, cap, "AUTH %s response: %s", mech, tb);
 	return 0;
 }
 
 /* MAIL and RCPT: the path as smtp_parse reads it, so that a mailbox the server would
  * refuse with 501 never becomes a "mail_from" or "rcpt_to" field. */
-static const char *envelope(const struct smtp_command *c, struct fields *f)
+static const char *envelope(const char *line, const struct smtp_command *c, struct fields *f)
 {
 	char tb[600];
 	struct smtp_path p;
@@ -137,8 +155,15 @@ static const char *envelope(const struct smtp_command *c, struct fields *f)
 	if ((mail ? smtp_parse_mail_from : smtp_parse_rcpt_to)(c->arg, c->arg_len, &p))
 		return p.error;
 	fields_add(f, 0, mail ? "mail_from" : "rcpt_to", "%s", textstr(tb, sizeof tb, p.box, strlen(p.box)));
-	if (p.params_len)
+	/* the mailbox between the brackets, when it is there as written */
+	const char *lt = memchr(c->arg, '<', c->arg_len);
+	size_t bl = strlen(p.box);
+	if (lt && (size_t)(lt + 1 - c->arg) + bl <= c->arg_len && memcmp(lt + 1, p.box, bl) == 0)
+		mark(f, line, lt + 1, bl);
+	if (p.params_len) {
 		fields_add(f, 0, "parameters", "%s", textstr(tb, sizeof tb, p.params, p.params_len));
+		mark(f, line, p.params, p.params_len);
+	}
 	return NULL;
 }
 
@@ -166,16 +191,22 @@ int decode_smtp_command(struct decode_smtp_ctx *ctx, const char *line, size_t n,
 		alen--;
 	}
 	fields_add(f, 0, "verb", "%s", verb);
-	if (alen)
+	const char *sp0 = memchr(line, ' ', n);
+	mark(f, line, line, sp0 ? (size_t)(sp0 - line) : n);
+	if (alen) {
 		fields_add(f, 0, "argument", "%s", textstr(tb, sizeof tb, arg, alen));
+		mark(f, line, arg, alen);
+	}
 	textstr(desc, sizeof desc, line, n);
 
 	if (sc.verb == SMTP_VERB_MAIL || sc.verb == SMTP_VERB_RCPT) {
-		if ((err = envelope(&sc, f)))
+		if ((err = envelope(line, &sc, f)))
 			return fail(f, summary, cap, verb, "%s: \"%s\"", err, textstr(tb, 80, line, n));
 	} else if (sc.verb == SMTP_VERB_EHLO || sc.verb == SMTP_VERB_HELO) {
-		if (alen)
+		if (alen) {
 			fields_add(f, 0, "domain", "%s", textstr(tb, sizeof tb, arg, alen));
+			mark(f, line, arg, alen);
+		}
 	} else if (sc.verb == SMTP_VERB_AUTH) {
 		if (alen == 0)
 			return fail(f, summary, cap, verb, "no mechanism");
@@ -186,6 +217,7 @@ int decode_smtp_command(struct decode_smtp_ctx *ctx, const char *line, size_t n,
 		for (char *c = mech; *c; c++)
 			*c = (char)toupper((unsigned char)*c);
 		fields_add(f, 0, "auth_mechanism", "%s", mech);
+		mark(f, line, arg, mlen);
 		const char *ir = sp ? sp + 1 : NULL;
 		size_t irlen = sp ? alen - mlen - 1 : 0;
 		set_mech(ctx, mech);
@@ -198,13 +230,15 @@ int decode_smtp_command(struct decode_smtp_ctx *ctx, const char *line, size_t n,
 			if (ctx)
 				ctx->auth_pending = 0;
 			fields_add(f, 0, "auth_response", "%s", textstr(tb, sizeof tb, ir, irlen));
-			if (auth_plain(ir, irlen, f, tb, sizeof tb, &err))
+			mark(f, line, ir, irlen);
+			if (auth_plain(line, ir, irlen, f, tb, sizeof tb, &err))
 				return fail(f, summary, cap, "AUTH PLAIN", "%s", err);
 			say(summary, cap, "AUTH PLAIN (%s)", tb);
 			return 0;
 		} else {
 			uint8_t buf[B64_MAX];
 			fields_add(f, 0, "auth_response", "%s", textstr(tb, sizeof tb, ir, irlen));
+			mark(f, line, ir, irlen);
 			long len = b64(ir, irlen, buf);
 			if (len < 0)
 				return fail(f, summary, cap, "AUTH", "initial response is not valid base64");
@@ -212,6 +246,7 @@ int decode_smtp_command(struct decode_smtp_ctx *ctx, const char *line, size_t n,
 			if (strcmp(mech, "LOGIN") == 0) {
 				/* RFC 4954 allows the user name as initial response; the password follows */
 				fields_add(f, 0, "auth_user", "%s", tb);
+				mark(f, line, ir, irlen);
 				if (ctx) {
 					ctx->auth_pending = 1;
 					ctx->login_step = 1;
@@ -219,6 +254,7 @@ int decode_smtp_command(struct decode_smtp_ctx *ctx, const char *line, size_t n,
 				say(summary, cap, "AUTH LOGIN (user %s)", tb);
 			} else {
 				fields_add(f, 0, "auth_response_decoded", "%s", tb);
+				mark(f, line, ir, irlen);
 				say(summary, cap, "AUTH %s (%s)", mech, tb);
 			}
 			return 0;
@@ -298,15 +334,24 @@ int decode_smtp_reply(struct decode_smtp_ctx *ctx, const char *line, size_t n, s
 	const char *text = r.text;
 	size_t tlen = r.text_len;
 	fields_add(f, 0, "code", "%d", code);
+	mark(f, line, line, 3);
 	fields_add(f, 0, "class", "%s", reply_class(code / 100));
+	mark(f, line, line, 1);
 	const char *meaning = reply_meaning(code);
-	if (meaning)
+	if (meaning) {
 		fields_add(f, 0, "meaning", "%s", meaning);
+		mark(f, line, line, 3);
+	}
 	fields_add(f, 0, "continues", "%s", cont ? "yes" : "no");
+	if (n > 3) /* the separator: '-' or ' ' */
+		mark(f, line, line + 3, 1);
 	size_t es = enhanced_status(text, tlen);
-	if (es)
+	if (es) {
 		fields_add(f, 0, "enhanced_status", "%.*s", (int)es, text);
+		mark(f, line, text, es);
+	}
 	fields_add(f, 0, "text", "%s", textstr(tb, sizeof tb, text, tlen));
+	mark(f, line, text, tlen);
 	textstr(db, sizeof db, line, n);
 
 	if (code == 334) {
@@ -318,6 +363,7 @@ int decode_smtp_reply(struct decode_smtp_ctx *ctx, const char *line, size_t n, s
 		if (len >= 0) {
 			textstr(tb, sizeof tb, buf, (size_t)len);
 			fields_add(f, 0, "challenge_decoded", "%s", tb);
+			mark(f, line, text, cl);
 			if (ctx) {
 				ctx->auth_pending = 1;
 				if (ci_prefix(tb, strlen(tb), "user"))
@@ -420,11 +466,14 @@ static void body_fields(struct decode_body_state *st, int whole, size_t hl, size
 	/* the bytes as sent, not the message's size: with the dot-stuffing and, in the piece
 	 * where it ends, the end line "." (and whatever was pipelined after it) */
 	fields_add(f, 0, "bytes_as_sent", "%zu", n);
+	fields_last_range(f, 0, n);
 	if (st->terminated && headers_here)
 		fields_add(f, 1, "counts", "the whole message as sent: headers, blank line, text, dot-stuffing and the end line \".\"");
 	fields_add(f, 0, "terminated", "%s", st->terminated ? "yes" : "no");
-	if (after)
+	if (after) {
 		fields_add(f, 0, "bytes_after_end", "%zu", after);
+		fields_last_range(f, n - after, after);
+	}
 
 	char s[200];
 	struct sb sm;

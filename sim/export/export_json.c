@@ -86,7 +86,7 @@ static int printable(const uint8_t *p, size_t n)
 	return 1;
 }
 
-/* The flat depth-tagged field list as a tree: [{name, value, children?}]. */
+/* The flat depth-tagged field list as a tree: [{name, value, offset?, length?, children?}]. */
 static json_t *fields_tree(const struct fields *f, size_t *i, int depth, int *bad)
 {
 	json_t *arr = json_array();
@@ -105,6 +105,10 @@ static json_t *fields_tree(const struct fields *f, size_t *i, int depth, int *ba
 		json_t *o = json_object();
 		set(o, "name", str(fl->name), bad);
 		set(o, "value", str(fl->value ? fl->value : ""), bad);
+		if (fl->has_range) {
+			set(o, "offset", json_integer((json_int_t)fl->off), bad);
+			set(o, "length", json_integer((json_int_t)fl->len), bad);
+		}
 		(*i)++;
 		if (*i < f->n && f->v[*i].depth > depth)
 			set(o, "children", fields_tree(f, i, depth + 1, bad), bad);

@@ -390,6 +390,7 @@ static int record_children(struct wire_stream *s, const uint8_t *rec, size_t n, 
 
 	if (type == TLS_CT_CHANGE_CIPHER_SPEC) {
 		fields_add(&f, 0, "meaning", "from the next record on, this sender encrypts and authenticates");
+		fields_last_range(&f, 0, pn);
 		int r = emit_child(s, TK_CCS, 1, parent, 0, pl, pn, &f, "ChangeCipherSpec", attack);
 		s->ccs = 1;
 		return r;
@@ -415,6 +416,7 @@ static int record_children(struct wire_stream *s, const uint8_t *rec, size_t n, 
 	if (type == TLS_CT_HANDSHAKE) {
 		fields_add(&f, 0, "handshake_type", "Finished (encrypted)");
 		fields_add(&f, 0, "encrypted_length", "%zu", pn);
+		fields_last_range(&f, 0, pn);
 		/* The first message under the new keys is Finished (RFC 5246 7.4.9). */
 		return emit_child(s, TK_HANDSHAKE, TLS_HS_FINISHED, parent, 1, pl, pn, &f,
 				  "Finished (encrypted)", attack);
@@ -427,6 +429,7 @@ static int record_children(struct wire_stream *s, const uint8_t *rec, size_t n, 
 		} else if (s->qn && s->q[0].is_alert) {
 			al = s->q[0].p;
 			decode_alert(s->q[0].p, s->q[0].len, &f, summary, sizeof summary);
+			fields_drop_ranges(&f); /* its bytes are a plaintext the event does not hold */
 		} else {
 			fields_add(&f, 0, "note", "the alert is encrypted; only the endpoints can read it");
 			snprintf(summary, sizeof summary, "Alert (encrypted)");

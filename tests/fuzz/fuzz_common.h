@@ -49,4 +49,12 @@ static inline void fuzz_check_output(const struct fields *f, const char *summary
 	}
 }
 
+/* Every byte range a decoder gave lies inside the n bytes it read. */
+static inline void fuzz_check_ranges(const struct fields *f, size_t n)
+{
+	for (size_t i = 0; i < f->n; i++)
+		if (f->v[i].has_range && (f->v[i].off > n || f->v[i].len > n - f->v[i].off))
+			abort();
+}
+
 #endif

@@ -18,6 +18,7 @@ static void check_handshake(const uint8_t *p, size_t n, unsigned version)
 	fields_init(&f);
 	decode_handshake_v(b, n, version, &f, summary, sizeof summary);
 	fuzz_check_output(&f, summary, sizeof summary);
+	fuzz_check_ranges(&f, n);
 	fields_free(&f);
 	if (version == 0x0303) {
 		fields_init(&f);
@@ -36,6 +37,7 @@ static void check_alert(const uint8_t *p, size_t n)
 	fields_init(&f);
 	decode_alert(b, n, &f, summary, sizeof summary);
 	fuzz_check_output(&f, summary, sizeof summary);
+	fuzz_check_ranges(&f, n);
 	fields_free(&f);
 	free(b);
 }
@@ -56,6 +58,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fields_init(&f);
 	decode_tls_record(whole, n, &f, summary, 1 + n % sizeof summary);
 	fuzz_check_output(&f, summary, 1 + n % sizeof summary);
+	fuzz_check_ranges(&f, n);
 	fields_free(&f);
 	free(whole);
 
