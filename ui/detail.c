@@ -232,7 +232,7 @@ void ui_detail_draw(struct app *a)
 	if (a->detail_top > 0)
 		ui_text(r->y, r->x + r->w - 6, 3, " ^ ", A_DIM);
 	if (vi < nv)
-		ui_text(r->y + r->h - 1, r->x + r->w - 6, 3, " v ", A_DIM);
+		ui_text(r->y + r->h - 1, r->x + r->w - 6, 3, a->utf8 ? " ↓ " : "...", A_DIM); /* more below */
 	free(vis);
 }
 

@@ -267,7 +267,7 @@ void ui_hex_draw(struct app *a)
 	if (a->hex_top > 0)
 		ui_text(r->y, r->x + r->w - 6, 3, " ^ ", A_DIM);
 	if (a->hex_top + (size_t)rows < (size_t)total)
-		ui_text(r->y + r->h - 1, r->x + r->w - 6, 3, " v ", A_DIM);
+		ui_text(r->y + r->h - 1, r->x + r->w - 6, 3, a->utf8 ? " ↓ " : "...", A_DIM); /* more below */
 	free(buf);
 }
 

@@ -278,7 +278,7 @@ void ui_math_draw(struct app *a, const struct rect *r)
 	if (a->math_top > 0)
 		ui_text(r->y, r->x + r->w - 6, 3, " ^ ", A_DIM);
 	if (a->math_top + (size_t)in.h < total)
-		ui_text(r->y + r->h - 1, r->x + r->w - 6, 3, " v ", A_DIM);
+		ui_text(r->y + r->h - 1, r->x + r->w - 6, 3, a->utf8 ? " ↓ " : "...", A_DIM); /* more below */
 }
 
 void ui_math_toggle(struct app *a)

@@ -161,9 +161,9 @@ static void secret_slots(const struct knowledge *k, int level, const char *dash,
 		if (k->nrcpt > 1)
 			snprintf(more, sizeof more, " +%zu", k->nrcpt - 1);
 		if (level == 0)
-			snprintf(out[1], 400, "envelope <%s> -> <%s>%s", k->mail_from, k->nrcpt ? k->rcpt[0] : "", more);
+			snprintf(out[1], 400, "envelope <%.170s> -> <%.170s>%s", k->mail_from, k->nrcpt ? k->rcpt[0] : "", more);
 		else if (level == 1)
-			snprintf(out[1], 400, "envelope %s -> %s%s", k->mail_from, k->nrcpt ? k->rcpt[0] : "?", more);
+			snprintf(out[1], 400, "envelope %.170s -> %.170s%s", k->mail_from, k->nrcpt ? k->rcpt[0] : "?", more);
 		else {
 			char f[128], t[128];
 			local_part(k->mail_from, f, sizeof f);
