@@ -408,6 +408,21 @@ static int anchor_from_cert(const unsigned char *der, size_t len, br_x509_trust_
 	return 0;
 }
 
+int pki_anchor_from_der(const unsigned char *der, size_t len, unsigned flags,
+			br_x509_trust_anchor *ta)
+{
+	int berr;
+	if (anchor_from_cert(der, len, ta, &berr) < 0)
+		return -1;
+	ta->flags = flags;
+	return 0;
+}
+
+void pki_anchor_free(br_x509_trust_anchor *ta)
+{
+	anchor_free(ta);
+}
+
 int pki_load_anchors(const char *path, struct pki_anchors *out, char *err, size_t errcap)
 {
 	struct pem_file pf;

@@ -33,6 +33,14 @@ int pki_load_key(const char *path, struct pki_key *out, char *err, size_t errcap
 /* Every certificate in the file becomes a trust anchor (flag BR_X509_TA_CA). */
 int pki_load_anchors(const char *path, struct pki_anchors *out, char *err, size_t errcap);
 
+/* One trust anchor made from one DER certificate: its subject DN and public key, with
+ * flags BR_X509_TA_CA or 0 (a key trusted directly, not as an issuer). Returns 0, or -1
+ * when BearSSL cannot decode the certificate or memory runs out. Free it with
+ * pki_anchor_free. (DANE-TA builds its anchor from a certificate the server sent.) */
+int pki_anchor_from_der(const unsigned char *der, size_t len, unsigned flags,
+			br_x509_trust_anchor *ta);
+void pki_anchor_free(br_x509_trust_anchor *ta);
+
 void pki_chain_free(struct pki_chain *c);
 void pki_key_free(struct pki_key *k);
 void pki_anchors_free(struct pki_anchors *a);
