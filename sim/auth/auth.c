@@ -21,14 +21,16 @@
 
 #include "sim/base/sb.h"
 
-static const char *const method_names[AUTH_METHOD_COUNT] = { "spf", "dkim", "dmarc", "stored" };
+static const char *const step_names[AUTH_STEP_COUNT] = {
+	"dkim-sign", "body-altered", "spf", "dkim", "dmarc", "stored",
+};
 static const char *const result_names[AUTH_RESULT_COUNT] = {
 	"none", "pass", "fail", "softfail", "neutral", "temperror", "permerror",
 };
 
-const char *auth_method_name(enum auth_method m)
+const char *auth_step_name(enum auth_step m)
 {
-	return (unsigned)m < AUTH_METHOD_COUNT ? method_names[m] : "?";
+	return (unsigned)m < AUTH_STEP_COUNT ? step_names[m] : "?";
 }
 
 const char *auth_result_name(enum auth_result r)

@@ -16,13 +16,15 @@
 
 #include "sim/dns/dns.h"
 
-/* Which check a verdict is (the TK_AUTH_CHECK event's subtype). */
-enum auth_method {
-	AUTH_SPF = 0,
-	AUTH_DKIM = 1,
-	AUTH_DMARC = 2,
-	AUTH_STORED = 3,     /* not a check: the MX stores the message with its Authentication-Results */
-	AUTH_METHOD_COUNT
+/* A step of a message's authentication (the trace's TK_MAIL_AUTH subtype). */
+enum auth_step {
+	AUTH_SIGNED = 0,     /* the sending side signs the message (DKIM) */
+	AUTH_ALTERED = 1,    /* the body changed after signing (a forwarder's footer) */
+	AUTH_SPF = 2,        /* the receiver's verdicts */
+	AUTH_DKIM = 3,
+	AUTH_DMARC = 4,
+	AUTH_STORED = 5,     /* the MX stores the message with its Authentication-Results */
+	AUTH_STEP_COUNT
 };
 
 /* A verdict, with RFC 8601's names. 0 is "none": nothing to check (no record, no signature). */
@@ -45,7 +47,7 @@ enum auth_policy {
 	AUTH_POLICY_REJECT,
 };
 
-const char *auth_method_name(enum auth_method m);     /* "spf", "dkim", "dmarc", "stored" */
+const char *auth_step_name(enum auth_step m);         /* "dkim-sign", "body-altered", "spf", ... */
 const char *auth_result_name(enum auth_result r);     /* "pass", "fail", "softfail", ... */
 const char *auth_policy_name(enum auth_policy p);     /* "none", "quarantine", "reject", "absent" */
 /* Parses a result name; returns 0, or -1 when unknown. */

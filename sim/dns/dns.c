@@ -65,6 +65,12 @@ static int parse_name(const char *s, size_t n, char *out)
 	return 0;
 }
 
+int dns_name_valid(const char *s)
+{
+	char out[DNS_NAME_MAX + 2];
+	return parse_name(s, strlen(s), out) == 0;
+}
+
 /* The next blank-separated word of *p (a quoted string is one word); *p moves past it. 0
  * at the end of the line or at a comment. */
 static size_t next_word(const char **p, const char **start)

@@ -51,6 +51,9 @@ int dns_zone_parse_line(struct dns_zone *z, const char *line, int continuation, 
  * NULL when there are no more. */
 const struct dns_record *dns_lookup(const struct dns_zone *z, const char *name, enum dns_type type, size_t i);
 
+/* 1 when s is a host name the zone could hold (labels of letters, digits, '-', '_'). */
+int dns_name_valid(const char *s);
+
 /* "A", "MX", "TXT". */
 const char *dns_type_name(enum dns_type t);
 
