@@ -291,7 +291,10 @@ int auth_dkim_sign(const struct auth_sign *s, const uint8_t *msg, size_t len, ch
 		return -1;
 	}
 	DKIM_STAT st;
-	DKIM *d = dkim_sign(lib, (const u_char *)"smtps-sim", NULL, (dkim_sigkey_t)s->key_pem,
+	/* libopendkim takes PEM only when the text starts with "-----" (else base64 DER): the
+	 * demo keys begin with a "# DEMO" line. */
+	const char *pem = strstr(s->key_pem, "-----BEGIN");
+	DKIM *d = dkim_sign(lib, (const u_char *)"smtps-sim", NULL, (dkim_sigkey_t)(pem ? pem : s->key_pem),
 			    (const u_char *)s->selector, (const u_char *)s->domain, DKIM_CANON_RELAXED, DKIM_CANON_SIMPLE,
 			    DKIM_SIGN_RSASHA256, -1, &st);
 	int rc = -1;
@@ -375,7 +378,7 @@ static int check_dkim(const struct auth_input *in, struct auth_dkim *o, char *er
 				 o->domain);
 		} else if (o->body_hash_ok == 0) {
 			o->result = AUTH_FAIL;
-			sb_put(o->reason, sizeof o->reason, 0, "body hash did not verify: the body changed after signing");
+			sb_put(o->reason, sizeof o->reason, 0, "body hash did not verify");
 		} else {
 			o->result = AUTH_FAIL;
 			int e = dkim_sig_geterror(sig);

@@ -94,7 +94,8 @@ void export_text(FILE *f, const struct scenario *sc, const struct run_result *r,
 		if (e->wire_len && e->layer != LAYER_CONNECTION)
 			print_bytes_line(f, "wire", e->wire, e->wire_stored, e->wire_len);
 		if (e->plain_len) {
-			fprintf(f, "        plaintext seen by the endpoints: ");
+			/* a note's text is no plaintext of the wire: a signature, a stored message */
+			fprintf(f, "        %s: ", e->layer == LAYER_NOTE ? "text" : "plaintext seen by the endpoints");
 			for (size_t k = 0; k < e->plain_stored && k < 120; k++) {
 				uint8_t c = e->plain[k];
 				if (c == '\r')

@@ -592,7 +592,7 @@ static const char *yes_no(int v)
 static void mail_sign(struct run_ctx *r, enum trace_link link)
 {
 	const struct scenario_client *cl = &r->sc->client;
-	static const char footer[] = "--\r\nForwarded by lists.example.test: unsubscribe at any time.\r\n";
+	static const char footer[] = "--\r\nYou receive this message as a member of a mailing list.\r\n";
 	size_t cap = 2 * r->body_len + 3 + sizeof footer;
 	char *crlf = malloc(cap);
 	if (!crlf) {
@@ -637,7 +637,16 @@ static void mail_sign(struct run_ctx *r, enum trace_link link)
 	fields_add(&f, 0, "key_record", "%s._domainkey.%s", cl->dkim_selector, cl->dkim_domain);
 	fields_add(&f, 0, "algorithm", "rsa-sha256");
 	fields_add(&f, 0, "canonicalization", "relaxed/simple");
-	fields_add(&f, 0, "dkim_signature", "%.*s", (int)(hl - 2), hdr);
+	char *unfolded = malloc(hl + 1);
+	size_t u = 0;
+	for (size_t k = 0; unfolded && k < hl; k++)
+		if (hdr[k] != '\r' && hdr[k] != '\n')
+			unfolded[u++] = hdr[k] == '\t' ? ' ' : hdr[k];
+	if (unfolded) {
+		unfolded[u] = '\0';
+		fields_add(&f, 0, "dkim_signature", "%s", unfolded); /* unfolded: one line */
+		free(unfolded);
+	}
 	snprintf(summary, sizeof summary, "DKIM: the sender signs the message as %s (selector %s)", cl->dkim_domain,
 		 cl->dkim_selector);
 	snprintf(narration, sizeof narration,
