@@ -72,6 +72,14 @@ void export_outcome_text(FILE *f, const struct outcome *o, int mitm_present)
 		fprintf(f, "  injected:         %d line(s) acted on inside TLS\n", o->injected);
 	if (o->decrypted_later)
 		fprintf(f, "  recorded session: decrypted after the key theft\n");
+	if (o->mail_checked) {
+		fprintf(f, "  mail checks:      SPF %s, DKIM %s, DMARC %s", auth_result_name(o->spf),
+			auth_result_name(o->dkim), auth_result_name(o->dmarc));
+		if (o->dmarc_policy != AUTH_POLICY_ABSENT)
+			fprintf(f, " (policy %s, asks to %s)", auth_policy_name(o->dmarc_policy),
+				o->dmarc_disposition == AUTH_POLICY_NONE ? "deliver" : auth_policy_name(o->dmarc_disposition));
+		fprintf(f, "\n  stored with:      %s\n", o->auth_results);
+	}
 	fprintf(f, "  in words: %s\n", o->summary);
 }
 
