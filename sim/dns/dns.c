@@ -85,8 +85,8 @@ static size_t next_word(const char **p, const char **start)
 	}
 	if (*s == '"') {
 		const char *e = s + 1;
-		while (*e && *e != '"') {
-			if (*e == '\\' && e[1])
+		while (*e && *e != '"' && *e != '\r' && *e != '\n') {
+			if (*e == '\\' && e[1] && e[1] != '\r' && e[1] != '\n')
 				e++;
 			e++;
 		}

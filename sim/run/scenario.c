@@ -587,9 +587,10 @@ static int handler(void *user, const char *section, const char *name, const char
 			if (auth_result_parse(value, &r) ||
 			    (!spf && r != AUTH_PASS && r != AUTH_FAIL && r != AUTH_NONE && r != AUTH_PERMERROR &&
 			     r != AUTH_TEMPERROR))
-				return fail(c, "bad value '%s' for %s: expected %s", value,
-					    spf ? "spf: pass, fail, softfail, neutral, none, temperror or permerror"
-						: "dkim or dmarc: pass, fail, none, temperror or permerror");
+				return fail(c, "bad value '%s' for %s", value,
+					    spf ? "spf: expected pass, fail, softfail, neutral, none, temperror or permerror"
+						: dkim ? "dkim: expected pass, fail, none, temperror or permerror"
+						       : "dmarc: expected pass, fail, none, temperror or permerror");
 			*(spf ? &e->spf : dkim ? &e->dkim : &e->dmarc) = r;
 			*(spf ? &e->has_spf : dkim ? &e->has_dkim : &e->has_dmarc) = 1;
 		} else
