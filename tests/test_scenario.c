@@ -176,7 +176,7 @@ static const struct broken broken_files[] = {
 	{ "bad-dns-txt.ini", 7, { "[dns]", "unterminated string", NULL } },
 	{ "bad-dns-continuation.ini", 8, { "[dns]", "continues a TXT record", NULL } },
 	{ "bad-dns-verdict.ini", 9, { "softfail", "dkim", "pass, fail, none" } },
-	{ "bad-dns-expect.ini", 6, { "dmarc", "need a [dns] section", NULL } },
+	{ "bad-dns-expect.ini", 7, { "dmarc", "need a [dns] section", NULL } },
 };
 
 /* Loads path, which must fail with one line "path:line: ..." (or "path: ..." when

@@ -200,8 +200,7 @@ static int check_spf(const struct auth_input *in, struct auth_spf *o, char *err,
 	if (!req) {
 		if (srv)
 			SPF_server_free(srv);
-		else
-			SPF_dns_free(dns);
+		SPF_dns_free(dns);
 		snprintf(err, errcap, "SPF: out of memory");
 		return -1;
 	}
@@ -222,7 +221,8 @@ static int check_spf(const struct auth_input *in, struct auth_spf *o, char *err,
 		SPF_response_free(resp);
 	}
 	SPF_request_free(req);
-	SPF_server_free(srv); /* frees the DNS layer it was given */
+	SPF_server_free(srv);
+	SPF_dns_free(dns); /* a layer passed in stays the caller's */
 	return 0;
 }
 

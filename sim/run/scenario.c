@@ -42,6 +42,7 @@ struct parse_ctx {
 	int err_line;           /* line to report for err */
 	int in_dns;             /* the reader is inside [dns], whose lines it parses itself */
 	int dkim_sign_line;     /* where dkim_sign = yes was given */
+	int verdict_line;       /* where [expect] spf, dkim or dmarc was first given */
 };
 
 static char *xstrdup(const char *s)
@@ -593,6 +594,8 @@ static int handler(void *user, const char *section, const char *name, const char
 						       : "dmarc: expected pass, fail, none, temperror or permerror");
 			*(spf ? &e->spf : dkim ? &e->dkim : &e->dmarc) = r;
 			*(spf ? &e->has_spf : dkim ? &e->has_dkim : &e->has_dmarc) = 1;
+			if (!c->verdict_line)
+				c->verdict_line = c->line;
 		} else
 			return fail(c, "unknown key '%s' in [%s]", name, section);
 	} else if (!section[0]) {
@@ -673,9 +676,10 @@ static void check_mail_auth(struct parse_ctx *c)
 	struct scenario *s = c->s;
 	struct scenario_client *cl = &s->client;
 	const struct scenario_expect *e = &s->expect;
-	if (!s->has_dns && (e->has_spf || e->has_dkim || e->has_dmarc))
+	if (!s->has_dns && (e->has_spf || e->has_dkim || e->has_dmarc)) {
 		fail(c, "[expect] spf, dkim and dmarc are the receiver's checks: they need a [dns] section%s%s", "", "");
-	else if (cl->dkim_sign && !s->has_dns) {
+		c->err_line = c->verdict_line;
+	} else if (cl->dkim_sign && !s->has_dns) {
 		fail(c, "dkim_sign needs a [dns] section (the receiver looks the key up there)%s%s", "", "");
 		c->err_line = c->dkim_sign_line;
 	} else if (cl->dkim_break_body && !cl->dkim_sign)
