@@ -11,7 +11,9 @@ PKGS    := inih jansson libpcap
 CFLAGS  ?= -O2 -g
 WFLAGS  := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
            -Wno-missing-field-initializers -I. -DSMTPS_VERSION='"$(VERSION)"'
-LDLIBS_SIM := -lbearssl $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -linih -ljansson -lpcap)
+# The receiver's mail checks: libopendkim has a pkg-config file; libspf2 and libopendmarc do not.
+LDLIBS_AUTH := $(shell pkg-config --libs opendkim 2>/dev/null || echo -lopendkim) -lspf2 -lopendmarc
+LDLIBS_SIM := -lbearssl $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -linih -ljansson -lpcap) $(LDLIBS_AUTH)
 LDLIBS_UI  := $(shell pkg-config --libs ncursesw 2>/dev/null || echo -lncursesw)
 CFLAGS_UI  := $(shell pkg-config --cflags ncursesw 2>/dev/null)
 

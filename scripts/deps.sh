@@ -4,9 +4,10 @@
 set -eu
 
 PKGS="build-essential pkg-config libbearssl-dev libncurses-dev libinih-dev libjansson-dev \
-libpcap-dev libcmocka-dev tmux tshark clang libclang-rt-14-dev valgrind openssl"
+libpcap-dev libspf2-dev libopendkim-dev libopendmarc-dev libcmocka-dev tmux tshark clang \
+libclang-rt-14-dev valgrind openssl python3-dkim"
 [ "${1:-}" = "--runtime" ] && PKGS="build-essential pkg-config libbearssl-dev libncurses-dev \
-libinih-dev libjansson-dev libpcap-dev"
+libinih-dev libjansson-dev libpcap-dev libspf2-dev libopendkim-dev libopendmarc-dev"
 
 missing=""
 for p in $PKGS; do

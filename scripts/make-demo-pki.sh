@@ -18,6 +18,10 @@
 #        ONLY=inspection sh scripts/make-demo-pki.sh [OUTDIR]
 #             adds only the inspection CA, its leaf and the trust file that includes it,
 #             leaving every other file (and so every recorded lesson) as it is.
+#        ONLY=dkim sh scripts/make-demo-pki.sh [OUTDIR]
+#             adds only the DKIM signing key (dkim-demo.key, RSA 2048) and its public
+#             half as a DKIM key record's p= value (dkim-demo.p), to paste into a
+#             scenario's [dns] section; nothing else changes.
 set -eu
 
 OUT=${1:-scenarios/certs}
@@ -131,6 +135,20 @@ stamp() {
 		chmod 644 "$f"
 	done
 }
+# The sending domain's DKIM key (RFC 6376 section 3.6.1): RSA 2048, and the p= value of
+# its key record, base64 of the DER public key, as one line.
+dkim() {
+	rsa_key "$OUT/dkim-demo.key"
+	openssl pkey -in "$OUT/dkim-demo.key" -pubout -outform DER 2>/dev/null | openssl base64 -A \
+		> "$OUT/dkim-demo.p"
+	echo >> "$OUT/dkim-demo.p"
+}
+if [ "$ONLY" = dkim ]; then
+	dkim
+	stamp "$OUT"/dkim-demo.key
+	echo "DKIM key written to $OUT"
+	exit 0
+fi
 if [ "$ONLY" = inspection ]; then
 	inspection
 	stamp "$OUT"/inspection-ca.pem "$OUT"/inspection-ca.key "$OUT"/inspection-leaf.pem \
@@ -164,6 +182,7 @@ selfsigned() {  # selfsigned NAME KEYKIND DB
 selfsigned attacker-selfsigned     ec  attacker
 selfsigned attacker-selfsigned-rsa rsa attacker-rsa
 inspection
+dkim
 
 # A comment line on top of every file: OpenSSL and BearSSL's PEM decoder both skip text
 # outside -----BEGIN/-----END blocks.

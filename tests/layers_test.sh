@@ -1,10 +1,10 @@
 #!/bin/sh
 # layers_test: sim/ is folders by concept, each depending only on the ones below it:
-#   base < wire < smtp < decode < trace < link < attack < run < export
+#   base < dns < auth < wire < smtp < decode < trace < link < attack < run < export
 # Every #include "sim/DIR/..." in sim/ must name the file's own folder or a lower one,
 # sim/ must never include ui/ or curses, and no file may sit in sim/ outside a folder.
 # Run from the top of the tree:  sh tests/layers_test.sh
-order="base wire smtp decode trace link attack run export"
+order="base dns auth wire smtp decode trace link attack run export"
 pass=0
 fail=0
 rank() {

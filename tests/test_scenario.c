@@ -166,12 +166,17 @@ static const struct broken broken_files[] = {
 	{ "bad-enum.ini", 7, { "sometimes", "tls", "none, starttls-opportunistic, starttls-required, implicit" } },
 	{ "bad-seed.ini", 5, { "12abc", "seed", "whole number" } },
 	{ "bad-date.ini", 6, { "2026-02-30", "date", "YYYY-MM-DD" } },
-	{ "bad-section.ini", 8, { "unknown section", "[attacker]", "scenario, client, server, mitm or expect" } },
+	{ "bad-section.ini", 8, { "unknown section", "[attacker]", "scenario, client, server, mitm, dns or expect" } },
 	{ "bad-duplicate.ini", 9, { "'port'", "twice", "[server]" } },
 	{ "bad-syntax.ini", 7, { "syntax error", "key = value", NULL } },
 	{ "bad-long-line.ini", 5, { "line longer than", "characters", NULL } },
 	{ "bad-cert-path.ini", 8, { "certs/no-such-cert.pem", "No such file", NULL } },
 	{ "bad-no-title.ini", 0, { "no title", NULL, NULL } },
+	{ "bad-dns-type.ini", 8, { "[dns]", "CNAME", "expected A, MX or TXT" } },
+	{ "bad-dns-txt.ini", 7, { "[dns]", "unterminated string", NULL } },
+	{ "bad-dns-continuation.ini", 8, { "[dns]", "continues a TXT record", NULL } },
+	{ "bad-dns-verdict.ini", 9, { "softfail", "dkim", "pass, fail, none" } },
+	{ "bad-dns-expect.ini", 7, { "dmarc", "need a [dns] section", NULL } },
 };
 
 /* Loads path, which must fail with one line "path:line: ..." (or "path: ..." when

@@ -228,6 +228,15 @@ static json_t *event_json(const struct trace *t, const struct trace_event *e, co
 		set(o, "replay_source", json_string("mailbox"), bad);
 	if (e->segment)
 		set(o, "segment", json_integer(e->segment), bad);
+	if (e->kind == TK_MAIL_AUTH) {
+		set(o, "auth_step", json_string(auth_step_name((enum auth_step)e->subtype)), bad);
+		if (e->subtype == AUTH_SPF || e->subtype == AUTH_DKIM || e->subtype == AUTH_DMARC)
+			set(o, "verdict", json_string(auth_result_name((enum auth_result)e->verdict)), bad);
+		if (e->subtype == AUTH_DMARC) {
+			set(o, "dmarc_policy", json_string(auth_policy_name((enum auth_policy)e->policy)), bad);
+			set(o, "dmarc_disposition", json_string(auth_policy_name((enum auth_policy)e->disposition)), bad);
+		}
+	}
 	set(o, "summary", str(e->summary ? e->summary : ""), bad);
 	set(o, "narration", str(e->narration), bad);
 	set(o, "wire_len", json_integer((json_int_t)e->wire_len), bad);
@@ -314,6 +323,13 @@ static json_t *scenario_json(const struct scenario *sc, const struct run_result 
 		push(rc, str(c->rcpt[i]), bad);
 	set(cl, "rcpt", rc, bad);
 	set(cl, "tls_options", tls_opt_json(&c->tls_opt, bad), bad);
+	if (c->dkim_sign) {
+		json_t *dk = json_object();
+		set(dk, "domain", str(c->dkim_domain), bad);
+		set(dk, "selector", str(c->dkim_selector), bad);
+		set(dk, "break_body", json_boolean(c->dkim_break_body), bad);
+		set(cl, "dkim", dk, bad);
+	}
 	set(o, "client", cl, bad);
 
 	const struct scenario_server *s = &sc->server;
@@ -336,6 +352,21 @@ static json_t *scenario_json(const struct scenario *sc, const struct run_result 
 		set(m, "inject", str(sc->mitm.inject), bad);
 		set(m, "tamper_record", json_integer(sc->mitm.tamper_record), bad);
 		set(o, "mitm", m, bad);
+	}
+	if (sc->has_dns) {
+		json_t *z = json_array();
+		for (size_t i = 0; i < sc->dns.n; i++) {
+			const struct dns_record *rr = &sc->dns.rr[i];
+			json_t *j = json_object();
+			set(j, "name", str(rr->name), bad);
+			set(j, "type", json_string(dns_type_name(rr->type)), bad);
+			if (rr->type == DNS_MX)
+				set(j, "preference", json_integer(rr->pref), bad);
+			set(j, "data", str(rr->text), bad);
+			set(j, "authenticated", json_boolean(rr->authenticated), bad);
+			push(z, j, bad);
+		}
+		set(o, "dns", z, bad);
 	}
 	return o;
 }
@@ -505,6 +536,16 @@ static json_t *outcome_json(const struct run_result *r, const struct outcome *oc
 	set(o, "injected", json_integer(oc->injected), bad);
 	set(o, "injected_refused", json_integer(oc->injected_refused), bad);
 	set(o, "decrypted_later", json_boolean(oc->decrypted_later), bad);
+	if (oc->mail_checked) {
+		json_t *m = json_object();
+		set(m, "spf", json_string(auth_result_name(oc->spf)), bad);
+		set(m, "dkim", json_string(auth_result_name(oc->dkim)), bad);
+		set(m, "dmarc", json_string(auth_result_name(oc->dmarc)), bad);
+		set(m, "dmarc_policy", json_string(auth_policy_name(oc->dmarc_policy)), bad);
+		set(m, "dmarc_disposition", json_string(auth_policy_name(oc->dmarc_disposition)), bad);
+		set(m, "authentication_results", str(oc->auth_results), bad);
+		set(o, "mail_auth", m, bad);
+	}
 	set(o, "summary", str(oc->summary), bad);
 	return o;
 }

@@ -228,5 +228,14 @@ int export_markdown(FILE *f, const struct scenario *sc, const struct run_result 
 		fprintf(f, "- Injected lines acted on inside TLS: %d\n", o->injected);
 	if (o->decrypted_later)
 		fputs("- The recorded session was decrypted after the server's key was stolen\n", f);
+	if (o->mail_checked) {
+		fprintf(f, "- The receiver's checks: SPF %s, DKIM %s, DMARC %s", auth_result_name(o->spf),
+			auth_result_name(o->dkim), auth_result_name(o->dmarc));
+		if (o->dmarc_policy != AUTH_POLICY_ABSENT)
+			fprintf(f, " (the From: domain's policy: %s)", auth_policy_name(o->dmarc_policy));
+		fputs("\n- Stored with: `", f);
+		fputs(o->auth_results, f); /* in a code span: no escaping, and it holds no backquote */
+		fputs("`\n", f);
+	}
 	return ferror(f) ? -1 : 0;
 }

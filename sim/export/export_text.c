@@ -72,6 +72,14 @@ void export_outcome_text(FILE *f, const struct outcome *o, int mitm_present)
 		fprintf(f, "  injected:         %d line(s) acted on inside TLS\n", o->injected);
 	if (o->decrypted_later)
 		fprintf(f, "  recorded session: decrypted after the key theft\n");
+	if (o->mail_checked) {
+		fprintf(f, "  mail checks:      SPF %s, DKIM %s, DMARC %s", auth_result_name(o->spf),
+			auth_result_name(o->dkim), auth_result_name(o->dmarc));
+		if (o->dmarc_policy != AUTH_POLICY_ABSENT)
+			fprintf(f, " (policy %s, asks to %s)", auth_policy_name(o->dmarc_policy),
+				o->dmarc_disposition == AUTH_POLICY_NONE ? "deliver" : auth_policy_name(o->dmarc_disposition));
+		fprintf(f, "\n  stored with:      %s\n", o->auth_results);
+	}
 	fprintf(f, "  in words: %s\n", o->summary);
 }
 
@@ -94,7 +102,8 @@ void export_text(FILE *f, const struct scenario *sc, const struct run_result *r,
 		if (e->wire_len && e->layer != LAYER_CONNECTION)
 			print_bytes_line(f, "wire", e->wire, e->wire_stored, e->wire_len);
 		if (e->plain_len) {
-			fprintf(f, "        plaintext seen by the endpoints: ");
+			/* a note's text is no plaintext of the wire: a signature, a stored message */
+			fprintf(f, "        %s: ", e->layer == LAYER_NOTE ? "text" : "plaintext seen by the endpoints");
 			for (size_t k = 0; k < e->plain_stored && k < 120; k++) {
 				uint8_t c = e->plain[k];
 				if (c == '\r')

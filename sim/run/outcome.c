@@ -200,6 +200,30 @@ void outcome_from_trace(const struct trace *t, const struct ledger *lg, struct o
 	}
 	o->decrypted_later = opened && replayed;
 
+	/* The receiver's verdicts on the first message it checked. */
+	o->mail_checked = 0;
+	o->spf = o->dkim = o->dmarc = AUTH_NONE;
+	o->dmarc_policy = o->dmarc_disposition = AUTH_POLICY_ABSENT;
+	o->auth_results[0] = '\0';
+	for (size_t i = 0; i < t->n; i++) {
+		const struct trace_event *e = &t->ev[i];
+		if (e->kind != TK_MAIL_AUTH)
+			continue;
+		if (e->subtype == AUTH_SPF && !o->mail_checked++)
+			o->spf = (enum auth_result)e->verdict;
+		else if (e->subtype == AUTH_DKIM && o->mail_checked == 1)
+			o->dkim = (enum auth_result)e->verdict;
+		else if (e->subtype == AUTH_DMARC && o->mail_checked == 1) {
+			o->dmarc = (enum auth_result)e->verdict;
+			o->dmarc_policy = (enum auth_policy)e->policy;
+			o->dmarc_disposition = (enum auth_policy)e->disposition;
+		} else if (e->subtype == AUTH_STORED && o->mail_checked == 1 && !o->auth_results[0]) {
+			const char *h = fields_get(&e->fields, "authentication_results");
+			copy(o->auth_results, sizeof o->auth_results, h ? h : "");
+		}
+	}
+	o->mail_checked = o->mail_checked > 0;
+
 	ledger_knowledge(lg, READER_OBSERVER, t->n, &o->observer);
 	o->mitm_present = ledger_has_reader(lg, READER_ATTACKER);
 	if (o->mitm_present)
@@ -255,6 +279,13 @@ void outcome_from_trace(const struct trace *t, const struct ledger *lg, struct o
 				   "them. ", o->injected);
 		else
 			n = sb_put(b, cap, n, "%d injected line(s) were acted on inside TLS. ", o->injected);
+	}
+	if (o->mail_checked) {
+		n = sb_put(b, cap, n, "The receiver's checks on the delivered message: SPF %s, DKIM %s, DMARC %s",
+			   auth_result_name(o->spf), auth_result_name(o->dkim), auth_result_name(o->dmarc));
+		if (o->dmarc == AUTH_FAIL)
+			n = sb_put(b, cap, n, " (the From: domain's policy: %s)", auth_policy_name(o->dmarc_policy));
+		n = sb_put(b, cap, n, ". ");
 	}
 	n = strlen(b);
 	if (n && b[n - 1] == ' ')
@@ -332,6 +363,24 @@ int run_check_expect(const struct scenario *sc, const struct outcome *o, char *r
 	if (e->server_error && !strstr(o->server_error, e->server_error)) {
 		report_line(report, cap, "expected server_error containing '%s', got '%s'\n", e->server_error,
 			    o->server_error[0] ? o->server_error : "none");
+		ok = 0;
+	}
+	const struct {
+		int has;
+		enum auth_result want, got;
+		const char *name;
+	} verdicts[] = {
+		{ e->has_spf, e->spf, o->spf, "spf" },
+		{ e->has_dkim, e->dkim, o->dkim, "dkim" },
+		{ e->has_dmarc, e->dmarc, o->dmarc, "dmarc" },
+	};
+	for (size_t i = 0; i < sizeof verdicts / sizeof verdicts[0]; i++) {
+		if (!verdicts[i].has || (o->mail_checked && verdicts[i].want == verdicts[i].got))
+			continue;
+		char f[96];
+		snprintf(f, sizeof f, "expected %s = %%s, got %%s\n", verdicts[i].name);
+		report_line(report, cap, f, auth_result_name(verdicts[i].want),
+			    o->mail_checked ? auth_result_name(verdicts[i].got) : "no message checked");
 		ok = 0;
 	}
 	if (e->alert) {

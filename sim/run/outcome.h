@@ -55,6 +55,13 @@ struct outcome {
 	int injected;                    /* injected commands or replies that took effect (actor state) */
 	int injected_refused;            /* of the injected commands, those the server refused (4xx/5xx) */
 	int decrypted_later;             /* the recorded session was opened after the key theft */
+	/* from the trace: the receiving MX's verdicts on the first message it accepted
+	 * (TK_MAIL_AUTH events), when the scenario has a [dns] section */
+	int mail_checked;
+	enum auth_result spf, dkim, dmarc;
+	enum auth_policy dmarc_policy;       /* what the From: domain publishes (p=) */
+	enum auth_policy dmarc_disposition;  /* what that policy asks for this message */
+	char auth_results[512];          /* the Authentication-Results header, unfolded */
 	char summary[1536];              /* the outcome in plain words, several sentences */
 };
 

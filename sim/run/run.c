@@ -9,6 +9,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "sim/auth/auth.h"
+#include "sim/base/sb.h"
 #include "sim/run/run_internal.h"
 #include "sim/trace/wiretrace.h"
 
@@ -22,6 +24,7 @@ static const char *const run_error_names[RUN_ERROR_COUNT] = {
 	[RUN_ROUND_LIMIT] = "the run does not end",
 	[RUN_TLS_SETUP] = "TLS set-up failed",
 	[RUN_PKI] = "certificates and keys missing",
+	[RUN_MAIL_AUTH] = "mail authentication failed",
 };
 
 const char *run_error_name(enum run_error e)
@@ -317,9 +320,31 @@ static void link_open_event(struct run_ctx *r, enum trace_link id, unsigned port
 		run_fail(r, RUN_ENOMEM, "tracing the %s connection", trace_link_name(id));
 }
 
+/* A whole text file (a PEM key for libopendkim, which reads it from memory). */
+static char *read_text(const char *path, char *err, size_t errcap)
+{
+	FILE *f = fopen(path, "r");
+	if (!f) {
+		snprintf(err, errcap, "%s: cannot open", path);
+		return NULL;
+	}
+	char *t = malloc(65536);
+	size_t n = t ? fread(t, 1, 65535, f) : 0;
+	fclose(f);
+	if (!t || !n || n == 65535) {
+		free(t);
+		snprintf(err, errcap, "%s: %s", path, t ? "not a PEM key of a sensible size" : "out of memory");
+		return NULL;
+	}
+	t[n] = '\0';
+	return t;
+}
+
 int run_pki_load(const struct scenario *sc, struct run_pki *p, char *err, size_t errcap)
 {
 	memset(p, 0, sizeof *p);
+	if (sc->client.dkim_sign && !(p->dkim_key_pem = read_text(sc->client.dkim_key, err, errcap)))
+		return -1;
 	if (pki_load_anchors(sc->client.trust, &p->anchors, err, errcap) ||
 	    pki_load_chain(sc->server.tls_opt.cert, &p->server_chain, err, errcap) ||
 	    pki_load_key(sc->server.tls_opt.key, &p->server_key, err, errcap) ||
@@ -343,6 +368,8 @@ void run_pki_free(struct run_pki *p)
 	pki_chain_free(&p->mitm_chain);
 	pki_key_free(&p->mitm_key);
 	pki_key_free(&p->stolen_key);
+	free(p->dkim_key_pem);
+	p->dkim_key_pem = NULL;
 }
 
 /* Frees one connection attempt: the actors, the attacker and the links, so that the next
@@ -369,6 +396,8 @@ static void attempt_close(struct run_ctx *r)
 static void run_ctx_free(struct run_ctx *r)
 {
 	attempt_close(r);
+	free(r->signed_body);
+	r->signed_body = NULL;
 }
 
 /* NULL when pki holds what sc needs, else what is missing (a caller's mistake: the pki
@@ -383,6 +412,8 @@ static const char *pki_missing(const struct scenario *sc, const struct run_pki *
 		return "the attacker's certificate and key were not loaded";
 	if ((sc->mitm.attack && (sc->mitm.attack->flags & ATTACK_F_STOLEN_KEY)) && !pki->stolen_key.type)
 		return "the attacker's stolen key was not loaded";
+	if (sc->client.dkim_sign && !pki->dkim_key_pem)
+		return "the client's DKIM key was not loaded";
 	return NULL;
 }
 
@@ -520,6 +551,307 @@ static void run_rounds(struct run_ctx *r)
 
 }
 
+/* ---- who wrote the message: DKIM before it leaves, SPF, DKIM and DMARC where it lands ---- */
+
+/* A TK_MAIL_AUTH note; f's fields move into the trace. */
+static void auth_event(struct run_ctx *r, enum trace_link link, enum trace_actor who, enum auth_step step,
+		       enum auth_result verdict, struct fields *f, const char *plain, const char *summary,
+		       const char *narration)
+{
+	struct trace_event e;
+	memset(&e, 0, sizeof e);
+	e.kind = TK_MAIL_AUTH;
+	e.layer = LAYER_NOTE;
+	e.parent = -1;
+	e.session = -1;
+	e.time_us = r->now;
+	e.link = link;
+	e.from = e.to = who;
+	e.subtype = (int)step;
+	e.verdict = (int)verdict;
+	e.plain = (uint8_t *)plain;
+	e.plain_len = plain ? strlen(plain) : 0;
+	e.summary = (char *)summary;
+	e.narration = (char *)narration;
+	e.fields = *f;
+	fields_init(f);
+	if (trace_append(r->trace, &e) < 0) {
+		fields_free(&e.fields);
+		run_fail(r, RUN_ENOMEM, "tracing the %s step", auth_step_name(step));
+	}
+}
+
+static const char *yes_no(int v)
+{
+	return v ? "yes" : "no";
+}
+
+/* The sending side signs before the message leaves: the scenario's body with CRLF line
+ * ends (ending with one), a DKIM-Signature in front; with dkim_break_body, a footer is
+ * added to the body afterwards, as a forwarder or a mailing list would. */
+static void mail_sign(struct run_ctx *r, enum trace_link link)
+{
+	const struct scenario_client *cl = &r->sc->client;
+	static const char footer[] = "--\r\nYou receive this message as a member of a mailing list.\r\n";
+	size_t cap = 2 * r->body_len + 3 + sizeof footer;
+	char *crlf = malloc(cap);
+	if (!crlf) {
+		run_fail(r, RUN_ENOMEM, "signing the message");
+		return;
+	}
+	size_t n = 0;
+	for (size_t i = 0; i < r->body_len; i++) {
+		if (r->body[i] == '\n' && (i == 0 || r->body[i - 1] != '\r'))
+			crlf[n++] = '\r';
+		crlf[n++] = (char)r->body[i];
+	}
+	if (n < 2 || crlf[n - 1] != '\n') {
+		crlf[n++] = '\r';
+		crlf[n++] = '\n';
+	}
+	crlf[n] = '\0';
+	struct auth_sign sign = { .key_pem = r->pki->dkim_key_pem, .domain = cl->dkim_domain,
+				  .selector = cl->dkim_selector, .now = r->sc->date };
+	char *hdr = NULL, err[200];
+	if (auth_dkim_sign(&sign, (const uint8_t *)crlf, n, &hdr, err, sizeof err)) {
+		free(crlf);
+		run_fail(r, RUN_MAIL_AUTH, "%s", err);
+		return;
+	}
+	size_t hl = strlen(hdr);
+	char *msg = malloc(hl + n + sizeof footer);
+	if (!msg) {
+		free(hdr);
+		free(crlf);
+		run_fail(r, RUN_ENOMEM, "signing the message");
+		return;
+	}
+	memcpy(msg, hdr, hl);
+	memcpy(msg + hl, crlf, n + 1);
+	free(crlf);
+	char summary[256], narration[600];
+	struct fields f;
+	fields_init(&f);
+	fields_add(&f, 0, "signing_domain", "%s", cl->dkim_domain);
+	fields_add(&f, 0, "selector", "%s", cl->dkim_selector);
+	fields_add(&f, 0, "key_record", "%s._domainkey.%s", cl->dkim_selector, cl->dkim_domain);
+	fields_add(&f, 0, "algorithm", "rsa-sha256");
+	fields_add(&f, 0, "canonicalization", "relaxed/simple");
+	char *unfolded = malloc(hl + 1);
+	size_t u = 0;
+	for (size_t k = 0; unfolded && k < hl; k++)
+		if (hdr[k] != '\r' && hdr[k] != '\n')
+			unfolded[u++] = hdr[k] == '\t' ? ' ' : hdr[k];
+	if (unfolded) {
+		unfolded[u] = '\0';
+		fields_add(&f, 0, "dkim_signature", "%s", unfolded); /* unfolded: one line */
+		free(unfolded);
+	}
+	snprintf(summary, sizeof summary, "DKIM: the sender signs the message as %s (selector %s)", cl->dkim_domain,
+		 cl->dkim_selector);
+	snprintf(narration, sizeof narration,
+		 "Before the message leaves, the sending side signs it with the private key of %s: a DKIM-Signature "
+		 "header that covers the From: line, the other listed headers and a hash of the body. Any receiver "
+		 "can check it with the public key %s publishes in DNS at %s._domainkey.%s.",
+		 cl->dkim_domain, cl->dkim_domain, cl->dkim_selector, cl->dkim_domain);
+	auth_event(r, link, ACTOR_CLIENT, AUTH_SIGNED, AUTH_NONE, &f, hdr, summary, narration);
+	free(hdr);
+	if (cl->dkim_break_body) {
+		memcpy(msg + hl + n, footer, sizeof footer);
+		fields_add(&f, 0, "added", "%zu bytes at the end of the body", sizeof footer - 1);
+		snprintf(summary, sizeof summary, "Body altered after signing: %zu bytes added", sizeof footer - 1);
+		snprintf(narration, sizeof narration,
+			 "After the signature was made, the body changes: a footer is added at its end, as a mailing list "
+			 "or a forwarder does. Nothing about the author changed, but the body no longer matches the "
+			 "hash the signature holds.");
+		auth_event(r, link, ACTOR_CLIENT, AUTH_ALTERED, AUTH_NONE, &f, footer, summary, narration);
+	}
+	r->signed_body = (uint8_t *)msg;
+	r->body = r->signed_body;
+	r->body_len = strlen(msg);
+}
+
+static void spf_sentence(const struct auth_spf *s, const char *ip, char *out, size_t cap)
+{
+	const char *who = s->from_helo ? "the HELO name" : "the envelope sender's domain (MAIL FROM)";
+	size_t n = sb_put(out, cap, 0, "The receiving MX asks DNS whether %s may send mail for %s, %s: ", ip, s->domain, who);
+	switch (s->result) {
+	case AUTH_PASS: n = sb_put(out, cap, n, "its SPF record says it may (pass). "); break;
+	case AUTH_FAIL: n = sb_put(out, cap, n, "its SPF record says it may not (fail). "); break;
+	case AUTH_SOFTFAIL: n = sb_put(out, cap, n, "its SPF record says probably not (softfail). "); break;
+	case AUTH_NEUTRAL: n = sb_put(out, cap, n, "its SPF record says nothing either way (neutral). "); break;
+	case AUTH_NONE: n = sb_put(out, cap, n, "it publishes no SPF record (none). "); break;
+	default: n = sb_put(out, cap, n, "the check ended in an error (%s). ", auth_result_name(s->result)); break;
+	}
+	sb_put(out, cap, n, "SPF speaks for the envelope domain only, which the reader never sees.");
+}
+
+static void dkim_sentence(const struct auth_dkim *d, char *out, size_t cap)
+{
+	if (!d->signed_) {
+		sb_put(out, cap, 0, "The message carries no DKIM-Signature: no domain vouches for its content (none).");
+		return;
+	}
+	size_t n = sb_put(out, cap, 0, "The MX fetches the public key at %s._domainkey.%s and checks the signature: ",
+			  d->selector, d->domain);
+	if (d->result == AUTH_PASS)
+		sb_put(out, cap, n, "the signed headers and the body are exactly what %s signed (pass). DKIM speaks "
+			   "for the signing domain %s, whatever the From: line says.", d->domain, d->domain);
+	else if (d->body_hash_ok == 0)
+		sb_put(out, cap, n, "the body's hash no longer matches the one in the signature (fail): the body "
+			   "changed after %s signed it, so the signature vouches for nothing.", d->domain);
+	else
+		sb_put(out, cap, n, "it does not verify (%s): %s.", auth_result_name(d->result), d->reason);
+}
+
+static void dmarc_sentence(const struct auth_report *rep, char *out, size_t cap)
+{
+	const struct auth_dmarc *m = &rep->dmarc;
+	if (!m->from_domain[0]) {
+		sb_put(out, cap, 0, "The message has no From: domain, so DMARC has nothing to check.");
+		return;
+	}
+	size_t n = sb_put(out, cap, 0, "The reader sees a From: address at %s. ", m->from_domain);
+	if (!m->record[0]) {
+		sb_put(out, cap, n, "%s publishes no DMARC record, so nothing ties that line to SPF or DKIM (none).",
+		       m->from_domain);
+		return;
+	}
+	n = sb_put(out, cap, n, "DMARC asks whether SPF or DKIM passed for a domain aligned with it (%s): ",
+		   m->adkim == 's' && m->aspf == 's' ? "strict: the same domain" : "relaxed: the same organizational domain");
+	if (m->result == AUTH_PASS) {
+		sb_put(out, cap, n, "%s passed for %s, so the message passes (pass).",
+		       m->dkim_aligned ? "DKIM" : "SPF", m->dkim_aligned ? rep->dkim.domain : rep->spf.domain);
+		return;
+	}
+	n = sb_put(out, cap, n, "neither did (fail). %s's policy asks receivers to %s such mail", m->from_domain,
+		   m->disposition == AUTH_POLICY_REJECT ? "reject" : m->disposition == AUTH_POLICY_QUARANTINE
+												  ? "quarantine"
+												  : "only report");
+	sb_put(out, cap, n, "; this MX checks after accepting the message and records the verdict. TLS protected "
+			   "the channel to this MX, not the author.");
+}
+
+/* The receiving MX checks each message it accepted, with the scenario's zone as DNS. */
+static void mail_checks(struct run_ctx *r)
+{
+	const struct scenario *sc = r->sc;
+	if (!sc->has_dns || !r->server.smtp)
+		return;
+	enum trace_link link = r->mitm_present ? LINK_MITM_SERVER : LINK_CLIENT_SERVER;
+	enum trace_actor peer = r->mitm_present ? ACTOR_MITM : ACTOR_CLIENT;
+	for (size_t i = 0; i < smtp_server_message_count(r->server.smtp) && !run_failed(r); i++) {
+		const struct smtp_server_message *msg = smtp_server_message(r->server.smtp, i);
+		struct auth_input in = { .zone = &sc->dns, .helo = sc->client.ehlo_name,
+					 .mail_from = msg->mail_from ? msg->mail_from : "", .msg = msg->body,
+					 .len = msg->body_len, .receiver = sc->server.hostname, .now = sc->date + 60 };
+		trace_actor_ip(peer, in.ip);
+		struct auth_report *rep = calloc(1, sizeof *rep);
+		char err[200];
+		if (!rep) {
+			run_fail(r, RUN_ENOMEM, "checking a message");
+			return;
+		}
+		if (auth_check(&in, rep, err, sizeof err)) {
+			free(rep);
+			run_fail(r, RUN_MAIL_AUTH, "%s", err);
+			return;
+		}
+		char ip[16], summary[300], narration[800];
+		snprintf(ip, sizeof ip, "%u.%u.%u.%u", in.ip[0], in.ip[1], in.ip[2], in.ip[3]);
+		struct fields f;
+		fields_init(&f);
+
+		const struct auth_spf *sp = &rep->spf;
+		fields_add(&f, 0, "result", "%s", auth_result_name(sp->result));
+		fields_add(&f, 0, sp->from_helo ? "helo_domain" : "mail_from_domain", "%s", sp->domain);
+		fields_add(&f, 0, "client_ip", "%s", ip);
+		fields_add(&f, 0, "spf_record", "%s", sp->record[0] ? sp->record : "(none)");
+		if (sp->record[0])
+			fields_add(&f, 0, "record_authenticated", "%s", yes_no(sp->record_authenticated));
+		if (sp->reason[0])
+			fields_add(&f, 0, "reason", "%s", sp->reason);
+		sb_put(summary, sizeof summary, 0, "SPF %s: %s for %s", auth_result_name(sp->result), ip, sp->domain);
+		spf_sentence(sp, ip, narration, sizeof narration);
+		auth_event(r, link, ACTOR_SERVER, AUTH_SPF, sp->result, &f, NULL, summary, narration);
+
+		const struct auth_dkim *dk = &rep->dkim;
+		fields_add(&f, 0, "result", "%s", auth_result_name(dk->result));
+		fields_add(&f, 0, "signed", "%s", yes_no(dk->signed_));
+		if (dk->signed_) {
+			fields_add(&f, 0, "signing_domain", "%s", dk->domain);
+			fields_add(&f, 0, "selector", "%s", dk->selector);
+			fields_add(&f, 0, "key_found", "%s", yes_no(dk->key_found));
+			if (dk->key_found)
+				fields_add(&f, 0, "key_authenticated", "%s", yes_no(dk->key_authenticated));
+			fields_add(&f, 0, "body_hash", "%s", dk->body_hash_ok > 0 ? "matches" : dk->body_hash_ok == 0 ? "differs" : "not tested");
+		}
+		fields_add(&f, 0, "reason", "%s", dk->reason);
+		if (dk->signed_)
+			sb_put(summary, sizeof summary, 0, "DKIM %s: signature by %s (selector %s)",
+			       auth_result_name(dk->result), dk->domain, dk->selector);
+		else
+			snprintf(summary, sizeof summary, "DKIM none: the message is not signed");
+		dkim_sentence(dk, narration, sizeof narration);
+		auth_event(r, link, ACTOR_SERVER, AUTH_DKIM, dk->result, &f, NULL, summary, narration);
+
+		const struct auth_dmarc *dm = &rep->dmarc;
+		fields_add(&f, 0, "result", "%s", auth_result_name(dm->result));
+		fields_add(&f, 0, "from_domain", "%s", dm->from_domain[0] ? dm->from_domain : "(none)");
+		fields_add(&f, 0, "dmarc_record", "%s", dm->record[0] ? dm->record : "(none)");
+		if (dm->record[0]) {
+			fields_add(&f, 0, "record_domain", "_dmarc.%s", dm->record_domain);
+			fields_add(&f, 0, "policy", "%s", auth_policy_name(dm->policy));
+			fields_add(&f, 0, "spf_aligned", "%s", yes_no(dm->spf_aligned));
+			fields_add(&f, 0, "dkim_aligned", "%s", yes_no(dm->dkim_aligned));
+			fields_add(&f, 0, "disposition", "%s", auth_policy_name(dm->disposition));
+		}
+		fields_add(&f, 0, "reason", "%s", dm->reason);
+		if (dm->record[0])
+			sb_put(summary, sizeof summary, 0, "DMARC %s for From: %s (policy %s)", auth_result_name(dm->result),
+				 dm->from_domain, auth_policy_name(dm->policy));
+		else
+			sb_put(summary, sizeof summary, 0, "DMARC %s for From: %s", auth_result_name(dm->result),
+				 dm->from_domain[0] ? dm->from_domain : "(none)");
+		dmarc_sentence(rep, narration, sizeof narration);
+		size_t at = r->trace->n;
+		auth_event(r, link, ACTOR_SERVER, AUTH_DMARC, dm->result, &f, NULL, summary, narration);
+		if (at < r->trace->n) {
+			r->trace->ev[at].policy = (int)dm->policy;
+			r->trace->ev[at].disposition = (int)dm->disposition;
+		}
+
+		/* The stored message: the header on top of what arrived. */
+		size_t hl = strlen(rep->header);
+		char *stored = malloc(hl + msg->body_len + 1);
+		if (!stored) {
+			free(rep);
+			run_fail(r, RUN_ENOMEM, "storing a message");
+			return;
+		}
+		memcpy(stored, rep->header, hl);
+		memcpy(stored + hl, msg->body, msg->body_len);
+		stored[hl + msg->body_len] = '\0';
+		char unfolded[1024];
+		size_t u = 0;
+		for (size_t k = 0; k + 2 < hl && u + 1 < sizeof unfolded; k++) {
+			if (rep->header[k] == '\r' || rep->header[k] == '\n')
+				continue;
+			unfolded[u++] = rep->header[k] == '\t' ? ' ' : rep->header[k];
+		}
+		unfolded[u] = '\0';
+		fields_add(&f, 0, "authentication_results", "%s", unfolded);
+		snprintf(summary, sizeof summary, "Stored with Authentication-Results: spf=%s dkim=%s dmarc=%s",
+			 auth_result_name(sp->result), auth_result_name(dk->result), auth_result_name(dm->result));
+		snprintf(narration, sizeof narration,
+			 "The MX writes its verdicts into an Authentication-Results header (RFC 8601) on top of the "
+			 "stored message, where the reader's mail program and filters find them.");
+		auth_event(r, link, ACTOR_SERVER, AUTH_STORED, dm->result, &f, stored, summary, narration);
+		free(stored);
+		free(rep);
+	}
+}
+
 int run_scenario(const struct scenario *sc, const struct run_pki *pki, const struct run_options *opt,
 		 struct run_result *out, char *err, size_t errcap)
 {
@@ -552,6 +884,15 @@ int run_scenario(const struct scenario *sc, const struct run_pki *pki, const str
 	r->body_len = opt->body ? opt->body_len : strlen(sc->client.body);
 
 	r->pki = pki;
+	if (sc->client.dkim_sign && !opt->body)
+		mail_sign(r, r->mitm_present ? LINK_CLIENT_MITM : LINK_CLIENT_SERVER);
+	if (run_failed(r)) {
+		snprintf(err, errcap, "%s", r->err);
+		run_ctx_free(r);
+		free(r);
+		trace_free(&out->trace);
+		return -1;
+	}
 
 	if (attempt_open(r, sc->server.port, sc->client.tls, sc->server.mode, sc->server.auth_required, 0, err,
 			 errcap)) {
@@ -580,6 +921,8 @@ int run_scenario(const struct scenario *sc, const struct run_pki *pki, const str
 		run_rounds(r);
 	}
 
+	if (!run_failed(r))
+		mail_checks(r);
 	if (r->mitm && !run_failed(r))
 		mitm_finish(r->mitm);
 	if (!run_failed(r)) {

@@ -32,6 +32,7 @@ struct run_pki {
 	struct pki_key mitm_key;
 	struct pki_key stolen_key;      /* record: the key the attacker steals later (mitm.stolen_key,
 					 * else the server's own key) */
+	char *dkim_key_pem;             /* client.dkim_sign: the DKIM private key, PEM text */
 };
 
 /* Loads what sc needs: the anchors and the server's chain and key always; the
@@ -49,6 +50,7 @@ enum run_error {
 	RUN_ROUND_LIMIT,     /* the actors were still moving bytes after max_rounds rounds */
 	RUN_TLS_SETUP,       /* a TLS endpoint could not be set up */
 	RUN_PKI,             /* the PKI passed in does not hold what the scenario needs */
+	RUN_MAIL_AUTH,       /* the DKIM signature or the receiver's checks could not be set up */
 	RUN_ERROR_COUNT
 };
 

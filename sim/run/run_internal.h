@@ -44,6 +44,7 @@ struct run_ctx {
 	struct mitm *mitm;
 	const uint8_t *body;                 /* what the client sends */
 	size_t body_len;
+	uint8_t *signed_body;                /* the body with its DKIM-Signature (owned), when signed */
 	/* The run's sticky error: set only by run_fail, the first one wins. */
 	enum run_error error;
 	char err[256];                       /* "name: detail", when error is set */

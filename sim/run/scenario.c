@@ -40,6 +40,9 @@ struct parse_ctx {
 	int section_line;       /* line of the last section header */
 	int err_at;             /* line being parsed when err was set */
 	int err_line;           /* line to report for err */
+	int in_dns;             /* the reader is inside [dns], whose lines it parses itself */
+	int dkim_sign_line;     /* where dkim_sign = yes was given */
+	int verdict_line;       /* where [expect] spf, dkim or dmarc was first given */
 };
 
 static char *xstrdup(const char *s)
@@ -464,7 +467,20 @@ static int handler(void *user, const char *section, const char *name, const char
 			}
 			if (!cl->nrcpt)
 				return fail(c, "'%s' in [%s] names no recipient", name, section);
-		} else if (!strcmp(name, "body")) {
+		} else if (!strcmp(name, "dkim_sign") || !strcmp(name, "dkim_break_body")) {
+			if (parse_bool(value, &b))
+				return fail(c, "bad value '%s' for %s: expected yes or no", value, name);
+			*(!strcmp(name, "dkim_sign") ? &cl->dkim_sign : &cl->dkim_break_body) = b;
+			if (!strcmp(name, "dkim_sign"))
+				c->dkim_sign_line = c->line;
+		} else if (!strcmp(name, "dkim_domain") || !strcmp(name, "dkim_selector")) {
+			int bad = !dns_name_valid(value);
+			if (bad)
+				return fail(c, "bad value '%s' for %s: expected a DNS name such as example.test", value, name);
+			ok = set_str(!strcmp(name, "dkim_domain") ? &cl->dkim_domain : &cl->dkim_selector, value) == 0;
+		} else if (!strcmp(name, "dkim_key"))
+			ok = resolve_path(c, value, &cl->dkim_key) == 0;
+		else if (!strcmp(name, "body")) {
 			if (!c->body_set) {
 				free(cl->body);
 				cl->body = NULL;
@@ -565,12 +581,27 @@ static int handler(void *user, const char *section, const char *name, const char
 			ok = set_str(&e->server_error, value) == 0;
 		else if (!strcmp(name, "alert"))
 			ok = set_str(&e->alert, value) == 0;
-		else
+		else if (!strcmp(name, "spf") || !strcmp(name, "dkim") || !strcmp(name, "dmarc")) {
+			int spf = !strcmp(name, "spf"), dkim = !strcmp(name, "dkim");
+			enum auth_result r;
+			/* SPF has five results (RFC 7208 2.6) the lesson may expect; DKIM and DMARC three */
+			if (auth_result_parse(value, &r) ||
+			    (!spf && r != AUTH_PASS && r != AUTH_FAIL && r != AUTH_NONE && r != AUTH_PERMERROR &&
+			     r != AUTH_TEMPERROR))
+				return fail(c, "bad value '%s' for %s", value,
+					    spf ? "spf: expected pass, fail, softfail, neutral, none, temperror or permerror"
+						: dkim ? "dkim: expected pass, fail, none, temperror or permerror"
+						       : "dmarc: expected pass, fail, none, temperror or permerror");
+			*(spf ? &e->spf : dkim ? &e->dkim : &e->dmarc) = r;
+			*(spf ? &e->has_spf : dkim ? &e->has_dkim : &e->has_dmarc) = 1;
+			if (!c->verdict_line)
+				c->verdict_line = c->line;
+		} else
 			return fail(c, "unknown key '%s' in [%s]", name, section);
 	} else if (!section[0]) {
 		return fail(c, "'%s' comes before any [section]%s", name, " (start with [scenario])");
 	} else {
-		fail(c, "unknown section [%s]%s", section, " (expected scenario, client, server, mitm or expect)");
+		fail(c, "unknown section [%s]%s", section, " (expected scenario, client, server, mitm, dns or expect)");
 		if (c->section_line)
 			c->err_line = c->section_line; /* point at the header, not its first key */
 		return 0;
@@ -634,12 +665,36 @@ static int default_paths(struct parse_ctx *c)
 		return -1;
 	if (!s->mitm.tls_opt.key && resolve_path(c, key, &s->mitm.tls_opt.key))
 		return -1;
+	if (s->client.dkim_sign && !s->client.dkim_key && resolve_path(c, "certs/dkim-demo.key", &s->client.dkim_key))
+		return -1;
 	return 0;
+}
+
+/* What the mail checks need, once the whole file is read: "" when it holds together. */
+static void check_mail_auth(struct parse_ctx *c)
+{
+	struct scenario *s = c->s;
+	struct scenario_client *cl = &s->client;
+	const struct scenario_expect *e = &s->expect;
+	if (!s->has_dns && (e->has_spf || e->has_dkim || e->has_dmarc)) {
+		fail(c, "[expect] spf, dkim and dmarc are the receiver's checks: they need a [dns] section%s%s", "", "");
+		c->err_line = c->verdict_line;
+	} else if (cl->dkim_sign && !s->has_dns) {
+		fail(c, "dkim_sign needs a [dns] section (the receiver looks the key up there)%s%s", "", "");
+		c->err_line = c->dkim_sign_line;
+	} else if (cl->dkim_break_body && !cl->dkim_sign)
+		fail(c, "dkim_break_body alters a signed body: it needs dkim_sign = yes%s%s", "", "");
+	if (cl->dkim_sign && !cl->dkim_selector)
+		cl->dkim_selector = xstrdup("sel");
+	if (cl->dkim_sign && !cl->dkim_domain) {
+		const char *at = strrchr(cl->mail_from, '@');
+		cl->dkim_domain = xstrdup(at && at[1] ? at + 1 : "example.test");
+	}
 }
 
 static int known_section(const char *name, size_t n)
 {
-	static const char *const names[] = { "scenario", "client", "server", "mitm", "expect" };
+	static const char *const names[] = { "scenario", "client", "server", "mitm", "dns", "expect" };
 	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
 		if (strlen(names[i]) == n && !strncmp(names[i], name, n))
 			return 1;
@@ -660,11 +715,22 @@ static char *read_line(char *str, int num, void *stream)
 	if (l[0] == '[') {
 		c->section_line = c->line;
 		const char *end = strchr(l, ']');
+		c->in_dns = end && end - l == 4 && !strncmp(l + 1, "dns", 3);
+		if (c->in_dns)
+			c->s->has_dns = 1;
 		if (end && !known_section(l + 1, (size_t)(end - l - 1))) {
 			char name[200];
 			snprintf(name, sizeof name, "%.*s", (int)(end - l - 1), l + 1);
-			fail(c, "unknown section [%s]%s", name, " (expected scenario, client, server, mitm or expect)");
+			fail(c, "unknown section [%s]%s", name, " (expected scenario, client, server, mitm, dns or expect)");
 		}
+	} else if (c->in_dns) {
+		/* Zone lines are not key = value: parse them here, and hand inih an empty line. */
+		char e[300];
+		int cont = l[0] == ' ' || l[0] == '\t';
+		if (!c->err[0] && dns_zone_parse_line(&c->s->dns, l, cont, c->line, e, sizeof e))
+			fail(c, "[dns]: %s%s", e, "");
+		l[0] = '\n';
+		l[1] = '\0';
 	}
 	return l;
 }
@@ -743,6 +809,12 @@ int scenario_load(const char *path, const struct scenario_load_opts *lo, struct 
 	} else if (default_paths(c)) {
 		snprintf(err, errcap, "%s: demo PKI: %s", path, c->err);
 		r = 1;
+	} else if ((check_mail_auth(c), c->err[0])) {
+		if (c->err_line)
+			snprintf(err, errcap, "%s:%d: %s", path, c->err_line, c->err);
+		else
+			snprintf(err, errcap, "%s: %s", path, c->err);
+		r = 1;
 	}
 	int careless_auth = c->careless_auth, careless_unauth = c->careless_unauth;
 	free(c);
@@ -801,6 +873,10 @@ void scenario_free(struct scenario *s)
 	free(s->expect.client_error);
 	free(s->expect.server_error);
 	free(s->expect.alert);
+	free(c->dkim_domain);
+	free(c->dkim_selector);
+	free(c->dkim_key);
+	dns_zone_free(&s->dns);
 	memset(s, 0, sizeof *s);
 }
 

@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sim/auth/auth.h"
+#include "sim/dns/dns.h"
 #include "sim/smtp/smtp_client.h"
 #include "sim/smtp/smtp_server.h"
 #include "sim/trace/ledger.h"
@@ -40,6 +42,12 @@ struct scenario_client {
 	size_t nrcpt;
 	char *body;             /* with LF line ends, as written in the file */
 	struct scenario_tls tls_opt;
+	/* The sending side's DKIM signature (RFC 6376), added before the message leaves. */
+	int dkim_sign;
+	char *dkim_domain;      /* d=; default: the domain of `from` */
+	char *dkim_selector;    /* s=; default "sel" */
+	char *dkim_key;         /* the private key (PEM path); default certs/dkim-demo.key */
+	int dkim_break_body;    /* models a forwarder that altered the body after signing */
 };
 
 struct scenario_server {
@@ -82,6 +90,8 @@ struct scenario_expect {
 	char *client_error;                     /* BearSSL error name or SMTP text fragment */
 	char *server_error;
 	char *alert;                            /* alert description name */
+	int has_spf, has_dkim, has_dmarc;       /* the receiver's verdicts on the delivered message */
+	enum auth_result spf, dkim, dmarc;
 };
 
 struct scenario {
@@ -100,6 +110,10 @@ struct scenario {
 	struct scenario_server server;
 	struct scenario_mitm mitm;
 	struct scenario_expect expect;
+	/* [dns]: the simulated zone. With one, the server is the receiving MX and checks SPF,
+	 * DKIM and DMARC on each message it accepts. */
+	struct dns_zone dns;
+	int has_dns;
 };
 
 /* How to load a scenario. The library reads no environment variable: whoever knows

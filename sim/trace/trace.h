@@ -59,6 +59,8 @@ enum trace_kind {
 	TK_ACTOR,         /* an SMTP actor's decision; subtype: enum smtp_note */
 	TK_ATTACK,        /* the attacker's action; subtype: enum trace_attack */
 	TK_KEY_THEFT,     /* later: the server's stolen key tried on a recording; subtype: enum trace_theft */
+	TK_MAIL_AUTH,     /* who wrote the message: the sender's DKIM signature, the receiver's SPF, DKIM
+			   * and DMARC verdicts; subtype: enum auth_step (sim/auth/auth.h), verdict */
 	TK_RUN,           /* the scheduler's own note (not used by a normal run) */
 	TK_COUNT
 };
@@ -118,6 +120,8 @@ struct trace_event {
 	int tls_err;           /* TK_TLS_FAILED, TK_TLS_UNVERIFIED: BearSSL's error code */
 	int session;           /* TK_TLS_UP: index into trace.sessions; else -1 */
 	unsigned port;         /* TK_CONN_OPEN: the port dialled */
+	int verdict;           /* TK_MAIL_AUTH: enum auth_result (0 = none) */
+	int policy, disposition; /* TK_MAIL_AUTH, DMARC: enum auth_policy published, and asked for here */
 	int replay;            /* enum trace_replay: learned later, not live; 0 = live */
 	uint32_t segment;      /* the sender's write on this link and direction (1, 2, ...): the
 				* events made from one write went out in one TCP segment; 0 for
