@@ -4,8 +4,6 @@
  * to 25 (the quirk port-fallback) is walked down to cleartext one port at a time. */
 #include "sim/attack/attack.h"
 
-#include "sim/attack/mitm.h"
-
 /* The client's first TLS record on the implicit-TLS port: the connection is dropped. */
 static enum trace_attack drop(struct mitm *m, int up, uint8_t *rec, size_t *n)
 {
@@ -20,18 +18,12 @@ static enum trace_attack drop(struct mitm *m, int up, uint8_t *rec, size_t *n)
 	return ATTACK_DELETED;
 }
 
+/* Everywhere else it strips STARTTLS exactly as strip-starttls does. */
+extern const struct attack attack_strip_starttls;
+
 static int strip(struct mitm *m, const uint8_t *r, size_t n, int code)
 {
-	if (code != 250)
-		return 0;
-	char out[4096];
-	size_t k = n <= sizeof out ? mitm_strip_ehlo((const char *)r, n, out, sizeof out) : (size_t)-1;
-	if (k == (size_t)-1 || k == n)
-		return 0;
-	mitm_note(m, MITM_LEG_CLIENT, ATTACK_DELETED, "The attacker deletes STARTTLS from the server's EHLO reply",
-		  "The same stripping as ever: nothing tells the client that the offer was there.");
-	mitm_send(m, MITM_LEG_CLIENT, SMTP_OUT_REPLY, (const uint8_t *)out, k, ATTACK_DELETED);
-	return 1;
+	return attack_strip_starttls.server_reply(m, r, n, code);
 }
 
 const struct attack attack_block_tls = {
