@@ -18,6 +18,9 @@
 #        ONLY=inspection sh scripts/make-demo-pki.sh [OUTDIR]
 #             adds only the inspection CA, its leaf and the trust file that includes it,
 #             leaving every other file (and so every recorded lesson) as it is.
+#        ONLY=mx sh scripts/make-demo-pki.sh [OUTDIR]
+#             adds only the recipient's MX certificate (mx-ecdsa, mx.example.net, issued by
+#             the demo root) for the lessons with a second hop; nothing else changes.
 #        ONLY=dkim sh scripts/make-demo-pki.sh [OUTDIR]
 #             adds only the DKIM signing key (dkim-demo.key, RSA 2048) and its public
 #             half as a DKIM key record's p= value (dkim-demo.p), to paste into a
@@ -113,6 +116,8 @@ ca_db ca 1000
 ca_db attacker 2000
 ca_db attacker-rsa 3000
 ca_db inspection 4000
+ca_db mx 5000
+MX=mx.example.net
 
 # A TLS-inspection appliance's root CA and the certificate it mints for the mail server's
 # name; a client whose trust store holds this root (trust-with-inspection-ca.pem: the demo
@@ -149,6 +154,19 @@ if [ "$ONLY" = dkim ]; then
 	echo "DKIM key written to $OUT"
 	exit 0
 fi
+# The recipient's MX (hop 2), issued by the demo root from serials of its own, so that
+# adding it later leaves every other certificate as it is.
+mx() {
+	ec_key "$OUT/mx-ecdsa.key"
+	csr "$OUT/mx-ecdsa.key" "/O=$ORG/CN=$MX" "$TMP/mx.csr"
+	sign mx "$TMP/mx.csr" "$OUT/mx-ecdsa.pem" v3_server "$VALID_FROM" "$VALID_TO" "$MX"
+}
+if [ "$ONLY" = mx ]; then
+	mx
+	stamp "$OUT"/mx-ecdsa.pem "$OUT"/mx-ecdsa.key
+	echo "MX certificate written to $OUT"
+	exit 0
+fi
 if [ "$ONLY" = inspection ]; then
 	inspection
 	stamp "$OUT"/inspection-ca.pem "$OUT"/inspection-ca.key "$OUT"/inspection-leaf.pem \
@@ -182,6 +200,7 @@ selfsigned() {  # selfsigned NAME KEYKIND DB
 selfsigned attacker-selfsigned     ec  attacker
 selfsigned attacker-selfsigned-rsa rsa attacker-rsa
 inspection
+mx
 dkim
 
 # A comment line on top of every file: OpenSSL and BearSSL's PEM decoder both skip text

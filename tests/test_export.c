@@ -199,7 +199,7 @@ static void check_json(const struct scenario *sc, const struct run_result *r, co
 	assert_string_equal(json_string_value(json_object_get(oj, "summary")), o->summary);
 	assert_int_equal(json_array_size(json_object_get(oj, "alerts")), o->nalerts);
 	json_t *tls = json_object_get(oj, "tls");
-	for (int l = 0; l < 3; l++) {
+	for (int l = 0; l < LINK_COUNT; l++) {
 		json_t *tl = json_object_get(tls, link_name((enum trace_link)l));
 		if (o->tls[l]) {
 			assert_true(json_is_true(json_object_get(tl, "established")));
@@ -469,8 +469,8 @@ static void check_capture(const struct scenario *sc, const struct run_result *r,
 	struct stream st[24];
 	size_t ns = read_capture(path, st, 24);
 	const struct trace *t = &r->trace;
-	struct conn_want cw[3][MAX_CONNS];
-	int nconn[3] = { 0, 0, 0 };
+	struct conn_want cw[LINK_COUNT][MAX_CONNS];
+	int nconn[LINK_COUNT] = { 0 };
 	memset(cw, 0, sizeof cw);
 	for (size_t i = 0; i < t->n; i++) {
 		const struct trace_event *e = &t->ev[i];
@@ -502,7 +502,7 @@ static void check_capture(const struct scenario *sc, const struct run_result *r,
 		c->n[dirn] += e->wire_len;
 	}
 	size_t total = 0;
-	for (int l = 0; l < 3; l++) {
+	for (int l = 0; l < LINK_COUNT; l++) {
 		for (int k = 0; k < nconn[l]; k++, total++) {
 			struct conn_want *c = &cw[l][k];
 			for (int dirn = 0; dirn < 2; dirn++) {

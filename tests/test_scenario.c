@@ -166,7 +166,7 @@ static const struct broken broken_files[] = {
 	{ "bad-enum.ini", 7, { "sometimes", "tls", "none, starttls-opportunistic, starttls-required, implicit" } },
 	{ "bad-seed.ini", 5, { "12abc", "seed", "whole number" } },
 	{ "bad-date.ini", 6, { "2026-02-30", "date", "YYYY-MM-DD" } },
-	{ "bad-section.ini", 8, { "unknown section", "[attacker]", "scenario, client, server, mitm, dns or expect" } },
+	{ "bad-section.ini", 8, { "unknown section", "[attacker]", "scenario, client, server, relay, mx, mitm, dns or expect" } },
 	{ "bad-duplicate.ini", 9, { "'port'", "twice", "[server]" } },
 	{ "bad-syntax.ini", 7, { "syntax error", "key = value", NULL } },
 	{ "bad-long-line.ini", 5, { "line longer than", "characters", NULL } },

@@ -32,6 +32,9 @@ enum attack_flags {
 	/* Presents the real server's certificate chain (public: anyone who connects gets a
 	 * copy) with a key of its own, since it has not the server's. */
 	ATTACK_F_SERVER_CHAIN = 1u << 4,
+	/* Works on the client's own connection only (hop 1): it needs the client's password
+	 * or the submission server's chain, key or accounts. */
+	ATTACK_F_HOP1_ONLY = 1u << 5,
 };
 
 /* Which leg of the path: towards the client or towards the server. */

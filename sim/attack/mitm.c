@@ -60,8 +60,8 @@ static void mfail(struct mitm *m, int oom, const char *fmt, ...)
 static enum trace_link leg_link(const struct mitm *m, enum mitm_leg leg)
 {
 	if (m->tap)
-		return LINK_CLIENT_SERVER;
-	return leg == MITM_LEG_CLIENT ? LINK_CLIENT_MITM : LINK_MITM_SERVER;
+		return m->env.client_link->id;
+	return leg == MITM_LEG_CLIENT ? m->env.client_link->id : m->env.server_link->id;
 }
 
 static struct conn *leg_conn(struct mitm *m, enum mitm_leg leg)
@@ -489,10 +489,14 @@ struct mitm *mitm_new(const struct mitm_env *env, char *err, size_t errcap)
 			  (struct conn_callbacks){ m, from_server, up_server, closed_server });
 		m->to_client.raw_input = m->to_server.raw_input = 1;
 		if (!(m->attack->flags & ATTACK_F_TLS_END)) {
-			/* Not a TLS endpoint: any TLS session on the path is the client's and the server's. */
+			/* Not a TLS endpoint: any TLS session on the path is the two ends' (the client
+			 * and the server on hop 1, the sending server and the MX on hop 2). */
+			enum trace_actor a, b, x;
+			trace_link_ends(env->client_link->id, &a, &x);
+			trace_link_ends(env->server_link->id, &x, &b);
 			for (int d = 0; d < 2; d++)
 				env->client_link->ws[d].tls_readers = env->server_link->ws[d].tls_readers =
-					READ_CLIENT | READ_SERVER;
+					trace_actor_read_bit(a) | trace_actor_read_bit(b);
 		}
 	}
 	if (!env->again) /* on a later connection the attacker is already known to be there */
@@ -501,8 +505,12 @@ struct mitm *mitm_new(const struct mitm_env *env, char *err, size_t errcap)
 			  m->attack->intro,
 			  m->tap ? "A passive tap: the attacker copies every byte of the one connection between client "
 				   "and server. It cannot change anything, and neither side can notice it."
-				 : "The client believes it talks to the server, but every byte passes through the attacker, "
-				   "who reads whatever is not encrypted and can change whatever is not authenticated.");
+			  : trace_link_hop(env->client_link->id) == 2
+				  ? "On the second hop: the sending server, now an SMTP client itself, believes it talks to the "
+				    "recipient's MX, but every byte passes through the attacker, who reads whatever is not "
+				    "encrypted and can change whatever is not authenticated."
+				  : "The client believes it talks to the server, but every byte passes through the attacker, "
+				    "who reads whatever is not encrypted and can change whatever is not authenticated.");
 	if (env->client_implicit)
 		m->up.records = 1;
 	if (env->server_implicit)
@@ -564,9 +572,10 @@ struct mitm_replay *mitm_replay_open(struct mitm *m, enum trace_replay source)
 	/* A tap's recording is the client-server connection itself; in the path, the
 	 * client's leg. */
 	enum trace_link link = leg_link(m, MITM_LEG_CLIENT);
-	enum trace_actor far = m->tap ? ACTOR_SERVER : ACTOR_MITM;
-	wire_stream_init(&r->ws[0], m->env.trace, m->env.now, link, ACTOR_CLIENT, far, 1, &r->smtp);
-	wire_stream_init(&r->ws[1], m->env.trace, m->env.now, link, far, ACTOR_CLIENT, 0, &r->smtp);
+	enum trace_actor near, far;
+	trace_link_ends(link, &near, &far);
+	wire_stream_init(&r->ws[0], m->env.trace, m->env.now, link, near, far, 1, &r->smtp);
+	wire_stream_init(&r->ws[1], m->env.trace, m->env.now, link, far, near, 0, &r->smtp);
 	r->ws[0].tls_readers = r->ws[1].tls_readers = READ_MITM;
 	r->ws[0].replay_source = r->ws[1].replay_source = (int)source;
 	return r;

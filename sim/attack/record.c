@@ -130,6 +130,6 @@ const struct attack attack_record = {
 	.name = "record",
 	.does = "taps the connection and records it; later the server's key is stolen and the recording replayed",
 	.intro = "The attacker taps the connection and records every byte, hoping to decrypt it one day",
-	.flags = ATTACK_F_TAP | ATTACK_F_RECORDS | ATTACK_F_STOLEN_KEY,
+	.flags = ATTACK_F_TAP | ATTACK_F_RECORDS | ATTACK_F_STOLEN_KEY | ATTACK_F_HOP1_ONLY,
 	.at_end = at_end,
 };

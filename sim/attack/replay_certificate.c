@@ -20,6 +20,6 @@ const struct attack attack_replay_certificate = {
 	.name = "replay-certificate",
 	.does = "presents the real server's certificate without its private key",
 	.intro = "The attacker sits in the path with a copy of the real server's certificate, but not its key",
-	.flags = ATTACK_F_TLS_END | ATTACK_F_SERVER_CHAIN,
+	.flags = ATTACK_F_TLS_END | ATTACK_F_SERVER_CHAIN | ATTACK_F_HOP1_ONLY,
 	.tls_starting = intercept,
 };

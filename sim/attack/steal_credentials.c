@@ -92,6 +92,7 @@ static void at_end(struct mitm *m)
 
 const struct attack attack_steal_credentials = {
 	.name = "steal-credentials",
+	.flags = ATTACK_F_HOP1_ONLY,
 	.does = "injects a transaction to its own mailbox behind STARTTLS, so the client's AUTH line becomes a message it reads",
 	.intro = "The attacker sits in the path, with an account of its own at the same provider, ready to inject behind STARTTLS",
 	.client_line = inject,

@@ -486,8 +486,9 @@ static json_t *outcome_json(const struct run_result *r, const struct outcome *oc
 		set(o, "to_attacker_mailbox", json_integer(oc->to_attacker), bad);
 	set(o, "altered", json_boolean(oc->altered), bad);
 	json_t *tls = json_object();
-	for (int l = 0; l < 3; l++) {
-		int used = mitm ? l != LINK_CLIENT_SERVER : l == LINK_CLIENT_SERVER;
+	for (int l = 0; l < LINK_COUNT; l++) {
+		int used = (oc->links >> l & 1) || (l != LINK_CLIENT_SERVER && trace_link_hop((enum trace_link)l) == 1 &&
+						   mitm && !oc->route);
 		if (!used && !oc->tls[l])
 			continue;
 		json_t *t = json_object();
@@ -520,7 +521,7 @@ static json_t *outcome_json(const struct run_result *r, const struct outcome *oc
 	set(o, "attacker", mitm ? learned_json(&oc->attacker, tr, bad) : json_null(), bad);
 	set(o, "key_thief", oc->has_thief ? learned_json(&oc->thief, tr, bad) : json_null(), bad);
 	json_t *per = json_object();
-	for (int l = 0; l < 3; l++) {
+	for (int l = 0; l < LINK_COUNT; l++) {
 		if (!ledger_has_reader(&r->ledger, (enum ledger_reader)l))
 			continue;
 		struct knowledge *k = malloc(sizeof *k);
@@ -545,6 +546,26 @@ static json_t *outcome_json(const struct run_result *r, const struct outcome *oc
 		set(m, "dmarc_disposition", json_string(auth_policy_name(oc->dmarc_disposition)), bad);
 		set(m, "authentication_results", str(oc->auth_results), bad);
 		set(o, "mail_auth", m, bad);
+	}
+	if (oc->route) {
+		json_t *rt = json_object();
+		set(rt, "submitted", json_boolean(oc->submitted), bad);
+		set(rt, "relayed", json_boolean(oc->relayed), bad);
+		set(rt, "deferred", json_boolean(oc->submitted && oc->relayed && !oc->delivered), bad);
+		set(rt, "relay_error", oc->relay_error[0] ? error_json(oc->relay_error, oc->relay_err, bad) : json_null(),
+		    bad);
+		json_t *rc = json_array();
+		for (size_t i = 0; i < oc->nreceived; i++) {
+			json_t *j = json_object();
+			set(j, "hop", json_integer((json_int_t)i + 1), bad);
+			set(j, "with", str(oc->received_with[i]), bad);
+			set(j, "line", str(oc->received[i]), bad);
+			push(rc, j, bad);
+		}
+		set(rt, "received", rc, bad);
+		set(rt, "hop1_observer", learned_json(&oc->hop_observer[0], tr, bad), bad);
+		set(rt, "hop2_observer", learned_json(&oc->hop_observer[1], tr, bad), bad);
+		set(o, "route", rt, bad);
 	}
 	set(o, "summary", str(oc->summary), bad);
 	return o;
@@ -596,7 +617,7 @@ int export_json(FILE *f, const struct scenario *sc, const struct run_result *r)
 		const struct trace_tls_session *s = &t->sessions[i];
 		json_t *k = json_object();
 		json_t *links = json_array();
-		for (int l = 0; l < 3; l++)
+		for (int l = 0; l < LINK_COUNT; l++)
 			if (s->links >> l & 1)
 				push(links, json_string(trace_link_name((enum trace_link)l)), &bad);
 		set(k, "links", links, &bad);

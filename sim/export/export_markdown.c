@@ -68,7 +68,7 @@ static void who_can_read(FILE *f, const struct trace_event *e)
 		fputs("anyone on the path", f);
 		return;
 	}
-	const char *names[3];
+	const char *names[4];
 	size_t n = 0;
 	if (e->readers & READ_CLIENT)
 		names[n++] = "client";
@@ -76,6 +76,8 @@ static void who_can_read(FILE *f, const struct trace_event *e)
 		names[n++] = "attacker";
 	if (e->readers & READ_SERVER)
 		names[n++] = "server";
+	if (e->readers & READ_MX)
+		names[n++] = "MX";
 	if (!n) {
 		fputs("nobody", f);
 		return;
@@ -191,9 +193,26 @@ int export_markdown(FILE *f, const struct scenario *sc, const struct run_result 
 	fputs("\n\n", f);
 	fprintf(f, "- Delivered: %s%s\n", o->delivered ? "yes" : "no",
 		o->altered ? " (but altered on the way)" : "");
-	static const char *const link_words[3] = { "client to server", "client to attacker", "attacker to server" };
+	static const char *const link_words[LINK_COUNT] = {
+		"client to server", "client to attacker", "attacker to server",
+		"server to MX (hop 2)", "server to attacker (hop 2)", "attacker to MX (hop 2)",
+	};
+	if (o->route) {
+		fprintf(f, "- Submitted to the server: %s%s\n", o->submitted ? "yes" : "no",
+			o->submitted && !o->delivered && o->relayed ? " (deferred in its queue: not relayed)" : "");
+		for (size_t i = 0; i < o->nreceived; i++) {
+			fprintf(f, "- Received: line of hop %zu (with %s): `", i + 1, o->received_with[i]);
+			md(f, o->received[i]);
+			fputs("`\n", f);
+		}
+		if (o->relay_error[0]) {
+			fputs("- The relaying server stopped: ", f);
+			md(f, o->relay_error);
+			fputs("\n", f);
+		}
+	}
 	int any = 0;
-	for (int l = 0; l < 3; l++) {
+	for (int l = 0; l < LINK_COUNT; l++) {
 		if (!o->tls[l])
 			continue;
 		fprintf(f, "- TLS, %s: ", link_words[l]);

@@ -233,14 +233,14 @@ static size_t same_write(const struct trace *t, size_t i)
 
 static void write_all(struct pcap_out *o, const struct scenario *sc, const struct run_result *r)
 {
-	struct tcp_conn conns[3];
-	unsigned opened[3] = { 0, 0, 0 };
-	for (int l = 0; l < 3; l++)
+	struct tcp_conn conns[LINK_COUNT];
+	unsigned opened[LINK_COUNT] = { 0 };
+	for (int l = 0; l < LINK_COUNT; l++)
 		conn_setup(&conns[l], sc->server.port, r->seed, (enum trace_link)l, 0);
 	const struct trace *t = &r->trace;
 	for (size_t i = 0; i < t->n; i++) {
 		const struct trace_event *e = &t->ev[i];
-		if ((unsigned)e->link > LINK_MITM_SERVER || e->layer == LAYER_NOTE || e->parent >= 0)
+		if ((unsigned)e->link >= LINK_COUNT || e->layer == LAYER_NOTE || e->parent >= 0)
 			continue;
 		struct tcp_conn *c = &conns[e->link];
 		enum trace_actor a, b;
@@ -249,11 +249,12 @@ static void write_all(struct pcap_out *o, const struct scenario *sc, const struc
 		uint64_t tu = e->time_us;
 		if (e->layer == LAYER_CONNECTION) {
 			int fin = e->kind == TK_CONN_FIN;
-			if (e->kind == TK_CONN_OPEN && opened[e->link]++) {
+			if (e->kind == TK_CONN_OPEN) {
 				/* A new connection on this link: the old one's last data is acknowledged. */
-				for (int sd = 0; sd < 2; sd++)
-					if (c->s[sd].owe_ack)
-						emit(o, c, sd, TCP_ACK, NULL, 0, tu);
+				if (opened[e->link]++)
+					for (int sd = 0; sd < 2; sd++)
+						if (c->s[sd].owe_ack)
+							emit(o, c, sd, TCP_ACK, NULL, 0, tu);
 				conn_setup(c, e->port, r->seed, e->link, opened[e->link] - 1);
 			}
 			if (!c->open)
@@ -305,7 +306,7 @@ static void write_all(struct pcap_out *o, const struct scenario *sc, const struc
 		free(joined);
 	}
 	/* Whatever was sent last is acknowledged, as a real peer would. */
-	for (int l = 0; l < 3; l++) {
+	for (int l = 0; l < LINK_COUNT; l++) {
 		struct tcp_conn *c = &conns[l];
 		if (!c->open)
 			continue;

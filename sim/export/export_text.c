@@ -5,7 +5,7 @@
 
 static char actor_letter(enum trace_actor a)
 {
-	return a == ACTOR_CLIENT ? 'C' : a == ACTOR_MITM ? 'A' : 'S';
+	return a == ACTOR_CLIENT ? 'C' : a == ACTOR_MITM ? 'A' : a == ACTOR_MX ? 'M' : 'S';
 }
 
 const char *export_arrow(const struct trace_event *e, char *buf)
@@ -34,17 +34,23 @@ void export_outcome_text(FILE *f, const struct outcome *o, int mitm_present)
 {
 	fprintf(f, "Outcome\n");
 	fprintf(f, "  delivered:        %s%s\n", o->delivered ? "yes" : "no", o->altered ? " (altered)" : "");
-	for (int l = 0; l < 3; l++) {
+	if (o->route)
+		fprintf(f, "  submitted:        %s (the server accepted it%s)\n", o->submitted ? "yes" : "no",
+			o->route && o->submitted && !o->delivered && o->relayed ? "; deferred in its queue" : "");
+	int any = 0;
+	for (int l = 0; l < LINK_COUNT; l++) {
 		if (!o->tls[l])
 			continue;
+		any = 1;
 		fprintf(f, "  TLS %-15s %s, %s", trace_link_name((enum trace_link)l), o->tls_version[l], o->tls_suite[l]);
 		if (o->tls_relayed[l])
-			fprintf(f, " (end to end: client to server, relayed)\n");
+			fprintf(f, " (end to end: %s to %s, relayed)\n", trace_actor_name(o->tls_client_end[l]),
+				trace_actor_name(o->tls_server_end[l]));
 		else
 			fprintf(f, " (%s to %s)\n", trace_actor_name(o->tls_client_end[l]),
 				trace_actor_name(o->tls_server_end[l]));
 	}
-	if (!o->tls[0] && !o->tls[1] && !o->tls[2])
+	if (!any)
 		fprintf(f, "  TLS:              none\n");
 	if (o->client_error[0])
 		fprintf(f, "  client error:     %s\n", o->client_error);
@@ -52,13 +58,19 @@ void export_outcome_text(FILE *f, const struct outcome *o, int mitm_present)
 		fprintf(f, "  server error:     %s\n", o->server_error);
 	if (o->mitm_error[0])
 		fprintf(f, "  attacker error:   %s\n", o->mitm_error);
+	if (o->relay_error[0])
+		fprintf(f, "  relay error:      %s\n", o->relay_error);
+	for (size_t i = 0; i < o->nreceived; i++)
+		fprintf(f, "  received, hop %zu:  %s\n", i + 1, o->received[i]);
 	for (size_t i = 0; i < o->nalerts; i++)
 		fprintf(f, "  alert:            %s %s from the %s\n", o->alerts[i].fatal ? "fatal" : "warning",
 			o->alerts[i].name, trace_actor_name(o->alerts[i].from));
-	const struct knowledge *ls[3] = { &o->observer, &o->attacker, &o->thief };
-	const char *who[3] = { "observer learned", "attacker learned", "key thief learned" };
-	int show[3] = { 1, mitm_present, o->has_thief };
-	for (int k = 0; k < 3; k++) {
+	const struct knowledge *ls[5] = { &o->observer, &o->hop_observer[0], &o->hop_observer[1], &o->attacker,
+					  &o->thief };
+	const char *who[5] = { "observer learned", "hop 1 observer learned", "hop 2 observer learned",
+			       "attacker learned", "key thief learned" };
+	int show[5] = { 1, o->route && o->relayed, o->route && o->relayed, mitm_present, o->has_thief };
+	for (int k = 0; k < 5; k++) {
 		if (!show[k])
 			continue;
 		char secrets[4096], meta[2048];

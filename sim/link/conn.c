@@ -227,10 +227,11 @@ static void handshake_done(struct conn *c)
 			  "Both Finished MACs checked out: the two ends of this session saw the same handshake, so "
 			  "nobody changed it on the way.");
 	/* Without the certificate check the other end is whoever answered. */
-	if (c->tls->nv.vtable && c->self == ACTOR_CLIENT)
+	if (c->tls->nv.vtable && c->self != ACTOR_MITM)
 		n = sb_put(narration, sizeof narration, n,
-			   " But the client did not check the certificate, so this only proves agreement with whoever "
+			   " But the %s did not check the certificate, so this only proves agreement with whoever "
 			   "is at the other end%s.",
+			   c->self == ACTOR_CLIENT ? "client" : "sending server (as most servers relaying mail do)",
 			   s->server_up && s->server_end == ACTOR_MITM ? ": here, the attacker" : ", which may be an attacker");
 	n = sb_put(narration, sizeof narration, n,
 		   " From here on the records are encrypted and authenticated: a wire observer sees only their sizes "
@@ -453,4 +454,13 @@ int conn_pump(struct conn *c)
 void conn_close(struct conn *c)
 {
 	c->closing = 1;
+}
+
+unsigned conn_tls_suite(const struct conn *c)
+{
+	if (!c->tls || c->state != CONN_TLS_UP)
+		return 0;
+	br_ssl_session_parameters sp;
+	br_ssl_engine_get_session_parameters(c->tls->eng, &sp);
+	return sp.cipher_suite;
 }

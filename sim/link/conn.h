@@ -99,6 +99,8 @@ size_t conn_room(const struct conn *c);
 int conn_tls_on(const struct conn *c);
 /* Plaintext units still waiting for the TLS engine. */
 size_t conn_backlog(const struct conn *c);
+/* The IANA number of the TLS suite once the handshake is done, else 0. */
+unsigned conn_tls_suite(const struct conn *c);
 /* The link's wire_stream for this conn's outgoing direction. */
 struct wire_stream *conn_out_stream(struct conn *c);
 

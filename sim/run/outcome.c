@@ -40,6 +40,26 @@ static int same_body(const uint8_t *sent, size_t sn, const struct smtp_server_me
 	return j == m->body_len;
 }
 
+/* A header line as one line: folding (CRLF and the whitespace after it) becomes one space,
+ * and the final CRLF goes. */
+static void unfold(char *dst, size_t cap, const char *src)
+{
+	size_t n = 0;
+	for (const char *p = src; *p && n + 1 < cap; p++) {
+		if (*p == '\r' || *p == '\n')
+			continue;
+		if (*p == '\t' || *p == ' ') {
+			if (n && dst[n - 1] != ' ')
+				dst[n++] = ' ';
+			continue;
+		}
+		dst[n++] = *p;
+	}
+	while (n && dst[n - 1] == ' ')
+		n--;
+	dst[n] = '\0';
+}
+
 /* "the credentials (...), the envelope (from <a> to <b>, <c>) and the message body", for
  * the secrets in mask. */
 /* What goes before the k-th of count items in a list: nothing, a comma, or "and". */
@@ -141,6 +161,42 @@ void outcome_from_actors(struct outcome *o, const struct outcome_actors *a)
 			 tls_error_explain(o->server_err));
 	o->injected = (int)(smtp_server_injected_count(sv) + smtp_client_injected_count(cl));
 	o->injected_refused = (int)smtp_server_injected_refused(sv);
+	if (!a->route)
+		return;
+	/* Hop 2: the server's acceptance was a submission; delivery is the MX's. */
+	o->route = 1;
+	o->submitted = o->delivered;
+	o->delivered = 0;
+	o->relayed = a->relay != NULL;
+	const struct smtp_server_message *first = NULL;
+	for (size_t i = 0; i < nmsg && !first; i++) {
+		const struct smtp_server_message *m = smtp_server_message(sv, i);
+		if (!a->attacker_mailbox || !m->nrcpt || strcasecmp(m->rcpt[0], a->attacker_mailbox))
+			first = m;
+	}
+	if (first && first->received && o->nreceived < OUTCOME_MAX_RECEIVED) {
+		unfold(o->received[o->nreceived], sizeof o->received[0], first->received);
+		copy(o->received_with[o->nreceived++], sizeof o->received_with[0], first->with);
+	}
+	if (!a->relay)
+		return;
+	size_t nmx = smtp_server_message_count(a->mx);
+	for (size_t i = 0; i < nmx; i++) {
+		const struct smtp_server_message *m = smtp_server_message(a->mx, i);
+		o->delivered = 1;
+		if (!same_body(a->relay_body, a->relay_body_len, m))
+			o->altered = 1;
+		if (i == 0 && m->received && o->nreceived < OUTCOME_MAX_RECEIVED) {
+			unfold(o->received[o->nreceived], sizeof o->received[0], m->received);
+			copy(o->received_with[o->nreceived++], sizeof o->received_with[0], m->with);
+		}
+	}
+	int err = a->relay_tls_err ? a->relay_tls_err : a->mx_tls_err;
+	o->relay_err = err;
+	if (err)
+		snprintf(o->relay_error, sizeof o->relay_error, "%s: %s", tls_error_name(err), tls_error_explain(err));
+	else
+		copy(o->relay_error, sizeof o->relay_error, smtp_client_error(a->relay));
 }
 
 void outcome_from_trace(const struct trace *t, const struct ledger *lg, struct outcome *o)
@@ -156,11 +212,17 @@ void outcome_from_trace(const struct trace *t, const struct ledger *lg, struct o
 	o->decrypted_later = 0;
 	memset(o->summary, 0, sizeof o->summary);
 	o->client_link = o->server_link = LINK_CLIENT_SERVER;
+	o->relay_link = LINK_SERVER_MX;
+	o->links = 0;
 	for (size_t i = 0; i < t->n; i++) {
+		if ((unsigned)t->ev[i].link < LINK_COUNT)
+			o->links |= 1u << t->ev[i].link;
 		if (t->ev[i].kind == TK_CONN_OPEN && t->ev[i].from == ACTOR_CLIENT)
 			o->client_link = t->ev[i].link;
 		if (t->ev[i].kind == TK_CONN_OPEN && t->ev[i].to == ACTOR_SERVER)
 			o->server_link = t->ev[i].link;
+		if (t->ev[i].kind == TK_CONN_OPEN && t->ev[i].from == ACTOR_SERVER)
+			o->relay_link = t->ev[i].link;
 	}
 
 	/* TLS per link, from the sessions: a session is established once both its ends
@@ -169,7 +231,7 @@ void outcome_from_trace(const struct trace *t, const struct ledger *lg, struct o
 		const struct trace_tls_session *s = &t->sessions[i];
 		if (!s->client_up || !s->server_up)
 			continue;
-		for (int l = 0; l < 3; l++) {
+		for (int l = 0; l < LINK_COUNT; l++) {
 			if (!(s->links >> l & 1))
 				continue;
 			const char *suite = decode_cipher_suite_name(s->suite);
@@ -230,6 +292,9 @@ void outcome_from_trace(const struct trace *t, const struct ledger *lg, struct o
 		ledger_knowledge(lg, READER_ATTACKER, t->n, &o->attacker);
 	else
 		ledger_knowledge(lg, READER_COUNT, 0, &o->attacker); /* empty */
+	for (int h = 0; h < 2; h++)
+		ledger_knowledge(lg, ledger_has_reader(lg, READER_HOP1 + h) ? READER_HOP1 + h : READER_COUNT,
+				 ledger_has_reader(lg, READER_HOP1 + h) ? t->n : 0, &o->hop_observer[h]);
 	o->has_thief = ledger_has_reader(lg, READER_THIEF);
 	if (o->has_thief)
 		ledger_knowledge(lg, READER_THIEF, t->n, &o->thief);
@@ -240,8 +305,13 @@ void outcome_from_trace(const struct trace *t, const struct ledger *lg, struct o
 	char *b = o->summary;
 	size_t cap = sizeof o->summary, n = 0;
 	enum trace_link cl_link = o->client_link;
-	n = sb_put(b, cap, n, "The message was %sdelivered%s. ", o->delivered ? "" : "not ",
-		o->delivered && o->altered ? ", but altered on the way" : "");
+	if (o->route && !o->delivered && o->submitted && o->relayed)
+		n = sb_put(b, cap, n, "The server accepted the message but could not relay it to the recipient's MX: "
+			   "it stays in the server's queue (deferred), not delivered. ");
+	else
+		n = sb_put(b, cap, n, "The message was %sdelivered%s%s. ", o->delivered ? "" : "not ",
+			   o->route && o->delivered ? " to the recipient's MX" : "",
+			   o->delivered && o->altered ? ", but altered on the way" : "");
 	if (o->to_attacker)
 		n = sb_put(b, cap, n, "The server stored %d message%s for the attacker's own mailbox instead. ",
 			   o->to_attacker, o->to_attacker == 1 ? "" : "s");
@@ -259,7 +329,36 @@ void outcome_from_trace(const struct trace *t, const struct ledger *lg, struct o
 		n = sb_put(b, cap, n, "The client stopped: %s. ", o->client_error);
 	if (o->server_error[0])
 		n = sb_put(b, cap, n, "The server stopped: %s. ", o->server_error);
-	n = describe_learned(b, cap, n, "A passive observer on the wire", &o->observer, t);
+	if (o->route && o->relayed) {
+		enum trace_link rl = o->relay_link;
+		if (o->tls[rl]) {
+			n = sb_put(b, cap, n, "The server's connection to the MX used %s (%s)", o->tls_version[rl],
+				   o->tls_suite[rl]);
+			if (o->tls_relayed[rl])
+				n = sb_put(b, cap, n, ", end to end with the MX: the attacker only relayed the records");
+			else if (o->tls_server_end[rl] == ACTOR_MITM)
+				n = sb_put(b, cap, n, ", but its other end was the attacker, not the MX");
+			n = sb_put(b, cap, n, ". ");
+		} else {
+			n = sb_put(b, cap, n, "The server's connection to the MX never used TLS. ");
+		}
+		if (o->relay_error[0])
+			n = sb_put(b, cap, n, "The relaying server stopped: %s. ", o->relay_error);
+	}
+	if (o->route && o->submitted)
+		n = sb_put(b, cap, n, "The server read the whole message to relay it%s: TLS protects each hop, not "
+			   "the message from end to end. ", o->delivered ? ", and the MX read it again to deliver it" : "");
+	if (o->route && o->nreceived) {
+		n = sb_put(b, cap, n, "The Received: lines, hop by hop:");
+		for (size_t i = 0; i < o->nreceived; i++)
+			n = sb_put(b, cap, n, "%s with %s", i ? "," : "", o->received_with[i]);
+		n = sb_put(b, cap, n, ". ");
+	}
+	if (o->route && o->relayed) {
+		n = describe_learned(b, cap, n, "On hop 1 (client to server), a passive observer", &o->hop_observer[0], t);
+		n = describe_learned(b, cap, n, "On hop 2 (server to MX), a passive observer", &o->hop_observer[1], t);
+	} else
+		n = describe_learned(b, cap, n, "A passive observer on the wire", &o->observer, t);
 	if (o->mitm_present)
 		n = describe_learned(b, cap, n, "The attacker", &o->attacker, t);
 	if (o->injected) {
@@ -333,6 +432,8 @@ int run_check_expect(const struct scenario *sc, const struct outcome *o, char *r
 		{ e->has_altered, e->altered, o->altered, "altered" },
 		{ e->has_injected, e->injected, o->injected > 0, "injected" },
 		{ e->has_decrypted_later, e->decrypted_later, o->decrypted_later, "decrypted_later" },
+		{ e->has_submitted, e->submitted, o->submitted, "submitted" },
+		{ e->has_relay_tls, e->relay_tls, o->relayed && o->tls[o->relay_link], "relay_tls" },
 	};
 	for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++) {
 		if (flags[i].has && !flags[i].want != !flags[i].got) {
@@ -354,6 +455,42 @@ int run_check_expect(const struct scenario *sc, const struct outcome *o, char *r
 		bits_text(o->attacker.what, g, sizeof g);
 		report_line(report, cap, "expected attacker_learns = %s, got %s\n", w, g);
 		ok = 0;
+	}
+	for (int h = 0; h < 2; h++) {
+		if (e->has_hop_observer[h] && e->hop_observer[h] != o->hop_observer[h].what) {
+			bits_text(e->hop_observer[h], w, sizeof w);
+			bits_text(o->hop_observer[h].what, g, sizeof g);
+			report_line(report, cap, h ? "expected hop2_observer_learns = %s, got %s\n"
+						   : "expected hop1_observer_learns = %s, got %s\n", w, g);
+			ok = 0;
+		}
+	}
+	if (e->received_with) {
+		char got[64] = "";
+		size_t gn = 0;
+		for (size_t i = 0; i < o->nreceived; i++)
+			gn = sb_put(got, sizeof got, gn, "%s%s", i ? ", " : "", o->received_with[i]);
+		/* compare word by word: "ESMTPSA,ESMTP" and "ESMTPSA, ESMTP" are the same list */
+		const char *p = e->received_with, *q = got;
+		int same = 1;
+		for (;;) {
+			p += strspn(p, ", ");
+			q += strspn(q, ", ");
+			size_t pn = strcspn(p, ", "), qn = strcspn(q, ", ");
+			if (pn != qn || strncmp(p, q, pn)) {
+				same = 0;
+				break;
+			}
+			if (!pn)
+				break;
+			p += pn;
+			q += qn;
+		}
+		if (!same) {
+			report_line(report, cap, "expected received_with = %s, got %s\n", e->received_with,
+				    got[0] ? got : "no Received: line");
+			ok = 0;
+		}
 	}
 	if (e->client_error && !strstr(o->client_error, e->client_error)) {
 		report_line(report, cap, "expected client_error containing '%s', got '%s'\n", e->client_error,

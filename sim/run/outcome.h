@@ -18,6 +18,7 @@ struct smtp_server;
 
 #define OUTCOME_TEXT_MAX 256
 #define OUTCOME_MAX_ALERTS 8
+#define OUTCOME_MAX_RECEIVED 4
 
 struct outcome_alert {
 	enum trace_link link;
@@ -34,11 +35,12 @@ struct outcome {
 	int delivered;                   /* the server accepted the message */
 	int altered;                     /* what was delivered differs from what the client sent */
 	/* from the trace: TLS per link, from the sessions */
-	int tls[3];                      /* per link: a TLS session is established across it */
-	char tls_version[3][16];         /* per link, when established: "TLS 1.2" */
-	char tls_suite[3][64];           /* per link, when established */
-	enum trace_actor tls_client_end[3], tls_server_end[3];  /* who the session's two ends are */
-	int tls_relayed[3];              /* the session runs end to end through a relaying attacker */
+	unsigned links;                  /* bit (1 << enum trace_link) per link the run used */
+	int tls[LINK_COUNT];             /* per link: a TLS session is established across it */
+	char tls_version[LINK_COUNT][16];  /* per link, when established: "TLS 1.2" */
+	char tls_suite[LINK_COUNT][64];    /* per link, when established */
+	enum trace_actor tls_client_end[LINK_COUNT], tls_server_end[LINK_COUNT];  /* the session's two ends */
+	int tls_relayed[LINK_COUNT];     /* the session runs end to end through a relaying attacker */
 	int client_err, server_err, mitm_err;   /* BearSSL error codes, 0 = none */
 	char client_error[OUTCOME_TEXT_MAX];    /* why the client stopped, or "" */
 	char server_error[OUTCOME_TEXT_MAX];
@@ -62,6 +64,20 @@ struct outcome {
 	enum auth_policy dmarc_policy;       /* what the From: domain publishes (p=) */
 	enum auth_policy dmarc_disposition;  /* what that policy asks for this message */
 	char auth_results[512];          /* the Authentication-Results header, unfolded */
+	/* With a route (the server relays to the recipient's MX): delivered means the MX
+	 * accepted the message; submitted that the server did. */
+	int route;
+	int submitted;
+	int relayed;                     /* the server tried hop 2 (it had a message to relay) */
+	enum trace_link relay_link;      /* the link the relaying server dialled */
+	int relay_err;                   /* BearSSL code of the relay's TLS failure, 0 = none */
+	char relay_error[OUTCOME_TEXT_MAX];  /* why the relay stopped, or "" */
+	/* The Received: lines of the delivered message, hop 1 first (the reverse of their
+	 * order in the header), unfolded; and each one's protocol (RFC 3848). */
+	char received[OUTCOME_MAX_RECEIVED][512];
+	char received_with[OUTCOME_MAX_RECEIVED][8];
+	size_t nreceived;
+	struct knowledge hop_observer[2];  /* a passive observer of every link of hop 1, of hop 2 */
 	char summary[1536];              /* the outcome in plain words, several sentences */
 };
 
@@ -73,6 +89,13 @@ struct outcome_actors {
 	const uint8_t *body;                  /* what the client sent */
 	size_t body_len;
 	const char *attacker_mailbox;         /* the attacker's own address on the server, or NULL */
+	/* With a route: the relaying server's client, the MX, and what the relay sent. */
+	int route;
+	const struct smtp_client *relay;      /* NULL when hop 2 never ran */
+	const struct smtp_server *mx;
+	int relay_tls_err, mx_tls_err;
+	const uint8_t *relay_body;
+	size_t relay_body_len;
 };
 
 /* Sets o (all of it zeroed first) from the actors' final state. */

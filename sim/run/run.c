@@ -11,6 +11,7 @@
 
 #include "sim/auth/auth.h"
 #include "sim/base/sb.h"
+#include "sim/decode/decode.h"
 #include "sim/run/run_internal.h"
 #include "sim/trace/wiretrace.h"
 
@@ -140,18 +141,17 @@ static void actor_note(struct run_ctx *r, enum trace_link link, enum trace_actor
 static void client_sink_note(void *ctx, enum smtp_note kind, const char *text)
 {
 	struct client_actor *a = ctx;
-	actor_note(a->run, a->conn.link->id, ACTOR_CLIENT, kind, text);
+	actor_note(a->run, a->conn.link->id, a->self, kind, text);
 }
 
 static void client_start_tls(struct client_actor *a)
 {
 	struct run_ctx *r = a->run;
-	const struct scenario *sc = r->sc;
 	struct tls_config cfg;
-	run_tls_config(r, &cfg, 0, &sc->client.tls_opt, "client");
-	cfg.anchors = &r->pki->anchors;
-	cfg.verify = sc->client.verify;
-	cfg.server_name = sc->client.server_name;
+	run_tls_config(r, &cfg, 0, a->tls_opt, a->label);
+	cfg.anchors = a->anchors;
+	cfg.verify = a->verify;
+	cfg.server_name = a->server_name;
 	a->tls_started = 1;
 	char err[200];
 	if (conn_start_tls(&a->conn, &cfg, err, sizeof err)) {
@@ -227,16 +227,16 @@ static int server_sink_send(void *ctx, enum smtp_out_kind kind, const uint8_t *p
 static void server_sink_note(void *ctx, enum smtp_note kind, const char *text)
 {
 	struct server_actor *a = ctx;
-	actor_note(a->run, a->conn.link->id, ACTOR_SERVER, kind, text);
+	actor_note(a->run, a->conn.link->id, a->self, kind, text);
 }
 
 static void server_start_tls(struct server_actor *a)
 {
 	struct run_ctx *r = a->run;
 	struct tls_config cfg;
-	run_tls_config(r, &cfg, 1, &r->sc->server.tls_opt, "server");
-	cfg.chain = &r->pki->server_chain;
-	cfg.key = &r->pki->server_key;
+	run_tls_config(r, &cfg, 1, a->tls_opt, a->label);
+	cfg.chain = a->chain;
+	cfg.key = a->key;
 	a->tls_started = 1;
 	char err[200];
 	if (conn_start_tls(&a->conn, &cfg, err, sizeof err)) {
@@ -265,6 +265,8 @@ static void server_tls_up(void *ctx, struct conn *c)
 {
 	(void)c;
 	struct server_actor *a = ctx;
+	/* The suite, for the Received: line the server writes (RFC 8314's tls clause). */
+	smtp_server_tls_suite(a->smtp, decode_cipher_suite_name(conn_tls_suite(&a->conn)));
 	if (a->cfg.mode == SMTP_SERVER_IMPLICIT)
 		smtp_server_start(a->smtp);
 	else
@@ -353,7 +355,10 @@ int run_pki_load(const struct scenario *sc, struct run_pki *p, char *err, size_t
 	      pki_load_key(sc->mitm.tls_opt.key, &p->mitm_key, err, errcap))) ||
 	    ((sc->mitm.attack && (sc->mitm.attack->flags & ATTACK_F_STOLEN_KEY)) &&
 	     pki_load_key(sc->mitm.stolen_key ? sc->mitm.stolen_key : sc->server.tls_opt.key, &p->stolen_key,
-			  err, errcap))) {
+			  err, errcap)) ||
+	    (sc->has_route && (pki_load_anchors(sc->relay.trust, &p->relay_anchors, err, errcap) ||
+			       pki_load_chain(sc->mx.tls_opt.cert, &p->mx_chain, err, errcap) ||
+			       pki_load_key(sc->mx.tls_opt.key, &p->mx_key, err, errcap)))) {
 		run_pki_free(p);
 		return -1;
 	}
@@ -368,34 +373,48 @@ void run_pki_free(struct run_pki *p)
 	pki_chain_free(&p->mitm_chain);
 	pki_key_free(&p->mitm_key);
 	pki_key_free(&p->stolen_key);
+	pki_anchors_free(&p->relay_anchors);
+	pki_chain_free(&p->mx_chain);
+	pki_key_free(&p->mx_key);
 	free(p->dkim_key_pem);
 	p->dkim_key_pem = NULL;
 }
 
 /* Frees one connection attempt: the actors, the attacker and the links, so that the next
  * attempt (a client's port fallback) starts afresh on the same trace. */
-static void attempt_close(struct run_ctx *r)
+static void hop_close(struct run_ctx *r, int hop)
 {
-	if (r->mitm)
+	if (r->mitm && r->mitm_hop == hop) {
 		mitm_free(r->mitm);
-	r->mitm = NULL;
-	conn_free(&r->client.conn);
-	conn_free(&r->server.conn);
-	smtp_client_free(r->client.smtp);
-	smtp_server_free(r->server.smtp);
-	r->client.smtp = NULL;
-	r->server.smtp = NULL;
-	for (int i = 0; i < 3; i++) {
+		r->mitm = NULL;
+	}
+	struct client_actor *ca = hop == 1 ? &r->client : &r->relay;
+	struct server_actor *sa = hop == 1 ? &r->server : &r->mx;
+	conn_free(&ca->conn);
+	conn_free(&sa->conn);
+	smtp_client_free(ca->smtp);
+	smtp_server_free(sa->smtp);
+	for (int i = 0; i < LINK_COUNT; i++) {
+		if (trace_link_hop((enum trace_link)i) != hop)
+			continue;
 		link_free(&r->links[i]);
 		memset(&r->links[i], 0, sizeof r->links[i]);
 	}
-	memset(&r->client, 0, sizeof r->client);
-	memset(&r->server, 0, sizeof r->server);
+	memset(ca, 0, sizeof *ca);
+	memset(sa, 0, sizeof *sa);
+}
+
+static void attempt_close(struct run_ctx *r)
+{
+	hop_close(r, 1);
 }
 
 static void run_ctx_free(struct run_ctx *r)
 {
+	hop_close(r, 2);
 	attempt_close(r);
+	free(r->relay_body);
+	r->relay_body = NULL;
 	free(r->signed_body);
 	r->signed_body = NULL;
 }
@@ -414,6 +433,8 @@ static const char *pki_missing(const struct scenario *sc, const struct run_pki *
 		return "the attacker's stolen key was not loaded";
 	if (sc->client.dkim_sign && !pki->dkim_key_pem)
 		return "the client's DKIM key was not loaded";
+	if (sc->has_route && (!pki->mx_chain.n || !pki->mx_key.type))
+		return "the MX's certificate and key were not loaded";
 	return NULL;
 }
 
@@ -426,17 +447,24 @@ static int attempt_open(struct run_ctx *r, unsigned port, enum smtp_client_tls c
 	const struct scenario *sc = r->sc;
 	const struct run_options *opt = r->opt;
 	int tap = sc->mitm.attack && (sc->mitm.attack->flags & ATTACK_F_TAP);
+	int in_path = r->mitm_present && r->mitm_hop == 1;
 	/* Links and conns: the client always dials the first link, the server always
 	 * answers on the last one. */
-	enum trace_link client_link = r->mitm_present ? LINK_CLIENT_MITM : LINK_CLIENT_SERVER;
-	enum trace_link server_link = r->mitm_present ? LINK_MITM_SERVER : LINK_CLIENT_SERVER;
-	if (link_init(r, client_link) || (r->mitm_present && link_init(r, server_link))) {
+	enum trace_link client_link = in_path ? LINK_CLIENT_MITM : LINK_CLIENT_SERVER;
+	enum trace_link server_link = in_path ? LINK_MITM_SERVER : LINK_CLIENT_SERVER;
+	if (link_init(r, client_link) || (in_path && link_init(r, server_link))) {
 		snprintf(err, errcap, "out of memory");
 		return -1;
 	}
 
 	struct client_actor *ca = &r->client;
 	ca->run = r;
+	ca->self = ACTOR_CLIENT;
+	ca->tls_opt = &sc->client.tls_opt;
+	ca->anchors = &r->pki->anchors;
+	ca->verify = sc->client.verify;
+	ca->server_name = sc->client.server_name;
+	ca->label = "client";
 	conn_init(&ca->conn, &r->links[client_link], 0, ACTOR_CLIENT, &r->now,
 		  (struct conn_callbacks){ ca, client_data, client_tls_up, client_closed });
 	ca->cfg = (struct smtp_client_config){
@@ -459,6 +487,15 @@ static int attempt_open(struct run_ctx *r, unsigned port, enum smtp_client_tls c
 
 	struct server_actor *sa = &r->server;
 	sa->run = r;
+	sa->self = ACTOR_SERVER;
+	sa->tls_opt = &sc->server.tls_opt;
+	sa->chain = &r->pki->server_chain;
+	sa->key = &r->pki->server_key;
+	sa->label = "server";
+	char peer_ip[16];
+	uint8_t ip[4];
+	trace_actor_ip(in_path ? ACTOR_MITM : ACTOR_CLIENT, ip);
+	snprintf(peer_ip, sizeof peer_ip, "%u.%u.%u.%u", ip[0], ip[1], ip[2], ip[3]);
 	conn_init(&sa->conn, &r->links[server_link], 1, ACTOR_SERVER, &r->now,
 		  (struct conn_callbacks){ sa, server_data, server_tls_up, server_closed });
 	sa->cfg = (struct smtp_server_config){
@@ -474,13 +511,18 @@ static int attempt_open(struct run_ctx *r, unsigned port, enum smtp_client_tls c
 		.max_size = sc->server.max_size,
 		.buffering = sc->server.buffering,
 		.max_stored_body = opt->max_stored,
+		/* With a route the server relays the message, with its trace header on top. */
+		.received = sc->has_route,
+		.peer_ip = peer_ip,
+		.date = sc->date,
+		.now_us = &r->now,
 	};
 	sa->smtp = smtp_server_new(&sa->cfg, (struct smtp_sink){ sa, server_sink_send, server_sink_note });
 	if (!ca->smtp || !sa->smtp) {
 		snprintf(err, errcap, "out of memory");
 		return -1;
 	}
-	if (sc->mitm.attack) {
+	if (sc->mitm.attack && r->mitm_hop == 1) {
 		struct mitm_env env = {
 			.trace = r->trace, .now = &r->now, .client_link = &r->links[client_link],
 			.server_link = &r->links[server_link], .attack = sc->mitm.attack,
@@ -514,7 +556,7 @@ static int attempt_open(struct run_ctx *r, unsigned port, enum smtp_client_tls c
 	/* The client connects; with an attacker in the path, it is the attacker that
 	 * accepts, and the attacker then dials the real server. */
 	link_open_event(r, client_link, port);
-	if (r->mitm_present)
+	if (in_path)
 		link_open_event(r, server_link, port);
 	if (client_tls == SMTP_CLIENT_TLS_IMPLICIT)
 		client_start_tls(ca);
@@ -527,10 +569,8 @@ static int attempt_open(struct run_ctx *r, unsigned port, enum smtp_client_tls c
 }
 
 /* The scheduler's rounds, until nothing moves (or the run fails). */
-static void run_rounds(struct run_ctx *r)
+static void run_rounds(struct run_ctx *r, struct client_actor *ca, struct server_actor *sa)
 {
-	struct client_actor *ca = &r->client;
-	struct server_actor *sa = &r->server;
 	long max_rounds = r->opt->max_rounds > 0 ? r->opt->max_rounds : MAX_ROUNDS;
 	long round = 0;
 	int progress = 1;
@@ -549,6 +589,127 @@ static void run_rounds(struct run_ctx *r)
 			r->now += ROUND_US;
 	}
 
+}
+
+/* ---- hop 2: the server relays the message to the recipient's MX ---- */
+
+/* The first message the server accepted for someone other than the attacker, or NULL. */
+static const struct smtp_server_message *message_to_relay(const struct run_ctx *r)
+{
+	const struct scenario *sc = r->sc;
+	for (size_t i = 0; r->server.smtp && i < smtp_server_message_count(r->server.smtp); i++) {
+		const struct smtp_server_message *m = smtp_server_message(r->server.smtp, i);
+		int mine = 0;
+		for (size_t k = 0; sc->mitm.attack && k < m->nrcpt; k++)
+			mine |= !strcasecmp(m->rcpt[k], sc->mitm.mailbox);
+		if (!mine)
+			return m;
+	}
+	return NULL;
+}
+
+/* A new connection on port 25: the sending server, as an SMTP client with its own TLS
+ * policy ([relay]), dials the MX ([mx]); the attacker sits between them when it is on
+ * hop 2. The message goes out as the server stored it, with its Received: line on top
+ * (RFC 5321 section 4.4: each server that relays a message adds one). */
+static int relay_open(struct run_ctx *r, const struct smtp_server_message *msg, char *err, size_t errcap)
+{
+	const struct scenario *sc = r->sc;
+	int in_path = r->mitm_present && r->mitm_hop == 2;
+	enum trace_link client_link = in_path ? LINK_SERVER_MITM : LINK_SERVER_MX;
+	enum trace_link server_link = in_path ? LINK_MITM_MX : LINK_SERVER_MX;
+	size_t hl = msg->received ? strlen(msg->received) : 0;
+	r->relay_body = malloc(hl + msg->body_len + 1);
+	if (!r->relay_body || link_init(r, client_link) || (in_path && link_init(r, server_link))) {
+		snprintf(err, errcap, "out of memory");
+		return -1;
+	}
+	if (hl)
+		memcpy(r->relay_body, msg->received, hl);
+	if (msg->body_len)
+		memcpy(r->relay_body + hl, msg->body, msg->body_len);
+	r->relay_body_len = hl + msg->body_len;
+	r->relayed = 1;
+
+	struct client_actor *ca = &r->relay;
+	ca->run = r;
+	ca->self = ACTOR_SERVER;
+	ca->tls_opt = &sc->relay.tls_opt;
+	ca->anchors = &r->pki->relay_anchors;
+	ca->verify = sc->relay.verify;
+	ca->server_name = sc->mx.hostname;
+	ca->label = "relay";
+	conn_init(&ca->conn, &r->links[client_link], 0, ACTOR_SERVER, &r->now,
+		  (struct conn_callbacks){ ca, client_data, client_tls_up, client_closed });
+	ca->cfg = (struct smtp_client_config){
+		.ehlo_name = sc->server.hostname,
+		.tls = sc->relay.tls,
+		.auth = SMTP_CLIENT_AUTH_NONE,
+		.mail_from = msg->mail_from ? msg->mail_from : "",
+		.rcpt = (const char *const *)msg->rcpt,
+		.nrcpt = msg->nrcpt,
+		.body = r->relay_body,
+		.body_len = r->relay_body_len,
+		.buffering = SMTP_BUFFER_DISCARD,
+		.body_chunk = r->opt->body ? 16384 : 0,
+		.port = 25,
+	};
+	ca->smtp = smtp_client_new(&ca->cfg, (struct smtp_sink){ ca, client_sink_send, client_sink_note });
+
+	struct server_actor *sa = &r->mx;
+	sa->run = r;
+	sa->self = ACTOR_MX;
+	sa->tls_opt = &sc->mx.tls_opt;
+	sa->chain = &r->pki->mx_chain;
+	sa->key = &r->pki->mx_key;
+	sa->label = "mx";
+	char peer_ip[16];
+	uint8_t ip[4];
+	trace_actor_ip(in_path ? ACTOR_MITM : ACTOR_SERVER, ip);
+	snprintf(peer_ip, sizeof peer_ip, "%u.%u.%u.%u", ip[0], ip[1], ip[2], ip[3]);
+	conn_init(&sa->conn, &r->links[server_link], 1, ACTOR_MX, &r->now,
+		  (struct conn_callbacks){ sa, server_data, server_tls_up, server_closed });
+	sa->cfg = (struct smtp_server_config){
+		.hostname = sc->mx.hostname,
+		.mode = sc->mx.mode,
+		.auth_requires_tls = 1,
+		.auth_required = 0,   /* an MX takes mail for its own domains from anyone (RFC 5321) */
+		.max_size = sc->server.max_size,
+		.buffering = SMTP_BUFFER_DISCARD,
+		.max_stored_body = r->opt->max_stored,
+		.received = 1,
+		.peer_ip = peer_ip,
+		.date = sc->date,
+		.now_us = &r->now,
+	};
+	sa->smtp = smtp_server_new(&sa->cfg, (struct smtp_sink){ sa, server_sink_send, server_sink_note });
+	if (!ca->smtp || !sa->smtp) {
+		snprintf(err, errcap, "out of memory");
+		return -1;
+	}
+	if (in_path) {
+		struct mitm_env env = {
+			.trace = r->trace, .now = &r->now, .client_link = &r->links[client_link],
+			.server_link = &r->links[server_link], .attack = sc->mitm.attack,
+			.inject = sc->mitm.inject, .tamper_record = sc->mitm.tamper_record,
+			.stolen_key = &r->pki->stolen_key, .port = 25, .fail = mitm_fail, .ctx = r,
+		};
+		run_tls_config(r, &env.as_server, 1, &sc->mitm.tls_opt, "attacker-to-relay");
+		env.as_server.chain = &r->pki->mitm_chain;
+		env.as_server.key = &r->pki->mitm_key;
+		run_tls_config(r, &env.as_client, 0, &sc->mitm.tls_opt, "attacker-to-mx");
+		env.as_client.anchors = &r->pki->relay_anchors;
+		env.as_client.verify = TLS_VERIFY_NONE;
+		env.as_client.server_name = sc->mx.hostname;
+		r->mitm = mitm_new(&env, err, errcap);
+		if (!r->mitm)
+			return -1;
+	}
+	link_open_event(r, client_link, 25);
+	if (in_path)
+		link_open_event(r, server_link, 25);
+	smtp_server_start(sa->smtp);
+	return 0;
 }
 
 /* ---- who wrote the message: DKIM before it leaves, SPF, DKIM and DMARC where it lands ---- */
@@ -736,15 +897,21 @@ static void dmarc_sentence(const struct auth_report *rep, char *out, size_t cap)
 static void mail_checks(struct run_ctx *r)
 {
 	const struct scenario *sc = r->sc;
-	if (!sc->has_dns || !r->server.smtp)
+	/* The receiver: the MX at the end of hop 2 with a route, else the one server. */
+	const struct server_actor *rcv = sc->has_route ? &r->mx : &r->server;
+	if (!sc->has_dns || !rcv->smtp)
 		return;
-	enum trace_link link = r->mitm_present ? LINK_MITM_SERVER : LINK_CLIENT_SERVER;
-	enum trace_actor peer = r->mitm_present ? ACTOR_MITM : ACTOR_CLIENT;
-	for (size_t i = 0; i < smtp_server_message_count(r->server.smtp) && !run_failed(r); i++) {
-		const struct smtp_server_message *msg = smtp_server_message(r->server.smtp, i);
-		struct auth_input in = { .zone = &sc->dns, .helo = sc->client.ehlo_name,
+	int hop = sc->has_route ? 2 : 1;
+	int in_path = r->mitm_present && r->mitm_hop == hop;
+	enum trace_link link = hop == 2 ? (in_path ? LINK_MITM_MX : LINK_SERVER_MX)
+					: (in_path ? LINK_MITM_SERVER : LINK_CLIENT_SERVER);
+	enum trace_actor peer = in_path ? ACTOR_MITM : hop == 2 ? ACTOR_SERVER : ACTOR_CLIENT;
+	const char *helo = hop == 2 ? sc->server.hostname : sc->client.ehlo_name;
+	for (size_t i = 0; i < smtp_server_message_count(rcv->smtp) && !run_failed(r); i++) {
+		const struct smtp_server_message *msg = smtp_server_message(rcv->smtp, i);
+		struct auth_input in = { .zone = &sc->dns, .helo = helo,
 					 .mail_from = msg->mail_from ? msg->mail_from : "", .msg = msg->body,
-					 .len = msg->body_len, .receiver = sc->server.hostname, .now = sc->date + 60 };
+					 .len = msg->body_len, .receiver = rcv->cfg.hostname, .now = sc->date + 60 };
 		trace_actor_ip(peer, in.ip);
 		struct auth_report *rep = calloc(1, sizeof *rep);
 		char err[200];
@@ -773,7 +940,7 @@ static void mail_checks(struct run_ctx *r)
 			fields_add(&f, 0, "reason", "%s", sp->reason);
 		sb_put(summary, sizeof summary, 0, "SPF %s: %s for %s", auth_result_name(sp->result), ip, sp->domain);
 		spf_sentence(sp, ip, narration, sizeof narration);
-		auth_event(r, link, ACTOR_SERVER, AUTH_SPF, sp->result, &f, NULL, summary, narration);
+		auth_event(r, link, rcv->self, AUTH_SPF, sp->result, &f, NULL, summary, narration);
 
 		const struct auth_dkim *dk = &rep->dkim;
 		fields_add(&f, 0, "result", "%s", auth_result_name(dk->result));
@@ -793,7 +960,7 @@ static void mail_checks(struct run_ctx *r)
 		else
 			snprintf(summary, sizeof summary, "DKIM none: the message is not signed");
 		dkim_sentence(dk, narration, sizeof narration);
-		auth_event(r, link, ACTOR_SERVER, AUTH_DKIM, dk->result, &f, NULL, summary, narration);
+		auth_event(r, link, rcv->self, AUTH_DKIM, dk->result, &f, NULL, summary, narration);
 
 		const struct auth_dmarc *dm = &rep->dmarc;
 		fields_add(&f, 0, "result", "%s", auth_result_name(dm->result));
@@ -815,23 +982,26 @@ static void mail_checks(struct run_ctx *r)
 				 dm->from_domain[0] ? dm->from_domain : "(none)");
 		dmarc_sentence(rep, narration, sizeof narration);
 		size_t at = r->trace->n;
-		auth_event(r, link, ACTOR_SERVER, AUTH_DMARC, dm->result, &f, NULL, summary, narration);
+		auth_event(r, link, rcv->self, AUTH_DMARC, dm->result, &f, NULL, summary, narration);
 		if (at < r->trace->n) {
 			r->trace->ev[at].policy = (int)dm->policy;
 			r->trace->ev[at].disposition = (int)dm->disposition;
 		}
 
 		/* The stored message: the header on top of what arrived. */
-		size_t hl = strlen(rep->header);
-		char *stored = malloc(hl + msg->body_len + 1);
+		size_t hl = strlen(rep->header), rl = msg->received ? strlen(msg->received) : 0;
+		char *stored = malloc(hl + rl + msg->body_len + 1);
 		if (!stored) {
 			free(rep);
 			run_fail(r, RUN_ENOMEM, "storing a message");
 			return;
 		}
 		memcpy(stored, rep->header, hl);
-		memcpy(stored + hl, msg->body, msg->body_len);
-		stored[hl + msg->body_len] = '\0';
+		if (rl)
+			memcpy(stored + hl, msg->received, rl);
+		if (msg->body_len)
+			memcpy(stored + hl + rl, msg->body, msg->body_len);
+		stored[hl + rl + msg->body_len] = '\0';
 		char unfolded[1024];
 		size_t u = 0;
 		for (size_t k = 0; k + 2 < hl && u + 1 < sizeof unfolded; k++) {
@@ -846,7 +1016,7 @@ static void mail_checks(struct run_ctx *r)
 		snprintf(narration, sizeof narration,
 			 "The MX writes its verdicts into an Authentication-Results header (RFC 8601) on top of the "
 			 "stored message, where the reader's mail program and filters find them.");
-		auth_event(r, link, ACTOR_SERVER, AUTH_STORED, dm->result, &f, stored, summary, narration);
+		auth_event(r, link, rcv->self, AUTH_STORED, dm->result, &f, stored, summary, narration);
 		free(stored);
 		free(rep);
 	}
@@ -880,12 +1050,13 @@ int run_scenario(const struct scenario *sc, const struct run_pki *pki, const str
 	/* In the path: a link of its own each side. A tap copies the one client-server link. */
 	int tap = sc->mitm.attack && (sc->mitm.attack->flags & ATTACK_F_TAP);
 	r->mitm_present = sc->mitm.attack != NULL && !tap;
+	r->mitm_hop = sc->mitm.attack ? sc->mitm.hop : 0;
 	r->body = opt->body ? opt->body : (const uint8_t *)sc->client.body;
 	r->body_len = opt->body ? opt->body_len : strlen(sc->client.body);
 
 	r->pki = pki;
 	if (sc->client.dkim_sign && !opt->body)
-		mail_sign(r, r->mitm_present ? LINK_CLIENT_MITM : LINK_CLIENT_SERVER);
+		mail_sign(r, r->mitm_present && r->mitm_hop == 1 ? LINK_CLIENT_MITM : LINK_CLIENT_SERVER);
 	if (run_failed(r)) {
 		snprintf(err, errcap, "%s", r->err);
 		run_ctx_free(r);
@@ -901,7 +1072,7 @@ int run_scenario(const struct scenario *sc, const struct run_pki *pki, const str
 		trace_free(&out->trace);
 		return -1;
 	}
-	run_rounds(r);
+	run_rounds(r, &r->client, &r->server);
 	/* A client with the port-fallback quirk whose TLS failed tries the next port: a new
 	 * TCP connection, a fresh client with the weaker policy, and the server that answers
 	 * on that port (465 implicit TLS, 587 STARTTLS, 25 STARTTLS as a relay). */
@@ -918,7 +1089,20 @@ int run_scenario(const struct scenario *sc, const struct run_pki *pki, const str
 			trace_free(&out->trace);
 			return -1;
 		}
-		run_rounds(r);
+		run_rounds(r, &r->client, &r->server);
+	}
+
+	/* With a route, the server relays what it accepted: hop 2. */
+	const struct smtp_server_message *to_relay = sc->has_route && !run_failed(r) ? message_to_relay(r) : NULL;
+	if (to_relay) {
+		r->now += ROUND_US;
+		if (relay_open(r, to_relay, err, errcap)) {
+			run_ctx_free(r);
+			free(r);
+			trace_free(&out->trace);
+			return -1;
+		}
+		run_rounds(r, &r->relay, &r->mx);
 	}
 
 	if (!run_failed(r))
@@ -931,6 +1115,9 @@ int run_scenario(const struct scenario *sc, const struct run_pki *pki, const str
 			.client_tls_err = r->client.conn.tls_err, .server_tls_err = r->server.conn.tls_err,
 			.body = r->body, .body_len = r->body_len,
 			.attacker_mailbox = sc->mitm.attack ? sc->mitm.mailbox : NULL,
+			.route = sc->has_route, .relay = r->relay.smtp, .mx = r->mx.smtp,
+			.relay_tls_err = r->relay.conn.tls_err, .mx_tls_err = r->mx.conn.tls_err,
+			.relay_body = r->relay_body, .relay_body_len = r->relay_body_len,
 		};
 		outcome_from_actors(&out->outcome, &act);
 		if (r->mitm && (out->outcome.mitm_err = mitm_tls_error(r->mitm)))

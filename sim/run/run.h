@@ -33,6 +33,10 @@ struct run_pki {
 	struct pki_key stolen_key;      /* record: the key the attacker steals later (mitm.stolen_key,
 					 * else the server's own key) */
 	char *dkim_key_pem;             /* client.dkim_sign: the DKIM private key, PEM text */
+	/* With a route: the relay's trust anchors and the MX's certificate and key. */
+	struct pki_anchors relay_anchors;
+	struct pki_chain mx_chain;
+	struct pki_key mx_key;
 };
 
 /* Loads what sc needs: the anchors and the server's chain and key always; the

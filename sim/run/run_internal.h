@@ -13,20 +13,34 @@
 
 struct run_ctx;
 
+/* An SMTP client on one hop: the user's client on hop 1, the sending server relaying on
+ * hop 2. Its TLS settings are its own. */
 struct client_actor {
 	struct run_ctx *run;
+	enum trace_actor self;
 	struct conn conn;
 	struct smtp_client *smtp;
 	struct smtp_client_config cfg;
 	int tls_started;
+	const struct scenario_tls *tls_opt;
+	const struct pki_anchors *anchors;
+	enum tls_verify verify;
+	const char *server_name;             /* the name it expects (SNI, host-name check) */
+	const char *label;                   /* "client", "relay" */
 };
 
+/* An SMTP server on one hop: the submission server on hop 1, the recipient's MX on hop 2. */
 struct server_actor {
 	struct run_ctx *run;
+	enum trace_actor self;
 	struct conn conn;
 	struct smtp_server *smtp;
 	struct smtp_server_config cfg;
 	int tls_started;
+	const struct scenario_tls *tls_opt;
+	const struct pki_chain *chain;
+	const struct pki_key *key;
+	const char *label;                   /* "server", "mx" */
 };
 
 
@@ -36,11 +50,18 @@ struct run_ctx {
 	struct trace *trace;
 	uint64_t now;          /* virtual time, microseconds */
 	uint64_t seed;
-	struct link links[3];  /* indexed by enum trace_link */
-	int mitm_present;
+	struct link links[LINK_COUNT];  /* indexed by enum trace_link */
+	int mitm_present;      /* an attacker in the path (not a tap), on hop mitm_hop */
+	int mitm_hop;
 	const struct run_pki *pki;           /* the caller's: the run loads nothing */
 	struct client_actor client;
 	struct server_actor server;
+	/* Hop 2, with a route: the server relays to the MX. */
+	struct client_actor relay;
+	struct server_actor mx;
+	uint8_t *relay_body;                 /* what the relay sends: its Received: line and the message */
+	size_t relay_body_len;
+	int relayed;                         /* hop 2 ran */
 	struct mitm *mitm;
 	const uint8_t *body;                 /* what the client sends */
 	size_t body_len;

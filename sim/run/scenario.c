@@ -43,6 +43,9 @@ struct parse_ctx {
 	int in_dns;             /* the reader is inside [dns], whose lines it parses itself */
 	int dkim_sign_line;     /* where dkim_sign = yes was given */
 	int verdict_line;       /* where [expect] spf, dkim or dmarc was first given */
+	int hop_line;           /* where [mitm] hop was given */
+	int route_line;         /* the first [relay] or [mx] header */
+	int route_expect_line;  /* where an [expect] key about the route was first given */
 };
 
 static char *xstrdup(const char *s)
@@ -538,6 +541,12 @@ static int handler(void *user, const char *section, const char *name, const char
 			if (parse_uint(value, 1000000, &u) || u == 0)
 				return fail(c, "bad value '%s' for %s: expected a record number from 1", value, name);
 			m->tamper_record = (unsigned)u;
+		} else if (!strcmp(name, "hop")) {
+			if (parse_uint(value, 2, &u) || u == 0)
+				return fail(c, "bad value '%s' for %s: expected 1 (client to server) or 2 (server to MX)", value,
+					    name);
+			m->hop = (int)u;
+			c->hop_line = c->line;
 		} else if (!strcmp(name, "stolen_key"))
 			ok = resolve_path(c, value, &m->stolen_key) == 0;
 		else if (!strcmp(name, "account")) {
@@ -556,6 +565,39 @@ static int handler(void *user, const char *section, const char *name, const char
 			ok = set_str(&m->mailbox, value) == 0;
 		} else
 			return fail(c, "unknown key '%s' in [%s]", name, section);
+	} else if (!strcmp(section, "relay")) {
+		struct scenario_relay *rl = &s->relay;
+		if (tls_key(c, &rl->tls_opt, name, value, &ok))
+			;
+		else if (!strcmp(name, "tls")) {
+			ok = map_value(c, client_tls_names, name, value, &iv) == 0;
+			rl->tls = (enum smtp_client_tls)iv;
+			if (ok && rl->tls == SMTP_CLIENT_TLS_IMPLICIT)
+				return fail(c, "bad value '%s' for %s: a relay dials port 25, where TLS starts with STARTTLS "
+					    "(RFC 3207); expected none, starttls-opportunistic or starttls-required", value, name);
+		} else if (!strcmp(name, "verify")) {
+			ok = map_value(c, verify_names, name, value, &iv) == 0;
+			rl->verify = (enum tls_verify)iv;
+		} else if (!strcmp(name, "trust"))
+			ok = resolve_path(c, value, &rl->trust) == 0;
+		else
+			return fail(c, "unknown key '%s' in [%s]", name, section);
+	} else if (!strcmp(section, "mx")) {
+		struct scenario_mx *mx = &s->mx;
+		if (tls_key(c, &mx->tls_opt, name, value, &ok))
+			;
+		else if (!strcmp(name, "mode")) {
+			ok = map_value(c, server_mode_names, name, value, &iv) == 0;
+			mx->mode = (enum smtp_server_mode)iv;
+			if (ok && mx->mode == SMTP_SERVER_IMPLICIT)
+				return fail(c, "bad value '%s' for %s: an MX answers on port 25, where TLS starts with STARTTLS "
+					    "(RFC 3207); expected plain, starttls or starttls-required", value, name);
+		} else if (!strcmp(name, "hostname")) {
+			if (!dns_name_valid(value))
+				return fail(c, "bad value '%s' for %s: expected a DNS name such as mx.example.net", value, name);
+			ok = set_str(&mx->hostname, value) == 0;
+		} else
+			return fail(c, "unknown key '%s' in [%s]", name, section);
 	} else if (!strcmp(section, "expect")) {
 		struct scenario_expect *e = &s->expect;
 		int *has = NULL, *val = NULL;
@@ -565,6 +607,10 @@ static int handler(void *user, const char *section, const char *name, const char
 		else if (!strcmp(name, "altered")) { has = &e->has_altered; val = &e->altered; }
 		else if (!strcmp(name, "injected")) { has = &e->has_injected; val = &e->injected; }
 		else if (!strcmp(name, "decrypted_later")) { has = &e->has_decrypted_later; val = &e->decrypted_later; }
+		else if (!strcmp(name, "submitted")) { has = &e->has_submitted; val = &e->submitted; }
+		else if (!strcmp(name, "relay_tls")) { has = &e->has_relay_tls; val = &e->relay_tls; }
+		if (has && (val == &e->submitted || val == &e->relay_tls) && !c->route_expect_line)
+			c->route_expect_line = c->line;
 		if (has) {
 			if (parse_bool(value, val))
 				return fail(c, "bad value '%s' for %s: expected yes or no", value, name);
@@ -572,6 +618,26 @@ static int handler(void *user, const char *section, const char *name, const char
 		} else if (!strcmp(name, "observer_learns")) {
 			ok = observed_bits(c, name, value, &e->observer) == 0;
 			e->has_observer = 1;
+		} else if (!strcmp(name, "hop1_observer_learns") || !strcmp(name, "hop2_observer_learns")) {
+			int h = name[3] - '1';
+			ok = observed_bits(c, name, value, &e->hop_observer[h]) == 0;
+			e->has_hop_observer[h] = 1;
+			if (!c->route_expect_line)
+				c->route_expect_line = c->line;
+		} else if (!strcmp(name, "received_with")) {
+			for (const char *p = value; *p;) {
+				size_t n = strcspn(p, ", ");
+				if (n && !((n == 4 && !strncmp(p, "SMTP", 4)) || (n == 5 && !strncmp(p, "ESMTP", 5)) ||
+					   (n == 6 && (!strncmp(p, "ESMTPS", 6) || !strncmp(p, "ESMTPA", 6))) ||
+					   (n == 7 && !strncmp(p, "ESMTPSA", 7))))
+					return fail(c, "bad value '%s' for %s: expected protocols such as ESMTPSA, ESMTP "
+						    "(SMTP, ESMTP, ESMTPS, ESMTPA, ESMTPSA), hop 1 first", value, name);
+				p += n;
+				p += strspn(p, ", ");
+			}
+			ok = set_str(&e->received_with, value) == 0;
+			if (!c->route_expect_line)
+				c->route_expect_line = c->line;
 		} else if (!strcmp(name, "attacker_learns")) {
 			ok = observed_bits(c, name, value, &e->attacker) == 0;
 			e->has_attacker = 1;
@@ -601,7 +667,7 @@ static int handler(void *user, const char *section, const char *name, const char
 	} else if (!section[0]) {
 		return fail(c, "'%s' comes before any [section]%s", name, " (start with [scenario])");
 	} else {
-		fail(c, "unknown section [%s]%s", section, " (expected scenario, client, server, mitm, dns or expect)");
+		fail(c, "unknown section [%s]%s", section, " (expected scenario, client, server, relay, mx, mitm, dns or expect)");
 		if (c->section_line)
 			c->err_line = c->section_line; /* point at the header, not its first key */
 		return 0;
@@ -636,6 +702,12 @@ static int set_defaults(struct scenario *s)
 	v->password = xstrdup("wonderland");
 	v->max_size = 10 * 1024 * 1024;
 	s->mitm.tamper_record = 1;
+	s->mitm.hop = 1;
+	s->relay.tls = SMTP_CLIENT_TLS_OPPORTUNISTIC;
+	s->relay.verify = TLS_VERIFY_NONE;
+	s->mx.mode = SMTP_SERVER_STARTTLS;
+	if (!(s->mx.hostname = xstrdup("mx.example.net")))
+		return -1;
 	/* The attacker's own account at the provider, as any customer could have one. */
 	s->mitm.account_user = xstrdup("mallory");
 	s->mitm.account_password = xstrdup("mallory-demo-password");
@@ -667,6 +739,14 @@ static int default_paths(struct parse_ctx *c)
 		return -1;
 	if (s->client.dkim_sign && !s->client.dkim_key && resolve_path(c, "certs/dkim-demo.key", &s->client.dkim_key))
 		return -1;
+	if (s->has_route) {
+		if (!s->relay.trust && !(s->relay.trust = xstrdup(s->client.trust)))
+			return -1;
+		if (!s->mx.tls_opt.cert && resolve_path(c, "certs/mx-ecdsa.pem", &s->mx.tls_opt.cert))
+			return -1;
+		if (!s->mx.tls_opt.key && resolve_path(c, "certs/mx-ecdsa.key", &s->mx.tls_opt.key))
+			return -1;
+	}
 	return 0;
 }
 
@@ -692,9 +772,33 @@ static void check_mail_auth(struct parse_ctx *c)
 	}
 }
 
+/* A route holds together: hop 2 and the route's expectations need one, and only the
+ * attacks that do not need the client's own connection go on hop 2. */
+static void check_route(struct parse_ctx *c)
+{
+	struct scenario *s = c->s;
+	const struct attack *a = s->mitm.attack;
+	if (s->mitm.hop == 2 && !s->has_route) {
+		fail(c, "[mitm] hop = 2 puts the attacker between the server and the recipient's MX: it needs a route "
+			"(a [relay] or [mx] section)%s%s", "", "");
+		c->err_line = c->hop_line;
+	} else if (s->mitm.hop == 2 && a && (a->flags & (ATTACK_F_HOP1_ONLY | ATTACK_F_TAP))) {
+		fail(c, "[mitm] the attack %s works on the client's own connection only (hop = 1)%s", a->name, "");
+		c->err_line = c->hop_line;
+	} else if (!s->has_route && c->route_expect_line) {
+		fail(c, "[expect] submitted, relay_tls, hop1/hop2_observer_learns and received_with describe a route: "
+			"they need a [relay] or [mx] section%s%s", "", "");
+		c->err_line = c->route_expect_line;
+	} else if (s->has_route && s->server.port != 25 && s->server.port != 587 && s->server.port != 465 &&
+		   s->server.port) {
+		fail(c, "a route starts at a submission server: [server] port must be 587 or 465 (or 25)%s%s", "", "");
+		c->err_line = c->route_line;
+	}
+}
+
 static int known_section(const char *name, size_t n)
 {
-	static const char *const names[] = { "scenario", "client", "server", "mitm", "dns", "expect" };
+	static const char *const names[] = { "scenario", "client", "server", "relay", "mx", "mitm", "dns", "expect" };
 	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
 		if (strlen(names[i]) == n && !strncmp(names[i], name, n))
 			return 1;
@@ -718,10 +822,15 @@ static char *read_line(char *str, int num, void *stream)
 		c->in_dns = end && end - l == 4 && !strncmp(l + 1, "dns", 3);
 		if (c->in_dns)
 			c->s->has_dns = 1;
+		if (end && ((end - l == 6 && !strncmp(l + 1, "relay", 5)) || (end - l == 3 && !strncmp(l + 1, "mx", 2)))) {
+			c->s->has_route = 1;
+			if (!c->route_line)
+				c->route_line = c->line;
+		}
 		if (end && !known_section(l + 1, (size_t)(end - l - 1))) {
 			char name[200];
 			snprintf(name, sizeof name, "%.*s", (int)(end - l - 1), l + 1);
-			fail(c, "unknown section [%s]%s", name, " (expected scenario, client, server, mitm, dns or expect)");
+			fail(c, "unknown section [%s]%s", name, " (expected scenario, client, server, relay, mx, mitm, dns or expect)");
 		}
 	} else if (c->in_dns) {
 		/* Zone lines are not key = value: parse them here, and hand inih an empty line. */
@@ -809,7 +918,7 @@ int scenario_load(const char *path, const struct scenario_load_opts *lo, struct 
 	} else if (default_paths(c)) {
 		snprintf(err, errcap, "%s: demo PKI: %s", path, c->err);
 		r = 1;
-	} else if ((check_mail_auth(c), c->err[0])) {
+	} else if ((check_mail_auth(c), c->err[0]) || (check_route(c), c->err[0])) {
 		if (c->err_line)
 			snprintf(err, errcap, "%s:%d: %s", path, c->err_line, c->err);
 		else
@@ -873,6 +982,11 @@ void scenario_free(struct scenario *s)
 	free(s->expect.client_error);
 	free(s->expect.server_error);
 	free(s->expect.alert);
+	free(s->expect.received_with);
+	free(s->relay.trust);
+	tls_opt_free(&s->relay.tls_opt);
+	free(s->mx.hostname);
+	tls_opt_free(&s->mx.tls_opt);
 	free(c->dkim_domain);
 	free(c->dkim_selector);
 	free(c->dkim_key);

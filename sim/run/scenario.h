@@ -67,8 +67,25 @@ struct scenario_server {
 	struct scenario_tls tls_opt;
 };
 
+/* [relay]: the server the client submits to relays the message on to the recipient's MX
+ * (hop 2), as an SMTP client of its own, with its own TLS policy and trust. */
+struct scenario_relay {
+	enum smtp_client_tls tls;      /* default starttls-opportunistic (RFC 7435), on port 25 */
+	enum tls_verify verify;        /* default none: most servers relaying mail do not check */
+	char *trust;                   /* PEM trust anchors path; default the client's */
+	struct scenario_tls tls_opt;
+};
+
+/* [mx]: the recipient's MX, the end of hop 2. */
+struct scenario_mx {
+	enum smtp_server_mode mode;    /* default starttls */
+	char *hostname;                /* default mx.example.net: also the name the relay checks */
+	struct scenario_tls tls_opt;   /* its certificate and key; default certs/mx-ecdsa.pem/.key */
+};
+
 struct scenario_mitm {
 	const struct attack *attack;   /* NULL: no attacker */
+	int hop;                       /* the hop it sits on: 1 (default) or 2 (needs a route) */
 	struct scenario_tls tls_opt;   /* the attacker's own certificate and key */
 	char *inject;                  /* commands or replies to inject, \n separated */
 	unsigned tamper_record;        /* which encrypted record to tamper with (1-based) */
@@ -92,6 +109,11 @@ struct scenario_expect {
 	char *alert;                            /* alert description name */
 	int has_spf, has_dkim, has_dmarc;       /* the receiver's verdicts on the delivered message */
 	enum auth_result spf, dkim, dmarc;
+	/* With a route: */
+	int has_submitted, submitted;           /* the server the client submits to accepted it */
+	int has_relay_tls, relay_tls;           /* hop 2 used TLS (relay to MX, whoever the ends) */
+	int has_hop_observer[2], hop_observer[2]; /* OBSERVED_* bits a wire observer of hop 1 / 2 learns */
+	char *received_with;                    /* "ESMTPSA, ESMTP": the Received: lines' protocols, hop 1 first */
 };
 
 struct scenario {
@@ -109,6 +131,10 @@ struct scenario {
 	struct scenario_client client;
 	struct scenario_server server;
 	struct scenario_mitm mitm;
+	/* A route: with [relay] or [mx], the server relays the message to the recipient's MX. */
+	int has_route;
+	struct scenario_relay relay;
+	struct scenario_mx mx;
 	struct scenario_expect expect;
 	/* [dns]: the simulated zone. With one, the server is the receiving MX and checks SPF,
 	 * DKIM and DMARC on each message it accepts. */

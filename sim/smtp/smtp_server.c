@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <strings.h>
 
 #include "sim/base/base64.h"
@@ -52,6 +53,12 @@ struct smtp_server {
 	enum smtp_buffering buffering;
 	size_t max_stored_body;
 	struct smtp_sink sink;
+	int received;          /* write a Received: line per message */
+	char *peer_ip;
+	int64_t date;
+	const uint64_t *now_us;
+	char tls_suite[80];    /* the session's suite, "" without TLS */
+	char helo_name[256];   /* the peer's EHLO or HELO argument */
 
 	enum smtp_server_state state;
 	int in_tls;
@@ -143,6 +150,7 @@ static void message_clear(struct smtp_server_message *m)
 	free(m->rcpt);
 	free(m->body);
 	free(m->auth_user);
+	free(m->received);
 	memset(m, 0, sizeof *m);
 }
 
@@ -189,6 +197,13 @@ struct smtp_server *smtp_server_new(const struct smtp_server_config *cfg, struct
 	s->max_size = cfg->max_size ? cfg->max_size : DEFAULT_MAX_SIZE;
 	s->buffering = cfg->buffering;
 	s->max_stored_body = cfg->max_stored_body;
+	s->received = cfg->received;
+	s->date = cfg->date;
+	s->now_us = cfg->now_us;
+	if (cfg->received && !(s->peer_ip = dup_str(cfg->peer_ip ? cfg->peer_ip : "0.0.0.0"))) {
+		smtp_server_free(s);
+		return NULL;
+	}
 	s->sink = sink;
 	s->state = SMTP_SERVER_GREETING;
 	/* With implicit TLS the actor finishes the handshake before the greeting. */
@@ -212,6 +227,7 @@ void smtp_server_free(struct smtp_server *s)
 	free(s->password);
 	free(s->other_user);
 	free(s->other_password);
+	free(s->peer_ip);
 	free(s);
 }
 
@@ -249,6 +265,7 @@ static void cmd_ehlo(struct smtp_server *s, const struct smtp_command *c)
 	reset_transaction(s);
 	s->greeted = 1;
 	s->esmtp = 1;
+	snprintf(s->helo_name, sizeof s->helo_name, "%.*s", c->arg_len > 255 ? 255 : (int)c->arg_len, c->arg);
 	char buf[SMTP_REPLY_LINE_MAX * 2];
 	size_t off = 0;
 	int arglen = c->arg_len > 255 ? 255 : (int)c->arg_len;
@@ -282,6 +299,7 @@ static void cmd_helo(struct smtp_server *s, const struct smtp_command *c)
 	reset_transaction(s);
 	s->greeted = 1;
 	s->esmtp = 0;
+	snprintf(s->helo_name, sizeof s->helo_name, "%.*s", c->arg_len > 255 ? 255 : (int)c->arg_len, c->arg);
 	reply(s, "250 %s", s->hostname);
 }
 
@@ -671,6 +689,42 @@ static int body_append(struct smtp_server *s, const uint8_t *p, size_t n)
 	return buf_append(&s->cur.body, &s->cur.body_len, &s->body_cap, p, keep);
 }
 
+/* The Received: line of RFC 5321 section 4.4, folded as servers write it:
+ *   Received: from EHLO-NAME ([IP])
+ *           by HOSTNAME with PROTOCOL id N
+ *           for <RCPT>
+ *           tls SUITE; DATE
+ * "with" is RFC 3848's (ESMTP, ESMTPS = with STARTTLS or implicit TLS, ESMTPA = with
+ * AUTH, ESMTPSA = both); "tls" is the additional clause RFC 8314 registered. The id is
+ * the message's number on this server; "for" is written for a single recipient only. */
+static int received_line(struct smtp_server *s, struct smtp_server_message *m)
+{
+	char date[64];
+	time_t t = (time_t)(s->date + (int64_t)((s->now_us ? *s->now_us : 0) / 1000000));
+	struct tm tm;
+	if (!gmtime_r(&t, &tm) || !strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S +0000", &tm))
+		snprintf(date, sizeof date, "Thu, 01 Jan 1970 00:00:00 +0000");
+	char line[1024];
+	int n = snprintf(line, sizeof line, "Received: from %s ([%s])\r\n\tby %s with %s id %zu",
+			 s->helo_name[0] ? s->helo_name : "unknown", s->peer_ip, s->hostname, m->with, s->nmsgs + 1);
+	if (n > 0 && (size_t)n < sizeof line && m->nrcpt == 1)
+		n += snprintf(line + n, sizeof line - (size_t)n, "\r\n\tfor <%s>", m->rcpt[0]);
+	if (n > 0 && (size_t)n < sizeof line && s->in_tls && s->tls_suite[0])
+		n += snprintf(line + n, sizeof line - (size_t)n, "\r\n\ttls %s", s->tls_suite);
+	if (n > 0 && (size_t)n < sizeof line)
+		n += snprintf(line + n, sizeof line - (size_t)n, "; %s\r\n", date);
+	if (n <= 0 || (size_t)n >= sizeof line)
+		return 0; /* cannot happen with the lengths above: write none rather than half a line */
+	m->received = dup_str(line);
+	return m->received ? 0 : -1;
+}
+
+void smtp_server_tls_suite(struct smtp_server *s, const char *suite_name)
+{
+	if (s)
+		snprintf(s->tls_suite, sizeof s->tls_suite, "%s", suite_name ? suite_name : "");
+}
+
 static void end_of_data(struct smtp_server *s)
 {
 	s->state = SMTP_SERVER_READY;
@@ -689,6 +743,12 @@ static void end_of_data(struct smtp_server *s)
 		return;
 	}
 	if (VEC_RESERVE(s->msgs, s->msgs_cap, s->nmsgs + 1)) {
+		fail_oom(s);
+		return;
+	}
+	s->cur.with = !s->esmtp ? "SMTP" : s->in_tls && s->auth_user ? "ESMTPSA" : s->in_tls ? "ESMTPS"
+		      : s->auth_user ? "ESMTPA" : "ESMTP";
+	if (s->received && received_line(s, &s->cur)) {
 		fail_oom(s);
 		return;
 	}

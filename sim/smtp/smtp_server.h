@@ -36,6 +36,14 @@ struct smtp_server_config {
 	size_t max_size;           /* SIZE advertised and enforced (552); 0 = 10 MiB */
 	enum smtp_buffering buffering;
 	size_t max_stored_body;    /* bytes of each message body kept for the outcome; 0 = all */
+	/* The trace header (RFC 5321 section 4.4): with received = 1 the server writes a
+	 * Received: line for each message it accepts, from the peer's EHLO name and address
+	 * (peer_ip), its own hostname, the protocol (RFC 3848), the TLS suite (the "tls"
+	 * clause RFC 8314 registered) and the time: date (Unix seconds) plus *now_us. */
+	int received;
+	const char *peer_ip;
+	int64_t date;
+	const uint64_t *now_us;
 };
 
 enum smtp_server_state {
@@ -55,6 +63,8 @@ struct smtp_server_message {
 	size_t body_total;  /* bytes received */
 	int in_tls;         /* the whole transaction happened inside TLS */
 	char *auth_user;    /* authenticated user at the time, or NULL */
+	char *received;     /* the server's own Received: line(s) with CRLF ends, or NULL (config.received) */
+	const char *with;   /* its protocol (RFC 3848): "SMTP", "ESMTP", "ESMTPS", "ESMTPA", "ESMTPSA" */
 };
 
 struct smtp_server; /* opaque; allocate with smtp_server_new */
@@ -70,6 +80,9 @@ int smtp_server_wants_tls(const struct smtp_server *s);
 /* The handshake finished: forget EHLO, AUTH and the transaction (RFC 3207 4.2);
  * with SMTP_BUFFER_KEEP, now process the bytes that came behind STARTTLS. */
 void smtp_server_tls_established(struct smtp_server *s);
+/* The TLS suite of the session (its IANA name), for the Received: line's tls clause; call
+ * before smtp_server_tls_established (and before smtp_server_start with implicit TLS). */
+void smtp_server_tls_suite(struct smtp_server *s, const char *suite_name);
 /* The connection ended (peer closed, or TLS failed): no more input. */
 void smtp_server_connection_closed(struct smtp_server *s);
 enum smtp_server_state smtp_server_state(const struct smtp_server *s);

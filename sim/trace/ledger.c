@@ -15,12 +15,13 @@
 struct build {
 	struct ledger *l;
 	const struct trace *t;
-	int ehlo_reply[READER_COUNT][3];   /* 0 none, 1 expecting the first line, 2 inside */
+	int ehlo_reply[READER_COUNT][LINK_COUNT];   /* 0 none, 1 expecting the first line, 2 inside */
 	struct knowledge k[READER_COUNT];  /* what each reader knows so far, for de-duplication */
 	int failed;
 	/* Where the attacker reads: the links of its own (in the path), or the one
 	 * client-server link it taps (its notes stand on that link). */
 	int tap;
+	enum trace_link tap_link;          /* the link it taps */
 	enum trace_link thief_link;        /* the link the key thief's recording was made on */
 };
 
@@ -43,9 +44,14 @@ const char *ledger_reader_name(enum ledger_reader r)
 		[READER_OBSERVER_CS] = "observer of client-server",
 		[READER_OBSERVER_CA] = "observer of client-attacker",
 		[READER_OBSERVER_AS] = "observer of attacker-server",
+		[READER_OBSERVER_SM] = "observer of server-mx",
+		[READER_OBSERVER_SA] = "observer of server-attacker",
+		[READER_OBSERVER_AM] = "observer of attacker-mx",
 		[READER_OBSERVER] = "observer of every link",
 		[READER_ATTACKER] = "attacker",
 		[READER_THIEF] = "later key thief",
+		[READER_HOP1] = "observer of hop 1",
+		[READER_HOP2] = "observer of hop 2",
 	};
 	return (unsigned)r < READER_COUNT ? names[r] : "?";
 }
@@ -77,7 +83,7 @@ static void copy(char *dst, size_t cap, const char *src)
 
 /* Applies one entry to a knowledge (the fold). body_link: per-link byte counts for the
  * body and the message size, so a message crossing two links is not counted twice. */
-static void apply(struct knowledge *k, const struct ledger_entry *e, uint64_t body_link[3], uint64_t size_link[3],
+static void apply(struct knowledge *k, const struct ledger_entry *e, uint64_t body_link[LINK_COUNT], uint64_t size_link[LINK_COUNT],
 		  unsigned link)
 {
 	const char *v = e->value ? e->value : "";
@@ -99,14 +105,14 @@ static void apply(struct knowledge *k, const struct ledger_entry *e, uint64_t bo
 		copy(k->subject, sizeof k->subject, v);
 		break;
 	case LI_BODY:
-		if (link < 3) {
+		if (link < LINK_COUNT) {
 			body_link[link] += e->num;
 			if (body_link[link] > k->body_bytes)
 				k->body_bytes = body_link[link];
 		}
 		break;
 	case LI_ENDPOINT:
-		if (k->nendpoints < 3)
+		if (k->nendpoints < KNOW_MAX_ENDPOINTS)
 			copy(k->endpoint[k->nendpoints++], sizeof k->endpoint[0], v);
 		break;
 	case LI_SNI: copy(k->sni, sizeof k->sni, v); break;
@@ -138,7 +144,7 @@ static void apply(struct knowledge *k, const struct ledger_entry *e, uint64_t bo
 		break;
 	}
 	case LI_MESSAGE_SIZE:
-		if (link < 3) {
+		if (link < LINK_COUNT) {
 			size_link[link] += e->num;
 			if (k->message_size < 0 || (int64_t)size_link[link] > k->message_size)
 				k->message_size = (int64_t)size_link[link];
@@ -176,7 +182,7 @@ static void finish(struct knowledge *k)
 void ledger_knowledge(const struct ledger *l, enum ledger_reader r, size_t upto, struct knowledge *k)
 {
 	knowledge_init(k);
-	uint64_t body_link[3] = { 0 }, size_link[3] = { 0 };
+	uint64_t body_link[LINK_COUNT] = { 0 }, size_link[LINK_COUNT] = { 0 };
 	for (size_t i = 0; i < l->n; i++) {
 		const struct ledger_entry *e = &l->v[i];
 		if (e->event > upto || e->reader != r)
@@ -325,7 +331,7 @@ static void learn_cap(struct build *b, size_t ev, int r, const char *text)
 /* Does the attacker read the wire of this event's link as it crosses? */
 static int attacker_link(const struct build *b, const struct trace_event *e)
 {
-	return b->tap ? e->link == LINK_CLIENT_SERVER : e->link != LINK_CLIENT_SERVER;
+	return b->tap ? e->link == b->tap_link : trace_link_has_attacker(e->link);
 }
 
 /* Does reader r see the content of event e? */
@@ -340,12 +346,18 @@ static int reads(const struct build *b, const struct trace_event *e, int r)
 	case READER_OBSERVER_CS:
 	case READER_OBSERVER_CA:
 	case READER_OBSERVER_AS:
+	case READER_OBSERVER_SM:
+	case READER_OBSERVER_SA:
+	case READER_OBSERVER_AM:
 		return (int)e->link == r && !e->replay && (e->readers & READ_WIRE);
 	case READER_OBSERVER:
 		return !e->replay && (e->readers & READ_WIRE);
+	case READER_HOP1:
+	case READER_HOP2:
+		return trace_link_hop(e->link) == r - READER_HOP1 + 1 && !e->replay && (e->readers & READ_WIRE);
 	case READER_ATTACKER:
 		if (b->tap) /* a copy of the wire, and later what its recording gives up */
-			return e->replay || (e->link == LINK_CLIENT_SERVER && (e->readers & READ_WIRE));
+			return e->replay || (e->link == b->tap_link && (e->readers & READ_WIRE));
 		/* it knows what it relays because it read it first */
 		return attacker_link(b, e) && (e->readers & READ_MITM) && (e->replay || e->from != ACTOR_MITM);
 	case READER_THIEF:
@@ -363,9 +375,15 @@ static int sees_wire(const struct build *b, const struct trace_event *e, int r)
 	case READER_OBSERVER_CS:
 	case READER_OBSERVER_CA:
 	case READER_OBSERVER_AS:
+	case READER_OBSERVER_SM:
+	case READER_OBSERVER_SA:
+	case READER_OBSERVER_AM:
 		return (int)e->link == r;
 	case READER_OBSERVER:
 		return 1;
+	case READER_HOP1:
+	case READER_HOP2:
+		return trace_link_hop(e->link) == r - READER_HOP1 + 1;
 	case READER_ATTACKER:
 		return attacker_link(b, e) && e->from != ACTOR_MITM;
 	case READER_THIEF:
@@ -410,7 +428,7 @@ static void endpoint(struct build *b, size_t i, int r)
 	snprintf(v, sizeof v, "%u.%u.%u.%u -> %u.%u.%u.%u port %u", from[0], from[1], from[2], from[3], to[0], to[1],
 		 to[2], to[3], e->port);
 	struct knowledge *k = &b->k[r];
-	if (k->nendpoints < 3)
+	if (k->nendpoints < KNOW_MAX_ENDPOINTS)
 		copy(k->endpoint[k->nendpoints++], sizeof k->endpoint[0], v);
 	add(b, i, r, LI_ENDPOINT, v, 0, 0);
 }
@@ -498,13 +516,16 @@ int ledger_build(struct ledger *l, const struct trace *t)
 	 * a thief when a key theft is in the trace. */
 	for (size_t i = 0; i < t->n; i++) {
 		const struct trace_event *e = &t->ev[i];
-		if (e->link <= LINK_MITM_SERVER)
+		if ((unsigned)e->link < LINK_COUNT)
 			l->readers |= 1u << e->link;
-		if (e->link != LINK_CLIENT_SERVER)
+		if (trace_link_has_attacker(e->link))
 			l->readers |= 1u << READER_ATTACKER;
-		if (e->link == LINK_CLIENT_SERVER && e->from == ACTOR_MITM && e->kind == TK_ATTACK) {
+		if (trace_link_hop(e->link) == 2)
+			l->readers |= 1u << READER_HOP1 | 1u << READER_HOP2;
+		if (!trace_link_has_attacker(e->link) && e->from == ACTOR_MITM && e->kind == TK_ATTACK) {
 			l->readers |= 1u << READER_ATTACKER;
 			b->tap = 1;
+			b->tap_link = e->link;
 		}
 		if (e->kind == TK_KEY_THEFT) {
 			l->readers |= 1u << READER_THIEF;

@@ -33,9 +33,14 @@ enum ledger_reader {
 	READER_OBSERVER_CS = LINK_CLIENT_SERVER, /* a passive observer of one link */
 	READER_OBSERVER_CA = LINK_CLIENT_MITM,
 	READER_OBSERVER_AS = LINK_MITM_SERVER,
+	READER_OBSERVER_SM = LINK_SERVER_MX,
+	READER_OBSERVER_SA = LINK_SERVER_MITM,
+	READER_OBSERVER_AM = LINK_MITM_MX,
 	READER_OBSERVER,                         /* a passive observer of every link */
 	READER_ATTACKER,                         /* the attacker, when there is one */
 	READER_THIEF,                            /* records the client's link, steals the key later */
+	READER_HOP1,                             /* a passive observer of every link of hop 1 ... */
+	READER_HOP2,                             /* ... and of hop 2 (only in a run with a route) */
 	READER_COUNT
 };
 
@@ -73,6 +78,7 @@ struct ledger {
 
 #define KNOW_MAX_RCPT 16
 #define KNOW_MAX_CAPS 24
+#define KNOW_MAX_ENDPOINTS 8
 
 /* OBSERVED_* bits name the secrets; metadata is listed beside them. */
 struct knowledge {
@@ -84,7 +90,7 @@ struct knowledge {
 	char subject[256];
 	uint64_t body_bytes;           /* message text read */
 	/* metadata */
-	char endpoint[3][96];          /* per link it sees */
+	char endpoint[KNOW_MAX_ENDPOINTS][96];  /* per connection it sees */
 	size_t nendpoints;
 	char sni[256], cert_subject[256], cert_issuer[256], banner[256], ehlo_name[256];
 	char caps[KNOW_MAX_CAPS][48];

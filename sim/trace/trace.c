@@ -111,7 +111,8 @@ int trace_session_join(struct trace *t, enum trace_link link, enum trace_actor w
 
 int trace_session_relayed(const struct trace_tls_session *s)
 {
-	return (s->links & (1u << LINK_CLIENT_MITM)) && (s->links & (1u << LINK_MITM_SERVER));
+	return ((s->links & (1u << LINK_CLIENT_MITM)) && (s->links & (1u << LINK_MITM_SERVER))) ||
+	       ((s->links & (1u << LINK_SERVER_MITM)) && (s->links & (1u << LINK_MITM_MX)));
 }
 
 const struct trace_tls_session *trace_link_session(const struct trace *t, enum trace_link l)
@@ -128,8 +129,54 @@ const char *trace_actor_name(enum trace_actor a)
 	case ACTOR_CLIENT: return "client";
 	case ACTOR_MITM: return "attacker";
 	case ACTOR_SERVER: return "server";
+	case ACTOR_MX: return "MX";
+	case ACTOR_COUNT: break;
 	}
 	return "?";
+}
+
+int trace_actor_read_bit(enum trace_actor a)
+{
+	switch (a) {
+	case ACTOR_CLIENT: return READ_CLIENT;
+	case ACTOR_MITM: return READ_MITM;
+	case ACTOR_SERVER: return READ_SERVER;
+	case ACTOR_MX: return READ_MX;
+	case ACTOR_COUNT: break;
+	}
+	return 0;
+}
+
+/* The links as data: its ends, its hop and its name. */
+static const struct {
+	enum trace_actor a, b;
+	int hop;
+	const char *name;
+} link_table[LINK_COUNT] = {
+	[LINK_CLIENT_SERVER] = { ACTOR_CLIENT, ACTOR_SERVER, 1, "client-server" },
+	[LINK_CLIENT_MITM] = { ACTOR_CLIENT, ACTOR_MITM, 1, "client-attacker" },
+	[LINK_MITM_SERVER] = { ACTOR_MITM, ACTOR_SERVER, 1, "attacker-server" },
+	[LINK_SERVER_MX] = { ACTOR_SERVER, ACTOR_MX, 2, "server-mx" },
+	[LINK_SERVER_MITM] = { ACTOR_SERVER, ACTOR_MITM, 2, "server-attacker" },
+	[LINK_MITM_MX] = { ACTOR_MITM, ACTOR_MX, 2, "attacker-mx" },
+};
+
+int trace_link_hop(enum trace_link l)
+{
+	return (unsigned)l < LINK_COUNT ? link_table[l].hop : 1;
+}
+
+int trace_link_has_attacker(enum trace_link l)
+{
+	return (unsigned)l < LINK_COUNT && (link_table[l].a == ACTOR_MITM || link_table[l].b == ACTOR_MITM);
+}
+
+int trace_link_between(enum trace_actor a, enum trace_actor b)
+{
+	for (int l = 0; l < LINK_COUNT; l++)
+		if ((link_table[l].a == a && link_table[l].b == b) || (link_table[l].a == b && link_table[l].b == a))
+			return l;
+	return -1;
 }
 
 const char *trace_layer_name(enum trace_layer l)
@@ -150,12 +197,7 @@ const char *trace_layer_name(enum trace_layer l)
 
 const char *trace_link_name(enum trace_link l)
 {
-	switch (l) {
-	case LINK_CLIENT_SERVER: return "client-server";
-	case LINK_CLIENT_MITM: return "client-attacker";
-	case LINK_MITM_SERVER: return "attacker-server";
-	}
-	return "?";
+	return (unsigned)l < LINK_COUNT ? link_table[l].name : "?";
 }
 
 const char *trace_kind_name(enum trace_kind k)
@@ -230,21 +272,19 @@ enum trace_tls_phase trace_link_tls_phase(const struct trace *t, enum trace_link
 
 void trace_actor_ip(enum trace_actor a, uint8_t ip[4])
 {
-	static const uint8_t addr[3][4] = {
+	static const uint8_t addr[ACTOR_COUNT][4] = {
 		[ACTOR_CLIENT] = { 192, 0, 2, 10 },
 		[ACTOR_MITM] = { 198, 51, 100, 66 },
 		[ACTOR_SERVER] = { 203, 0, 113, 25 },
+		[ACTOR_MX] = { 203, 0, 113, 80 },
 	};
-	memcpy(ip, addr[(unsigned)a < 3 ? a : 0], 4);
+	memcpy(ip, addr[(unsigned)a < ACTOR_COUNT ? a : 0], 4);
 }
 
 void trace_link_ends(enum trace_link l, enum trace_actor *a, enum trace_actor *b)
 {
-	switch (l) {
-	case LINK_CLIENT_SERVER: *a = ACTOR_CLIENT; *b = ACTOR_SERVER; return;
-	case LINK_CLIENT_MITM: *a = ACTOR_CLIENT; *b = ACTOR_MITM; return;
-	case LINK_MITM_SERVER: *a = ACTOR_MITM; *b = ACTOR_SERVER; return;
-	}
-	*a = ACTOR_CLIENT;
-	*b = ACTOR_SERVER;
+	if ((unsigned)l >= LINK_COUNT)
+		l = LINK_CLIENT_SERVER;
+	*a = link_table[l].a;
+	*b = link_table[l].b;
 }

@@ -15,18 +15,27 @@
 
 #include "sim/base/fields.h"
 
+/* The actors. A scenario with a route has a second hop: the server the client submits
+ * to (ACTOR_SERVER) relays the message to the recipient's MX (ACTOR_MX), and is then an
+ * SMTP client itself. The attacker sits on one hop, the first or the second. */
 enum trace_actor {
 	ACTOR_CLIENT = 0,
 	ACTOR_MITM = 1,
 	ACTOR_SERVER = 2,
+	ACTOR_MX = 3,
+	ACTOR_COUNT
 };
 
-/* A link is one TCP connection. Without an attacker there is one (client-server);
- * with one, two (client-attacker and attacker-server). */
+/* A link is one TCP connection; its first end dials, its second answers. Each hop has
+ * one (the two actors straight) or, with the attacker in the path on that hop, two. */
 enum trace_link {
-	LINK_CLIENT_SERVER = 0,
+	LINK_CLIENT_SERVER = 0,  /* hop 1 */
 	LINK_CLIENT_MITM = 1,
 	LINK_MITM_SERVER = 2,
+	LINK_SERVER_MX = 3,      /* hop 2: the relay to the recipient's MX */
+	LINK_SERVER_MITM = 4,
+	LINK_MITM_MX = 5,
+	LINK_COUNT
 };
 
 enum trace_layer {
@@ -102,6 +111,7 @@ enum {
 	READ_CLIENT = 1 << 1,
 	READ_MITM = 1 << 2,   /* the attacker, as a TLS endpoint or because it is cleartext */
 	READ_SERVER = 1 << 3,
+	READ_MX = 1 << 4,
 };
 
 struct trace_event {
@@ -186,7 +196,9 @@ int trace_session_relayed(const struct trace_tls_session *s);
 /* The session that protects the given link, or NULL (the last one set up on it). */
 const struct trace_tls_session *trace_link_session(const struct trace *t, enum trace_link l);
 
-const char *trace_actor_name(enum trace_actor a);   /* "client", "attacker", "server" */
+const char *trace_actor_name(enum trace_actor a);   /* "client", "attacker", "server", "MX" */
+/* The READ_* bit of an actor that reads what it receives or sends over TLS. */
+int trace_actor_read_bit(enum trace_actor a);
 const char *trace_layer_name(enum trace_layer l);   /* "tcp", "tls-record", "smtp-command", ... */
 const char *trace_link_name(enum trace_link l);     /* "client-server", "client-attacker", ... */
 const char *trace_kind_name(enum trace_kind k);     /* "conn-open", "tls-up", ... (JSON) */
@@ -203,7 +215,14 @@ enum trace_tls_phase trace_link_tls_phase(const struct trace *t, enum trace_link
 
 /* The actor's IPv4 address in every view (documentation ranges, RFC 5737). */
 void trace_actor_ip(enum trace_actor a, uint8_t ip[4]);
-/* The two actors joined by a link. */
+/* The two actors joined by a link: a dials, b answers. */
 void trace_link_ends(enum trace_link l, enum trace_actor *a, enum trace_actor *b);
+/* The hop a link belongs to: 1 (client to the server it submits to) or 2 (that server
+ * to the recipient's MX). */
+int trace_link_hop(enum trace_link l);
+/* 1 when the attacker is one of the link's ends. */
+int trace_link_has_attacker(enum trace_link l);
+/* The link between a and b (either order), or -1. */
+int trace_link_between(enum trace_actor a, enum trace_actor b);
 
 #endif

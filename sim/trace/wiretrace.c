@@ -24,9 +24,7 @@ void wire_stream_init(struct wire_stream *s, struct trace *t, const uint64_t *no
 	s->toward_server = toward_server;
 	s->smtp = smtp;
 	s->ln_rec = -1;
-	s->tls_readers = (from == ACTOR_CLIENT || to == ACTOR_CLIENT ? READ_CLIENT : 0) |
-			 (from == ACTOR_MITM || to == ACTOR_MITM ? READ_MITM : 0) |
-			 (from == ACTOR_SERVER || to == ACTOR_SERVER ? READ_SERVER : 0);
+	s->tls_readers = trace_actor_read_bit(from) | trace_actor_read_bit(to);
 }
 
 void wire_stream_free(struct wire_stream *s)
