@@ -32,7 +32,7 @@ static const char usage_text[] =
 	"                                                 'tui' is optional (needed for a FILE named run);\n"
 	"                                                 ? in it lists the keys\n"
 	"       smtps-sim run FILE [--seed N] [-v] [--format text|markdown|json] [-o OUT]\n"
-	"                          [--pcap OUT.pcap] [--keylog OUT.keys]\n"
+	"                          [--pcap OUT.pcap] [--keylog OUT.keys] [--tlsrpt OUT.json]\n"
 	"                                                 replay headless: transcript, outcome\n"
 	"       smtps-sim list [-v] [--format markdown] [DIR]\n"
 	"                                                 the scenarios with their titles; -v adds the\n"
@@ -148,7 +148,7 @@ static int parse_seed(const char *s, uint64_t *out)
 
 static int cmd_run(int argc, char **argv)
 {
-	const char *file = NULL, *format = "text", *pcap = NULL, *keylog = NULL, *outpath = NULL;
+	const char *file = NULL, *format = "text", *pcap = NULL, *keylog = NULL, *outpath = NULL, *tlsrpt = NULL;
 	int verbose = 0;
 	struct run_options opt = { 0 };
 	for (int i = 0; i < argc; i++) {
@@ -156,7 +156,7 @@ static int cmd_run(int argc, char **argv)
 		if (!strcmp(a, "-v") || !strcmp(a, "--verbose"))
 			verbose = 1;
 		else if (!strcmp(a, "--seed") || !strcmp(a, "--format") || !strcmp(a, "--pcap") ||
-			 !strcmp(a, "--keylog") || !strcmp(a, "-o")) {
+			 !strcmp(a, "--keylog") || !strcmp(a, "--tlsrpt") || !strcmp(a, "-o")) {
 			if (i + 1 >= argc)
 				return usage_error("%s needs a value", a);
 			const char *v = argv[++i];
@@ -172,6 +172,8 @@ static int cmd_run(int argc, char **argv)
 				pcap = v;
 			else if (!strcmp(a, "--keylog"))
 				keylog = v;
+			else if (!strcmp(a, "--tlsrpt"))
+				tlsrpt = v;
 			else
 				outpath = v;
 		} else if (a[0] == '-' && a[1])
@@ -252,6 +254,11 @@ static int cmd_run(int argc, char **argv)
 		goto done;
 	}
 	if (keylog && export_keylog(keylog, &res, err, sizeof err)) {
+		fprintf(stderr, "smtps-sim: %s\n", err);
+		status = 2;
+		goto done;
+	}
+	if (tlsrpt && export_tlsrpt(tlsrpt, &sc, &res, err, sizeof err)) {
 		fprintf(stderr, "smtps-sim: %s\n", err);
 		status = 2;
 		goto done;

@@ -20,7 +20,10 @@
 #             leaving every other file (and so every recorded lesson) as it is.
 #        ONLY=mx sh scripts/make-demo-pki.sh [OUTDIR]
 #             adds only the recipient's MX certificate (mx-ecdsa, mx.example.net, issued by
-#             the demo root) for the lessons with a second hop; nothing else changes.
+#             the demo root) for the lessons with a second hop, and a second certificate for
+#             the same name with another key, also issued by the demo root (mx-misissued:
+#             what an attacker holds when a public CA was fooled or compromised, the case
+#             DANE guards against); nothing else changes.
 #        ONLY=dkim sh scripts/make-demo-pki.sh [OUTDIR]
 #             adds only the DKIM signing key (dkim-demo.key, RSA 2048) and its public
 #             half as a DKIM key record's p= value (dkim-demo.p), to paste into a
@@ -160,11 +163,14 @@ mx() {
 	ec_key "$OUT/mx-ecdsa.key"
 	csr "$OUT/mx-ecdsa.key" "/O=$ORG/CN=$MX" "$TMP/mx.csr"
 	sign mx "$TMP/mx.csr" "$OUT/mx-ecdsa.pem" v3_server "$VALID_FROM" "$VALID_TO" "$MX"
+	ec_key "$OUT/mx-misissued.key"
+	csr "$OUT/mx-misissued.key" "/O=$ORG/CN=$MX" "$TMP/mx-mis.csr"
+	sign mx "$TMP/mx-mis.csr" "$OUT/mx-misissued.pem" v3_server "$VALID_FROM" "$VALID_TO" "$MX"
 }
 if [ "$ONLY" = mx ]; then
 	mx
-	stamp "$OUT"/mx-ecdsa.pem "$OUT"/mx-ecdsa.key
-	echo "MX certificate written to $OUT"
+	stamp "$OUT"/mx-ecdsa.pem "$OUT"/mx-ecdsa.key "$OUT"/mx-misissued.pem "$OUT"/mx-misissued.key
+	echo "MX certificates written to $OUT"
 	exit 0
 fi
 if [ "$ONLY" = inspection ]; then

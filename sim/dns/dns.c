@@ -21,6 +21,7 @@ void dns_zone_free(struct dns_zone *z)
 	for (size_t i = 0; i < z->n; i++) {
 		free(z->rr[i].name);
 		free(z->rr[i].text);
+		free(z->rr[i].data);
 	}
 	free(z->rr);
 	memset(z, 0, sizeof *z);
@@ -32,6 +33,7 @@ const char *dns_type_name(enum dns_type t)
 	case DNS_A: return "A";
 	case DNS_MX: return "MX";
 	case DNS_TXT: return "TXT";
+	case DNS_TLSA: return "TLSA";
 	}
 	return "?";
 }
@@ -191,6 +193,9 @@ static int parse_ipv4(const char *w, size_t n, uint8_t a[4])
 	return 0;
 }
 
+static int tlsa_rest(struct dns_record *r, const char *w, size_t n, const char **p, const char *name, char *err,
+		     size_t errcap);
+
 int dns_zone_parse_line(struct dns_zone *z, const char *line, int continuation, int lineno, char *err,
 			size_t errcap)
 {
@@ -226,8 +231,10 @@ int dns_zone_parse_line(struct dns_zone *z, const char *line, int continuation, 
 		r.type = DNS_MX;
 	else if (word_is(tw, tn, "TXT"))
 		r.type = DNS_TXT;
+	else if (word_is(tw, tn, "TLSA"))
+		r.type = DNS_TLSA;
 	else {
-		snprintf(err, errcap, "bad record type '%.*s': expected A, MX or TXT", (int)(tn > 20 ? 20 : tn), tw);
+		snprintf(err, errcap, "bad record type '%.*s': expected A, MX, TXT or TLSA", (int)(tn > 20 ? 20 : tn), tw);
 		return -1;
 	}
 	if (z->n == z->cap) {
@@ -255,7 +262,9 @@ int dns_zone_parse_line(struct dns_zone *z, const char *line, int continuation, 
 	} else {
 		const char *dw;
 		size_t dn = next_word(&p, &dw);
-		if (r.type == DNS_A) {
+		if (r.type == DNS_TLSA) {
+			bad = tlsa_rest(&r, dw, dn, &p, name, err, errcap);
+		} else if (r.type == DNS_A) {
 			char dotted[16];
 			if (!dn || parse_ipv4(dw, dn, r.a)) {
 				snprintf(err, errcap, "A record for %s: expected an IPv4 address such as 192.0.2.10", name);
@@ -302,10 +311,72 @@ int dns_zone_parse_line(struct dns_zone *z, const char *line, int continuation, 
 	if (bad) {
 		free(r.name);
 		free(r.text);
+		free(r.data);
 		return -1;
 	}
 	z->rr[z->n++] = r;
 	z->open_txt = r.type == DNS_TXT;
+	return 0;
+}
+
+/* TLSA data: three small numbers, then the association data in hex (RFC 6698 2.2),
+ * possibly split by blanks; the first number is in w. */
+static int tlsa_rest(struct dns_record *r, const char *w, size_t n, const char **p, const char *name, char *err,
+		     size_t errcap)
+{
+	unsigned v[3];
+	for (int k = 0; k < 3; k++) {
+		if (k)
+			n = next_word(p, &w);
+		char num[4];
+		if (!n || n >= sizeof num || strspn(w, "0123456789") < n) {
+			snprintf(err, errcap, "TLSA record for %s: expected usage, selector, matching type and hex data, "
+				 "as in 3 1 1 3d320b...", name);
+			return -1;
+		}
+		memcpy(num, w, n);
+		num[n] = '\0';
+		v[k] = (unsigned)strtoul(num, NULL, 10);
+		if (v[k] > 255) {
+			snprintf(err, errcap, "TLSA record for %s: %u is more than 255", name, v[k]);
+			return -1;
+		}
+	}
+	r->usage = (uint8_t)v[0];
+	r->selector = (uint8_t)v[1];
+	r->mtype = (uint8_t)v[2];
+	char hex[2 * 1024 + 1];
+	size_t h = 0;
+	for (;;) {
+		const char *save = *p;
+		n = next_word(p, &w);
+		if (!n || word_is(w, n, "authenticated")) {
+			*p = save; /* the caller reads the marker */
+			break;
+		}
+		if (strspn(w, "0123456789abcdefABCDEF") < n || h + n >= sizeof hex) {
+			snprintf(err, errcap, "TLSA record for %s: the data must be hex digits (at most 1024 bytes)", name);
+			return -1;
+		}
+		memcpy(hex + h, w, n);
+		h += n;
+	}
+	hex[h] = '\0';
+	if (!h || h % 2) {
+		snprintf(err, errcap, "TLSA record for %s: the data must be an even number of hex digits", name);
+		return -1;
+	}
+	r->len = h / 2;
+	r->data = malloc(r->len);
+	r->text = strdup(hex);
+	if (!r->data || !r->text) {
+		snprintf(err, errcap, "out of memory");
+		return -1;
+	}
+	for (size_t i = 0; i < r->len; i++) {
+		char b[3] = { hex[2 * i], hex[2 * i + 1], 0 };
+		r->data[i] = (uint8_t)strtoul(b, NULL, 16);
+	}
 	return 0;
 }
 

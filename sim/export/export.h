@@ -19,6 +19,12 @@ int export_pcap(const char *path, const struct scenario *sc, const struct run_re
 /* NSS key log (CLIENT_RANDOM lines) for every TLS session, written atomically. */
 int export_keylog(const char *path, const struct run_result *r, char *err, size_t errcap);
 
+/* The sending server's TLS report (RFC 8460) for the run's relay hop, from its policy
+ * events, written atomically. Returns 0, or -1 with "PATH: problem" in err (a run
+ * without a relay hop has nothing to report). */
+int export_tlsrpt(const char *path, const struct scenario *sc, const struct run_result *r, char *err,
+		  size_t errcap);
+
 /* Writing a file whole or not at all: a temporary file beside the target, renamed
  * over it on commit, removed on abort. */
 struct export_file {

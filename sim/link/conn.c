@@ -227,7 +227,7 @@ static void handshake_done(struct conn *c)
 			  "Both Finished MACs checked out: the two ends of this session saw the same handshake, so "
 			  "nobody changed it on the way.");
 	/* Without the certificate check the other end is whoever answered. */
-	if (c->tls->nv.vtable && c->self != ACTOR_MITM)
+	if (c->tls->nv.vtable && c->self != ACTOR_MITM && !c->checks_itself)
 		n = sb_put(narration, sizeof narration, n,
 			   " But the %s did not check the certificate, so this only proves agreement with whoever "
 			   "is at the other end%s.",
@@ -241,7 +241,7 @@ static void handshake_done(struct conn *c)
 		       " Beware: %s is deprecated (RFC 8996), and RFC 8314, as updated by RFC 8997, asks mail "
 		       "clients and servers for TLS 1.2 or later.", decode_tls_version_name(s->version));
 	note(c, TK_TLS_UP, 0, idx, summary, narration);
-	if (c->tls->nv.vtable && c->tls->nv.real_err) {
+	if (c->tls->nv.vtable && c->tls->nv.real_err && !c->checks_itself) {
 		char s2[256];
 		snprintf(s2, sizeof s2, "%s accepted the certificate without verifying it (verification would have failed: %s)",
 			 trace_actor_name(c->self), tls_error_name(c->tls->nv.real_err));

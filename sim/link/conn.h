@@ -61,6 +61,8 @@ struct conn {
 	struct tls_endpoint *tls;  /* heap: holds pointers into itself */
 	enum conn_state state;
 	int tls_err;               /* BearSSL's error when the engine failed; 0 otherwise */
+	int checks_itself;         /* a TLS client that takes the chain as presented and checks it
+				    * itself afterwards (a relay with MTA-STS or DANE): no "unverified" note */
 	int closing;               /* FIN once everything is flushed (and close_notify sent) */
 	int fin_sent;              /* our FIN is out */
 	int eof;                   /* the peer's FIN arrived */

@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "sim/base/sb.h"
+#include "sim/run/relay_policy.h"
 #include "sim/decode/decode.h"
 #include "sim/smtp/smtp_client.h"
 #include "sim/smtp/smtp_server.h"
@@ -286,6 +287,22 @@ void outcome_from_trace(const struct trace *t, const struct ledger *lg, struct o
 	}
 	o->mail_checked = o->mail_checked > 0;
 
+	/* The relay's TLS policy decision. */
+	o->policy_decided = o->deferred = 0;
+	o->policy_result[0] = o->policy_mode[0] = '\0';
+	for (size_t i = 0; i < t->n; i++) {
+		const struct trace_event *e = &t->ev[i];
+		if (e->kind != TK_POLICY || e->subtype != POLICY_DECISION)
+			continue;
+		o->policy_decided = 1;
+		o->policy_kind = e->policy;
+		o->policy_action = e->verdict;
+		o->deferred = e->verdict == MTASTS_DEFER;
+		const char *rt = fields_get(&e->fields, "result_type"), *mode = fields_get(&e->fields, "mode");
+		copy(o->policy_result, sizeof o->policy_result, rt);
+		copy(o->policy_mode, sizeof o->policy_mode, mode);
+	}
+
 	ledger_knowledge(lg, READER_OBSERVER, t->n, &o->observer);
 	o->mitm_present = ledger_has_reader(lg, READER_ATTACKER);
 	if (o->mitm_present)
@@ -305,9 +322,15 @@ void outcome_from_trace(const struct trace *t, const struct ledger *lg, struct o
 	char *b = o->summary;
 	size_t cap = sizeof o->summary, n = 0;
 	enum trace_link cl_link = o->client_link;
-	if (o->route && !o->delivered && o->submitted && o->relayed)
+	if (o->route && o->deferred) {
+		n = sb_put(b, cap, n, "The server accepted the message, but its %s%s%s%s for the recipient's domain "
+			   "forbade sending it to this MX (%s): the message stays in the server's queue (deferred, "
+			   "4xx), never sent in cleartext and not delivered. ",
+			   o->policy_kind == RELAY_POLICY_TLSA ? "DANE records" : "MTA-STS policy",
+			   o->policy_mode[0] ? " (mode " : "", o->policy_mode, o->policy_mode[0] ? ")" : "", o->policy_result);
+	} else if (o->route && !o->delivered && o->submitted && o->relayed)
 		n = sb_put(b, cap, n, "The server accepted the message but could not relay it to the recipient's MX: "
-			   "it stays in the server's queue (deferred), not delivered. ");
+			   "it stays in the server's queue, not delivered. ");
 	else
 		n = sb_put(b, cap, n, "The message was %sdelivered%s%s. ", o->delivered ? "" : "not ",
 			   o->route && o->delivered ? " to the recipient's MX" : "",
@@ -342,8 +365,11 @@ void outcome_from_trace(const struct trace *t, const struct ledger *lg, struct o
 		} else {
 			n = sb_put(b, cap, n, "The server's connection to the MX never used TLS. ");
 		}
-		if (o->relay_error[0])
+		if (o->relay_error[0] && !o->deferred)
 			n = sb_put(b, cap, n, "The relaying server stopped: %s. ", o->relay_error);
+		if (o->policy_decided && o->policy_action == MTASTS_DELIVER_REPORT)
+			n = sb_put(b, cap, n, "The MTA-STS policy is in testing mode: the server delivered anyway and reports "
+				   "the failure (%s) to the domain (TLS-RPT). ", o->policy_result);
 	}
 	if (o->route && o->submitted)
 		n = sb_put(b, cap, n, "The server read the whole message to relay it%s: TLS protects each hop, not "
@@ -434,6 +460,7 @@ int run_check_expect(const struct scenario *sc, const struct outcome *o, char *r
 		{ e->has_decrypted_later, e->decrypted_later, o->decrypted_later, "decrypted_later" },
 		{ e->has_submitted, e->submitted, o->submitted, "submitted" },
 		{ e->has_relay_tls, e->relay_tls, o->relayed && o->tls[o->relay_link], "relay_tls" },
+		{ e->has_deferred, e->deferred, o->deferred, "deferred" },
 	};
 	for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++) {
 		if (flags[i].has && !flags[i].want != !flags[i].got) {
@@ -491,6 +518,11 @@ int run_check_expect(const struct scenario *sc, const struct outcome *o, char *r
 				    got[0] ? got : "no Received: line");
 			ok = 0;
 		}
+	}
+	if (e->policy_result && strcmp(e->policy_result, o->policy_result)) {
+		report_line(report, cap, "expected policy_result = %s, got %s\n", e->policy_result,
+			    o->policy_decided ? o->policy_result : "no policy decision");
+		ok = 0;
 	}
 	if (e->client_error && !strstr(o->client_error, e->client_error)) {
 		report_line(report, cap, "expected client_error containing '%s', got '%s'\n", e->client_error,

@@ -78,6 +78,13 @@ struct outcome {
 	char received_with[OUTCOME_MAX_RECEIVED][8];
 	size_t nreceived;
 	struct knowledge hop_observer[2];  /* a passive observer of every link of hop 1, of hop 2 */
+	/* from the trace: the relay's TLS policy decision (TK_POLICY), with a route */
+	int policy_decided;
+	int policy_kind;                 /* enum relay_policy_kind */
+	int policy_action;               /* enum mtasts_action */
+	int deferred;                    /* the policy kept the message in the server's queue */
+	char policy_result[40];          /* RFC 8460 result type, or "success" */
+	char policy_mode[16];            /* MTA-STS mode, or "" */
 	char summary[1536];              /* the outcome in plain words, several sentences */
 };
 

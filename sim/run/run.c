@@ -180,6 +180,13 @@ static void client_tls_up(void *ctx, struct conn *c)
 {
 	(void)c;
 	struct client_actor *a = ctx;
+	a->tls_up = 1;
+	/* A relay under MTA-STS or DANE checks the MX's chain now, before it sends a byte. */
+	if (a == &a->run->relay && !relay_policy_after_tls(a->run, a)) {
+		conn_close(&a->conn);
+		smtp_client_connection_closed(a->smtp);
+		return;
+	}
 	smtp_client_tls_established(a->smtp);
 	client_after_input(a);
 }
@@ -618,6 +625,10 @@ static int relay_open(struct run_ctx *r, const struct smtp_server_message *msg, 
 	int in_path = r->mitm_present && r->mitm_hop == 2;
 	enum trace_link client_link = in_path ? LINK_SERVER_MITM : LINK_SERVER_MX;
 	enum trace_link server_link = in_path ? LINK_MITM_MX : LINK_SERVER_MX;
+	/* Before dialling: what the recipient domain asks of the relay (MTA-STS, DANE). */
+	r->relay_link = client_link;
+	relay_policy_lookup(r, msg->nrcpt ? msg->rcpt[0] : NULL);
+	const struct relay_policy *pol = &r->policy;
 	size_t hl = msg->received ? strlen(msg->received) : 0;
 	r->relay_body = malloc(hl + msg->body_len + 1);
 	if (!r->relay_body || link_init(r, client_link) || (in_path && link_init(r, server_link))) {
@@ -636,14 +647,15 @@ static int relay_open(struct run_ctx *r, const struct smtp_server_message *msg, 
 	ca->self = ACTOR_SERVER;
 	ca->tls_opt = &sc->relay.tls_opt;
 	ca->anchors = &r->pki->relay_anchors;
-	ca->verify = sc->relay.verify;
+	ca->verify = pol->checks_cert ? TLS_VERIFY_NONE : sc->relay.verify;
 	ca->server_name = sc->mx.hostname;
 	ca->label = "relay";
 	conn_init(&ca->conn, &r->links[client_link], 0, ACTOR_SERVER, &r->now,
 		  (struct conn_callbacks){ ca, client_data, client_tls_up, client_closed });
+	ca->conn.checks_itself = pol->checks_cert;
 	ca->cfg = (struct smtp_client_config){
 		.ehlo_name = sc->server.hostname,
-		.tls = sc->relay.tls,
+		.tls = pol->requires_tls ? SMTP_CLIENT_TLS_REQUIRED : sc->relay.tls,
 		.auth = SMTP_CLIENT_AUTH_NONE,
 		.mail_from = msg->mail_from ? msg->mail_from : "",
 		.rcpt = (const char *const *)msg->rcpt,
@@ -1103,6 +1115,8 @@ int run_scenario(const struct scenario *sc, const struct run_pki *pki, const str
 			return -1;
 		}
 		run_rounds(r, &r->relay, &r->mx);
+		if (!run_failed(r))
+			relay_policy_at_end(r, &r->relay);
 	}
 
 	if (!run_failed(r))

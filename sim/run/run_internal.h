@@ -8,6 +8,7 @@
 #include "sim/attack/mitm.h"
 #include "sim/wire/pki.h"
 #include "sim/run/run.h"
+#include "sim/run/relay_policy.h"
 #include "sim/smtp/smtp_client.h"
 #include "sim/smtp/smtp_server.h"
 
@@ -22,6 +23,7 @@ struct client_actor {
 	struct smtp_client *smtp;
 	struct smtp_client_config cfg;
 	int tls_started;
+	int tls_up;                          /* its handshake completed */
 	const struct scenario_tls *tls_opt;
 	const struct pki_anchors *anchors;
 	enum tls_verify verify;
@@ -62,6 +64,9 @@ struct run_ctx {
 	uint8_t *relay_body;                 /* what the relay sends: its Received: line and the message */
 	size_t relay_body_len;
 	int relayed;                         /* hop 2 ran */
+	enum trace_link relay_link;          /* the link the relay dials */
+	struct relay_policy policy;          /* MTA-STS / DANE as the relay found them */
+	int policy_fetch_failed;
 	struct mitm *mitm;
 	const uint8_t *body;                 /* what the client sends */
 	size_t body_len;
@@ -78,6 +83,13 @@ void run_fail(struct run_ctx *r, enum run_error code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 /* The run has failed (any later work is moot). */
 int run_failed(const struct run_ctx *r);
+
+/* The relay's policy (relay_policy.c): the lookups before hop 2 (rcpt: the recipient
+ * whose domain is asked about), the check once its TLS is up (returns 0 to stop: the
+ * message is deferred), and the decision when hop 2 ended without TLS. */
+void relay_policy_lookup(struct run_ctx *r, const char *rcpt);
+int relay_policy_after_tls(struct run_ctx *r, struct client_actor *a);
+void relay_policy_at_end(struct run_ctx *r, const struct client_actor *a);
 
 /* The TLS settings of an actor as the scenario gives them. */
 void run_tls_config(const struct run_ctx *r, struct tls_config *cfg, int is_server,

@@ -396,7 +396,8 @@ static int handler(void *user, const char *section, const char *name, const char
 	/* Keys that take several lines: indented continuation lines append. */
 	int multi = (!strcmp(section, "scenario") && !strcmp(name, "lesson")) ||
 		    (!strcmp(section, "client") && !strcmp(name, "body")) ||
-		    (!strcmp(section, "mitm") && !strcmp(name, "inject"));
+		    (!strcmp(section, "mitm") && !strcmp(name, "inject")) ||
+		    (!strcmp(section, "mx") && !strcmp(name, "mta_sts_policy"));
 	if (!multi && seen_before(c, section, name)) {
 		if (!strcmp(section, "client") && !strcmp(name, "buffering"))
 			return fail(c, "'%s' and the quirk keep-buffered-replies in [%s] are one setting: give one of them",
@@ -580,7 +581,11 @@ static int handler(void *user, const char *section, const char *name, const char
 			rl->verify = (enum tls_verify)iv;
 		} else if (!strcmp(name, "trust"))
 			ok = resolve_path(c, value, &rl->trust) == 0;
-		else
+		else if (!strcmp(name, "mta_sts") || !strcmp(name, "dane") || !strcmp(name, "mta_sts_cached")) {
+			if (parse_bool(value, &b))
+				return fail(c, "bad value '%s' for %s: expected yes or no", value, name);
+			*(!strcmp(name, "mta_sts") ? &rl->mta_sts : !strcmp(name, "dane") ? &rl->dane : &rl->mta_sts_cached) = b;
+		} else
 			return fail(c, "unknown key '%s' in [%s]", name, section);
 	} else if (!strcmp(section, "mx")) {
 		struct scenario_mx *mx = &s->mx;
@@ -596,6 +601,8 @@ static int handler(void *user, const char *section, const char *name, const char
 			if (!dns_name_valid(value))
 				return fail(c, "bad value '%s' for %s: expected a DNS name such as mx.example.net", value, name);
 			ok = set_str(&mx->hostname, value) == 0;
+		} else if (!strcmp(name, "mta_sts_policy")) {
+			ok = append_str(&mx->mta_sts_policy, value, "\n") == 0;
 		} else
 			return fail(c, "unknown key '%s' in [%s]", name, section);
 	} else if (!strcmp(section, "expect")) {
@@ -609,7 +616,8 @@ static int handler(void *user, const char *section, const char *name, const char
 		else if (!strcmp(name, "decrypted_later")) { has = &e->has_decrypted_later; val = &e->decrypted_later; }
 		else if (!strcmp(name, "submitted")) { has = &e->has_submitted; val = &e->submitted; }
 		else if (!strcmp(name, "relay_tls")) { has = &e->has_relay_tls; val = &e->relay_tls; }
-		if (has && (val == &e->submitted || val == &e->relay_tls) && !c->route_expect_line)
+		else if (!strcmp(name, "deferred")) { has = &e->has_deferred; val = &e->deferred; }
+		if (has && (val == &e->submitted || val == &e->relay_tls || val == &e->deferred) && !c->route_expect_line)
 			c->route_expect_line = c->line;
 		if (has) {
 			if (parse_bool(value, val))
@@ -622,6 +630,21 @@ static int handler(void *user, const char *section, const char *name, const char
 			int h = name[3] - '1';
 			ok = observed_bits(c, name, value, &e->hop_observer[h]) == 0;
 			e->has_hop_observer[h] = 1;
+			if (!c->route_expect_line)
+				c->route_expect_line = c->line;
+		} else if (!strcmp(name, "policy_result")) {
+			static const char *const known[] = { "success", "starttls-not-supported", "certificate-host-mismatch",
+							     "certificate-expired", "certificate-not-trusted",
+							     "validation-failure", "tlsa-invalid", "dnssec-invalid",
+							     "dane-required", "sts-policy-fetch-error", "sts-policy-invalid",
+							     "sts-webpki-invalid" };
+			int found = 0;
+			for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
+				found |= !strcmp(known[i], value);
+			if (!found)
+				return fail(c, "bad value '%s' for %s: expected success or an RFC 8460 result type such as "
+					    "starttls-not-supported or validation-failure", value, name);
+			ok = set_str(&e->policy_result, value) == 0;
 			if (!c->route_expect_line)
 				c->route_expect_line = c->line;
 		} else if (!strcmp(name, "received_with")) {
@@ -705,6 +728,7 @@ static int set_defaults(struct scenario *s)
 	s->mitm.hop = 1;
 	s->relay.tls = SMTP_CLIENT_TLS_OPPORTUNISTIC;
 	s->relay.verify = TLS_VERIFY_NONE;
+	s->relay.mta_sts = s->relay.dane = s->relay.mta_sts_cached = 1;
 	s->mx.mode = SMTP_SERVER_STARTTLS;
 	if (!(s->mx.hostname = xstrdup("mx.example.net")))
 		return -1;
@@ -786,7 +810,8 @@ static void check_route(struct parse_ctx *c)
 		fail(c, "[mitm] the attack %s works on the client's own connection only (hop = 1)%s", a->name, "");
 		c->err_line = c->hop_line;
 	} else if (!s->has_route && c->route_expect_line) {
-		fail(c, "[expect] submitted, relay_tls, hop1/hop2_observer_learns and received_with describe a route: "
+		fail(c, "[expect] submitted, deferred, relay_tls, policy_result, hop1/hop2_observer_learns and "
+			"received_with describe a route: "
 			"they need a [relay] or [mx] section%s%s", "", "");
 		c->err_line = c->route_expect_line;
 	} else if (s->has_route && s->server.port != 25 && s->server.port != 587 && s->server.port != 465 &&
@@ -986,6 +1011,8 @@ void scenario_free(struct scenario *s)
 	free(s->relay.trust);
 	tls_opt_free(&s->relay.tls_opt);
 	free(s->mx.hostname);
+	free(s->mx.mta_sts_policy);
+	free(s->expect.policy_result);
 	tls_opt_free(&s->mx.tls_opt);
 	free(c->dkim_domain);
 	free(c->dkim_selector);

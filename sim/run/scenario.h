@@ -74,6 +74,9 @@ struct scenario_relay {
 	enum tls_verify verify;        /* default none: most servers relaying mail do not check */
 	char *trust;                   /* PEM trust anchors path; default the client's */
 	struct scenario_tls tls_opt;
+	int mta_sts;                   /* applies MTA-STS (RFC 8461) when the domain has it; default yes */
+	int dane;                      /* applies DANE (RFC 7672) to authenticated TLSA records; default yes */
+	int mta_sts_cached;            /* holds the policy from an earlier delivery; no = first contact */
 };
 
 /* [mx]: the recipient's MX, the end of hop 2. */
@@ -81,6 +84,8 @@ struct scenario_mx {
 	enum smtp_server_mode mode;    /* default starttls */
 	char *hostname;                /* default mx.example.net: also the name the relay checks */
 	struct scenario_tls tls_opt;   /* its certificate and key; default certs/mx-ecdsa.pem/.key */
+	char *mta_sts_policy;          /* the policy file served at https://mta-sts.DOMAIN/.well-known/
+					* mta-sts.txt, lines joined with LF; NULL: none served */
 };
 
 struct scenario_mitm {
@@ -114,6 +119,9 @@ struct scenario_expect {
 	int has_relay_tls, relay_tls;           /* hop 2 used TLS (relay to MX, whoever the ends) */
 	int has_hop_observer[2], hop_observer[2]; /* OBSERVED_* bits a wire observer of hop 1 / 2 learns */
 	char *received_with;                    /* "ESMTPSA, ESMTP": the Received: lines' protocols, hop 1 first */
+	int has_deferred, deferred;             /* the relay's policy kept the message in its queue */
+	char *policy_result;                    /* the relay's decision as RFC 8460 says it: "success",
+						 * "starttls-not-supported", "validation-failure", ... */
 };
 
 struct scenario {

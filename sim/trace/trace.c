@@ -219,6 +219,7 @@ const char *trace_kind_name(enum trace_kind k)
 		[TK_ATTACK] = "attack",
 		[TK_KEY_THEFT] = "key-theft",
 		[TK_MAIL_AUTH] = "mail-auth",
+		[TK_POLICY] = "tls-policy",
 		[TK_RUN] = "run",
 	};
 	return (unsigned)k < TK_COUNT && names[k] ? names[k] : "?";

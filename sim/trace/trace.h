@@ -70,6 +70,9 @@ enum trace_kind {
 	TK_KEY_THEFT,     /* later: the server's stolen key tried on a recording; subtype: enum trace_theft */
 	TK_MAIL_AUTH,     /* who wrote the message: the sender's DKIM signature, the receiver's SPF, DKIM
 			   * and DMARC verdicts; subtype: enum auth_step (sim/auth/auth.h), verdict */
+	TK_POLICY,        /* the relaying server's TLS policy for hop 2 (MTA-STS, DANE): subtype enum
+			   * relay_policy_step, policy enum relay_policy_kind, verdict enum mtasts_action
+			   * on the decision (sim/run/relay_policy.h) */
 	TK_RUN,           /* the scheduler's own note (not used by a normal run) */
 	TK_COUNT
 };
@@ -131,7 +134,8 @@ struct trace_event {
 	int session;           /* TK_TLS_UP: index into trace.sessions; else -1 */
 	unsigned port;         /* TK_CONN_OPEN: the port dialled */
 	int verdict;           /* TK_MAIL_AUTH: enum auth_result (0 = none) */
-	int policy, disposition; /* TK_MAIL_AUTH, DMARC: enum auth_policy published, and asked for here */
+	int policy, disposition; /* TK_MAIL_AUTH, DMARC: enum auth_policy published, and asked for here;
+				  * TK_POLICY: policy = the kind of TLS policy in force */
 	int replay;            /* enum trace_replay: learned later, not live; 0 = live */
 	uint32_t segment;      /* the sender's write on this link and direction (1, 2, ...): the
 				* events made from one write went out in one TCP segment; 0 for

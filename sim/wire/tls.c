@@ -63,6 +63,8 @@ static void nv_start_chain(const br_x509_class **ctx, const char *server_name)
 	struct tls_noverify *nv = (struct tls_noverify *)(void *)ctx;
 	nv->first = 1;
 	nv->real_err = 0;
+	nv->chain_used = nv->ncert = 0;
+	nv->chain_overflow = 0;
 	nv->real->vtable->start_chain(&nv->real->vtable, server_name);
 }
 
@@ -71,6 +73,12 @@ static void nv_start_cert(const br_x509_class **ctx, uint32_t length)
 	struct tls_noverify *nv = (struct tls_noverify *)(void *)ctx;
 	if (nv->first)
 		br_x509_decoder_init(&nv->dec, NULL, NULL);
+	if (!nv->chain_overflow && nv->ncert < TLS_CHAIN_MAX && length <= sizeof nv->chain - nv->chain_used) {
+		nv->cert_off[nv->ncert] = nv->chain_used;
+		nv->cert_len[nv->ncert] = 0;
+	} else {
+		nv->chain_overflow = 1;
+	}
 	nv->real->vtable->start_cert(&nv->real->vtable, length);
 }
 
@@ -79,6 +87,15 @@ static void nv_append(const br_x509_class **ctx, const unsigned char *buf, size_
 	struct tls_noverify *nv = (struct tls_noverify *)(void *)ctx;
 	if (nv->first)
 		br_x509_decoder_push(&nv->dec, buf, len);
+	if (!nv->chain_overflow) {
+		if (len > sizeof nv->chain - nv->chain_used) {
+			nv->chain_overflow = 1;
+		} else {
+			memcpy(nv->chain + nv->chain_used, buf, len);
+			nv->chain_used += len;
+			nv->cert_len[nv->ncert] += len;
+		}
+	}
 	nv->real->vtable->append(&nv->real->vtable, buf, len);
 }
 
@@ -86,6 +103,8 @@ static void nv_end_cert(const br_x509_class **ctx)
 {
 	struct tls_noverify *nv = (struct tls_noverify *)(void *)ctx;
 	nv->first = 0;
+	if (!nv->chain_overflow)
+		nv->ncert++;
 	nv->real->vtable->end_cert(&nv->real->vtable);
 }
 
@@ -337,4 +356,21 @@ const char *tls_error_name(int err)
 	if (err >= BR_ERR_RECV_FATAL_ALERT)
 		return "BR_ERR_RECV_FATAL_ALERT";
 	return "BR_ERR_UNKNOWN";
+}
+
+size_t tls_peer_chain(const struct tls_endpoint *ep, br_x509_certificate *out, size_t max)
+{
+	if (ep->is_server || !ep->nv.vtable)
+		return 0;
+	size_t n = ep->nv.ncert < max ? ep->nv.ncert : max;
+	for (size_t i = 0; i < n; i++) {
+		out[i].data = (unsigned char *)(ep->nv.chain + ep->nv.cert_off[i]);
+		out[i].data_len = ep->nv.cert_len[i];
+	}
+	return n;
+}
+
+int tls_peer_verify_error(const struct tls_endpoint *ep)
+{
+	return !ep->is_server && ep->nv.vtable ? ep->nv.real_err : 0;
 }

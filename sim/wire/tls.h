@@ -31,6 +31,8 @@ struct tls_config {
 	const char *label;                   /* who this is ("client", "server", "attacker-to-server"): seeds differ per actor */
 };
 
+#define TLS_CHAIN_MAX 4
+
 /* A client certificate checker that accepts whatever the server sends. It runs the real
  * validator beside it so the lesson can say what verification would have found. */
 struct tls_noverify {
@@ -39,6 +41,13 @@ struct tls_noverify {
 	br_x509_decoder_context dec;
 	int first;           /* still in the first (leaf) certificate */
 	int real_err;        /* what the real validator said at the end of the chain */
+	/* The chain as presented (DER, leaf first), for checks the caller makes itself
+	 * (DANE): the first TLS_CHAIN_MAX certificates, while they fit in chain[]. */
+	unsigned char chain[12288];
+	size_t chain_used;
+	size_t cert_off[TLS_CHAIN_MAX], cert_len[TLS_CHAIN_MAX];
+	size_t ncert;
+	int chain_overflow;  /* a certificate did not fit: the chain is cut before it */
 };
 
 /* A server's policy wrapped so that the premaster secret it decrypts with its static RSA
@@ -82,6 +91,14 @@ const uint8_t *tls_server_random(const struct tls_endpoint *ep);
  * an EC key, an ECDHE suite, or a premaster whose version bytes BearSSL rejected and
  * replaced). *len is set to its length. */
 const uint8_t *tls_premaster(const struct tls_endpoint *ep, size_t *len);
+
+/* The certificates the server presented, as the non-verifying checker kept them (a
+ * client with verify = none): fills out[0..max-1] (pointing into ep) and returns how
+ * many, 0 when it kept none. */
+size_t tls_peer_chain(const struct tls_endpoint *ep, br_x509_certificate *out, size_t max);
+/* What full verification (anchors, dates, host name) said of that chain: 0 or a
+ * BR_ERR_X509_* code; 0 also for a client that verified (it would have failed). */
+int tls_peer_verify_error(const struct tls_endpoint *ep);
 
 /* The cipher suites offered or accepted by default, in preference order. */
 extern const uint16_t tls_default_suites[];
