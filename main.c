@@ -324,7 +324,9 @@ static int list_one(const char *path, void *ctx)
 		fprintf(stderr, "smtps-sim: %s\n", err);
 		return 2;
 	}
-	const char *attack = scenario_mitm_name(sc.mitm.attack);
+	char attack[80];
+	snprintf(attack, sizeof attack, "%s%s", scenario_mitm_name(sc.mitm.attack),
+		 sc.mitm.attack && sc.mitm.hop == 2 ? " (hop 2)" : "");
 	switch (mode) {
 	case LIST_NAMES:
 		stdout_printf("%-36s %s\n", sc.name, sc.title);

@@ -85,8 +85,8 @@ static void test_dns_refusals(void **state)
 		int continuation;
 		const char *want;
 	} bad[] = {
-		{ "example.test CNAME mail.example.test", 0, "expected A, MX or TXT" },
-		{ "example.test", 0, "expected A, MX or TXT" },
+		{ "example.test CNAME mail.example.test", 0, "expected A, MX, TXT or TLSA" },
+		{ "example.test", 0, "expected A, MX, TXT or TLSA" },
 		{ "exa mple.test A 1.2.3.4", 0, "record type" },
 		{ "bad..name A 1.2.3.4", 0, "bad name" },
 		{ "bad!name A 1.2.3.4", 0, "bad name" },

@@ -223,6 +223,48 @@ static void test_dane(void **state)
 	done(&l);
 }
 
+/* REQUIRETLS: offered and sent only inside TLS, and a hop that cannot meet it bounces the
+ * message; TLS-Required: No makes the relay ignore an enforce policy. */
+static void test_requiretls(void **state)
+{
+	(void)state;
+	struct loaded l;
+	load_run(&l, "requiretls-bounce");
+	const struct outcome *o = &l.r.outcome;
+	assert_true(o->submitted && o->bounced && !o->delivered && !o->deferred);
+	int mail_rt = 0, cap_rt_clear = 0, data2 = 0, clear;
+	for (size_t i = 0; i < l.r.trace.n; i++) {
+		const struct trace_event *e = &l.r.trace.ev[i];
+		const char *line = (const char *)(e->encrypted ? e->plain : e->wire);
+		size_t n = e->encrypted ? e->plain_len : e->wire_len;
+		if (e->kind == TK_SMTP_COMMAND && e->subtype == SMTP_VERB_MAIL && e->link == LINK_CLIENT_SERVER)
+			mail_rt += n > 10 && memmem(line, n, " REQUIRETLS", 11) != NULL && e->encrypted;
+		if (e->kind == TK_SMTP_REPLY && !e->encrypted && n > 10 && memmem(line, n, "REQUIRETLS", 10))
+			cap_rt_clear++;
+	}
+	assert_int_equal(mail_rt, 1);
+	assert_int_equal(cap_rt_clear, 0); /* never offered in cleartext */
+	hop2_count(&l.r.trace, TK_SMTP_DATA, &data2, &clear);
+	assert_int_equal(data2, 0);
+	const struct trace_event *b = NULL;
+	for (size_t i = 0; i < l.r.trace.n; i++)
+		if (l.r.trace.ev[i].kind == TK_POLICY && l.r.trace.ev[i].subtype == POLICY_REQUIRETLS)
+			b = &l.r.trace.ev[i];
+	assert_non_null(b);
+	assert_int_equal(b->verdict, 1);
+	assert_string_equal(fields_get(&b->fields, "status"), "5.7.30");
+	done(&l);
+
+	load_run(&l, "tls-required-no");
+	assert_true(l.r.outcome.delivered && !l.r.outcome.deferred);
+	int optional = 0;
+	for (size_t i = 0; i < l.r.trace.n; i++)
+		optional += l.r.trace.ev[i].kind == TK_POLICY && l.r.trace.ev[i].subtype == POLICY_TLS_OPTIONAL;
+	assert_int_equal(optional, 1);
+	assert_int_equal(l.r.outcome.hop_observer[1].what, OBSERVED_ENVELOPE | OBSERVED_BODY);
+	done(&l);
+}
+
 /* The TLS report, read back as JSON: the RFC 8460 result type and the policy. */
 static void test_tlsrpt_export(void **state)
 {
@@ -272,6 +314,8 @@ static void test_route_errors(void **state)
 		{ "[scenario]\ntitle = t\n[mx]\n[expect]\npolicy_result = stripped\n", "RFC 8460 result type" },
 		{ "[scenario]\ntitle = t\n[mx]\nmode = implicit\n", "an MX answers on port 25" },
 		{ "[scenario]\ntitle = t\n[relay]\ntls = implicit\n", "a relay dials port 25" },
+		{ "[scenario]\ntitle = t\n[client]\ntls = starttls-opportunistic\nrequiretls = yes\n",
+		  ":5: requiretls: REQUIRETLS is sent only inside TLS" },
 		{ "[scenario]\ntitle = t\n[dns]\nx.example.net TLSA 3 1 1 abc\n", "even number of hex digits" },
 		{ "[scenario]\ntitle = t\n[dns]\nx.example.net TLSA 3 1\n", "TLSA record for x.example.net" },
 	};
@@ -326,6 +370,7 @@ int main(void)
 		cmocka_unit_test(test_mta_sts_enforce),
 		cmocka_unit_test(test_mta_sts_testing_and_first_contact),
 		cmocka_unit_test(test_dane),
+		cmocka_unit_test(test_requiretls),
 		cmocka_unit_test(test_tlsrpt_export),
 		cmocka_unit_test(test_route_errors),
 		cmocka_unit_test(test_tlsa_zone),

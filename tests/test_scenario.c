@@ -172,7 +172,7 @@ static const struct broken broken_files[] = {
 	{ "bad-long-line.ini", 5, { "line longer than", "characters", NULL } },
 	{ "bad-cert-path.ini", 8, { "certs/no-such-cert.pem", "No such file", NULL } },
 	{ "bad-no-title.ini", 0, { "no title", NULL, NULL } },
-	{ "bad-dns-type.ini", 8, { "[dns]", "CNAME", "expected A, MX or TXT" } },
+	{ "bad-dns-type.ini", 8, { "[dns]", "CNAME", "expected A, MX, TXT or TLSA" } },
 	{ "bad-dns-txt.ini", 7, { "[dns]", "unterminated string", NULL } },
 	{ "bad-dns-continuation.ini", 8, { "[dns]", "continues a TXT record", NULL } },
 	{ "bad-dns-verdict.ini", 9, { "softfail", "dkim", "pass, fail, none" } },

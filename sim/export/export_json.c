@@ -3,6 +3,7 @@
  * secrets and the outcome. Objects are built with jansson and printed in insertion
  * order, so the same scenario and seed always give the same bytes. */
 #include "sim/export/export.h"
+#include "sim/run/relay_policy.h"
 
 #include <jansson.h>
 #include <stdlib.h>
@@ -237,6 +238,12 @@ static json_t *event_json(const struct trace *t, const struct trace_event *e, co
 			set(o, "dmarc_disposition", json_string(auth_policy_name((enum auth_policy)e->disposition)), bad);
 		}
 	}
+	if (e->kind == TK_POLICY) {
+		set(o, "policy_step", json_string(relay_policy_step_name((enum relay_policy_step)e->subtype)), bad);
+		set(o, "policy_type", json_string(relay_policy_kind_name((enum relay_policy_kind)e->policy)), bad);
+		if (e->subtype == POLICY_DECISION)
+			set(o, "action", json_string(mtasts_action_name((enum mtasts_action)e->verdict)), bad);
+	}
 	set(o, "summary", str(e->summary ? e->summary : ""), bad);
 	set(o, "narration", str(e->narration), bad);
 	set(o, "wire_len", json_integer((json_int_t)e->wire_len), bad);
@@ -351,7 +358,25 @@ static json_t *scenario_json(const struct scenario *sc, const struct run_result 
 		set(m, "behaviour", json_string(scenario_mitm_name(sc->mitm.attack)), bad);
 		set(m, "inject", str(sc->mitm.inject), bad);
 		set(m, "tamper_record", json_integer(sc->mitm.tamper_record), bad);
+		if (sc->has_route)
+			set(m, "hop", json_integer(sc->mitm.hop), bad);
 		set(o, "mitm", m, bad);
+	}
+	if (sc->has_route) {
+		json_t *rl = json_object();
+		set(rl, "tls", json_string(scenario_client_tls_name(sc->relay.tls)), bad);
+		set(rl, "verify", json_string(scenario_verify_name(sc->relay.verify)), bad);
+		set(rl, "mta_sts", json_boolean(sc->relay.mta_sts), bad);
+		set(rl, "mta_sts_cached", json_boolean(sc->relay.mta_sts_cached), bad);
+		set(rl, "dane", json_boolean(sc->relay.dane), bad);
+		set(rl, "tls_options", tls_opt_json(&sc->relay.tls_opt, bad), bad);
+		set(o, "relay", rl, bad);
+		json_t *mx = json_object();
+		set(mx, "hostname", str(sc->mx.hostname), bad);
+		set(mx, "mode", json_string(scenario_server_mode_name(sc->mx.mode)), bad);
+		set(mx, "mta_sts_policy", str(sc->mx.mta_sts_policy), bad);
+		set(mx, "tls_options", tls_opt_json(&sc->mx.tls_opt, bad), bad);
+		set(o, "mx", mx, bad);
 	}
 	if (sc->has_dns) {
 		json_t *z = json_array();

@@ -288,10 +288,12 @@ void outcome_from_trace(const struct trace *t, const struct ledger *lg, struct o
 	o->mail_checked = o->mail_checked > 0;
 
 	/* The relay's TLS policy decision. */
-	o->policy_decided = o->deferred = 0;
+	o->policy_decided = o->deferred = o->bounced = 0;
 	o->policy_result[0] = o->policy_mode[0] = '\0';
 	for (size_t i = 0; i < t->n; i++) {
 		const struct trace_event *e = &t->ev[i];
+		if (e->kind == TK_POLICY && e->subtype == POLICY_REQUIRETLS)
+			o->bounced = e->verdict == 1;
 		if (e->kind != TK_POLICY || e->subtype != POLICY_DECISION)
 			continue;
 		o->policy_decided = 1;
@@ -322,7 +324,11 @@ void outcome_from_trace(const struct trace *t, const struct ledger *lg, struct o
 	char *b = o->summary;
 	size_t cap = sizeof o->summary, n = 0;
 	enum trace_link cl_link = o->client_link;
-	if (o->route && o->deferred) {
+	if (o->route && o->bounced) {
+		n = sb_put(b, cap, n, "The server accepted the message, which came with REQUIRETLS, but found no verified TLS "
+			   "to an MX offering REQUIRETLS: it returned the message to its sender (5.7.30) instead of sending it "
+			   "any other way. Not delivered. ");
+	} else if (o->route && o->deferred) {
 		n = sb_put(b, cap, n, "The server accepted the message, but its %s%s%s%s for the recipient's domain "
 			   "forbade sending it to this MX (%s): the message stays in the server's queue (deferred, "
 			   "4xx), never sent in cleartext and not delivered. ",
@@ -365,7 +371,7 @@ void outcome_from_trace(const struct trace *t, const struct ledger *lg, struct o
 		} else {
 			n = sb_put(b, cap, n, "The server's connection to the MX never used TLS. ");
 		}
-		if (o->relay_error[0] && !o->deferred)
+		if (o->relay_error[0] && !o->deferred && !o->bounced)
 			n = sb_put(b, cap, n, "The relaying server stopped: %s. ", o->relay_error);
 		if (o->policy_decided && o->policy_action == MTASTS_DELIVER_REPORT)
 			n = sb_put(b, cap, n, "The MTA-STS policy is in testing mode: the server delivered anyway and reports "
@@ -461,6 +467,7 @@ int run_check_expect(const struct scenario *sc, const struct outcome *o, char *r
 		{ e->has_submitted, e->submitted, o->submitted, "submitted" },
 		{ e->has_relay_tls, e->relay_tls, o->relayed && o->tls[o->relay_link], "relay_tls" },
 		{ e->has_deferred, e->deferred, o->deferred, "deferred" },
+		{ e->has_bounced, e->bounced, o->bounced, "bounced" },
 	};
 	for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++) {
 		if (flags[i].has && !flags[i].want != !flags[i].got) {

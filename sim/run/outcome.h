@@ -83,6 +83,7 @@ struct outcome {
 	int policy_kind;                 /* enum relay_policy_kind */
 	int policy_action;               /* enum mtasts_action */
 	int deferred;                    /* the policy kept the message in the server's queue */
+	int bounced;                     /* a REQUIRETLS message returned to its sender (5.7.30) */
 	char policy_result[40];          /* RFC 8460 result type, or "success" */
 	char policy_mode[16];            /* MTA-STS mode, or "" */
 	char summary[1536];              /* the outcome in plain words, several sentences */

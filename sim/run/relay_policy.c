@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "sim/base/sb.h"
 #include "sim/run/run_internal.h"
@@ -26,11 +27,14 @@ const char *relay_policy_step_name(enum relay_policy_step s)
 	case POLICY_STS_FETCH: return "mta-sts-policy";
 	case POLICY_TLSA: return "tlsa-records";
 	case POLICY_DECISION: return "decision";
+	case POLICY_TLS_OPTIONAL: return "tls-required-no";
+	case POLICY_REQUIRETLS: return "requiretls";
 	}
 	return "?";
 }
 
-/* A TK_POLICY note by the sending server on the relay's link; f's fields move into it. */
+/* A TK_POLICY note by the sending server on the relay's link; f's fields move into it.
+ * A lookup step concerns its own kind of policy; the decision, the one in force. */
 static void policy_event(struct run_ctx *r, enum relay_policy_step step, int action, struct fields *f,
 			 const char *summary, const char *narration)
 {
@@ -44,7 +48,9 @@ static void policy_event(struct run_ctx *r, enum relay_policy_step step, int act
 	e.link = r->relay_link;
 	e.from = e.to = ACTOR_SERVER;
 	e.subtype = (int)step;
-	e.policy = (int)r->policy.kind;
+	e.policy = (int)(step == POLICY_TLSA ? RELAY_POLICY_TLSA
+			 : step == POLICY_DECISION || step == POLICY_REQUIRETLS ? r->policy.kind
+			 : step == POLICY_TLS_OPTIONAL ? RELAY_POLICY_NONE : RELAY_POLICY_STS);
 	e.verdict = action;
 	e.summary = (char *)summary;
 	e.narration = (char *)narration;
@@ -248,14 +254,57 @@ static void lookup_tlsa(struct run_ctx *r)
 	}
 }
 
-void relay_policy_lookup(struct run_ctx *r, const char *rcpt)
+/* 1 when the message's header section holds "TLS-Required: No" (RFC 8689 section 3). */
+static int tls_required_no(const uint8_t *m, size_t n)
+{
+	size_t i = 0;
+	while (i < n) {
+		size_t e = i;
+		while (e < n && m[e] != '\n')
+			e++;
+		size_t len = e - i;
+		if (len && m[e - 1] == '\r')
+			len--;
+		if (len == 0)
+			return 0; /* the end of the header section */
+		static const char f[] = "TLS-Required:";
+		if (len >= sizeof f - 1 && !strncasecmp((const char *)m + i, f, sizeof f - 1)) {
+			size_t v = i + sizeof f - 1;
+			while (v < i + len && (m[v] == ' ' || m[v] == '\t'))
+				v++;
+			size_t vl = i + len - v;
+			while (vl && (m[v + vl - 1] == ' ' || m[v + vl - 1] == '\t'))
+				vl--;
+			return vl == 2 && !strncasecmp((const char *)m + v, "No", 2);
+		}
+		i = e + 1;
+	}
+	return 0;
+}
+
+void relay_policy_lookup(struct run_ctx *r, const struct smtp_server_message *msg)
 {
 	const struct scenario *sc = r->sc;
 	struct relay_policy *p = &r->policy;
 	memset(p, 0, sizeof *p);
+	const char *rcpt = msg->nrcpt ? msg->rcpt[0] : NULL;
 	const char *at = rcpt ? strrchr(rcpt, '@') : NULL;
 	snprintf(p->domain, sizeof p->domain, "%s", at && at[1] ? at + 1 : "");
 	snprintf(p->mx_host, sizeof p->mx_host, "%s", sc->mx.hostname);
+	p->requiretls = msg->requiretls;
+	if (!p->requiretls && tls_required_no(msg->body, msg->body_len)) {
+		p->tls_optional = 1;
+		struct fields f;
+		fields_init(&f);
+		fields_add(&f, 0, "header", "TLS-Required: No");
+		policy_event(r, POLICY_TLS_OPTIONAL, -1, &f,
+			     "TLS-Required: No: the sender asks to deliver even where a TLS policy would refuse",
+			     "The message carries the header TLS-Required: No (RFC 8689 section 3): its sender says that "
+			     "getting it delivered matters more than protecting it. The sending server therefore ignores "
+			     "the recipient domain's MTA-STS and DANE policies (RFC 8689 section 4.2.2): it still uses "
+			     "STARTTLS when the MX offers it, but it no longer insists.");
+		return;
+	}
 	if (!sc->has_dns || !p->domain[0])
 		return;
 	/* DANE first: with an authenticated TLSA RRset it takes precedence over MTA-STS
@@ -349,10 +398,47 @@ int relay_policy_after_tls(struct run_ctx *r, struct client_actor *a)
 	return 1;
 }
 
+/* RFC 8689: a REQUIRETLS message that could not go over verified TLS to an MX offering
+ * REQUIRETLS is returned to its sender, never sent otherwise. */
+static void requiretls_outcome(struct run_ctx *r, const struct client_actor *a)
+{
+	const struct relay_policy *p = &r->policy;
+	int delivered = r->mx.smtp && smtp_server_message_count(r->mx.smtp) > 0;
+	struct fields f;
+	fields_init(&f);
+	fields_add(&f, 0, "requiretls", "yes");
+	fields_add(&f, 0, "mx_host", "%s", p->mx_host);
+	if (delivered) {
+		fields_add(&f, 0, "result", "relayed over verified TLS to an MX that offers REQUIRETLS");
+		policy_event(r, POLICY_REQUIRETLS, 0, &f, "REQUIRETLS: relayed as the sender required",
+			     "The message came with REQUIRETLS: the sending server relayed it only over TLS, to an MX whose "
+			     "certificate it verified and that offers REQUIRETLS itself, passing the requirement on "
+			     "(RFC 8689 section 4.2.1).");
+		return;
+	}
+	int err = a->conn.tls_err ? a->conn.tls_err : tls_peer_verify_error(a->conn.tls);
+	fields_add(&f, 0, "result", "bounced");
+	fields_add(&f, 0, "status", "5.7.30");
+	if (err)
+		fields_add(&f, 0, "failure_reason_code", "%s", tls_error_name(err));
+	policy_event(r, POLICY_REQUIRETLS, 1, &f,
+		     "REQUIRETLS cannot be met: the message is returned to its sender (5.7.30), not sent",
+		     "The sender asked for REQUIRETLS (RFC 8689), and the path to the MX offered no verified TLS with "
+		     "REQUIRETLS support. The sending server must not relay the message any other way, and it does not "
+		     "wait and retry as it would for a policy failure: it gives up and returns the message to its sender "
+		     "with a non-delivery report, status 5.7.30 REQUIRETLS support required (RFC 8689 section 5; the "
+		     "report itself is not simulated here).");
+}
+
 void relay_policy_at_end(struct run_ctx *r, const struct client_actor *a)
 {
 	struct relay_policy *p = &r->policy;
-	if (p->decided || !r->relayed)
+	if (!r->relayed)
+		return;
+	if (p->requiretls)
+		requiretls_outcome(r, a);
+	/* Without a policy in force, REQUIRETLS said all there is to say. */
+	if (p->decided || (p->requiretls && p->kind == RELAY_POLICY_NONE))
 		return;
 	if (a->tls_up) {
 		/* TLS came up and nothing was checked: opportunistic delivery, or DANE with no

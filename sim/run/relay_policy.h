@@ -32,6 +32,8 @@ enum relay_policy_step {
 	POLICY_STS_FETCH,   /* the policy fetched over HTTPS, or taken from the cache */
 	POLICY_TLSA,        /* the TLSA records at _25._tcp.MX looked up */
 	POLICY_DECISION,    /* deliver, deliver and report, or defer: after TLS, or without it */
+	POLICY_TLS_OPTIONAL,/* the message says TLS-Required: No (RFC 8689): policies ignored */
+	POLICY_REQUIRETLS,  /* a REQUIRETLS message: verdict 0 relayed as required, 1 bounced */
 };
 
 #define RELAY_POLICY_MAX_TLSA 8
@@ -48,6 +50,8 @@ struct relay_policy {
 	int checks_cert;    /* the relay checks the presented chain itself after the handshake */
 	int decided;        /* the decision event is written */
 	int deferred;       /* ... and it was to defer */
+	int requiretls;     /* the message came with REQUIRETLS (RFC 8689) */
+	int tls_optional;   /* the message says TLS-Required: No */
 };
 
 const char *relay_policy_kind_name(enum relay_policy_kind k);  /* "no-policy-found", "sts", "tlsa" */

@@ -489,6 +489,7 @@ static int attempt_open(struct run_ctx *r, unsigned port, enum smtp_client_tls c
 		.body_chunk = opt->body ? 16384 : 0,
 		.quirks = sc->client.quirks,
 		.port = port,
+		.requiretls = sc->client.requiretls,
 	};
 	ca->smtp = smtp_client_new(&ca->cfg, (struct smtp_sink){ ca, client_sink_send, client_sink_note });
 
@@ -520,6 +521,7 @@ static int attempt_open(struct run_ctx *r, unsigned port, enum smtp_client_tls c
 		.max_stored_body = opt->max_stored,
 		/* With a route the server relays the message, with its trace header on top. */
 		.received = sc->has_route,
+		.requiretls = sc->server.requiretls,
 		.peer_ip = peer_ip,
 		.date = sc->date,
 		.now_us = &r->now,
@@ -627,8 +629,10 @@ static int relay_open(struct run_ctx *r, const struct smtp_server_message *msg, 
 	enum trace_link server_link = in_path ? LINK_MITM_MX : LINK_SERVER_MX;
 	/* Before dialling: what the recipient domain asks of the relay (MTA-STS, DANE). */
 	r->relay_link = client_link;
-	relay_policy_lookup(r, msg->nrcpt ? msg->rcpt[0] : NULL);
+	relay_policy_lookup(r, msg);
 	const struct relay_policy *pol = &r->policy;
+	/* REQUIRETLS: TLS required, and the certificate verified (PKIX), unless DANE checks it. */
+	int rtls = pol->requiretls;
 	size_t hl = msg->received ? strlen(msg->received) : 0;
 	r->relay_body = malloc(hl + msg->body_len + 1);
 	if (!r->relay_body || link_init(r, client_link) || (in_path && link_init(r, server_link))) {
@@ -647,7 +651,7 @@ static int relay_open(struct run_ctx *r, const struct smtp_server_message *msg, 
 	ca->self = ACTOR_SERVER;
 	ca->tls_opt = &sc->relay.tls_opt;
 	ca->anchors = &r->pki->relay_anchors;
-	ca->verify = pol->checks_cert ? TLS_VERIFY_NONE : sc->relay.verify;
+	ca->verify = pol->checks_cert ? TLS_VERIFY_NONE : rtls ? TLS_VERIFY_FULL : sc->relay.verify;
 	ca->server_name = sc->mx.hostname;
 	ca->label = "relay";
 	conn_init(&ca->conn, &r->links[client_link], 0, ACTOR_SERVER, &r->now,
@@ -655,7 +659,8 @@ static int relay_open(struct run_ctx *r, const struct smtp_server_message *msg, 
 	ca->conn.checks_itself = pol->checks_cert;
 	ca->cfg = (struct smtp_client_config){
 		.ehlo_name = sc->server.hostname,
-		.tls = pol->requires_tls ? SMTP_CLIENT_TLS_REQUIRED : sc->relay.tls,
+		.tls = pol->requires_tls || rtls ? SMTP_CLIENT_TLS_REQUIRED : sc->relay.tls,
+		.requiretls = rtls,
 		.auth = SMTP_CLIENT_AUTH_NONE,
 		.mail_from = msg->mail_from ? msg->mail_from : "",
 		.rcpt = (const char *const *)msg->rcpt,
@@ -686,6 +691,7 @@ static int relay_open(struct run_ctx *r, const struct smtp_server_message *msg, 
 		.mode = sc->mx.mode,
 		.auth_requires_tls = 1,
 		.auth_required = 0,   /* an MX takes mail for its own domains from anyone (RFC 5321) */
+		.requiretls = sc->mx.requiretls,
 		.max_size = sc->server.max_size,
 		.buffering = SMTP_BUFFER_DISCARD,
 		.max_stored_body = r->opt->max_stored,

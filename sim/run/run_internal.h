@@ -84,10 +84,10 @@ void run_fail(struct run_ctx *r, enum run_error code, const char *fmt, ...)
 /* The run has failed (any later work is moot). */
 int run_failed(const struct run_ctx *r);
 
-/* The relay's policy (relay_policy.c): the lookups before hop 2 (rcpt: the recipient
- * whose domain is asked about), the check once its TLS is up (returns 0 to stop: the
+/* The relay's policy (relay_policy.c): the lookups before hop 2 (for msg: its first
+ * recipient's domain, its REQUIRETLS tag and TLS-Required header), the check once its TLS is up (returns 0 to stop: the
  * message is deferred), and the decision when hop 2 ended without TLS. */
-void relay_policy_lookup(struct run_ctx *r, const char *rcpt);
+void relay_policy_lookup(struct run_ctx *r, const struct smtp_server_message *msg);
 int relay_policy_after_tls(struct run_ctx *r, struct client_actor *a);
 void relay_policy_at_end(struct run_ctx *r, const struct client_actor *a);
 

@@ -46,6 +46,7 @@ struct parse_ctx {
 	int hop_line;           /* where [mitm] hop was given */
 	int route_line;         /* the first [relay] or [mx] header */
 	int route_expect_line;  /* where an [expect] key about the route was first given */
+	int requiretls_line;    /* where [client] requiretls was given */
 };
 
 static char *xstrdup(const char *s)
@@ -471,6 +472,10 @@ static int handler(void *user, const char *section, const char *name, const char
 			}
 			if (!cl->nrcpt)
 				return fail(c, "'%s' in [%s] names no recipient", name, section);
+		} else if (!strcmp(name, "requiretls")) {
+			if (parse_bool(value, &cl->requiretls))
+				return fail(c, "bad value '%s' for %s: expected yes or no", value, name);
+			c->requiretls_line = c->line;
 		} else if (!strcmp(name, "dkim_sign") || !strcmp(name, "dkim_break_body")) {
 			if (parse_bool(value, &b))
 				return fail(c, "bad value '%s' for %s: expected yes or no", value, name);
@@ -518,6 +523,9 @@ static int handler(void *user, const char *section, const char *name, const char
 			if (parse_uint(value, 1ULL << 40, &u) || u == 0)
 				return fail(c, "bad value '%s' for %s: expected a size in bytes", value, name);
 			sv->max_size = (size_t)u;
+		} else if (!strcmp(name, "requiretls")) {
+			if (parse_bool(value, &sv->requiretls))
+				return fail(c, "bad value '%s' for %s: expected yes or no", value, name);
 		} else if (!strcmp(name, "careless_auth_in_cleartext") ||
 			   !strcmp(name, "careless_accepts_unauthenticated")) {
 			if (parse_bool(value, &b))
@@ -601,6 +609,9 @@ static int handler(void *user, const char *section, const char *name, const char
 			if (!dns_name_valid(value))
 				return fail(c, "bad value '%s' for %s: expected a DNS name such as mx.example.net", value, name);
 			ok = set_str(&mx->hostname, value) == 0;
+		} else if (!strcmp(name, "requiretls")) {
+			if (parse_bool(value, &mx->requiretls))
+				return fail(c, "bad value '%s' for %s: expected yes or no", value, name);
 		} else if (!strcmp(name, "mta_sts_policy")) {
 			ok = append_str(&mx->mta_sts_policy, value, "\n") == 0;
 		} else
@@ -617,7 +628,9 @@ static int handler(void *user, const char *section, const char *name, const char
 		else if (!strcmp(name, "submitted")) { has = &e->has_submitted; val = &e->submitted; }
 		else if (!strcmp(name, "relay_tls")) { has = &e->has_relay_tls; val = &e->relay_tls; }
 		else if (!strcmp(name, "deferred")) { has = &e->has_deferred; val = &e->deferred; }
-		if (has && (val == &e->submitted || val == &e->relay_tls || val == &e->deferred) && !c->route_expect_line)
+		else if (!strcmp(name, "bounced")) { has = &e->has_bounced; val = &e->bounced; }
+		if (has && (val == &e->submitted || val == &e->relay_tls || val == &e->deferred || val == &e->bounced) &&
+		    !c->route_expect_line)
 			c->route_expect_line = c->line;
 		if (has) {
 			if (parse_bool(value, val))
@@ -810,10 +823,15 @@ static void check_route(struct parse_ctx *c)
 		fail(c, "[mitm] the attack %s works on the client's own connection only (hop = 1)%s", a->name, "");
 		c->err_line = c->hop_line;
 	} else if (!s->has_route && c->route_expect_line) {
-		fail(c, "[expect] submitted, deferred, relay_tls, policy_result, hop1/hop2_observer_learns and "
+		fail(c, "[expect] submitted, deferred, bounced, relay_tls, policy_result, hop1/hop2_observer_learns and "
 			"received_with describe a route: "
 			"they need a [relay] or [mx] section%s%s", "", "");
 		c->err_line = c->route_expect_line;
+	} else if (s->client.requiretls && s->client.tls != SMTP_CLIENT_TLS_REQUIRED &&
+		   s->client.tls != SMTP_CLIENT_TLS_IMPLICIT) {
+		fail(c, "requiretls: REQUIRETLS is sent only inside TLS (RFC 8689): it needs tls = starttls-required "
+			"or implicit%s%s", "", "");
+		c->err_line = c->requiretls_line;
 	} else if (s->has_route && s->server.port != 25 && s->server.port != 587 && s->server.port != 465 &&
 		   s->server.port) {
 		fail(c, "a route starts at a submission server: [server] port must be 587 or 465 (or 25)%s%s", "", "");

@@ -48,6 +48,7 @@ struct scenario_client {
 	char *dkim_selector;    /* s=; default "sel" */
 	char *dkim_key;         /* the private key (PEM path); default certs/dkim-demo.key */
 	int dkim_break_body;    /* models a forwarder that altered the body after signing */
+	int requiretls;         /* MAIL FROM with REQUIRETLS (RFC 8689): needs tls = starttls-required or implicit */
 };
 
 struct scenario_server {
@@ -64,6 +65,7 @@ struct scenario_server {
 	 * port (submission, RFC 6409 4.3). */
 	int auth_requires_tls;
 	int auth_required;
+	int requiretls;         /* supports REQUIRETLS (RFC 8689): offered inside TLS */
 	struct scenario_tls tls_opt;
 };
 
@@ -84,6 +86,7 @@ struct scenario_mx {
 	enum smtp_server_mode mode;    /* default starttls */
 	char *hostname;                /* default mx.example.net: also the name the relay checks */
 	struct scenario_tls tls_opt;   /* its certificate and key; default certs/mx-ecdsa.pem/.key */
+	int requiretls;                /* supports REQUIRETLS (RFC 8689) */
 	char *mta_sts_policy;          /* the policy file served at https://mta-sts.DOMAIN/.well-known/
 					* mta-sts.txt, lines joined with LF; NULL: none served */
 };
@@ -120,6 +123,7 @@ struct scenario_expect {
 	int has_hop_observer[2], hop_observer[2]; /* OBSERVED_* bits a wire observer of hop 1 / 2 learns */
 	char *received_with;                    /* "ESMTPSA, ESMTP": the Received: lines' protocols, hop 1 first */
 	int has_deferred, deferred;             /* the relay's policy kept the message in its queue */
+	int has_bounced, bounced;               /* a REQUIRETLS message returned to its sender */
 	char *policy_result;                    /* the relay's decision as RFC 8460 says it: "success",
 						 * "starttls-not-supported", "validation-failure", ... */
 };

@@ -29,6 +29,7 @@ struct caps {
 	int pipelining;
 	int has_size;
 	size_t size;
+	int requiretls;
 };
 
 struct smtp_client {
@@ -46,6 +47,7 @@ struct smtp_client {
 	size_t body_chunk;
 	unsigned quirks;
 	unsigned port;
+	int requiretls;
 	struct smtp_sink sink;
 
 	enum smtp_client_state state;
@@ -172,6 +174,7 @@ struct smtp_client *smtp_client_new(const struct smtp_client_config *cfg, struct
 	c->body_chunk = cfg->body_chunk;
 	c->quirks = cfg->quirks;
 	c->port = cfg->port;
+	c->requiretls = cfg->requiretls;
 	c->sink = sink;
 	c->state = SMTP_CLIENT_WAIT_GREETING;
 	c->what = "the greeting";
@@ -308,13 +311,22 @@ static void send_ehlo(struct smtp_client *c)
 
 static void send_mail(struct smtp_client *c)
 {
+	/* RFC 8689: a REQUIRETLS message goes only to a server that offers REQUIRETLS, which
+	 * it does only inside TLS. */
+	if (c->requiretls && (!c->in_tls || !c->caps.requiretls)) {
+		set_error(c, "%s, and this message requires it (RFC 8689): QUIT",
+			  c->in_tls ? "server does not offer REQUIRETLS" : "no TLS for REQUIRETLS");
+		give_up(c);
+		return;
+	}
 	c->state = SMTP_CLIENT_WAIT_MAIL;
 	c->what = "MAIL FROM";
+	const char *rt = c->requiretls ? " REQUIRETLS" : "";
 	/* RFC 1870: announce the size so a server can refuse before the body is sent. */
 	if (c->caps.has_size && prepare_wire(c) == 0)
-		command(c, "MAIL FROM:<%s> SIZE=%zu", c->mail_from, c->wire_len - 3);
+		command(c, "MAIL FROM:<%s> SIZE=%zu%s", c->mail_from, c->wire_len - 3, rt);
 	else
-		command(c, "MAIL FROM:<%s>", c->mail_from);
+		command(c, "MAIL FROM:<%s>%s", c->mail_from, rt);
 }
 
 static void send_rcpt_or_data(struct smtp_client *c)
@@ -434,6 +446,8 @@ static void parse_cap(struct smtp_client *c, const char *t, size_t n)
 		k++;
 	if (k == 8 && strncasecmp(t, "STARTTLS", 8) == 0) {
 		c->caps.starttls = 1;
+	} else if (k == 10 && strncasecmp(t, "REQUIRETLS", 10) == 0) {
+		c->caps.requiretls = 1;
 	} else if (k == 10 && strncasecmp(t, "PIPELINING", 10) == 0) {
 		c->caps.pipelining = 1;
 	} else if (k == 4 && strncasecmp(t, "SIZE", 4) == 0) {

@@ -59,6 +59,9 @@ struct smtp_client_config {
 	size_t body_chunk;        /* most body bytes per sink call; 0 = all at once */
 	unsigned quirks;          /* enum smtp_client_quirk bits */
 	unsigned port;            /* the port it connects to, for port-fallback; 0 = unknown */
+	/* REQUIRETLS (RFC 8689): send MAIL FROM with it, inside TLS, and only to a server
+	 * that offers it; a server that does not is not given the message. */
+	int requiretls;
 };
 
 enum smtp_client_state {

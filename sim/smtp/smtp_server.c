@@ -54,6 +54,7 @@ struct smtp_server {
 	size_t max_stored_body;
 	struct smtp_sink sink;
 	int received;          /* write a Received: line per message */
+	int requiretls;        /* RFC 8689 supported */
 	char *peer_ip;
 	int64_t date;
 	const uint64_t *now_us;
@@ -198,6 +199,7 @@ struct smtp_server *smtp_server_new(const struct smtp_server_config *cfg, struct
 	s->buffering = cfg->buffering;
 	s->max_stored_body = cfg->max_stored_body;
 	s->received = cfg->received;
+	s->requiretls = cfg->requiretls;
 	s->date = cfg->date;
 	s->now_us = cfg->now_us;
 	if (cfg->received && !(s->peer_ip = dup_str(cfg->peer_ip ? cfg->peer_ip : "0.0.0.0"))) {
@@ -278,6 +280,9 @@ static void cmd_ehlo(struct smtp_server *s, const struct smtp_command *c)
 		r |= append_line(buf, sizeof buf, &off, "250-STARTTLS");
 	if (auth_offered(s))
 		r |= append_line(buf, sizeof buf, &off, "250-AUTH PLAIN LOGIN");
+	/* RFC 8689: REQUIRETLS only means something over TLS, so it is offered only there. */
+	if (s->requiretls && s->in_tls)
+		r |= append_line(buf, sizeof buf, &off, "250-REQUIRETLS");
 	if (r) {
 		reply(s, "451 4.3.0 Internal error building the EHLO reply");
 		return;
@@ -359,6 +364,25 @@ static int size_param(const char *arg, size_t len, size_t *size)
 	return 0;
 }
 
+/* 1 when the ESMTP parameters after the path hold the keyword (no value). */
+static int has_param(const char *arg, size_t len, const char *kw)
+{
+	const char *gt = memchr(arg, '>', len);
+	if (!gt)
+		return 0;
+	size_t i = (size_t)(gt - arg) + 1, kl = strlen(kw);
+	while (i < len) {
+		while (i < len && arg[i] == ' ')
+			i++;
+		size_t start = i;
+		while (i < len && arg[i] != ' ')
+			i++;
+		if (i - start == kl && strncasecmp(arg + start, kw, kl) == 0)
+			return 1;
+	}
+	return 0;
+}
+
 static int tls_required_first(struct smtp_server *s)
 {
 	if (s->mode == SMTP_SERVER_STARTTLS_REQUIRED && !s->in_tls) {
@@ -402,7 +426,17 @@ static void cmd_mail(struct smtp_server *s, const struct smtp_command *c)
 		reply(s, "552 5.3.4 Message size exceeds fixed maximum message size (%zu)", s->max_size);
 		return;
 	}
+	int requiretls = has_param(c->arg, c->arg_len, "REQUIRETLS");
+	if (requiretls && !s->requiretls) {
+		reply(s, "555 5.5.4 MAIL FROM parameter REQUIRETLS not recognized");
+		return;
+	}
+	if (requiretls && !s->in_tls) {
+		reply(s, "530 5.7.0 Must issue a STARTTLS command first (REQUIRETLS is taken only over TLS)");
+		return;
+	}
 	reset_transaction(s);
+	s->cur.requiretls = requiretls;
 	s->cur.mail_from = dup_str(box);
 	if (!s->cur.mail_from) {
 		fail_oom(s);

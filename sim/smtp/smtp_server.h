@@ -41,6 +41,9 @@ struct smtp_server_config {
 	 * (peer_ip), its own hostname, the protocol (RFC 3848), the TLS suite (the "tls"
 	 * clause RFC 8314 registered) and the time: date (Unix seconds) plus *now_us. */
 	int received;
+	/* REQUIRETLS (RFC 8689): offered in EHLO inside TLS, and the MAIL parameter taken
+	 * there; a message sent with it is tagged (smtp_server_message.requiretls). */
+	int requiretls;
 	const char *peer_ip;
 	int64_t date;
 	const uint64_t *now_us;
@@ -65,6 +68,7 @@ struct smtp_server_message {
 	char *auth_user;    /* authenticated user at the time, or NULL */
 	char *received;     /* the server's own Received: line(s) with CRLF ends, or NULL (config.received) */
 	const char *with;   /* its protocol (RFC 3848): "SMTP", "ESMTP", "ESMTPS", "ESMTPA", "ESMTPSA" */
+	int requiretls;     /* MAIL FROM carried REQUIRETLS: relay it only over verified TLS (RFC 8689) */
 };
 
 struct smtp_server; /* opaque; allocate with smtp_server_new */

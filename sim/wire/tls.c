@@ -360,7 +360,7 @@ const char *tls_error_name(int err)
 
 size_t tls_peer_chain(const struct tls_endpoint *ep, br_x509_certificate *out, size_t max)
 {
-	if (ep->is_server || !ep->nv.vtable)
+	if (!ep || ep->is_server || !ep->nv.vtable)
 		return 0;
 	size_t n = ep->nv.ncert < max ? ep->nv.ncert : max;
 	for (size_t i = 0; i < n; i++) {
@@ -372,5 +372,5 @@ size_t tls_peer_chain(const struct tls_endpoint *ep, br_x509_certificate *out, s
 
 int tls_peer_verify_error(const struct tls_endpoint *ep)
 {
-	return !ep->is_server && ep->nv.vtable ? ep->nv.real_err : 0;
+	return ep && !ep->is_server && ep->nv.vtable ? ep->nv.real_err : 0;
 }

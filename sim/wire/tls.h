@@ -94,7 +94,7 @@ const uint8_t *tls_premaster(const struct tls_endpoint *ep, size_t *len);
 
 /* The certificates the server presented, as the non-verifying checker kept them (a
  * client with verify = none): fills out[0..max-1] (pointing into ep) and returns how
- * many, 0 when it kept none. */
+ * many, 0 when it kept none (or ep is NULL: no TLS was started). */
 size_t tls_peer_chain(const struct tls_endpoint *ep, br_x509_certificate *out, size_t max);
 /* What full verification (anchors, dates, host name) said of that chain: 0 or a
  * BR_ERR_X509_* code; 0 also for a client that verified (it would have failed). */
