@@ -2,7 +2,7 @@
 # dkim_verify_test: an independent check of the DKIM signatures the simulator makes. The
 # message the MX stored (the JSON export's `stored` event) is verified with Python's dkim
 # module (python3-dkim), its key lookup served from the scenario's own [dns] zone as the
-# JSON export gives it: dmarc-pass must verify, spf-pass-dkim-fail (body altered after
+# JSON export gives it: dmarc-pass must verify, spf-pass-dkim-fail-forwarded (body altered after
 # signing) must not, and neither must dmarc-pass with one body byte changed here.
 # Run from the top of the tree:  sh tests/dkim_verify_test.sh
 BIN=${SMTPS_BIN:-./smtps-sim}
@@ -64,11 +64,11 @@ check() { # check WHAT WANT-EXIT COMMAND...
 	fi
 }
 "$BIN" run scenarios/dmarc-pass.ini --format json -o "$T/pass.json" > /dev/null 2>&1
-"$BIN" run scenarios/spf-pass-dkim-fail.ini --format json -o "$T/broken.json" > /dev/null 2>&1
+"$BIN" run scenarios/spf-pass-dkim-fail-forwarded.ini --format json -o "$T/broken.json" > /dev/null 2>&1
 check "dmarc-pass: python's dkim verifies the stored message" 0 "$PY" "$T/verify.py" "$T/pass.json" as-stored
 check "dmarc-pass with a body byte changed: python's dkim refuses it" 1 \
 	"$PY" "$T/verify.py" "$T/pass.json" tamper
-check "spf-pass-dkim-fail: python's dkim refuses the altered body" 1 \
+check "spf-pass-dkim-fail-forwarded: python's dkim refuses the altered body" 1 \
 	"$PY" "$T/verify.py" "$T/broken.json" as-stored
 echo "dkim verify: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -266,7 +266,7 @@ static void test_dmarc_pass(void **state)
 static void test_spf_pass_dkim_fail(void **state)
 {
 	(void)state;
-	struct loaded *l = load_and_run("spf-pass-dkim-fail");
+	struct loaded *l = load_and_run("spf-pass-dkim-fail-forwarded");
 	const struct outcome *o = &l->r.outcome;
 	assert_true(o->delivered);
 	assert_false(o->altered); /* nobody on the path changed it: the change came before this hop */
@@ -283,6 +283,37 @@ static void test_spf_pass_dkim_fail(void **state)
 	const struct trace_event *dm = step(l, AUTH_DMARC);
 	field_is(dm, "spf_aligned", "no");
 	field_is(dm, "dkim_aligned", "no");
+	done(l);
+}
+
+/* A receiver that honours a reject policy refuses at the end of DATA, before its reply:
+ * the verdicts come before the 550, and nothing is stored. */
+static void test_dmarc_reject(void **state)
+{
+	(void)state;
+	struct loaded *l = load_and_run("dmarc-reject");
+	const struct outcome *o = &l->r.outcome;
+	assert_false(o->delivered);
+	assert_true(o->mail_checked && o->mail_rejected);
+	assert_int_equal(o->dmarc, AUTH_FAIL);
+	assert_false(has_step(l, AUTH_STORED));
+	const struct trace_event *rej = step(l, AUTH_REJECTED);
+	int reply_at = -1;
+	for (size_t i = 0; i < l->r.trace.n; i++)
+		if (l->r.trace.ev[i].kind == TK_SMTP_REPLY && l->r.trace.ev[i].subtype == 550)
+			reply_at = (int)l->r.trace.ev[i].seq;
+	assert_true(reply_at > 0);
+	assert_true(step(l, AUTH_DMARC)->seq < rej->seq && (int)rej->seq < reply_at);
+	field_is(rej, "reply", "550 5.7.1 Rejected by the DMARC policy of bank.example");
+	done(l);
+	/* the same message, to a receiver that only records: accepted, and checked before its 250 */
+	l = load_and_run("spoofed-from");
+	assert_true(l->r.outcome.delivered && !l->r.outcome.mail_rejected);
+	int ok_at = -1;
+	for (size_t i = 0; i < l->r.trace.n; i++)
+		if (l->r.trace.ev[i].kind == TK_SMTP_REPLY && l->r.trace.ev[i].subtype == 250)
+			ok_at = (int)l->r.trace.ev[i].seq;
+	assert_true((int)step(l, AUTH_STORED)->seq < ok_at);
 	done(l);
 }
 
@@ -307,6 +338,7 @@ int main(void)
 		cmocka_unit_test(test_spoofed_from),
 		cmocka_unit_test(test_dmarc_pass),
 		cmocka_unit_test(test_spf_pass_dkim_fail),
+		cmocka_unit_test(test_dmarc_reject),
 		cmocka_unit_test(test_no_dns_no_checks),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -272,7 +272,7 @@ int ui_compare_key(struct app *a, int ch)
 
 static char actor_letter(enum trace_actor x)
 {
-	return x == ACTOR_CLIENT ? 'C' : x == ACTOR_MITM ? 'A' : 'S';
+	return x == ACTOR_CLIENT ? 'C' : x == ACTOR_MITM ? 'A' : x == ACTOR_MX ? 'M' : 'S';
 }
 
 /* "C → A", "A ← S", or "  S  " for a note. */

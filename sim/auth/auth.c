@@ -22,7 +22,7 @@
 #include "sim/base/sb.h"
 
 static const char *const step_names[AUTH_STEP_COUNT] = {
-	"dkim-sign", "body-altered", "spf", "dkim", "dmarc", "stored",
+	"dkim-sign", "body-altered", "spf", "dkim", "dmarc", "stored", "rejected",
 };
 static const char *const result_names[AUTH_RESULT_COUNT] = {
 	"none", "pass", "fail", "softfail", "neutral", "temperror", "permerror",

@@ -24,6 +24,7 @@ enum auth_step {
 	AUTH_DKIM = 3,
 	AUTH_DMARC = 4,
 	AUTH_STORED = 5,     /* the MX stores the message with its Authentication-Results */
+	AUTH_REJECTED = 6,   /* the MX refuses the message at the end of DATA, as the DMARC policy asks */
 	AUTH_STEP_COUNT
 };
 

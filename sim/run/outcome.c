@@ -264,7 +264,7 @@ void outcome_from_trace(const struct trace *t, const struct ledger *lg, struct o
 	o->decrypted_later = opened && replayed;
 
 	/* The receiver's verdicts on the first message it checked. */
-	o->mail_checked = 0;
+	o->mail_checked = o->mail_rejected = 0;
 	o->spf = o->dkim = o->dmarc = AUTH_NONE;
 	o->dmarc_policy = o->dmarc_disposition = AUTH_POLICY_ABSENT;
 	o->auth_results[0] = '\0';
@@ -280,6 +280,8 @@ void outcome_from_trace(const struct trace *t, const struct ledger *lg, struct o
 			o->dmarc = (enum auth_result)e->verdict;
 			o->dmarc_policy = (enum auth_policy)e->policy;
 			o->dmarc_disposition = (enum auth_policy)e->disposition;
+		} else if (e->subtype == AUTH_REJECTED && o->mail_checked == 1) {
+			o->mail_rejected = 1;
 		} else if (e->subtype == AUTH_STORED && o->mail_checked == 1 && !o->auth_results[0]) {
 			const char *h = fields_get(&e->fields, "authentication_results");
 			copy(o->auth_results, sizeof o->auth_results, h ? h : "");
@@ -412,10 +414,13 @@ void outcome_from_trace(const struct trace *t, const struct ledger *lg, struct o
 			n = sb_put(b, cap, n, "%d injected line(s) were acted on inside TLS. ", o->injected);
 	}
 	if (o->mail_checked) {
-		n = sb_put(b, cap, n, "The receiver's checks on the delivered message: SPF %s, DKIM %s, DMARC %s",
-			   auth_result_name(o->spf), auth_result_name(o->dkim), auth_result_name(o->dmarc));
+		n = sb_put(b, cap, n, "The receiver's checks on the %s message: SPF %s, DKIM %s, DMARC %s",
+			   o->mail_rejected ? "incoming" : "delivered", auth_result_name(o->spf), auth_result_name(o->dkim),
+			   auth_result_name(o->dmarc));
 		if (o->dmarc == AUTH_FAIL)
 			n = sb_put(b, cap, n, " (the From: domain's policy: %s)", auth_policy_name(o->dmarc_policy));
+		if (o->mail_rejected)
+			n = sb_put(b, cap, n, "; the MX refused the message as that policy asks, before storing it");
 		n = sb_put(b, cap, n, ". ");
 	}
 	n = strlen(b);

@@ -60,6 +60,7 @@ struct outcome {
 	/* from the trace: the receiving MX's verdicts on the first message it accepted
 	 * (TK_MAIL_AUTH events), when the scenario has a [dns] section */
 	int mail_checked;
+	int mail_rejected;               /* the receiver refused it at the end of DATA (a DMARC reject) */
 	enum auth_result spf, dkim, dmarc;
 	enum auth_policy dmarc_policy;       /* what the From: domain publishes (p=) */
 	enum auth_policy dmarc_disposition;  /* what that policy asks for this message */

@@ -118,6 +118,8 @@ void run_tls_config(const struct run_ctx *r, struct tls_config *cfg, int is_serv
 	cfg->label = label;
 }
 
+static const char *check_message(void *ctx, const struct smtp_server_message *msg);
+
 /* ---- the client ---- */
 
 static int client_sink_send(void *ctx, enum smtp_out_kind kind, const uint8_t *p, size_t n)
@@ -522,6 +524,9 @@ static int attempt_open(struct run_ctx *r, unsigned port, enum smtp_client_tls c
 		/* With a route the server relays the message, with its trace header on top. */
 		.received = sc->has_route,
 		.requiretls = sc->server.requiretls,
+		/* The receiver checks who wrote the message: this server without a route. */
+		.check_message = sc->has_dns && !sc->has_route ? check_message : NULL,
+		.check_ctx = sa,
 		.peer_ip = peer_ip,
 		.date = sc->date,
 		.now_us = &r->now,
@@ -692,6 +697,8 @@ static int relay_open(struct run_ctx *r, const struct smtp_server_message *msg, 
 		.auth_requires_tls = 1,
 		.auth_required = 0,   /* an MX takes mail for its own domains from anyone (RFC 5321) */
 		.requiretls = sc->mx.requiretls,
+		.check_message = sc->has_dns ? check_message : NULL,
+		.check_ctx = sa,
 		.max_size = sc->server.max_size,
 		.buffering = SMTP_BUFFER_DISCARD,
 		.max_stored_body = r->opt->max_stored,
@@ -883,7 +890,7 @@ static void dkim_sentence(const struct auth_dkim *d, char *out, size_t cap)
 		sb_put(out, cap, n, "it does not verify (%s): %s.", auth_result_name(d->result), d->reason);
 }
 
-static void dmarc_sentence(const struct auth_report *rep, char *out, size_t cap)
+static void dmarc_sentence(const struct auth_report *rep, int enforce, char *out, size_t cap)
 {
 	const struct auth_dmarc *m = &rep->dmarc;
 	if (!m->from_domain[0]) {
@@ -907,26 +914,28 @@ static void dmarc_sentence(const struct auth_report *rep, char *out, size_t cap)
 		   m->disposition == AUTH_POLICY_REJECT ? "reject" : m->disposition == AUTH_POLICY_QUARANTINE
 												  ? "quarantine"
 												  : "only report");
-	sb_put(out, cap, n, "; this MX checks after accepting the message and records the verdict. TLS protected "
-			   "the channel to this MX, not the author.");
+	sb_put(out, cap, n, "; %s TLS protected the channel to this MX, not the author.",
+	       enforce && m->disposition == AUTH_POLICY_REJECT ? "this MX honours it."
+							       : "this MX only records the verdict, as many do.");
 }
 
-/* The receiving MX checks each message it accepted, with the scenario's zone as DNS. */
-static void mail_checks(struct run_ctx *r)
+/* The receiving MX checks a message at its final dot, with the scenario's zone as DNS
+ * (the smtp_server's check_message): SPF, DKIM and DMARC as events, then either the
+ * message stored with its Authentication-Results header (NULL: accept) or, when the MX
+ * honours a DMARC reject policy and the message fails it, the refusal to send. */
+static const char *check_message(void *ctx, const struct smtp_server_message *msg)
 {
+	struct server_actor *rcv = ctx;
+	struct run_ctx *r = rcv->run;
 	const struct scenario *sc = r->sc;
-	/* The receiver: the MX at the end of hop 2 with a route, else the one server. */
-	const struct server_actor *rcv = sc->has_route ? &r->mx : &r->server;
-	if (!sc->has_dns || !rcv->smtp)
-		return;
-	int hop = sc->has_route ? 2 : 1;
-	int in_path = r->mitm_present && r->mitm_hop == hop;
-	enum trace_link link = hop == 2 ? (in_path ? LINK_MITM_MX : LINK_SERVER_MX)
-					: (in_path ? LINK_MITM_SERVER : LINK_CLIENT_SERVER);
-	enum trace_actor peer = in_path ? ACTOR_MITM : hop == 2 ? ACTOR_SERVER : ACTOR_CLIENT;
-	const char *helo = hop == 2 ? sc->server.hostname : sc->client.ehlo_name;
-	for (size_t i = 0; i < smtp_server_message_count(rcv->smtp) && !run_failed(r); i++) {
-		const struct smtp_server_message *msg = smtp_server_message(rcv->smtp, i);
+	if (run_failed(r))
+		return NULL;
+	enum trace_link link = rcv->conn.link->id;
+	enum trace_actor peer, self;
+	trace_link_ends(link, &peer, &self);
+	const char *helo = rcv->self == ACTOR_MX ? sc->server.hostname : sc->client.ehlo_name;
+	int enforce = rcv->self == ACTOR_MX ? sc->mx.dmarc_reject : sc->server.dmarc_reject;
+	{
 		struct auth_input in = { .zone = &sc->dns, .helo = helo,
 					 .mail_from = msg->mail_from ? msg->mail_from : "", .msg = msg->body,
 					 .len = msg->body_len, .receiver = rcv->cfg.hostname, .now = sc->date + 60 };
@@ -935,12 +944,12 @@ static void mail_checks(struct run_ctx *r)
 		char err[200];
 		if (!rep) {
 			run_fail(r, RUN_ENOMEM, "checking a message");
-			return;
+			return NULL;
 		}
 		if (auth_check(&in, rep, err, sizeof err)) {
 			free(rep);
 			run_fail(r, RUN_MAIL_AUTH, "%s", err);
-			return;
+			return NULL;
 		}
 		char ip[16], summary[300], narration[800];
 		snprintf(ip, sizeof ip, "%u.%u.%u.%u", in.ip[0], in.ip[1], in.ip[2], in.ip[3]);
@@ -998,7 +1007,7 @@ static void mail_checks(struct run_ctx *r)
 		else
 			sb_put(summary, sizeof summary, 0, "DMARC %s for From: %s", auth_result_name(dm->result),
 				 dm->from_domain[0] ? dm->from_domain : "(none)");
-		dmarc_sentence(rep, narration, sizeof narration);
+		dmarc_sentence(rep, enforce, narration, sizeof narration);
 		size_t at = r->trace->n;
 		auth_event(r, link, rcv->self, AUTH_DMARC, dm->result, &f, NULL, summary, narration);
 		if (at < r->trace->n) {
@@ -1006,13 +1015,27 @@ static void mail_checks(struct run_ctx *r)
 			r->trace->ev[at].disposition = (int)dm->disposition;
 		}
 
+		if (enforce && dm->result == AUTH_FAIL && dm->disposition == AUTH_POLICY_REJECT) {
+			fields_add(&f, 0, "reply", "550 5.7.1 Rejected by the DMARC policy of %s", dm->from_domain);
+			sb_put(rcv->refusal, sizeof rcv->refusal, 0, "550 5.7.1 Rejected by the DMARC policy of %s",
+				 dm->from_domain);
+			sb_put(summary, sizeof summary, 0, "Rejected: %s's DMARC policy says reject, and this MX honours it",
+			       dm->from_domain);
+			sb_put(narration, sizeof narration, 0,
+			       "This MX applies the DMARC policy it just read (RFC 7489 section 6.7): it refuses the message "
+			       "before accepting it, with a permanent error, so it is never stored and never reaches the "
+			       "reader. The sending server will return it to the envelope sender.");
+			auth_event(r, link, rcv->self, AUTH_REJECTED, dm->result, &f, NULL, summary, narration);
+			free(rep);
+			return rcv->refusal;
+		}
 		/* The stored message: the header on top of what arrived. */
 		size_t hl = strlen(rep->header), rl = msg->received ? strlen(msg->received) : 0;
 		char *stored = malloc(hl + rl + msg->body_len + 1);
 		if (!stored) {
 			free(rep);
 			run_fail(r, RUN_ENOMEM, "storing a message");
-			return;
+			return NULL;
 		}
 		memcpy(stored, rep->header, hl);
 		if (rl)
@@ -1038,6 +1061,7 @@ static void mail_checks(struct run_ctx *r)
 		free(stored);
 		free(rep);
 	}
+	return NULL;
 }
 
 int run_scenario(const struct scenario *sc, const struct run_pki *pki, const struct run_options *opt,
@@ -1125,8 +1149,6 @@ int run_scenario(const struct scenario *sc, const struct run_pki *pki, const str
 			relay_policy_at_end(r, &r->relay);
 	}
 
-	if (!run_failed(r))
-		mail_checks(r);
 	if (r->mitm && !run_failed(r))
 		mitm_finish(r->mitm);
 	if (!run_failed(r)) {

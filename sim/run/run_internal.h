@@ -43,6 +43,7 @@ struct server_actor {
 	const struct pki_chain *chain;
 	const struct pki_key *key;
 	const char *label;                   /* "server", "mx" */
+	char refusal[320];                   /* the reply check_message refused a message with */
 };
 
 

@@ -523,8 +523,8 @@ static int handler(void *user, const char *section, const char *name, const char
 			if (parse_uint(value, 1ULL << 40, &u) || u == 0)
 				return fail(c, "bad value '%s' for %s: expected a size in bytes", value, name);
 			sv->max_size = (size_t)u;
-		} else if (!strcmp(name, "requiretls")) {
-			if (parse_bool(value, &sv->requiretls))
+		} else if (!strcmp(name, "requiretls") || !strcmp(name, "dmarc_reject")) {
+			if (parse_bool(value, !strcmp(name, "requiretls") ? &sv->requiretls : &sv->dmarc_reject))
 				return fail(c, "bad value '%s' for %s: expected yes or no", value, name);
 		} else if (!strcmp(name, "careless_auth_in_cleartext") ||
 			   !strcmp(name, "careless_accepts_unauthenticated")) {
@@ -609,8 +609,8 @@ static int handler(void *user, const char *section, const char *name, const char
 			if (!dns_name_valid(value))
 				return fail(c, "bad value '%s' for %s: expected a DNS name such as mx.example.net", value, name);
 			ok = set_str(&mx->hostname, value) == 0;
-		} else if (!strcmp(name, "requiretls")) {
-			if (parse_bool(value, &mx->requiretls))
+		} else if (!strcmp(name, "requiretls") || !strcmp(name, "dmarc_reject")) {
+			if (parse_bool(value, !strcmp(name, "requiretls") ? &mx->requiretls : &mx->dmarc_reject))
 				return fail(c, "bad value '%s' for %s: expected yes or no", value, name);
 		} else if (!strcmp(name, "mta_sts_policy")) {
 			ok = append_str(&mx->mta_sts_policy, value, "\n") == 0;

@@ -66,6 +66,7 @@ struct scenario_server {
 	int auth_requires_tls;
 	int auth_required;
 	int requiretls;         /* supports REQUIRETLS (RFC 8689): offered inside TLS */
+	int dmarc_reject;       /* as the receiver, refuses a message whose DMARC policy says reject */
 	struct scenario_tls tls_opt;
 };
 
@@ -87,6 +88,7 @@ struct scenario_mx {
 	char *hostname;                /* default mx.example.net: also the name the relay checks */
 	struct scenario_tls tls_opt;   /* its certificate and key; default certs/mx-ecdsa.pem/.key */
 	int requiretls;                /* supports REQUIRETLS (RFC 8689) */
+	int dmarc_reject;              /* refuses a message whose DMARC policy says reject (end of DATA) */
 	char *mta_sts_policy;          /* the policy file served at https://mta-sts.DOMAIN/.well-known/
 					* mta-sts.txt, lines joined with LF; NULL: none served */
 };

@@ -59,6 +59,8 @@ struct smtp_server {
 	int64_t date;
 	const uint64_t *now_us;
 	char tls_suite[80];    /* the session's suite, "" without TLS */
+	const char *(*check_message)(void *ctx, const struct smtp_server_message *m);
+	void *check_ctx;
 	char helo_name[256];   /* the peer's EHLO or HELO argument */
 
 	enum smtp_server_state state;
@@ -200,6 +202,8 @@ struct smtp_server *smtp_server_new(const struct smtp_server_config *cfg, struct
 	s->max_stored_body = cfg->max_stored_body;
 	s->received = cfg->received;
 	s->requiretls = cfg->requiretls;
+	s->check_message = cfg->check_message;
+	s->check_ctx = cfg->check_ctx;
 	s->date = cfg->date;
 	s->now_us = cfg->now_us;
 	if (cfg->received && !(s->peer_ip = dup_str(cfg->peer_ip ? cfg->peer_ip : "0.0.0.0"))) {
@@ -784,6 +788,13 @@ static void end_of_data(struct smtp_server *s)
 		      : s->auth_user ? "ESMTPA" : "ESMTP";
 	if (s->received && received_line(s, &s->cur)) {
 		fail_oom(s);
+		return;
+	}
+	const char *refusal = s->check_message ? s->check_message(s->check_ctx, &s->cur) : NULL;
+	if (refusal) {
+		reply(s, "%s", refusal);
+		message_clear(&s->cur);
+		reset_transaction(s);
 		return;
 	}
 	s->msgs[s->nmsgs++] = s->cur;

@@ -16,6 +16,8 @@ enum smtp_server_mode {
 	SMTP_SERVER_IMPLICIT,          /* TLS from the first byte (port 465, RFC 8314) */
 };
 
+struct smtp_server_message;
+
 struct smtp_server_config {
 	const char *hostname;      /* in the greeting and EHLO reply */
 	enum smtp_server_mode mode;
@@ -47,6 +49,11 @@ struct smtp_server_config {
 	const char *peer_ip;
 	int64_t date;
 	const uint64_t *now_us;
+	/* Checks a message at its final dot, before the reply (as a mail filter does): NULL
+	 * to accept it (250), or the reply line that refuses it ("550 5.7.1 ..."). The
+	 * message holds its Received: line by then. NULL: every message is accepted. */
+	const char *(*check_message)(void *ctx, const struct smtp_server_message *m);
+	void *check_ctx;
 };
 
 enum smtp_server_state {
