@@ -201,9 +201,9 @@ int export_markdown(FILE *f, const struct scenario *sc, const struct run_result 
 		fprintf(f, "- Submitted to the server: %s%s\n", o->submitted ? "yes" : "no",
 			o->submitted && !o->delivered && o->relayed ? " (deferred in its queue: not relayed)" : "");
 		for (size_t i = 0; i < o->nreceived; i++) {
-			fprintf(f, "- Received: line of hop %zu (with %s): `", i + 1, o->received_with[i]);
-			md(f, o->received[i]);
-			fputs("`\n", f);
+			fprintf(f, "- Received: line of hop %zu (with %s): ", i + 1, o->received_with[i]);
+			code(f, o->received[i]);
+			fputs("\n", f);
 		}
 		if (o->relay_error[0]) {
 			fputs("- The relaying server stopped: ", f);
@@ -239,6 +239,10 @@ int export_markdown(FILE *f, const struct scenario *sc, const struct run_result 
 		fputs("\n", f);
 	}
 	learned_line(f, "A passive observer on the wire", &o->observer);
+	if (o->route && o->relayed) {
+		learned_line(f, "An observer of hop 1 (client to server)", &o->hop_observer[0]);
+		learned_line(f, "An observer of hop 2 (server to MX)", &o->hop_observer[1]);
+	}
 	if (mitm)
 		learned_line(f, "The attacker", &o->attacker);
 	if (o->has_thief)
@@ -252,9 +256,13 @@ int export_markdown(FILE *f, const struct scenario *sc, const struct run_result 
 			auth_result_name(o->dkim), auth_result_name(o->dmarc));
 		if (o->dmarc_policy != AUTH_POLICY_ABSENT)
 			fprintf(f, " (the From: domain's policy: %s)", auth_policy_name(o->dmarc_policy));
-		fputs("\n- Stored with: `", f);
-		fputs(o->auth_results, f); /* in a code span: no escaping, and it holds no backquote */
-		fputs("`\n", f);
+		if (o->mail_rejected) {
+			fputs("; the receiver refused the message, as that policy asks\n", f);
+		} else {
+			fputs("\n- Stored with: `", f);
+			fputs(o->auth_results, f); /* in a code span: no escaping, and it holds no backquote */
+			fputs("`\n", f);
+		}
 	}
 	return ferror(f) ? -1 : 0;
 }
