@@ -41,11 +41,16 @@ int export_tlsrpt(const char *path, const struct scenario *sc, const struct run_
 	const struct trace *t = &r->trace;
 	int any = 0;
 	for (size_t i = 0; i < t->n; i++)
-		any |= t->ev[i].kind == TK_POLICY && t->ev[i].subtype == POLICY_DECISION;
+		any |= t->ev[i].kind == TK_POLICY &&
+		       (t->ev[i].subtype == POLICY_DECISION || t->ev[i].subtype == POLICY_REQUIRETLS);
 	if (!any) {
-		snprintf(err, errcap, "%s: %s has no relay hop to report on: a TLS report (RFC 8460) comes from a "
-			 "sending server relaying to an MX (give the scenario [relay] and [mx] sections)", path,
-			 sc->name);
+		if (sc->has_route)
+			snprintf(err, errcap, "%s: %s: the sending server never relayed (it accepted no message): there is "
+				 "no TLS report (RFC 8460) to write", path, sc->name);
+		else
+			snprintf(err, errcap, "%s: %s has no relay hop to report on: a TLS report (RFC 8460) comes from a "
+				 "sending server relaying to an MX (give the scenario [relay] and [mx] sections)", path,
+				 sc->name);
 		return -1;
 	}
 	char start[32], end[32], id[160], contact[300];
@@ -77,7 +82,7 @@ int export_tlsrpt(const char *path, const struct scenario *sc, const struct run_
 			bad = p < 0 || res < 0 || tlsrpt_failure(&rep, p, (enum tlsrpt_result)res, &d, 1);
 			continue;
 		}
-		if (e->subtype != POLICY_DECISION || !rt || !domain)
+		if ((e->subtype != POLICY_DECISION && e->subtype != POLICY_REQUIRETLS) || !rt || !domain)
 			continue;
 		const char *strings[16];
 		size_t ns = policy_strings(e, strings, 16);

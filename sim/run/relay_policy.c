@@ -419,6 +419,18 @@ static void requiretls_outcome(struct run_ctx *r, const struct client_actor *a)
 	int err = a->conn.tls_err ? a->conn.tls_err : tls_peer_verify_error(a->conn.tls);
 	fields_add(&f, 0, "result", "bounced");
 	fields_add(&f, 0, "status", "5.7.30");
+	/* For the TLS report, when TLS itself failed (not when the MX only lacked REQUIRETLS)
+	 * and no policy's decision counts the session already. */
+	if (!a->tls_up && p->kind == RELAY_POLICY_NONE) {
+		uint8_t ia[4], ib[4];
+		trace_actor_ip(ACTOR_SERVER, ia);
+		trace_actor_ip(r->mitm_present && r->mitm_hop == 2 ? ACTOR_MITM : ACTOR_MX, ib);
+		fields_add(&f, 0, "policy_type", "%s", relay_policy_kind_name(p->kind));
+		fields_add(&f, 0, "policy_domain", "%s", p->domain);
+		fields_add(&f, 0, "result_type", "%s", a->tls_started ? "validation-failure" : "starttls-not-supported");
+		fields_add(&f, 0, "sending_mta_ip", "%u.%u.%u.%u", ia[0], ia[1], ia[2], ia[3]);
+		fields_add(&f, 0, "receiving_ip", "%u.%u.%u.%u", ib[0], ib[1], ib[2], ib[3]);
+	}
 	if (err)
 		fields_add(&f, 0, "failure_reason_code", "%s", tls_error_name(err));
 	policy_event(r, POLICY_REQUIRETLS, 1, &f,
