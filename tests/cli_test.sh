@@ -204,5 +204,17 @@ run_bin ver --version
 check "--version exits 0 (got $rc)" [ "$rc" -eq 0 ]
 check "--version prints a version ($(cat "$T/ver.out"))" grep -qE "^smtps-sim [0-9]+\.[0-9]+\.[0-9]+" "$T/ver.out"
 
+# --- the sending server's TLS report (RFC 8460), for a scenario with a relay hop ---
+run_bin rpt run "$SCEN/mta-sts-enforce.ini" --tlsrpt "$T/rpt.json"
+check "--tlsrpt on mta-sts-enforce exits 0 (got $rc)" [ "$rc" -eq 0 ]
+check "--tlsrpt lists the failure as starttls-not-supported" grep -q '"result-type": "starttls-not-supported"' "$T/rpt.json"
+check "--tlsrpt names the policy type sts" grep -q '"policy-type": "sts"' "$T/rpt.json"
+run_bin rpt2 run "$SCEN/mta-sts-enforce.ini" --tlsrpt "$T/rpt2.json"
+check "--tlsrpt: two runs write the same bytes" cmp -s "$T/rpt.json" "$T/rpt2.json"
+run_bin norpt run "$SCEN/starttls.ini" --tlsrpt "$T/none.json"
+check "--tlsrpt without a relay hop exits 2 (got $rc)" [ "$rc" -eq 2 ]
+check "--tlsrpt without a relay hop says why" grep -q "no relay hop" "$T/norpt.err"
+check "--tlsrpt without a relay hop leaves no file" [ ! -e "$T/none.json" ]
+
 echo "cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
