@@ -142,7 +142,6 @@ static void lookup_sts(struct run_ctx *r)
 			 "first use). A sender that has fetched the policy once keeps it for max_age seconds. (The fetch "
 			 "is simulated: no HTTPS connection is run here.)", p->domain);
 		policy_event(r, POLICY_STS_FETCH, -1, &f, summary, narration);
-		r->policy_fetch_failed = 1;
 		return;
 	}
 	if (!text) {
@@ -152,7 +151,6 @@ static void lookup_sts(struct run_ctx *r)
 		policy_event(r, POLICY_STS_FETCH, -1, &f, summary,
 			     "The record promises a policy, but none is served at the well-known URL: the sending server "
 			     "acts as if there were none. (The fetch is simulated.)");
-		r->policy_fetch_failed = 1;
 		return;
 	}
 	fields_add(&f, 0, "cache", first_contact ? "empty (first contact): fetched now" : "a copy from an earlier delivery");
@@ -163,7 +161,6 @@ static void lookup_sts(struct run_ctx *r)
 		sb_put(summary, sizeof summary, 0, "MTA-STS: the policy file is not valid (%s): no policy", err);
 		policy_event(r, POLICY_STS_FETCH, -1, &f, summary,
 			     "A policy that does not parse is no policy (RFC 8461 section 3.2): TLS stays opportunistic.");
-		r->policy_fetch_failed = 1;
 		return;
 	}
 	fields_add(&f, 0, "mode", "%s", mtasts_mode_name(p->sts.mode));

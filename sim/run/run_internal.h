@@ -67,7 +67,6 @@ struct run_ctx {
 	int relayed;                         /* hop 2 ran */
 	enum trace_link relay_link;          /* the link the relay dials */
 	struct relay_policy policy;          /* MTA-STS / DANE as the relay found them */
-	int policy_fetch_failed;
 	struct mitm *mitm;
 	const uint8_t *body;                 /* what the client sends */
 	size_t body_len;
