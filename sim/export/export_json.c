@@ -243,6 +243,8 @@ static json_t *event_json(const struct trace *t, const struct trace_event *e, co
 		set(o, "policy_type", json_string(relay_policy_kind_name((enum relay_policy_kind)e->policy)), bad);
 		if (e->subtype == POLICY_DECISION)
 			set(o, "action", json_string(mtasts_action_name((enum mtasts_action)e->verdict)), bad);
+		if (e->subtype == POLICY_REQUIRETLS)
+			set(o, "bounced", json_boolean(e->verdict == 1), bad);
 	}
 	set(o, "summary", str(e->summary ? e->summary : ""), bad);
 	set(o, "narration", str(e->narration), bad);
