@@ -485,6 +485,84 @@ static void test_datadir_is_a_parameter(void **state)
 	scenario_free(&s);
 }
 
+/* The reliability review's scenario defects (issue 14, D3-D7, D9, D13, D14, D16): each a
+ * file that must be refused at its line with the reason. */
+static const struct {
+	const char *name, *text;
+	int line;
+	const char *want[2];
+} input_cases[] = {
+	/* D3: not regular files, named by a key */
+	{ "d3-zero.ini", HEAD "[server]\ncertificate = /dev/zero\n", 4, { "/dev/zero", "not a regular file" } },
+	{ "d3-dir.ini", HEAD "[client]\ntrust = /tmp\n", 4, { "/tmp", "is a directory" } },
+	/* D4: an empty name switches nothing off silently */
+	{ "d4-sni.ini", HEAD "[client]\nserver_name =\n", 4, { "'server_name'", "has no value" } },
+	{ "d4-ehlo.ini", HEAD "[client]\nehlo =\n", 4, { "'ehlo'", "has no value" } },
+	{ "d4-title.ini", "[scenario]\ntitle =\n", 2, { "'title'", "has no value" } },
+	/* D5 and D14: control characters never reach a terminal or the wire */
+	{ "d5-esc.ini", "[scenario]\ntitle = T\033]0;PWNED\007\n", 2, { "control character 0x1b", "'title'" } },
+	{ "d14-cr.ini", HEAD "[client]\nehlo = c.test\rRSET\n", 4, { "control character 0x0d", "'ehlo'" } },
+	/* D7: expectations that could never fail, or fail for the wrong reason */
+	{ "d7-err.ini", HEAD "[expect]\nclient_error =\n", 4, { "'client_error'", "has no value" } },
+	{ "d7-alert.ini", HEAD "[expect]\nalert = not_an_alert\n", 4, { "not_an_alert", "TLS alert name" } },
+	{ "d7-nothing.ini", HEAD "[expect]\nobserver_learns = nothing, credentials\n", 4, { "'nothing' cannot", NULL } },
+	{ "d7-commas.ini", HEAD "[expect]\nobserver_learns = ,,,\n", 4, { "empty item", NULL } },
+	/* D13: versions that cannot agree */
+	{ "d13-tls.ini", HEAD "[client]\ntls_min = 1.2\ntls_max = 1.0\n", 5, { "tls_min is above tls_max", NULL } },
+	/* D14: values that end up on the wire */
+	{ "d14-from.ini", HEAD "[client]\nfrom = a@x.test> SIZE=1 BODY=8BITMIME <\n", 4, { "bad value", "from" } },
+	{ "d14-to.ini", HEAD "[client]\nto = <bob@x.test>\n", 4, { "bad recipient '<bob@x.test>'", NULL } },
+	{ "d14-host.ini", HEAD "[server]\nhostname = mail example\n", 4, { "hostname", "host name" } },
+	/* D16: leniency that hides mistakes */
+	{ "d16-junk.ini", "[scenario] junk\ntitle = t\n", 1, { "after the section header", NULL } },
+	{ "d16-date.ini", HEAD "date = 2026- 9-01\n", 3, { "2026- 9-01", "YYYY-MM-DD" } },
+	{ "d16-lesson.ini", HEAD "lesson = one\nlesson = two\n", 4, { "'lesson' is given twice", NULL } },
+	{ "d16-body.ini", HEAD "[client]\nbody = a\n[client]\nbody = b\n", 6, { "'body' is given twice", NULL } },
+	{ "d16-behav.ini", HEAD "[mitm]\nbehaviour = relay\nbehavior = strip-starttls\n", 5, { "given twice", NULL } },
+};
+
+static void test_input_defects(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof input_cases / sizeof input_cases[0]; i++)
+		refused_text(input_cases[i].name, input_cases[i].text, input_cases[i].line, input_cases[i].want[0],
+			     input_cases[i].want[1]);
+	/* D3: the scenario itself a FIFO or a directory: an error, never a hang */
+	char fifo[512];
+	path_in(fifo, sizeof fifo, tmpdir, "fifo.ini");
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	const char *w_fifo[] = { "not a regular file" };
+	assert_refused(fifo, 0, w_fifo, 1);
+	const char *w_dir[] = { "is a directory" };
+	assert_refused(tmpdir, 0, w_dir, 1);
+	unlink(fifo);
+	/* D9: the real reason for a file that exists and cannot be read (not as root: root reads it) */
+	if (geteuid() != 0) {
+		char pem[512], ini[700];
+		write_file(pem, sizeof pem, "unread.pem", "x");
+		chmod(pem, 0);
+		snprintf(ini, sizeof ini, HEAD "[server]\ncertificate = %s\n", pem);
+		refused_text("d9.ini", ini, 4, "Permission denied", NULL);
+	}
+	/* D6: a long body parses (linear: 20,000 lines here) and keeps every line */
+	size_t lines = 20000, cap = 64 + lines * 32;
+	char *big = malloc(cap);
+	assert_non_null(big);
+	size_t n = (size_t)snprintf(big, cap, HEAD "[client]\nbody = first\n");
+	for (size_t k = 0; k < lines; k++)
+		n += (size_t)snprintf(big + n, cap - n, "  line %06zu of the body\n", k);
+	struct scenario sc;
+	char err[512];
+	assert_int_equal(loads_text("big.ini", big, &sc, err, sizeof err), 0);
+	free(big);
+	size_t got = 0;
+	for (const char *p = sc.client.body; *p; p++)
+		got += *p == '\n';
+	assert_int_equal(got, lines);
+	assert_non_null(strstr(sc.client.body, "line 019999 of the body"));
+	scenario_free(&sc);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -502,6 +580,7 @@ int main(void)
 		cmocka_unit_test(test_server_auth_policy),
 		cmocka_unit_test(test_client_quirks),
 		cmocka_unit_test(test_variant_is_independent),
+		cmocka_unit_test(test_input_defects),
 	};
 	return cmocka_run_group_tests_name("scenario", tests, make_tmpdir, remove_tmpdir);
 }

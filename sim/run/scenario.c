@@ -4,18 +4,25 @@
 #include <bearssl.h>
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <ini.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include "sim/decode/decode.h"
 #include "sim/wire/tls.h"
 
 /* inih as Debian builds it reads a line into 200 bytes: 198 characters, the newline and
  * the NUL. A longer line is split, and the rest is taken as a new line, which also shifts
  * every later line number; we refuse such lines with a clear message instead. */
 #define LINE_LIMIT 198
+/* The largest scenario file read (a lesson with a big message body is a few MiB). */
+#define FILE_LIMIT ((size_t)128 * 1024 * 1024)
+/* The largest certificate, key or trust file a scenario may name. */
+#define PEM_LIMIT ((size_t)1024 * 1024)
 
 #define DEFAULT_BODY                                                 \
 	"From: Alice <alice@example.test>\n"                         \
@@ -35,8 +42,13 @@ struct parse_ctx {
 	size_t nseen;
 	int body_set, lesson_set, inject_set;
 	int careless_auth, careless_unauth; /* -1: not given (the port decides) */
-	FILE *f;
+	const char *text;       /* the whole file, read once */
+	size_t text_len, text_pos;
 	int line;               /* lines read so far: the line inih is working on */
+	int continuation;       /* the line inih is working on begins with blanks */
+	/* The keys whose value spans lines, grown by doubling (linear in the file's size):
+	 * their lengths and capacities, indexed by enum multi_key. */
+	size_t mlen[4], mcap[4];
 	int section_line;       /* line of the last section header */
 	int err_at;             /* line being parsed when err was set */
 	int err_line;           /* line to report for err */
@@ -64,19 +76,30 @@ static int set_str(char **dst, const char *v)
 	return 0;
 }
 
-static int append_str(char **dst, const char *v, const char *sep)
+/* The keys whose value spans lines (indented continuation lines append). */
+enum multi_key { MULTI_LESSON, MULTI_BODY, MULTI_INJECT, MULTI_STS_POLICY };
+
+/* Appends sep and v to the multi-line value *dst, growing it by doubling so that a long
+ * value costs time linear in its length. */
+static int append_multi(struct parse_ctx *c, enum multi_key k, char **dst, const char *v, const char *sep)
 {
-	size_t a = *dst ? strlen(*dst) : 0;
-	size_t b = strlen(v), s = strlen(sep);
-	char *n = realloc(*dst, a + s + b + 1);
-	if (!n)
-		return -1;
-	if (a)
-		memcpy(n + a, sep, s);
-	else
-		s = 0;
-	memcpy(n + a + s, v, b + 1);
-	*dst = n;
+	size_t a = *dst ? c->mlen[k] : 0;
+	size_t b = strlen(v), s = a ? strlen(sep) : 0;
+	if (!*dst)
+		c->mcap[k] = 0;
+	if (a + s + b + 1 > c->mcap[k]) {
+		size_t cap = c->mcap[k] ? c->mcap[k] : 256;
+		while (cap < a + s + b + 1)
+			cap *= 2;
+		char *n = realloc(*dst, cap);
+		if (!n)
+			return -1;
+		*dst = n;
+		c->mcap[k] = cap;
+	}
+	memcpy(*dst + a, sep, s);
+	memcpy(*dst + a + s, v, b + 1);
+	c->mlen[k] = a + s + b;
 	return 0;
 }
 
@@ -130,6 +153,10 @@ static int parse_date(const char *v, int64_t *out)
 {
 	unsigned y, m, d;
 	char tail;
+	/* YYYY-MM-DD exactly: digits and two dashes (sscanf alone would take blanks). */
+	for (int i = 0; i < 10; i++)
+		if (i == 4 || i == 7 ? v[i] != '-' : !isdigit((unsigned char)v[i]))
+			return -1;
 	if (sscanf(v, "%4u-%2u-%2u%c", &y, &m, &d, &tail) != 3 || strlen(v) != 10)
 		return -1;
 	static const unsigned mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
@@ -260,6 +287,29 @@ const char *scenario_client_quirks_text(const struct scenario_client *c, char *o
 }
 
 /* quirks = a, b: each name once, from quirk_names. */
+/* An address as a scenario writes it (without <>): local@domain, printable, no blanks,
+ * no <>; the SMTP path is built around it (RFC 5321 section 4.1.2). */
+static int address_valid(const char *a)
+{
+	const char *at = strrchr(a, '@');
+	if (!at || at == a || !at[1] || strlen(a) > 254)
+		return 0;
+	for (const char *p = a; *p; p++)
+		if (*p <= ' ' || *p == '<' || *p == '>' || *p == '(' || *p == ')' || *p == ',' || *p == ';' ||
+		    *p == ':' || *p == '\\' || *p == '"' || *p == '[' || *p == ']' || (unsigned char)*p >= 0x7f)
+			return 0;
+	return dns_name_valid(at + 1);
+}
+
+/* An EHLO argument: a domain, or an address literal in brackets (RFC 5321 section 4.1.3). */
+static int ehlo_valid(const char *v)
+{
+	size_t n = strlen(v);
+	if (n > 2 && v[0] == '[' && v[n - 1] == ']')
+		return strspn(v + 1, "0123456789abcdefABCDEF.:IPv") == n - 2;
+	return dns_name_valid(v);
+}
+
 static int parse_quirks(struct parse_ctx *c, const char *key, const char *v, struct scenario_client *cl)
 {
 	char tmp[512];
@@ -285,24 +335,34 @@ static int parse_quirks(struct parse_ctx *c, const char *key, const char *v, str
 
 /* Resolves a path from the file: relative to the scenario's directory, or, when not
  * there, to the data directory the caller gave. Fails when neither exists. */
+static int open_regular(const char *path, size_t limit, char *why, size_t cap);
+
+/* A file a key names: relative to the scenario's directory, else (for a relative name
+ * not found there) to the data directory. It must be a readable regular file of at most
+ * PEM_LIMIT bytes; the reason given is the first candidate's. */
 static int resolve_path(struct parse_ctx *c, const char *v, char **dst)
 {
-	char buf[4096];
+	char buf[4096], why[128];
 	if (v[0] == '/')
 		snprintf(buf, sizeof buf, "%s", v);
 	else
 		snprintf(buf, sizeof buf, "%s/%s", c->s->dir, v);
-	if (access(buf, R_OK) != 0) {
-		const char *data = c->datadir;
-		char alt[4096];
-		if (v[0] != '/' && data && *data) {
-			snprintf(alt, sizeof alt, "%s/%s", data, v);
-			if (access(alt, R_OK) == 0)
-				return set_str(dst, alt);
-		}
-		return fail(c, "cannot read '%s': %s", v, strerror(errno)) - 1;
+	int fd = open_regular(buf, PEM_LIMIT, why, sizeof why);
+	if (fd >= 0) {
+		close(fd);
+		return set_str(dst, buf);
 	}
-	return set_str(dst, buf);
+	const char *data = c->datadir;
+	if (v[0] != '/' && data && *data && errno == ENOENT) {
+		char alt[4096], why2[128];
+		snprintf(alt, sizeof alt, "%s/%s", data, v);
+		int fd2 = open_regular(alt, PEM_LIMIT, why2, sizeof why2);
+		if (fd2 >= 0) {
+			close(fd2);
+			return set_str(dst, alt);
+		}
+	}
+	return fail(c, "cannot read '%s': %s", v, why) - 1;
 }
 
 static int parse_suites(struct parse_ctx *c, const char *v, struct scenario_tls *t)
@@ -336,6 +396,8 @@ static int tls_key(struct parse_ctx *c, struct scenario_tls *t, const char *key,
 			t->version_min = ver;
 		else
 			t->version_max = ver;
+		if (ver && t->version_min && t->version_max && t->version_min > t->version_max)
+			*ok = fail(c, "tls_min is above tls_max (%s): no version is left to agree on%s", v, "");
 		return 1;
 	}
 	if (!strcmp(key, "suites")) {
@@ -370,8 +432,27 @@ static int observed_bits(struct parse_ctx *c, const char *key, const char *v, in
 	char tmp[256];
 	snprintf(tmp, sizeof tmp, "%s", v);
 	*out = 0;
+	/* Every item named once, none empty; "nothing" alone. */
+	int items = 0, nothing = 0;
+	for (const char *p = v;;) {
+		p += strspn(p, " ");
+		size_t n = strcspn(p, ",");
+		size_t t = n;
+		while (t && p[t - 1] == ' ')
+			t--;
+		if (!t)
+			return fail(c, "bad value '%s' for %s: an empty item in the list", v, key) - 1;
+		items++;
+		if (!p[n])
+			break;
+		p += n + 1;
+	}
 	for (char *save = NULL, *tok = strtok_r(tmp, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) {
-		if (!strcmp(tok, "nothing") || !strcmp(tok, "endpoints"))
+		if (!strcmp(tok, "nothing")) {
+			nothing = 1;
+			continue;
+		}
+		if (!strcmp(tok, "endpoints"))
 			continue;
 		if (!strcmp(tok, "credentials"))
 			*out |= OBSERVED_CREDENTIALS;
@@ -382,6 +463,8 @@ static int observed_bits(struct parse_ctx *c, const char *key, const char *v, in
 		else
 			return fail(c, "bad value '%s' for %s: expected nothing, or a list of credentials, envelope, body", tok, key) - 1;
 	}
+	if (nothing && items > 1)
+		return fail(c, "bad value '%s' for %s: 'nothing' cannot be listed with anything else", v, key) - 1;
 	return 0;
 }
 
@@ -399,7 +482,21 @@ static int handler(void *user, const char *section, const char *name, const char
 		    (!strcmp(section, "client") && !strcmp(name, "body")) ||
 		    (!strcmp(section, "mitm") && !strcmp(name, "inject")) ||
 		    (!strcmp(section, "mx") && !strcmp(name, "mta_sts_policy"));
-	if (!multi && seen_before(c, section, name)) {
+	/* Text only: a control character would reach the terminal or the wire raw. */
+	for (const unsigned char *p = (const unsigned char *)value; *p; p++)
+		if ((*p < 0x20 && *p != '\t') || *p == 0x7f) {
+			char hexc[8];
+			snprintf(hexc, sizeof hexc, "0x%02x", *p);
+			return fail(c, "control character %s in the value of '%s': only printable text and tabs", hexc,
+				    name);
+		}
+	/* A value is required, except where empty means something: the null sender, no quirks. */
+	if (!value[0] && strcmp(name, "from") && strcmp(name, "quirks") && strcmp(name, "password") &&
+	    !(multi && c->continuation))
+		return fail(c, "'%s' in [%s] has no value", name, section);
+	/* "behavior" is the other spelling of one key. */
+	const char *key = !strcmp(name, "behavior") ? "behaviour" : name;
+	if ((!multi || !c->continuation) && seen_before(c, section, key)) {
 		if (!strcmp(section, "client") && !strcmp(name, "buffering"))
 			return fail(c, "'%s' and the quirk keep-buffered-replies in [%s] are one setting: give one of them",
 				    name, section);
@@ -410,7 +507,7 @@ static int handler(void *user, const char *section, const char *name, const char
 		if (!strcmp(name, "title"))
 			ok = set_str(&s->title, value) == 0;
 		else if (!strcmp(name, "lesson"))
-			ok = append_str(&s->lesson, value, " ") == 0;
+			ok = append_multi(c, MULTI_LESSON, &s->lesson, value, " ") == 0;
 		else if (!strcmp(name, "seed")) {
 			if (parse_uint(value, UINT64_MAX, &u))
 				return fail(c, "bad value '%s' for %s: expected a whole number", value, name);
@@ -447,18 +544,28 @@ static int handler(void *user, const char *section, const char *name, const char
 			cl->buffering = (enum smtp_buffering)iv;
 		} else if (!strcmp(name, "quirks")) {
 			ok = parse_quirks(c, name, value, cl) == 0;
-		} else if (!strcmp(name, "ehlo"))
+		} else if (!strcmp(name, "ehlo")) {
+			if (!ehlo_valid(value))
+				return fail(c, "bad value '%s' for %s: expected a host name such as client.example.test, or an "
+					    "address literal such as [192.0.2.10]", value, name);
 			ok = set_str(&cl->ehlo_name, value) == 0;
-		else if (!strcmp(name, "server_name"))
+		} else if (!strcmp(name, "server_name")) {
+			if (!dns_name_valid(value))
+				return fail(c, "bad value '%s' for %s: expected a host name such as mail.example.test", value, name);
 			ok = set_str(&cl->server_name, value) == 0;
+		}
 		else if (!strcmp(name, "trust"))
 			ok = resolve_path(c, value, &cl->trust) == 0;
 		else if (!strcmp(name, "user"))
 			ok = set_str(&cl->user, value) == 0;
 		else if (!strcmp(name, "password"))
 			ok = set_str(&cl->password, value) == 0;
-		else if (!strcmp(name, "from"))
+		else if (!strcmp(name, "from")) {
+			if (value[0] && !address_valid(value))
+				return fail(c, "bad value '%s' for %s: expected an address such as alice@example.test (without "
+					    "<>), or nothing for the null sender", value, name);
 			ok = set_str(&cl->mail_from, value) == 0;
+		}
 		else if (!strcmp(name, "to")) {
 			char tmp[1024];
 			snprintf(tmp, sizeof tmp, "%s", value);
@@ -466,6 +573,9 @@ static int handler(void *user, const char *section, const char *name, const char
 				free(cl->rcpt[i]);
 			cl->nrcpt = 0;
 			for (char *save = NULL, *tok = strtok_r(tmp, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) {
+				if (!address_valid(tok))
+					return fail(c, "bad recipient '%s' in %s: expected addresses such as bob@example.test "
+						    "(without <>), separated by commas", tok, name);
 				if (cl->nrcpt == SCENARIO_MAX_RCPT)
 					return fail(c, "too many recipients in '%s' (at most %s)", name, "8");
 				cl->rcpt[cl->nrcpt++] = xstrdup(tok);
@@ -496,7 +606,7 @@ static int handler(void *user, const char *section, const char *name, const char
 				c->body_set = 1;
 			}
 			/* "." alone stands for an empty line: inih skips blank lines */
-			ok = append_str(&cl->body, strcmp(value, ".") ? value : "", "\n") == 0;
+			ok = append_multi(c, MULTI_BODY, &cl->body, strcmp(value, ".") ? value : "", "\n") == 0;
 		} else
 			return fail(c, "unknown key '%s' in [%s]", name, section);
 	} else if (!strcmp(section, "server")) {
@@ -513,8 +623,11 @@ static int handler(void *user, const char *section, const char *name, const char
 			if (parse_uint(value, 65535, &u) || u == 0)
 				return fail(c, "bad value '%s' for %s: expected 1..65535", value, name);
 			sv->port = (unsigned)u;
-		} else if (!strcmp(name, "hostname"))
+		} else if (!strcmp(name, "hostname")) {
+			if (!dns_name_valid(value))
+				return fail(c, "bad value '%s' for %s: expected a host name such as mail.example.test", value, name);
 			ok = set_str(&sv->hostname, value) == 0;
+		}
 		else if (!strcmp(name, "user"))
 			ok = set_str(&sv->user, value) == 0;
 		else if (!strcmp(name, "password"))
@@ -545,7 +658,7 @@ static int handler(void *user, const char *section, const char *name, const char
 				m->inject = NULL;
 				c->inject_set = 1;
 			}
-			ok = append_str(&m->inject, value, "\n") == 0;
+			ok = append_multi(c, MULTI_INJECT, &m->inject, value, "\n") == 0;
 		} else if (!strcmp(name, "tamper_record")) {
 			if (parse_uint(value, 1000000, &u) || u == 0)
 				return fail(c, "bad value '%s' for %s: expected a record number from 1", value, name);
@@ -613,7 +726,7 @@ static int handler(void *user, const char *section, const char *name, const char
 			if (parse_bool(value, !strcmp(name, "requiretls") ? &mx->requiretls : &mx->dmarc_reject))
 				return fail(c, "bad value '%s' for %s: expected yes or no", value, name);
 		} else if (!strcmp(name, "mta_sts_policy")) {
-			ok = append_str(&mx->mta_sts_policy, value, "\n") == 0;
+			ok = append_multi(c, MULTI_STS_POLICY, &mx->mta_sts_policy, value, "\n") == 0;
 		} else
 			return fail(c, "unknown key '%s' in [%s]", name, section);
 	} else if (!strcmp(section, "expect")) {
@@ -681,8 +794,15 @@ static int handler(void *user, const char *section, const char *name, const char
 			ok = set_str(&e->client_error, value) == 0;
 		else if (!strcmp(name, "server_error"))
 			ok = set_str(&e->server_error, value) == 0;
-		else if (!strcmp(name, "alert"))
+		else if (!strcmp(name, "alert")) {
+			int known = 0;
+			for (unsigned a = 0; a < 256 && !known; a++)
+				known = strcmp(decode_alert_description_name(a), "unknown") && !strcmp(decode_alert_description_name(a), value);
+			if (!known)
+				return fail(c, "bad value '%s' for %s: expected a TLS alert name such as handshake_failure, "
+					    "bad_record_mac or unexpected_message", value, name);
 			ok = set_str(&e->alert, value) == 0;
+		}
 		else if (!strcmp(name, "spf") || !strcmp(name, "dkim") || !strcmp(name, "dmarc")) {
 			int spf = !strcmp(name, "spf"), dkim = !strcmp(name, "dkim");
 			enum auth_result r;
@@ -855,13 +975,31 @@ static int known_section(const char *name, size_t n)
 static char *read_line(char *str, int num, void *stream)
 {
 	struct parse_ctx *c = stream;
-	char *l = fgets(str, num, c->f);
-	if (!l)
+	if (c->text_pos >= c->text_len || num < 2)
 		return NULL;
+	/* One line from the text read at load (check_text bounded its length). */
+	const char *p = c->text + c->text_pos;
+	size_t left = c->text_len - c->text_pos, n = 0;
+	while (n < left && n + 1 < (size_t)num && p[n] != '\n')
+		n++;
+	if (n < left && p[n] == '\n' && n + 1 < (size_t)num)
+		n++;
+	memcpy(str, p, n);
+	str[n] = '\0';
+	c->text_pos += n;
+	char *l = str;
 	c->line++;
+	c->continuation = l[0] == ' ' || l[0] == '\t';
 	if (l[0] == '[') {
 		c->section_line = c->line;
 		const char *end = strchr(l, ']');
+		/* Nothing but blanks or a comment may follow a section header. */
+		const char *after = end ? end + 1 : NULL;
+		while (after && (*after == ' ' || *after == '\t' || *after == '\r'))
+			after++;
+		if (after && *after && *after != '\n' && *after != ';' && *after != '#')
+			fail(c, "unexpected '%s' after the section header (a header is alone on its line)%s",
+			     "text", "");
 		c->in_dns = end && end - l == 4 && !strncmp(l + 1, "dns", 3);
 		if (c->in_dns)
 			c->s->has_dns = 1;
@@ -887,39 +1025,113 @@ static char *read_line(char *str, int num, void *stream)
 	return l;
 }
 
-static int check_lines(const char *path, char *err, size_t errcap)
+/* Opens path for reading only if it is a regular file of at most limit bytes: never
+ * blocks on a FIFO, never reads a device. Returns the fd, or -1 with the reason in why. */
+static int open_regular(const char *path, size_t limit, char *why, size_t cap)
 {
-	FILE *f = fopen(path, "r");
-	if (!f) {
-		snprintf(err, errcap, "%s: cannot open: %s", path, strerror(errno));
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0) {
+		int e = errno;
+		snprintf(why, cap, "%s", strerror(e));
+		errno = e; /* the caller may try another place only for ENOENT */
 		return -1;
 	}
-	int ch, line = 1;
-	size_t len = 0;
-	while ((ch = fgetc(f)) != EOF) {
-		if (ch == '\n') {
+	struct stat st;
+	if (fstat(fd, &st)) {
+		snprintf(why, cap, "%s", strerror(errno));
+		close(fd);
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(why, cap, "%s", S_ISDIR(st.st_mode) ? "is a directory" : "not a regular file");
+		close(fd);
+		errno = 0;
+		return -1;
+	}
+	if ((uint64_t)st.st_size > limit) {
+		snprintf(why, cap, "larger than %zu MiB", limit >> 20);
+		close(fd);
+		errno = 0;
+		return -1;
+	}
+	return fd;
+}
+
+/* Reads the whole scenario file: a regular file, bounded in size, text without NUL
+ * bytes, no line longer than LINE_LIMIT. Returns the text (NUL-terminated, *len bytes),
+ * or NULL with "FILE[:LINE]: problem" in err. */
+static char *read_text(const char *path, size_t *len, char *err, size_t errcap)
+{
+	char why[128];
+	int fd = open_regular(path, FILE_LIMIT, why, sizeof why);
+	if (fd < 0) {
+		snprintf(err, errcap, "%s: cannot open: %s", path, why);
+		return NULL;
+	}
+	struct stat st;
+	size_t cap = fstat(fd, &st) == 0 ? (size_t)st.st_size + 1 : 4096, n = 0;
+	char *t = malloc(cap);
+	for (;;) {
+		if (!t) {
+			close(fd);
+			snprintf(err, errcap, "%s: out of memory", path);
+			return NULL;
+		}
+		if (n + 1 == cap) { /* the file grew while we read: still bounded */
+			char *g = cap > FILE_LIMIT ? NULL : realloc(t, cap * 2);
+			if (!g) {
+				free(t);
+				close(fd);
+				snprintf(err, errcap, "%s: %s", path, cap > FILE_LIMIT ? "too large" : "out of memory");
+				return NULL;
+			}
+			t = g;
+			cap *= 2;
+		}
+		ssize_t r = read(fd, t + n, cap - 1 - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			int e = errno;
+			free(t);
+			close(fd);
+			snprintf(err, errcap, "%s: cannot read: %s", path, strerror(e));
+			return NULL;
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+	}
+	close(fd);
+	t[n] = '\0';
+	int line = 1;
+	size_t col = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (t[i] == '\n') {
 			line++;
-			len = 0;
-		} else if (ch == '\0') {
-			fclose(f);
+			col = 0;
+		} else if (t[i] == '\0') {
+			free(t);
 			snprintf(err, errcap, "%s:%d: NUL byte: not a text file", path, line);
-			return -1;
-		} else if (++len > LINE_LIMIT) {
-			fclose(f);
+			return NULL;
+		} else if (++col > LINE_LIMIT) {
+			free(t);
 			snprintf(err, errcap, "%s:%d: line longer than %d characters (continue a long value on indented lines)",
 				 path, line, LINE_LIMIT);
-			return -1;
+			return NULL;
 		}
 	}
-	fclose(f);
-	return 0;
+	*len = n;
+	return t;
 }
 
 int scenario_load(const char *path, const struct scenario_load_opts *lo, struct scenario *s, char *err,
 		  size_t errcap)
 {
 	memset(s, 0, sizeof *s);
-	if (check_lines(path, err, errcap))
+	size_t text_len = 0;
+	char *text = read_text(path, &text_len, err, errcap);
+	if (!text)
 		return -1;
 	s->path = xstrdup(path);
 	const char *slash = strrchr(path, '/');
@@ -931,22 +1143,24 @@ int scenario_load(const char *path, const struct scenario_load_opts *lo, struct 
 	s->name = strndup(base, blen);
 	if (!s->path || !s->dir || !s->name || set_defaults(s)) {
 		snprintf(err, errcap, "%s: out of memory", path);
+		free(text);
 		scenario_free(s);
 		return -1;
 	}
 	struct parse_ctx *c = calloc(1, sizeof *c);
 	if (!c) {
 		snprintf(err, errcap, "%s: out of memory", path);
+		free(text);
 		scenario_free(s);
 		return -1;
 	}
 	c->s = s;
 	c->datadir = lo ? lo->datadir : NULL;
 	c->careless_auth = c->careless_unauth = -1;
-	c->f = fopen(path, "r");
-	int r = c->f ? ini_parse_stream(read_line, c, handler, c) : -1;
-	if (c->f)
-		fclose(c->f);
+	c->text = text;
+	c->text_len = text_len;
+	int r = ini_parse_stream(read_line, c, handler, c);
+	free(text);
 	if (c->err[0] && (r == 0 || r >= c->err_at)) {
 		/* our own problem came first (inih reports the first error's line) */
 		snprintf(err, errcap, "%s:%d: %s", path, c->err_line, c->err);

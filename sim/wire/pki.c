@@ -5,10 +5,13 @@
 #include "sim/wire/pki.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "sim/base/buf.h"
 
@@ -42,24 +45,57 @@ static void gbuf_append(void *ctx, const void *src, size_t len)
 		b->oom = 1;
 }
 
+/* The largest PEM file read: certificates, keys and trust stores are a few KiB. */
+#define PEM_FILE_LIMIT ((size_t)1024 * 1024)
+
+/* Reads a PEM file: a regular file (never a FIFO or a device, which could block or
+ * never end) of at most PEM_FILE_LIMIT bytes. */
 static int read_file(const char *path, struct gbuf *b, char *err, size_t errcap)
 {
-	FILE *f = fopen(path, "rb");
-	if (!f) {
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0) {
 		seterr(err, errcap, path, "cannot open: %s", strerror(errno));
 		return -1;
 	}
-	unsigned char chunk[4096];
-	size_t n;
-	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-		gbuf_append(b, chunk, n);
-	int bad = ferror(f);
-	int saved = errno;
-	fclose(f);
-	if (bad) {
-		seterr(err, errcap, path, "cannot read: %s", strerror(saved));
+	struct stat st;
+	if (fstat(fd, &st)) {
+		int e = errno;
+		close(fd);
+		seterr(err, errcap, path, "cannot open: %s", strerror(e));
 		return -1;
 	}
+	if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size > PEM_FILE_LIMIT) {
+		close(fd);
+		seterr(err, errcap, path, "cannot open: %s",
+		       S_ISDIR(st.st_mode) ? "is a directory" : !S_ISREG(st.st_mode) ? "not a regular file"
+										: "larger than 1 MiB");
+		return -1;
+	}
+	unsigned char chunk[4096];
+	size_t total = 0;
+	for (;;) {
+		ssize_t n = read(fd, chunk, sizeof chunk);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			int e = errno;
+			close(fd);
+			seterr(err, errcap, path, "cannot read: %s", strerror(e));
+			return -1;
+		}
+		if (n == 0)
+			break;
+		total += (size_t)n;
+		if (total > PEM_FILE_LIMIT) {
+			close(fd);
+			seterr(err, errcap, path, "cannot read: larger than 1 MiB");
+			return -1;
+		}
+		gbuf_append(b, chunk, (size_t)n);
+		if (b->oom)
+			break;
+	}
+	close(fd);
 	if (b->oom) {
 		seterr(err, errcap, path, "out of memory");
 		return -1;
