@@ -509,6 +509,9 @@ static const struct {
 	{ "d7-commas.ini", HEAD "[expect]\nobserver_learns = ,,,\n", 4, { "empty item", NULL } },
 	/* D13: versions that cannot agree */
 	{ "d13-tls.ini", HEAD "[client]\ntls_min = 1.2\ntls_max = 1.0\n", 5, { "tls_min is above tls_max", NULL } },
+	{ "d13-key.ini", HEAD "[server]\ncertificate = certs/server-rsa.pem\nkey = certs/server-ecdsa.key\n", 5,
+	  { "the key is EC but the server's certificate", "holds an RSA key" } },
+	{ "d13-notkey.ini", HEAD "[server]\nkey = certs/server-ecdsa.pem\n", 4, { "server-ecdsa.pem", "PRIVATE KEY" } },
 	/* D14: values that end up on the wire */
 	{ "d14-from.ini", HEAD "[client]\nfrom = a@x.test> SIZE=1 BODY=8BITMIME <\n", 4, { "bad value", "from" } },
 	{ "d14-to.ini", HEAD "[client]\nto = <bob@x.test>\n", 4, { "bad recipient '<bob@x.test>'", NULL } },

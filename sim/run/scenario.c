@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "sim/decode/decode.h"
+#include "sim/wire/pki.h"
 #include "sim/wire/tls.h"
 
 /* inih as Debian builds it reads a line into 200 bytes: 198 characters, the newline and
@@ -406,10 +407,12 @@ static int tls_key(struct parse_ctx *c, struct scenario_tls *t, const char *key,
 	}
 	if (!strcmp(key, "certificate")) {
 		*ok = resolve_path(c, v, &t->cert) == 0;
+		t->cert_line = c->line;
 		return 1;
 	}
 	if (!strcmp(key, "key")) {
 		*ok = resolve_path(c, v, &t->key) == 0;
+		t->key_line = c->line;
 		return 1;
 	}
 	return 0;
@@ -959,6 +962,54 @@ static void check_route(struct parse_ctx *c)
 	}
 }
 
+/* A certificate and its key, loaded once to check them: each must decode, and the key
+ * must be of the kind the certificate holds (an RSA certificate with an EC key would
+ * only fail later, inside a handshake, and blame the wrong party). */
+static void check_pair(struct parse_ctx *c, const struct scenario_tls *t, const char *who)
+{
+	struct pki_chain ch;
+	struct pki_key k;
+	char e[400];
+	memset(&ch, 0, sizeof ch);
+	memset(&k, 0, sizeof k);
+	if (pki_load_chain(t->cert, &ch, e, sizeof e)) {
+		fail(c, "%s%s", e, "");
+		c->err_line = t->cert_line;
+		return;
+	}
+	if (pki_load_key(t->key, &k, e, sizeof e)) {
+		fail(c, "%s%s", e, "");
+		c->err_line = t->key_line;
+	} else if (k.type != ch.key_type) {
+		char msg[400];
+		snprintf(msg, sizeof msg, "the key is %s but %s's certificate %s holds an %s key",
+			 k.type == BR_KEYTYPE_RSA ? "RSA" : "EC", who, t->cert, ch.key_type == BR_KEYTYPE_RSA ? "RSA" : "EC");
+		fail(c, "%s: %s", t->key, msg);
+		c->err_line = t->key_line ? t->key_line : t->cert_line;
+	}
+	pki_chain_free(&ch);
+	pki_key_free(&k);
+}
+
+/* The certificates and keys the scenario names, checked at load with their lines. */
+static void check_pki(struct parse_ctx *c)
+{
+	struct scenario *s = c->s;
+	check_pair(c, &s->server.tls_opt, "the server");
+	if (!c->err[0] && s->mitm.attack) {
+		/* An attack that presents the server's own chain pairs it with its own key. */
+		struct scenario_tls t = s->mitm.tls_opt;
+		if (s->mitm.attack->flags & ATTACK_F_SERVER_CHAIN) {
+			t.cert = s->server.tls_opt.cert;
+			t.cert_line = s->server.tls_opt.cert_line;
+		}
+		check_pair(c, &t, (s->mitm.attack->flags & ATTACK_F_SERVER_CHAIN) ? "the server (replayed by the attacker)"
+										  : "the attacker");
+	}
+	if (!c->err[0] && s->has_route)
+		check_pair(c, &s->mx.tls_opt, "the MX");
+}
+
 static int known_section(const char *name, size_t n)
 {
 	static const char *const names[] = { "scenario", "client", "server", "relay", "mx", "mitm", "dns", "expect" };
@@ -1175,7 +1226,7 @@ int scenario_load(const char *path, const struct scenario_load_opts *lo, struct 
 	} else if (default_paths(c)) {
 		snprintf(err, errcap, "%s: demo PKI: %s", path, c->err);
 		r = 1;
-	} else if ((check_mail_auth(c), c->err[0]) || (check_route(c), c->err[0])) {
+	} else if ((check_mail_auth(c), c->err[0]) || (check_route(c), c->err[0]) || (check_pki(c), c->err[0])) {
 		if (c->err_line)
 			snprintf(err, errcap, "%s:%d: %s", path, c->err_line, c->err);
 		else

@@ -25,6 +25,7 @@ struct scenario_tls {
 	size_t nsuites;                      /* 0 = the simulator's default list */
 	char *cert;                          /* PEM chain path (server, attacker) */
 	char *key;                           /* PEM key path */
+	int cert_line, key_line;             /* where the file gave them; 0 for the defaults */
 };
 
 struct scenario_client {
