@@ -205,6 +205,27 @@ void ui_diagram_draw(struct app *a);
 int ui_diagram_hit(const struct app *a, int y, int x);  /* event index, or -1 */
 int ui_mitm_present(const struct app *a);
 
+/* route.c: the actors the run has, in route order (client, attacker on hop 1, server,
+ * attacker on hop 2, MX), from the trace */
+struct ui_route {
+	int n;                                /* places, left to right */
+	enum trace_actor order[ACTOR_COUNT];  /* the actor at each place */
+	int pos[ACTOR_COUNT];                 /* each actor's place, -1 when it has none */
+	int lifeline[ACTOR_COUNT];            /* its lifeline and name are drawn */
+	int hop2;                             /* the run has events on hop 2 */
+	int mitm_hop;                         /* the attacker's hop, 1 or 2; 0 without one */
+	unsigned links;                       /* bit (1 << link) per link an event is on */
+};
+void ui_route_of(const struct app *a, struct ui_route *r);
+/* The two ends of a hop: who dials (client, or the relaying server) and who answers. */
+void ui_hop_ends(int hop, enum trace_actor *dialer, enum trace_actor *answerer);
+/* The event goes from its link's dialling end (the SMTP client side) to the answering one. */
+int ui_event_upstream(const struct trace_event *e);
+/* The event comes from its link's answering end (a reply, or the server side's decision). */
+int ui_event_from_answerer(const struct trace_event *e);
+/* The run has an observer of each hop (it went on to hop 2). */
+int ui_has_hops(const struct app *a);
+
 /* moments.c: key moments, from facts (the ledger, kinds, attack actions) */
 int ui_moment_kinds(const struct app *a, size_t i);     /* UM_* bits of event i, 0 if none */
 int ui_is_moment(const struct app *a, size_t i);

@@ -6,12 +6,14 @@
  * marked. Four columns: in a run with an attacker in the path, client | the wire as the
  * client sees it (client-attacker) | the wire as the server sees it (attacker-server) |
  * server, each message beside its counterpart on the other link (trace_diff_wire), with
- * what the attacker deleted (−), added (+) or forged and changed (~) marked.
+ * what the attacker deleted (−), added (+) or forged and changed (~) marked; with the
+ * attacker on hop 2 of a route, the same for the relaying server and the MX.
  *
  * The views own the other run and the alignments (a->cmp_*); they are rebuilt when the
  * run on show changes under them (a what-if key pressed while one is open). */
 #include "ui/app.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 static void clear_views(struct app *a)
@@ -110,16 +112,76 @@ static int prepare_runs(struct app *a)
 	return 0;
 }
 
+/* The hop whose two attacker links the four columns show: 1 (client-attacker and
+ * attacker-server), else 2 (server-attacker and attacker-MX); 0 when neither has both. */
+static int wire_hop(const struct trace *t)
+{
+	if (trace_wire_has_links(t))
+		return 1;
+	int sa = 0, am = 0;
+	for (size_t i = 0; i < t->n; i++) {
+		sa |= t->ev[i].link == LINK_SERVER_MITM && t->ev[i].layer != LAYER_NOTE;
+		am |= t->ev[i].link == LINK_MITM_MX && t->ev[i].layer != LAYER_NOTE;
+	}
+	return sa && am ? 2 : 0;
+}
+
+/* trace_diff_wire lines up hop 1's two attacker links. For a run with a route, it gets a
+ * copy of the trace (the same events at the same places) where the other hop's events
+ * are out of its sight, and for hop 2 the server, the attacker and the MX stand in for
+ * the client, the attacker and the server. */
+static int diff_wire_hop(const struct trace *t, int hop, struct trace_wire *w)
+{
+	int other = 0;
+	for (size_t i = 0; i < t->n && !other; i++)
+		other = trace_link_hop(t->ev[i].link) != hop;
+	if (hop == 1 && !other)
+		return trace_diff_wire(t, w);
+	struct trace_event *ev = malloc((t->n ? t->n : 1) * sizeof *ev);
+	if (!ev)
+		return -1;
+	static const enum trace_link as_hop1[LINK_COUNT] = {
+		[LINK_SERVER_MX] = LINK_CLIENT_SERVER, [LINK_SERVER_MITM] = LINK_CLIENT_MITM,
+		[LINK_MITM_MX] = LINK_MITM_SERVER,
+	};
+	static const enum trace_actor actor_hop1[ACTOR_COUNT] = {
+		[ACTOR_CLIENT] = ACTOR_CLIENT, [ACTOR_MITM] = ACTOR_MITM, [ACTOR_SERVER] = ACTOR_CLIENT,
+		[ACTOR_MX] = ACTOR_SERVER,
+	};
+	for (size_t i = 0; i < t->n; i++) {
+		struct trace_event *e = &ev[i];
+		*e = t->ev[i];
+		if (trace_link_hop(e->link) != hop) {
+			/* neither a note nor on an attacker link: left out */
+			e->link = LINK_CLIENT_SERVER;
+			e->layer = LAYER_CONNECTION;
+			e->replay = 0;
+		} else if (hop == 2) {
+			e->link = as_hop1[e->link];
+			if ((unsigned)e->from < ACTOR_COUNT)
+				e->from = actor_hop1[e->from];
+			if ((unsigned)e->to < ACTOR_COUNT)
+				e->to = actor_hop1[e->to];
+		}
+	}
+	struct trace view = *t;
+	view.ev = ev;
+	int r = trace_diff_wire(&view, w);
+	free(ev);
+	return r;
+}
+
 static int prepare_wire(struct app *a)
 {
 	clear_views(a);
-	if (!trace_wire_has_links(&a->res.trace)) {
+	int hop = wire_hop(&a->res.trace);
+	if (!hop) {
 		snprintf(a->msg, sizeof a->msg,
 			 "four columns: no attacker in the path of this run (press a to put one there)");
 		a->msg_err = 1;
 		return -1;
 	}
-	if (trace_diff_wire(&a->res.trace, &a->cmp_wire)) {
+	if (diff_wire_hop(&a->res.trace, hop, &a->cmp_wire)) {
 		snprintf(a->msg, sizeof a->msg, "four columns: out of memory");
 		a->msg_err = 1;
 		return -1;
@@ -275,14 +337,15 @@ static char actor_letter(enum trace_actor x)
 	return x == ACTOR_CLIENT ? 'C' : x == ACTOR_MITM ? 'A' : x == ACTOR_MX ? 'M' : 'S';
 }
 
-/* "C → A", "A ← S", or "  S  " for a note. */
+/* "C → A", "A ← S", or "  S  " for a note: the link's dialling end on the left (the
+ * client, or on hop 2 the relaying server), as in the diagram. */
 static void arrow(const struct app *a, const struct trace_event *e, char *buf, size_t cap)
 {
 	if (e->layer == LAYER_NOTE) {
 		snprintf(buf, cap, "  %c  ", actor_letter(e->from));
 		return;
 	}
-	int fwd = e->from < e->to;
+	int fwd = ui_event_upstream(e);
 	enum trace_actor l = fwd ? e->from : e->to, r = fwd ? e->to : e->from;
 	snprintf(buf, cap, "%c %s %c", actor_letter(l), fwd ? (a->utf8 ? "→" : ">") : (a->utf8 ? "←" : "<"),
 		 actor_letter(r));
@@ -405,7 +468,7 @@ static const char *wire_mark(const struct app *a, enum trace_wire_mark m)
 static void draw_wire(const struct app *a, int y, int x, int w, int i, attr_t extra)
 {
 	const struct trace_event *e = &a->res.trace.ev[i];
-	int up = e->to == ACTOR_SERVER || (e->link == LINK_CLIENT_MITM && e->from == ACTOR_CLIENT);
+	int up = ui_event_upstream(e);  /* towards the server (on hop 2, the MX) */
 	char line[512];
 	snprintf(line, sizeof line, "%4d %s %s", i + 1, up ? (a->utf8 ? "→" : ">") : (a->utf8 ? "←" : "<"),
 		 e->summary ? e->summary : "");
@@ -419,10 +482,13 @@ static void draw_ghost(const struct app *a, int y, int x, int w, int i, enum tra
 	char line[512];
 	if (m == TRACE_WIRE_DELETED)
 		snprintf(line, sizeof line, "     %s %s (deleted)", a->utf8 ? "−" : "-", e->summary ? e->summary : "");
-	else
-		snprintf(line, sizeof line, "     %s (not sent by %s)", a->utf8 ? "·" : ".",
-			 e->link == LINK_MITM_SERVER ? (e->to == ACTOR_SERVER ? "the client" : "the server")
-						   : (e->to == ACTOR_CLIENT ? "the server" : "the client"));
+	else {
+		/* it claims to come from the far end of the hop: the side it travels from */
+		enum trace_actor d, ans;
+		ui_hop_ends(trace_link_hop(e->link), &d, &ans);
+		snprintf(line, sizeof line, "     %s (not sent by the %s)", a->utf8 ? "·" : ".",
+			 trace_actor_name(ui_event_upstream(e) ? d : ans));
+	}
 	ui_text(y, x, w, line, A_DIM | extra);
 }
 
@@ -445,10 +511,14 @@ static void draw_fourcol(struct app *a)
 	int x1 = 0, x2 = sw, xg = sw + lw, x3 = xg + gut, x4 = x3 + lw;
 	int w4 = COLS - x4;
 	attr_t lab = A_BOLD | A_UNDERLINE;
-	ui_text(2, x1, sw - 1, "Client", lab);
-	ui_text(2, x2, lw - 1, "wire client-attacker", lab);
-	ui_text(2, x3, lw - 1, "wire attacker-server", lab);
-	ui_text(2, x4, w4, "Server", lab);
+	/* hop 1: the client and the server at the ends; hop 2: the relaying server and the MX */
+	int hop = wire_hop(&a->res.trace) == 2 ? 2 : 1;
+	enum trace_actor end_l, end_r;
+	ui_hop_ends(hop, &end_l, &end_r);
+	ui_text(2, x1, sw - 1, hop == 2 ? "Server" : "Client", lab);
+	ui_text(2, x2, lw - 1, hop == 2 ? "wire server-attacker" : "wire client-attacker", lab);
+	ui_text(2, x3, lw - 1, hop == 2 ? "wire attacker-MX" : "wire attacker-server", lab);
+	ui_text(2, x4, w4, hop == 2 ? "MX" : "Server", lab);
 	scroll_to_sel(a, h);
 	for (int row = 0; row < h; row++) {
 		size_t k = a->cmp_top + (size_t)row;
@@ -464,9 +534,9 @@ static void draw_fourcol(struct app *a)
 			char line[512];
 			snprintf(line, sizeof line, "%d %s", r->note + 1, e->summary ? e->summary : "");
 			attr_t at = ui_event_attr(a, e) | sel;
-			if (e->from == ACTOR_CLIENT)
+			if (e->from == end_l)
 				ui_text(y, x1, sw + lw - 1, line, at);
-			else if (e->from == ACTOR_SERVER)
+			else if (e->from == end_r)
 				ui_text(y, x3, COLS - x3, line, at);
 			else
 				ui_text(y, x2, 2 * lw + gut - 1, line, at);

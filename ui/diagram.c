@@ -24,23 +24,35 @@ int ui_mitm_present(const struct app *a)
 
 struct geom {
 	int x0, w;       /* inner area */
-	int col[3];      /* lifeline column per actor */
+	struct ui_route rt;
+	int col[ACTOR_COUNT]; /* lifeline column per actor, -1 for one without a place */
 	int first_row;   /* screen row of the first event */
 	int rows;        /* rows for events */
 	int rpe;         /* rows per event */
 };
 
+/* The places spread evenly from the client's column to the last one: client, attacker,
+ * server as always; with a route, up to four in route order (route.c). */
 static void geometry(const struct app *a, struct geom *g)
 {
 	const struct rect *r = &a->r_diag;
 	g->x0 = r->x + 1;
 	g->w = r->w - 2;
-	g->col[ACTOR_CLIENT] = g->x0 + 5 + 4;
-	g->col[ACTOR_SERVER] = g->x0 + g->w - 6;
-	g->col[ACTOR_MITM] = (g->col[ACTOR_CLIENT] + g->col[ACTOR_SERVER]) / 2;
+	ui_route_of(a, &g->rt);
+	int first = g->x0 + 5 + 4, last = g->x0 + g->w - 6;
+	for (int k = 0; k < ACTOR_COUNT; k++)
+		g->col[k] = -1;
+	for (int k = 0; k < g->rt.n; k++)
+		g->col[g->rt.order[k]] = g->rt.n > 1 ? first + (last - first) * k / (g->rt.n - 1) : first;
 	g->first_row = r->y + 2;
 	g->rows = r->h - 3;
 	g->rpe = a->present ? 2 : 1;
+}
+
+/* An actor's column, or -1 when it has none. */
+static int column(const struct geom *g, enum trace_actor x)
+{
+	return (unsigned)x < ACTOR_COUNT ? g->col[x] : -1;
 }
 
 static void centre(int y, int col, const char *s, attr_t attr)
@@ -81,22 +93,27 @@ static void draw_event(struct app *a, const struct geom *g, size_t i, int y)
 	int works = (mk & UM_WORKS) != 0;
 
 	if (e->layer == LAYER_NOTE) {
-		int c = g->col[e->from];
+		int c = column(g, e->from);
+		if (c < 0)
+			return;
+		int left = g->col[g->rt.order[0]] + 2;
 		int room_right = g->x0 + g->w - (c + 2);
 		ui_text(y, c, 1, gl->dot, at | A_BOLD);
 		char note[1024];
 		snprintf(note, sizeof note, "%s%s", works ? "attack works: " : "", e->summary);
-		if (e->from == ACTOR_SERVER) {
-			/* the server's notes grow leftwards from its lifeline */
-			int left = g->col[ACTOR_CLIENT] + 2;
-			int w = ui_text_cols(note);
+		int room_left = c - 1 - left, w0 = ui_text_cols(note);
+		if (g->rt.pos[e->from] == g->rt.n - 1 ||
+		    (g->rt.hop2 && g->rt.pos[e->from] > 0 && w0 > room_right && room_left > room_right)) {
+			/* the last actor's notes (the server's, or the MX's) grow leftwards from
+			 * its lifeline; with a route, so do those of an actor in the middle
+			 * when they fit better there */
+			int w = w0;
 			if (w > c - 1 - left)
 				w = c - 1 - left;
 			ui_text(y, c - 1 - w, w, note, label_at);
-		} else if (e->from == ACTOR_MITM && room_right < 30) {
-			/* the attacker's notes: from the client's lifeline when the right half is
-			 * too narrow to say anything */
-			int left = g->col[ACTOR_CLIENT] + 2;
+		} else if (g->rt.pos[e->from] > 0 && room_right < 30) {
+			/* one in the middle: from the client's lifeline when the right side is too
+			 * narrow to say anything */
 			ui_text(y, left, g->x0 + g->w - left - 1, note, label_at);
 			ui_text(y, c, 1, gl->dot, at | A_BOLD);
 		} else
@@ -104,7 +121,9 @@ static void draw_event(struct app *a, const struct geom *g, size_t i, int y)
 		return;
 	}
 
-	int cf = g->col[e->from], ct = g->col[e->to];
+	int cf = column(g, e->from), ct = column(g, e->to);
+	if (cf < 0 || ct < 0)
+		return;
 	int lo = cf < ct ? cf : ct, hi = cf < ct ? ct : cf;
 	int record = e->layer == LAYER_TLS_RECORD;
 	const char *line = record ? gl->thin : e->replay ? (a->utf8 ? "╌" : ":") : a->present ? gl->dbl : gl->h;
@@ -287,11 +306,17 @@ void ui_diagram_draw(struct app *a)
 		return;
 	legends(a);
 
-	int mitm = ui_mitm_present(a);
-	centre(r->y + 1, g.col[ACTOR_CLIENT], "Client", A_BOLD);
-	centre(r->y + 1, g.col[ACTOR_SERVER], "Server", A_BOLD);
-	if (mitm)
-		centre(r->y + 1, g.col[ACTOR_MITM], "Attacker", A_BOLD);
+	/* the names over the lifelines, shortened when the places are close together */
+	static const char *const name[ACTOR_COUNT][2] = {
+		[ACTOR_CLIENT] = { "Client", "C" }, [ACTOR_MITM] = { "Attacker", "Atk" },
+		[ACTOR_SERVER] = { "Server", "S" }, [ACTOR_MX] = { "MX", "MX" },
+	};
+	int gap = g.rt.n > 1 ? (g.col[g.rt.order[g.rt.n - 1]] - g.col[g.rt.order[0]]) / (g.rt.n - 1) : g.w;
+	for (int k = 0; k < g.rt.n; k++) {
+		enum trace_actor x = g.rt.order[k];
+		if (g.rt.lifeline[x])
+			centre(r->y + 1, g.col[x], name[x][gap < 10], A_BOLD);
+	}
 
 	/* The events the filter shows (f), by position: the cursor is always one of them. */
 	size_t n = a->res.trace.n, nv = 0;
@@ -345,10 +370,9 @@ void ui_diagram_draw(struct app *a)
 
 	for (int y = 0; y < g.rows; y++) {
 		int yy = g.first_row + y;
-		ui_text(yy, g.col[ACTOR_CLIENT], 1, a->g->v, A_DIM);
-		ui_text(yy, g.col[ACTOR_SERVER], 1, a->g->v, A_DIM);
-		if (mitm)
-			ui_text(yy, g.col[ACTOR_MITM], 1, a->g->v, A_DIM);
+		for (int k = 0; k < g.rt.n; k++)
+			if (g.rt.lifeline[g.rt.order[k]])
+				ui_text(yy, g.col[g.rt.order[k]], 1, a->g->v, A_DIM);
 	}
 	int sep_rows = 0;
 	for (size_t k = 0; k < nvis && tpos + k < nv; k++) {

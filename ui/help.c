@@ -130,6 +130,18 @@ static void watch_for(const struct app *a, struct card *c)
 		snprintf(b, sizeof b, "- what someone watching the wire learns: %s\n", bits);
 		card_add(c, b);
 	}
+	for (int h = 0; h < 2; h++)
+		if (x->has_hop_observer[h]) {
+			ui_bits_text(x->hop_observer[h], bits, sizeof bits);
+			snprintf(b, sizeof b, "- what someone watching hop %d (%s) learns: %s\n", h + 1,
+				 h ? "the server to the MX" : "the client to the server", bits);
+			card_add(c, b);
+		}
+	if (x->has_relay_tls) {
+		snprintf(b, sizeof b, "- whether the server's relay to the MX gets TLS: here it %s\n",
+			 x->relay_tls ? "does" : "does not");
+		card_add(c, b);
+	}
 	if (x->has_attacker) {
 		ui_bits_text(x->attacker, bits, sizeof bits);
 		snprintf(b, sizeof b, "- what the attacker learns: %s\n", bits);

@@ -15,28 +15,44 @@
 #include "sim/smtp/smtp_parse.h"
 #include "sim/smtp/smtp_sink.h"
 
-static const enum ledger_reader shown_readers[] = { READER_OBSERVER, READER_ATTACKER, READER_THIEF };
+/* The readers whose first sight of a secret is a key moment: the wire observer (with a
+ * route, the observer of each hop instead: what hop 2 exposes is a moment of its own), the
+ * attacker, the key thief. */
+static const enum ledger_reader plain_readers[] = { READER_OBSERVER, READER_ATTACKER, READER_THIEF };
+static const enum ledger_reader hop_readers[] = { READER_HOP1, READER_HOP2, READER_ATTACKER, READER_THIEF };
+
+static size_t shown_readers(const struct app *a, const enum ledger_reader **out)
+{
+	if (ui_has_hops(a)) {
+		*out = hop_readers;
+		return sizeof hop_readers / sizeof *hop_readers;
+	}
+	*out = plain_readers;
+	return sizeof plain_readers / sizeof *plain_readers;
+}
 
 /* The cache: which trace it was made for, and per event its UM_* bits and the readers a
  * secret first reached there. */
 static struct {
 	const void *ev, *lv, *last_summary;
 	size_t n, ln;
-	unsigned char *kind, *exposed;
+	unsigned char *kind;
+	unsigned *exposed;   /* bit (1 << reader) */
 } mc;
 
-/* The event an SMTP endpoint's KEPT_BUFFERED note leads to: on the server, the reply
- * inside TLS to the injected MAIL FROM (else to the first injected command); on the
- * client, the first thing it does after reading the forged reply to its first command
+/* The event an SMTP endpoint's KEPT_BUFFERED note leads to: on the server side of its
+ * link (the server, or on hop 2 the MX), the reply inside TLS to the injected MAIL FROM
+ * (else to the first injected command); on the client side (the client, or the relaying
+ * server), the first thing it does after reading the forged reply to its first command
  * inside TLS. -1 when the trace does not get that far. */
 static long injection_effect(const struct trace *t, size_t note)
 {
 	const struct trace_event *n = &t->ev[note];
-	if (n->from == ACTOR_SERVER) {
+	if (ui_event_from_answerer(n)) {
 		int verbs[32], nv = 0;
 		for (size_t j = 0; j < note; j++) {
 			const struct trace_event *e = &t->ev[j];
-			if (e->link == n->link && e->to == ACTOR_SERVER && e->kind == TK_SMTP_COMMAND &&
+			if (e->link == n->link && e->to == n->from && e->kind == TK_SMTP_COMMAND &&
 			    (e->attack == ATTACK_ADDED || e->attack == ATTACK_FORGED) && nv < 32)
 				verbs[nv++] = e->subtype;
 		}
@@ -44,7 +60,7 @@ static long injection_effect(const struct trace *t, size_t note)
 		int r = 0;
 		for (size_t j = note + 1; j < t->n && r < nv; j++) {
 			const struct trace_event *e = &t->ev[j];
-			if (e->link != n->link || e->from != ACTOR_SERVER || e->kind != TK_SMTP_REPLY || !e->encrypted)
+			if (e->link != n->link || e->from != n->from || e->kind != TK_SMTP_REPLY || !e->encrypted)
 				continue;
 			int more = e->plain && e->plain_stored >= 4 && e->plain[3] == '-';
 			if (more)
@@ -88,11 +104,12 @@ static void moments_build(const struct app *a)
 	free(mc.kind);
 	free(mc.exposed);
 	mc.kind = calloc(t->n ? t->n : 1, 1);
-	mc.exposed = calloc(t->n ? t->n : 1, 1);
+	mc.exposed = calloc(t->n ? t->n : 1, sizeof *mc.exposed);
 	if (!mc.kind || !mc.exposed) {
 		free(mc.kind);
 		free(mc.exposed);
-		mc.kind = mc.exposed = NULL;
+		mc.kind = NULL;
+		mc.exposed = NULL;
 		return;
 	}
 	mc.ev = t->ev;
@@ -103,14 +120,16 @@ static void moments_build(const struct app *a)
 	if (!a->have_res)
 		return;
 
-	for (size_t r = 0; r < sizeof shown_readers / sizeof *shown_readers; r++) {
-		if (!ledger_has_reader(l, shown_readers[r]))
+	const enum ledger_reader *rd;
+	size_t nr = shown_readers(a, &rd);
+	for (size_t r = 0; r < nr; r++) {
+		if (!ledger_has_reader(l, rd[r]))
 			continue;
 		struct knowledge k;
-		ledger_knowledge(l, shown_readers[r], (size_t)-1, &k);
+		ledger_knowledge(l, rd[r], (size_t)-1, &k);
 		for (int b = 0; b < 3; b++)
 			if (k.exposed_at[b] && k.exposed_at[b] <= t->n) {
-				mc.exposed[k.exposed_at[b] - 1] |= (unsigned char)(1u << shown_readers[r]);
+				mc.exposed[k.exposed_at[b] - 1] |= 1u << rd[r];
 				mc.kind[k.exposed_at[b] - 1] |= UM_EXPOSED;
 			}
 	}
@@ -156,6 +175,8 @@ static const char *reader_word(enum ledger_reader r)
 	case READER_OBSERVER: return "anyone on the wire";
 	case READER_ATTACKER: return "the attacker";
 	case READER_THIEF: return "the key thief";
+	case READER_HOP1: return "anyone on hop 1";
+	case READER_HOP2: return "anyone on hop 2";
 	default: return ledger_reader_name(r);
 	}
 }
@@ -173,11 +194,13 @@ void ui_moment_describe(const struct app *a, size_t i, char *buf, size_t cap)
 	const char *sep = "";
 	if (k & UM_EXPOSED) {
 		static const char *const what[3] = { "the credentials", "the envelope", "the message" };
-		for (size_t r = 0; r < sizeof shown_readers / sizeof *shown_readers; r++) {
-			if (!(ui_exposed_readers(a, i) >> shown_readers[r] & 1))
+		const enum ledger_reader *rd;
+		size_t nr = shown_readers(a, &rd);
+		for (size_t r = 0; r < nr; r++) {
+			if (!((unsigned)ui_exposed_readers(a, i) >> rd[r] & 1))
 				continue;
 			struct knowledge kn;
-			ledger_knowledge(&a->res.ledger, shown_readers[r], (size_t)-1, &kn);
+			ledger_knowledge(&a->res.ledger, rd[r], (size_t)-1, &kn);
 			const char *s2 = "";
 			PUT("%s", sep);
 			for (int b = 0; b < 3; b++)
@@ -185,13 +208,13 @@ void ui_moment_describe(const struct app *a, size_t i, char *buf, size_t cap)
 					PUT("%s%s", s2, what[b]);
 					s2 = " and ";
 				}
-			PUT(" exposed to %s", reader_word(shown_readers[r]));
+			PUT(" exposed to %s", reader_word(rd[r]));
 			sep = "; ";
 		}
 	}
 	if (k & UM_WORKS) {
 		PUT("%sthe injected %s takes effect inside TLS", sep,
-		    e->from == ACTOR_SERVER ? "command" : "reply");
+		    ui_event_from_answerer(e) ? "command" : "reply");
 		sep = "; ";
 	}
 	if (k & UM_FAILED) {

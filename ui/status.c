@@ -1,5 +1,6 @@
-/* status: the bar at the top. Scenario title and step, the TLS state of each link at the
- * cursor, and what a wire observer (and the attacker) know so far — read from the
+/* status: the bar at the top. Scenario title and step, the TLS state of each link (of the
+ * cursor's hop, with a route) at the cursor, and what a wire observer (with a route, the
+ * observer of each hop) and the attacker know so far — read from the
  * trace's facts and its ledger up to the cursor, so stepping back un-leaks, and the bar
  * at the last event says what the outcome says. Pieces that do not fit are shortened or left
  * out whole, never cut mid-word: the bar is read from the back of a classroom. */
@@ -8,7 +9,15 @@
 
 #include <string.h>
 
-static const char *const link_short[3] = { "C-S", "C-A", "A-S" };
+static const char *const link_short[LINK_COUNT] = {
+	[LINK_CLIENT_SERVER] = "C-S", [LINK_CLIENT_MITM] = "C-A", [LINK_MITM_SERVER] = "A-S",
+	[LINK_SERVER_MX] = "S-M", [LINK_SERVER_MITM] = "S-A", [LINK_MITM_MX] = "A-M",
+};
+
+static const char *link_abbrev(enum trace_link l)
+{
+	return (unsigned)l < LINK_COUNT ? link_short[l] : "?";
+}
 
 /* What a reader knows at the cursor, from the ledger (the same list the outcome folds). */
 int ui_known(const struct app *a, enum ledger_reader r)
@@ -107,12 +116,19 @@ static int same_at_end(const struct app *a, enum ledger_reader x, enum ledger_re
 	return !strcmp(sx, sy) && !memcmp(kx.exposed_at, ky.exposed_at, sizeof kx.exposed_at);
 }
 
-/* The readers the status block shows: the passive observer always, the attacker and the
- * key thief when the run has them (one line for both when they end up knowing the same). */
+#define KREADERS_MAX 4
+
+/* The readers the status block shows: the passive observer always (with a route, one of
+ * each hop), the attacker and the key thief when the run has them (one line for both when
+ * they end up knowing the same). */
 static int kreaders(const struct app *a, struct kreader *out)
 {
 	int n = 0;
-	out[n++] = (struct kreader){ READER_OBSERVER, "Observer" };
+	if (ui_has_hops(a)) {
+		out[n++] = (struct kreader){ READER_HOP1, "Hop 1 observer" };
+		out[n++] = (struct kreader){ READER_HOP2, "Hop 2 observer" };
+	} else
+		out[n++] = (struct kreader){ READER_OBSERVER, "Observer" };
 	if (!a->have_res)
 		return n;
 	int atk = ledger_has_reader(&a->res.ledger, READER_ATTACKER);
@@ -129,7 +145,7 @@ static int kreaders(const struct app *a, struct kreader *out)
 
 int ui_status_height(const struct app *a)
 {
-	struct kreader kr[3];
+	struct kreader kr[KREADERS_MAX];
 	/* title, TLS per link, the what-if / message / search line (kept even when empty, so
 	 * the panes do not jump), then one line per reader */
 	return 3 + kreaders(a, kr);
@@ -256,69 +272,134 @@ static void knowledge_line(struct app *a, int y, const struct kreader *kr, int l
 	}
 }
 
-/* The TLS states and the one-line leak summary of line 2. The forms are chosen from the
- * whole run (the longest each will be), so the wording does not change as the cursor moves. */
+/* The links of one hop: through the attacker when it sits in that hop's path, else the
+ * hop's own link (hop 1 as the client dialled; hop 2 as the relaying server did). */
+static int hop_links(const struct app *a, int hop, enum trace_link links[2])
+{
+	if (hop == 2) {
+		struct ui_route rt;
+		ui_route_of(a, &rt);
+		if (rt.links & (1u << LINK_SERVER_MITM | 1u << LINK_MITM_MX)) {
+			links[0] = LINK_SERVER_MITM;
+			links[1] = LINK_MITM_MX;
+			return 2;
+		}
+		links[0] = links[1] = LINK_SERVER_MX;
+		return 1;
+	}
+	links[0] = links[1] = LINK_CLIENT_SERVER;
+	if (a->res.outcome.client_link != LINK_CLIENT_SERVER) { /* an attacker in the path, not a tap */
+		links[0] = LINK_CLIENT_MITM;
+		links[1] = LINK_MITM_SERVER;
+		return 2;
+	}
+	return 1;
+}
+
+/* The most columns the TLS states of these links take in form f over the run (at the
+ * cursor too when now is set), "handshaking" counted for a link that gets that far. */
+static int links_width(const struct app *a, const enum trace_link *links, int nl, int f, size_t end, int now)
+{
+	int w = 0;
+	for (int i = 0; i < nl; i++) {
+		char cur[96], fin[96];
+		const char *name = f == 0 ? trace_link_name(links[i]) : link_abbrev(links[i]);
+		tls_state_at(a, links[i], end, fin, sizeof fin, f == 2);
+		int m = (int)strlen(name) + 2 + ui_text_cols(fin);
+		if (now) {
+			tls_state_at(a, links[i], a->cur, cur, sizeof cur, f == 2);
+			int wn = (int)strlen(name) + 2 + ui_text_cols(cur);
+			if (wn > m)
+				m = wn;
+		}
+		if (strcmp(fin, "none") && m < (int)strlen(name) + 2 + 11)
+			m = (int)strlen(name) + 2 + 11; /* "handshaking" on the way */
+		w += m + (i + 1 < nl ? 2 : 0);
+	}
+	return w;
+}
+
+/* The leak summary at event `at`, in its wordings from the longest: what the wire
+ * observer and the attacker have seen (with a route, then each hop's observer, first).
+ * Returns how many; *leaked: the OBSERVED_* bits. */
+static int leak_text(const struct app *a, size_t at, char out[3][320], int *leaked)
+{
+	int mitm = ui_mitm_present(a), n = 0;
+	struct knowledge ko, ka;
+	ledger_knowledge(&a->res.ledger, READER_OBSERVER, at, &ko);
+	char obs[128], atk[128] = "";
+	ui_bits_text(ko.what, obs, sizeof obs);
+	*leaked = ko.what;
+	if (mitm) {
+		ledger_knowledge(&a->res.ledger, READER_ATTACKER, at, &ka);
+		if (ka.what == ko.what)
+			snprintf(atk, sizeof atk, "%s", ka.what ? "the same" : "nothing");
+		else
+			ui_bits_text(ka.what, atk, sizeof atk);
+		*leaked |= ka.what;
+	}
+	if (ui_has_hops(a)) {
+		struct knowledge k1, k2;
+		ledger_knowledge(&a->res.ledger, READER_HOP1, at, &k1);
+		ledger_knowledge(&a->res.ledger, READER_HOP2, at, &k2);
+		char h1[32], h2[32]; /* "credentials, envelope, body" at most */
+		ui_bits_text(k1.what, h1, sizeof h1);
+		ui_bits_text(k2.what, h2, sizeof h2);
+		snprintf(out[n++], 320, "wire observer has seen: %.27s%s%.27s; hop 1: %s; hop 2: %s", obs,
+			 mitm ? "; attacker: " : "", atk, h1, h2);
+	}
+	if (mitm) {
+		snprintf(out[n++], 320, "wire observer has seen: %s; attacker: %s", obs, atk);
+		snprintf(out[n++], 320, "leaked: %s; attacker: %s", obs, atk);
+	} else {
+		snprintf(out[n++], 320, "wire observer has seen: %s", obs);
+		snprintf(out[n++], 320, "leaked: %s", obs);
+	}
+	return n;
+}
+
+/* The TLS states and the one-line leak summary of line 2: the links of the cursor's hop
+ * (with a route, hop 2's once the relay has begun). The forms are chosen from the whole
+ * run (the longest each will be, on either hop), so the wording does not change as the
+ * cursor moves. */
 static void tls_line(struct app *a, int y)
 {
 	const struct rect *r = &a->r_status;
 	attr_t bar = ui_pair(a, CP_STATUS);
 	int x = r->x + 1, limit = r->x + r->w - 1;
-	enum trace_link links[2] = { LINK_CLIENT_SERVER, LINK_CLIENT_SERVER };
-	int nl = 1;
-	if (a->res.outcome.client_link != LINK_CLIENT_SERVER) { /* an attacker in the path, not a tap */
-		links[0] = LINK_CLIENT_MITM;
-		links[1] = LINK_MITM_SERVER;
-		nl = 2;
-	}
+	int hops = ui_has_hops(a);
+	int hop = hops && a->res.trace.n && trace_link_hop(a->res.trace.ev[a->cur].link) == 2 ? 2 : 1;
+	enum trace_link links[2], other[2];
+	int nl = hop_links(a, hop, links);
+	int no = hops ? hop_links(a, 3 - hop, other) : 0;
 	size_t end = a->res.trace.n ? a->res.trace.n - 1 : 0;
-	int mitm = ui_mitm_present(a);
-	char leak[2][2][320]; /* [cursor, end][long, short] */
-	int leaked = 0;
-	for (int w = 0; w < 2; w++) {
-		struct knowledge ko, ka;
-		size_t at = w ? end : a->cur;
-		ledger_knowledge(&a->res.ledger, READER_OBSERVER, at, &ko);
-		char obs[128], atk[128];
-		ui_bits_text(ko.what, obs, sizeof obs);
-		if (!w)
-			leaked = ko.what;
-		if (mitm) {
-			ledger_knowledge(&a->res.ledger, READER_ATTACKER, at, &ka);
-			if (ka.what == ko.what)
-				snprintf(atk, sizeof atk, "%s", ka.what ? "the same" : "nothing");
-			else
-				ui_bits_text(ka.what, atk, sizeof atk);
-			if (!w)
-				leaked |= ka.what;
-			snprintf(leak[w][0], sizeof leak[w][0], "wire observer has seen: %s; attacker: %s", obs, atk);
-			snprintf(leak[w][1], sizeof leak[w][1], "leaked: %s; attacker: %s", obs, atk);
-		} else {
-			snprintf(leak[w][0], sizeof leak[w][0], "wire observer has seen: %s", obs);
-			snprintf(leak[w][1], sizeof leak[w][1], "leaked: %s", obs);
-		}
-	}
+	char leak[2][3][320]; /* [cursor, end][wordings, longest first] */
+	int leaked = 0, leaked_end;
+	leak_text(a, a->cur, leak[0], &leaked);
+	int nf = leak_text(a, end, leak[1], &leaked_end);
 	/* TLS texts per form (full names, short names, short names and version only); the
 	 * width each takes is the most it takes over the run, for a choice that holds */
 	char forms[3][2][160];
 	int formw[3] = { 0, 0, 0 };
-	for (int f = 0; f < 3; f++)
+	for (int f = 0; f < 3; f++) {
 		for (int i = 0; i < nl; i++) {
-			char now[96], fin[96];
+			char now[96];
 			tls_state_at(a, links[i], a->cur, now, sizeof now, f == 2);
-			tls_state_at(a, links[i], end, fin, sizeof fin, f == 2);
-			const char *name = f == 0 ? trace_link_name(links[i]) : link_short[links[i]];
+			const char *name = f == 0 ? trace_link_name(links[i]) : link_abbrev(links[i]);
 			snprintf(forms[f][i], sizeof forms[f][i], "%s: %s", name, now);
-			int wn = ui_text_cols(forms[f][i]), wf = (int)strlen(name) + 2 + ui_text_cols(fin);
-			int m = wn > wf ? wn : wf;
-			if (strcmp(fin, "none") && m < (int)strlen(name) + 2 + 11)
-				m = (int)strlen(name) + 2 + 11; /* "handshaking" on the way */
-			formw[f] += m + (i + 1 < nl ? 2 : 0);
 		}
+		formw[f] = links_width(a, links, nl, f, end, 1);
+		int wo = no ? links_width(a, other, no, f, end, 0) : 0;
+		if (wo > formw[f])
+			formw[f] = wo;
+	}
 	/* the leak summary in the longest wording whose end-of-run text fits beside the
 	 * narrowest TLS states; none when even the short one does not (the lines below say
 	 * it in full) */
-	int lf = x + formw[2] + 5 + ui_text_cols(leak[1][0]) <= limit ? 0
-		 : x + formw[2] + 3 + ui_text_cols(leak[1][1]) <= limit ? 1 : -1;
+	int lf = -1;
+	for (int k = 0; k < nf && lf < 0; k++)
+		if (x + formw[2] + (k + 1 < nf ? 5 : 3) + ui_text_cols(leak[1][k]) <= limit)
+			lf = k;
 	int leakw = lf < 0 ? 0 : ui_text_cols(leak[1][lf]) + (x + formw[2] + 5 + ui_text_cols(leak[1][lf]) <= limit ? 5 : 3);
 	int form = 0;
 	while (form < 2 && x + formw[form] + leakw > limit)
@@ -359,7 +440,7 @@ void ui_status_draw(struct app *a)
 
 	/* lines 4...: who knows what at the cursor */
 	if (a->have_res && a->res.trace.n) {
-		struct kreader kr[3];
+		struct kreader kr[KREADERS_MAX];
 		int n = kreaders(a, kr), labw = 0;
 		for (int i = 0; i < n; i++)
 			if (ui_text_cols(kr[i].label) > labw)
