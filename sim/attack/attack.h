@@ -44,6 +44,8 @@ struct attack {
 	const char *name;     /* as written in a scenario file: "strip-starttls" */
 	const char *does;     /* one line for `list -v` and the interface: what it does */
 	const char *intro;    /* the opening note: where the attacker sits, ready for what */
+	const char *intro_hop2; /* the same on hop 2, where the peers are the sending server and
+				 * the MX; NULL: intro (whose "client" and "server" then mean them) */
 	unsigned flags;       /* ATTACK_F_* */
 	/* Its own certificate chain and key when the scenario names none (files in the
 	 * catalogue's certs/); NULL: the self-signed look-alike. */
@@ -109,6 +111,9 @@ int mitm_answer_in_servers_name(struct mitm *m, const uint8_t *line, size_t n, c
 				const char *summary, const char *narration);
 /* The port the client dialled. */
 unsigned mitm_port(const struct mitm *m);
+/* The hop the attacker sits on: 1 (client to server) or 2 (the relaying server to the
+ * MX), for notes that name the peers. */
+int mitm_hop(const struct mitm *m);
 /* Drops the connection on both legs (a firewall in the path): FIN both ways, nothing more
  * crosses. */
 void mitm_block(struct mitm *m);

@@ -502,7 +502,8 @@ struct mitm *mitm_new(const struct mitm_env *env, char *err, size_t errcap)
 	if (!env->again) /* on a later connection the attacker is already known to be there */
 		mitm_note(m, MITM_LEG_CLIENT,
 			  (m->attack->flags & (ATTACK_F_TAP | ATTACK_F_RECORDS)) ? ATTACK_RECORDED : ATTACK_PRESENT,
-			  m->attack->intro,
+			  trace_link_hop(env->client_link->id) == 2 && m->attack->intro_hop2 ? m->attack->intro_hop2
+											      : m->attack->intro,
 			  m->tap ? "A passive tap: the attacker copies every byte of the one connection between client "
 				   "and server. It cannot change anything, and neither side can notice it."
 			  : trace_link_hop(env->client_link->id) == 2
@@ -615,4 +616,9 @@ int mitm_tls_error(const struct mitm *m)
 	if (m->tap)
 		return 0;
 	return m->to_client.tls_err ? m->to_client.tls_err : m->to_server.tls_err;
+}
+
+int mitm_hop(const struct mitm *m)
+{
+	return trace_link_hop(m->env.client_link->id);
 }

@@ -61,9 +61,14 @@ static int strip_reply(struct mitm *m, const uint8_t *r, size_t n, int code)
 	size_t k = n <= sizeof out ? mitm_strip_ehlo((const char *)r, n, out, sizeof out) : (size_t)-1;
 	if (k == (size_t)-1 || k == n)
 		return 0;
-	mitm_note(m, MITM_LEG_CLIENT, ATTACK_DELETED, "The attacker deletes STARTTLS from the server's EHLO reply",
-		  "The capability list travels in cleartext with no integrity protection, so nothing "
-		  "tells the client that a line is missing. It now believes the server cannot do TLS.");
+	if (mitm_hop(m) == 2)
+		mitm_note(m, MITM_LEG_CLIENT, ATTACK_DELETED, "The attacker deletes STARTTLS from the MX's EHLO reply",
+			  "The capability list travels in cleartext with no integrity protection, so nothing tells the "
+			  "sending server that a line is missing. It now believes the MX cannot do TLS.");
+	else
+		mitm_note(m, MITM_LEG_CLIENT, ATTACK_DELETED, "The attacker deletes STARTTLS from the server's EHLO reply",
+			  "The capability list travels in cleartext with no integrity protection, so nothing "
+			  "tells the client that a line is missing. It now believes the server cannot do TLS.");
 	mitm_send(m, MITM_LEG_CLIENT, SMTP_OUT_REPLY, (const uint8_t *)out, k, ATTACK_DELETED);
 	return 1;
 }
@@ -72,5 +77,6 @@ const struct attack attack_strip_starttls = {
 	.name = "strip-starttls",
 	.does = "deletes STARTTLS from the server's EHLO reply",
 	.intro = "The attacker sits in the path, ready to delete STARTTLS from the server's offer",
+	.intro_hop2 = "The attacker sits on hop 2, ready to delete STARTTLS from the MX's offer",
 	.server_reply = strip_reply,
 };

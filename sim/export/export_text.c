@@ -35,8 +35,9 @@ void export_outcome_text(FILE *f, const struct outcome *o, int mitm_present)
 	fprintf(f, "Outcome\n");
 	fprintf(f, "  delivered:        %s%s\n", o->delivered ? "yes" : "no", o->altered ? " (altered)" : "");
 	if (o->route)
-		fprintf(f, "  submitted:        %s (the server accepted it%s)\n", o->submitted ? "yes" : "no",
-			o->route && o->submitted && !o->delivered && o->relayed ? "; deferred in its queue" : "");
+		fprintf(f, "  submitted:        %s\n", !o->submitted ? "no" : o->bounced ? "yes (the server accepted it; returned to the sender)"
+						  : o->deferred ? "yes (the server accepted it; deferred in its queue)"
+						  : "yes (the server accepted it)");
 	int any = 0;
 	for (int l = 0; l < LINK_COUNT; l++) {
 		if (!o->tls[l])
