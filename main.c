@@ -3,6 +3,7 @@
  * 1 not met, 2 usage or input error, and 2 as well when standard output could not be
  * written: a transcript lost on a full disk is not a success. */
 #include <dirent.h>
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -139,8 +140,12 @@ static int parse_seed(const char *s, uint64_t *out)
 {
 	char *end;
 	errno = 0;
+	/* Digits only, as a scenario's seed = is read: strtoull alone would take blanks, a sign
+	 * and a negative number (turned around). */
+	if (!isdigit((unsigned char)s[0]))
+		return -1;
 	unsigned long long v = strtoull(s, &end, 10);
-	if (!*s || *end || errno || *s == '-')
+	if (*end || errno)
 		return -1;
 	*out = v;
 	return 0;
@@ -445,6 +450,8 @@ static int cmd_check(int argc, char **argv)
 {
 	if (argc > 1)
 		return usage_error("check takes at most one directory%s", "");
+	if (argc && argv[0][0] == '-')
+		return usage_error("check: unknown option %s", argv[0]);
 	struct check_totals t = { 0 };
 	int status = for_each_scenario(argc ? argv[0] : scenario_dir(), check_one, &t);
 	stdout_printf("\n%d passed, %d failed\n", t.passed, t.failed);

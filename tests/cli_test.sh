@@ -216,5 +216,18 @@ check "--tlsrpt without a relay hop exits 2 (got $rc)" [ "$rc" -eq 2 ]
 check "--tlsrpt without a relay hop says why" grep -q "no relay hop" "$T/norpt.err"
 check "--tlsrpt without a relay hop leaves no file" [ ! -e "$T/none.json" ]
 
+# --- the review's command-line defects (issue 14: D12, D15) ---
+for seed in ' -1' '+5' ' 7' '-0'; do
+	run_bin seedbad run "$SCEN/plain.ini" --seed "$seed"
+	check "--seed '$seed' is refused with exit 2 (got $rc)" [ "$rc" -eq 2 ]
+done
+run_bin checkopt check -x
+check "check -x is an unknown option, exit 2 (got $rc)" [ "$rc" -eq 2 ]
+check "check -x says so" grep -q "unknown option -x" "$T/checkopt.err"
+"$BIN" "$SCEN/plain.ini" </dev/null >"$T/notty.out" 2>"$T/notty.err"
+rc=$?
+check "the interface without a terminal exits 2 (got $rc)" [ "$rc" -eq 2 ]
+check "... and names standard input when that is what is missing" grep -q "standard input is not one" "$T/notty.err"
+
 echo "cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

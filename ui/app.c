@@ -198,8 +198,18 @@ int ui_main(const struct ui_options *opt, char *err, size_t errcap)
 		return 2;
 	}
 	if (!isatty(STDOUT_FILENO) || !isatty(STDIN_FILENO)) {
-		snprintf(err, errcap, "the interface needs a terminal (stdout is not a tty); "
-			 "use 'smtps-sim run FILE' for a transcript");
+		snprintf(err, errcap, "the interface needs a terminal (%s is not one); use 'smtps-sim run FILE' for a transcript",
+			 !isatty(STDIN_FILENO) ? "standard input" : "standard output");
+		app_free(a);
+		return 2;
+	}
+	/* A terminal that cannot move the cursor (TERM=dumb, or unset) would show a blank,
+	 * unusable screen: say so instead. */
+	const char *term = getenv("TERM");
+	if (!term || !*term || !strcmp(term, "dumb")) {
+		snprintf(err, errcap, "the interface needs a terminal that can move the cursor (TERM is %s); set TERM "
+			 "(for example xterm-256color), or use 'smtps-sim run FILE' for a transcript",
+			 term && *term ? "dumb" : "unset");
 		app_free(a);
 		return 2;
 	}
