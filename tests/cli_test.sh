@@ -229,5 +229,12 @@ rc=$?
 check "the interface without a terminal exits 2 (got $rc)" [ "$rc" -eq 2 ]
 check "... and names standard input when that is what is missing" grep -q "standard input is not one" "$T/notty.err"
 
+if command -v script >/dev/null 2>&1; then
+	TERM=dumb timeout 10 script -eqc "$BIN $SCEN/plain.ini" /dev/null </dev/null >"$T/dumb.out" 2>&1
+	rc=$?
+	check "TERM=dumb: the interface exits 2 at once (got $rc)" [ "$rc" -eq 2 ]
+	check "TERM=dumb: ... with a message naming the terminal" grep -q "can move the cursor" "$T/dumb.out"
+fi
+
 echo "cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
