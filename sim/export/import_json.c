@@ -521,10 +521,11 @@ static int load_client(struct loader *l, json_t *so, struct scenario_client *c)
 	c->buffering = (enum smtp_buffering)v;
 	if (get_str(l, o, at, "quirks", REQUIRED, &quirks) || load_quirks(l, path_key(p, at, "quirks"), quirks, c))
 		return -1;
-	if (dup_str(l, o, at, "ehlo_name", NULLABLE, &c->ehlo_name) ||
-	    dup_str(l, o, at, "server_name", NULLABLE, &c->server_name) ||
-	    dup_str(l, o, at, "user", NULLABLE, &c->user) || dup_str(l, o, at, "password", NULLABLE, &c->password) ||
-	    dup_str(l, o, at, "mail_from", NULLABLE, &c->mail_from) || get_arr(l, o, at, "rcpt", REQUIRED, &rcpt))
+	/* never null in a run (the scenario has defaults), and views print them */
+	if (dup_str(l, o, at, "ehlo_name", REQUIRED, &c->ehlo_name) ||
+	    dup_str(l, o, at, "server_name", REQUIRED, &c->server_name) ||
+	    dup_str(l, o, at, "user", REQUIRED, &c->user) || dup_str(l, o, at, "password", REQUIRED, &c->password) ||
+	    dup_str(l, o, at, "mail_from", REQUIRED, &c->mail_from) || get_arr(l, o, at, "rcpt", REQUIRED, &rcpt))
 		return -1;
 	path_key(p, at, "rcpt");
 	if (json_array_size(rcpt) > SCENARIO_MAX_RCPT)
@@ -564,7 +565,7 @@ static int load_server(struct loader *l, json_t *so, struct scenario_server *s)
 	if (get_int32(l, o, at, "port", REQUIRED, 0, 65535, &v))
 		return -1;
 	s->port = (unsigned)v;
-	if (dup_str(l, o, at, "hostname", NULLABLE, &s->hostname) ||
+	if (dup_str(l, o, at, "hostname", REQUIRED, &s->hostname) ||
 	    get_name(l, o, at, "buffering", buffering_from_name, "buffering", &v))
 		return -1;
 	s->buffering = (enum smtp_buffering)v;
@@ -602,7 +603,7 @@ static int load_route(struct loader *l, json_t *so, struct scenario *sc)
 	    get_bool(l, rl, at, "dane", REQUIRED, &sc->relay.dane) || load_tls_options(l, rl, at, &sc->relay.tls_opt))
 		return -1;
 	at = "scenario.mx";
-	if (dup_str(l, mx, at, "hostname", NULLABLE, &sc->mx.hostname) ||
+	if (dup_str(l, mx, at, "hostname", REQUIRED, &sc->mx.hostname) ||
 	    get_name(l, mx, at, "mode", server_mode_from_name, "server mode", &v))
 		return -1;
 	sc->mx.mode = (enum smtp_server_mode)v;
