@@ -821,6 +821,12 @@ static void test_files(void **state)
 	assert_int_equal(trace_json_load(tmp_path("dir.json"), &sc, &r, err, sizeof err), -1);
 	assert_non_null(strstr(err, "dir.json: cannot read: "));
 	rmdir(tmp_path("dir.json"));
+	/* a file past the size limit is refused before it is read (a sparse file: no disk used) */
+	write_file(tmp_path("huge.json"), "{", 1);
+	assert_int_equal(truncate(tmp_path("huge.json"), (off_t)TRACE_JSON_MAX_BYTES + 1), 0);
+	assert_int_equal(trace_json_load(tmp_path("huge.json"), &sc, &r, err, sizeof err), -1);
+	assert_non_null(strstr(err, "huge.json: larger than 256 MiB"));
+	unlink(tmp_path("huge.json"));
 	/* what names a trace */
 	assert_true(trace_json_is_trace("x/trace.json"));
 	assert_true(trace_json_is_trace("TRACE.JSON"));

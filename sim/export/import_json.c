@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #include "sim/attack/attack.h"
 #include "sim/decode/decode.h"
@@ -1204,7 +1205,7 @@ static int load_outcome(struct loader *l, json_t *root, const struct scenario *s
 	    get_obj(l, o, at, "route", OPTIONAL, &rt))
 		return -1;
 	if (!rt != !sc->has_route)
-		return fail(l, at, rt ? "a route, but the scenario has none" : "missing key 'route' (the scenario has a route)");
+		return fail(l, at, "%s", rt ? "a route, but the scenario has none" : "missing key 'route' (the scenario has a route)");
 	if (!rt)
 		return 0;
 	at = "outcome.route";
@@ -1343,6 +1344,10 @@ int trace_json_load_buffer(const char *path, const char *text, size_t len, struc
 	}
 	root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
 	if (!root) {
+		/* jansson quotes the input near the problem: keep the message one line */
+		for (char *c = je.text; *c; c++)
+			if ((unsigned char)*c < 32 || *c == 127)
+				*c = '?';
 		fail(l, "", "not JSON: %s (line %d, column %d)", je.text, je.line, je.column);
 		goto out;
 	}
@@ -1386,6 +1391,13 @@ int trace_json_load(const char *path, struct scenario *sc, struct run_result *re
 	FILE *f = fopen(path, "rb");
 	if (!f) {
 		snprintf(err, errcap, "%s: cannot open: %s", path, strerror(errno));
+		return -1;
+	}
+	struct stat st;
+	if (!fstat(fileno(f), &st) && S_ISREG(st.st_mode) && (uint64_t)st.st_size > TRACE_JSON_MAX_BYTES) {
+		fclose(f);
+		snprintf(err, errcap, "%s: larger than %zu MiB: not a trace this program reads", path,
+			 TRACE_JSON_MAX_BYTES >> 20);
 		return -1;
 	}
 	/* read to the end (a pipe has no size), one byte past the limit at most */
