@@ -1,5 +1,6 @@
 /* main: the command line. smtps-sim [tui] [FILE] opens the TUI; run replays a scenario
- * headless; list and check walk a scenario directory. Exit codes: 0 expectations met,
+ * headless, or shows a trace saved with --format json; list and check walk a scenario
+ * directory. Exit codes: 0 expectations met,
  * 1 not met, 2 usage or input error, and 2 as well when standard output could not be
  * written: a transcript lost on a full disk is not a success. */
 #include <dirent.h>
@@ -14,6 +15,7 @@
 
 #include "sim/export/export.h"
 #include "sim/export/export_text.h"
+#include "sim/export/import_json.h"
 #include "sim/run/run.h"
 #include "sim/run/scenario.h"
 #include "ui/ui.h"
@@ -35,6 +37,10 @@ static const char usage_text[] =
 	"       smtps-sim run FILE [--seed N] [-v] [--format text|markdown|json] [-o OUT]\n"
 	"                          [--pcap OUT.pcap] [--keylog OUT.keys] [--tlsrpt OUT.json]\n"
 	"                                                 replay headless: transcript, outcome\n"
+	"       smtps-sim run TRACE.json [the same options but --seed]\n"
+	"                                                 a trace saved with --format json, shown\n"
+	"                                                 as a replay shows it (any FILE whose text\n"
+	"                                                 starts with '{' is taken as one)\n"
 	"       smtps-sim list [-v] [--format markdown] [DIR]\n"
 	"                                                 the scenarios with their titles; -v adds the\n"
 	"                                                 attacker, RFCs, CVEs, NO STARTTLS class, twin\n"
@@ -193,15 +199,25 @@ static int cmd_run(int argc, char **argv)
 
 	char err[1024];
 	struct scenario sc;
-	if (scenario_load(file, &load_opts, &sc, err, sizeof err)) {
-		fprintf(stderr, "smtps-sim: %s\n", err);
-		return 2;
-	}
 	struct run_result res;
-	if (load_and_run(&sc, &opt, &res, err, sizeof err)) {
-		fprintf(stderr, "smtps-sim: %s: %s\n", file, err);
-		scenario_free(&sc);
-		return 2;
+	if (trace_json_is_trace(file)) {
+		/* a saved trace: the run it records, with the scenario and [expect] it carries */
+		if (opt.has_seed)
+			return usage_error("--seed: %s is a saved trace, which keeps the seed it was run with", file);
+		if (trace_json_load(file, &sc, &res, err, sizeof err)) {
+			fprintf(stderr, "smtps-sim: %s\n", err);
+			return 2;
+		}
+	} else {
+		if (scenario_load(file, &load_opts, &sc, err, sizeof err)) {
+			fprintf(stderr, "smtps-sim: %s\n", err);
+			return 2;
+		}
+		if (load_and_run(&sc, &opt, &res, err, sizeof err)) {
+			fprintf(stderr, "smtps-sim: %s: %s\n", file, err);
+			scenario_free(&sc);
+			return 2;
+		}
 	}
 	int status = 0;
 	struct export_file ef = { 0 };

@@ -1,7 +1,8 @@
 #!/bin/sh
 # cli_test: the command line as a user meets it: exit codes, the headless transcript,
 # reproducible output, one-line errors for broken scenario files, list, check, --help,
-# --version, and exit 2 with the reason when standard output or -o cannot be written.
+# --version, exit 2 with the reason when standard output or -o cannot be written, and a
+# saved trace (run TRACE.json) shown as its run shows it, or refused in one line when broken.
 # Run from the top of the tree:  SMTPS_SCENARIOS=scenarios SMTPS_BIN=./smtps-sim sh tests/cli_test.sh
 BIN=${SMTPS_BIN:-./smtps-sim}
 SCEN=${SMTPS_SCENARIOS:-scenarios}
@@ -234,6 +235,60 @@ if command -v script >/dev/null 2>&1; then
 	rc=$?
 	check "TERM=dumb: the interface exits 2 at once (got $rc)" [ "$rc" -eq 2 ]
 	check "TERM=dumb: ... with a message naming the terminal" grep -q "can move the cursor" "$T/dumb.out"
+fi
+
+# --- a saved trace: run TRACE.json shows the recorded run as the scenario's run shows it ---
+run_bin save run "$SCEN/starttls.ini" --format json -o "$T/st.json"
+check "--format json -o saves a trace (got $rc)" [ "$rc" -eq 0 ]
+run_bin tr run "$T/st.json"
+check "run TRACE.json exits 0 (got $rc)" [ "$rc" -eq 0 ]
+check "run TRACE.json: the transcript of the run" cmp -s "$T/st.out" "$T/tr.out"
+check "run TRACE.json writes nothing on stderr" [ ! -s "$T/tr.err" ]
+run_bin trv run "$T/st.json" -v
+run_bin stv run "$SCEN/starttls.ini" -v
+check "run TRACE.json -v: the verbose transcript of the run" cmp -s "$T/stv.out" "$T/trv.out"
+run_bin trj run "$T/st.json" --format json
+check "run TRACE.json --format json: the same bytes as the saved trace" cmp -s "$T/st.json" "$T/trj.out"
+run_bin trm run "$T/st.json" --format markdown -o "$T/tr.md"
+run_bin stm run "$SCEN/starttls.ini" --format markdown -o "$T/st.md"
+check "run TRACE.json --format markdown -o: the run's handout" cmp -s "$T/st.md" "$T/tr.md"
+cp "$T/st.json" "$T/st-trace"
+run_bin trn run "$T/st-trace"
+check "a file starting with '{' is a trace whatever its name (got $rc)" cmp -s "$T/st.out" "$T/trn.out"
+run_bin stp run "$SCEN/relay-two-hops.ini" --format json -o "$T/rl.json" --pcap "$T/rl1.pcap" --keylog "$T/rl1.keys" \
+	--tlsrpt "$T/rl1.rpt"
+run_bin trp run "$T/rl.json" --pcap "$T/rl2.pcap" --keylog "$T/rl2.keys" --tlsrpt "$T/rl2.rpt"
+check "run TRACE.json --pcap --keylog --tlsrpt exits 0 (got $rc)" [ "$rc" -eq 0 ]
+check "run TRACE.json --pcap: the run's capture" cmp -s "$T/rl1.pcap" "$T/rl2.pcap"
+check "run TRACE.json --keylog: the run's key log" cmp -s "$T/rl1.keys" "$T/rl2.keys"
+check "run TRACE.json --tlsrpt: the run's TLS report" cmp -s "$T/rl1.rpt" "$T/rl2.rpt"
+# the [expect] checks travel with the trace: unmet in the run, unmet in the trace
+"$BIN" run "$DATA/unmet-expect.ini" --format json -o "$T/unmet.json" >/dev/null 2>&1
+run_bin trunmet run "$T/unmet.json"
+check "a trace whose expectations do not hold: exit 1 (got $rc)" [ "$rc" -eq 1 ]
+check "a trace whose expectations do not hold: says which" \
+	grep -q "expected observer_learns = nothing, got credentials envelope body" "$T/trunmet.out"
+run_bin trseed run "$T/st.json" --seed 2
+check "run TRACE.json --seed: exit 2 (got $rc)" [ "$rc" -eq 2 ]
+check "run TRACE.json --seed: one line saying why" sh -c '[ "$(wc -l <"$1")" -eq 1 ] && grep -q "saved trace" "$1"' _ "$T/trseed.err"
+# broken traces: exit 2, one line naming the file and the problem, nothing on stdout
+head -c 2000 "$T/st.json" >"$T/cut.json"
+printf '{"format": "pcapng", "version": 2}\n' >"$T/other.json"
+sed 's/"version": 2/"version": 9/' "$T/st.json" >"$T/v9.json"
+sed '0,/"kind": "conn-open"/s//"kind": "conn-party"/' "$T/st.json" >"$T/kind.json"
+sed '0,/"wire_hex": "3232/s//"wire_hex": "zz32/' "$T/st.json" >"$T/hex.json"
+for b in cut:"not JSON" other:"not a smtps-sim trace" v9:"version 9 is not supported" \
+	kind:"unknown kind 'conn-party'" hex:"not a hex string" nofile:"cannot open"; do
+	bn=${b%%:*}  # not n: run_bin sets n
+	want=${b#*:}
+	run_bin "tb$bn" run "$T/$bn.json"
+	check "broken trace $bn: exit 2 (got $rc)" [ "$rc" -eq 2 ]
+	check "broken trace $bn: one line naming the file ($(cat "$T/tb$bn.err"))" \
+		sh -c '[ "$(wc -l <"$1")" -eq 1 ] && grep -qF "smtps-sim: $2: " "$1" && grep -qF "$3" "$1"' _ "$T/tb$bn.err" "$T/$bn.json" "$want"
+	check "broken trace $bn: nothing on stdout" [ ! -s "$T/tb$bn.out" ]
+done
+if [ -w /dev/full ]; then
+	full fulltrace run "$T/st.json"
 fi
 
 echo "cli: $pass passed, $fail failed"

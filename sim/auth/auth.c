@@ -59,6 +59,22 @@ int auth_result_parse(const char *s, enum auth_result *out)
 	return -1;
 }
 
+int auth_step_from_name(const char *s)
+{
+	for (int i = 0; i < AUTH_STEP_COUNT; i++)
+		if (s && !strcmp(s, step_names[i]))
+			return i;
+	return -1;
+}
+
+int auth_policy_from_name(const char *s)
+{
+	for (int p = AUTH_POLICY_ABSENT; p <= AUTH_POLICY_REJECT; p++)
+		if (s && !strcmp(s, auth_policy_name((enum auth_policy)p)))
+			return p;
+	return -1;
+}
+
 /* ---- the message's header block ---- */
 
 /* Calls fn on each header field (continuation lines included, without the CRLF that ends

@@ -53,6 +53,9 @@ const char *auth_result_name(enum auth_result r);     /* "pass", "fail", "softfa
 const char *auth_policy_name(enum auth_policy p);     /* "none", "quarantine", "reject", "absent" */
 /* Parses a result name; returns 0, or -1 when unknown. */
 int auth_result_parse(const char *s, enum auth_result *out);
+/* The inverses of auth_step_name and auth_policy_name: the value, or -1 when unknown. */
+int auth_step_from_name(const char *s);
+int auth_policy_from_name(const char *s);
 
 /* DKIM signing, as the sending side does before the message leaves. */
 struct auth_sign {

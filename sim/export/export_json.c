@@ -1,4 +1,4 @@
-/* export_json: the whole run as one JSON document (schema in docs/json-schema.md): the
+/* export_json: the whole run as one JSON document (schema in README.md, "The JSON export"): the
  * scenario and its options, every trace event with its decoded fields, the TLS session
  * secrets and the outcome. Objects are built with jansson and printed in insertion
  * order, so the same scenario and seed always give the same bytes. */
@@ -88,14 +88,14 @@ static int printable(const uint8_t *p, size_t n)
 }
 
 /* The flat depth-tagged field list as a tree: [{name, value, offset?, length?, children?}]. */
-static json_t *fields_tree(const struct fields *f, size_t *i, int depth, int *bad)
+static json_t *fields_tree(const struct fields *f, size_t *i, int depth, int tree_depth, int *bad)
 {
 	json_t *arr = json_array();
 	while (*i < f->n && f->v[*i].depth >= depth) {
 		const struct field *fl = &f->v[*i];
 		if (fl->depth > depth) {
 			/* a child without a parent at this depth: adopt it here */
-			json_t *sub = fields_tree(f, i, fl->depth, bad);
+			json_t *sub = fields_tree(f, i, fl->depth, tree_depth, bad);
 			size_t k;
 			json_t *v;
 			json_array_foreach(sub, k, v)
@@ -106,13 +106,15 @@ static json_t *fields_tree(const struct fields *f, size_t *i, int depth, int *ba
 		json_t *o = json_object();
 		set(o, "name", str(fl->name), bad);
 		set(o, "value", str(fl->value ? fl->value : ""), bad);
+		if (fl->depth != tree_depth) /* adopted: not one level below the field above it */
+			set(o, "depth", json_integer(fl->depth), bad);
 		if (fl->has_range) {
 			set(o, "offset", json_integer((json_int_t)fl->off), bad);
 			set(o, "length", json_integer((json_int_t)fl->len), bad);
 		}
 		(*i)++;
 		if (*i < f->n && f->v[*i].depth > depth)
-			set(o, "children", fields_tree(f, i, depth + 1, bad), bad);
+			set(o, "children", fields_tree(f, i, depth + 1, tree_depth + 1, bad), bad);
 		push(arr, o, bad);
 	}
 	if (!arr)
@@ -125,6 +127,7 @@ static json_t *readers(int bits, int *bad)
 	json_t *a = json_array();
 	static const struct { int bit; const char *name; } names[] = {
 		{ READ_WIRE, "wire" }, { READ_CLIENT, "client" }, { READ_MITM, "attacker" }, { READ_SERVER, "server" },
+		{ READ_MX, "MX" },
 	};
 	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
 		if (bits & names[i].bit)
@@ -217,8 +220,11 @@ static json_t *event_json(const struct trace *t, const struct trace_event *e, co
 		set(o, "attack_action", json_string(trace_attack_name((enum trace_attack)e->attack)), bad);
 	if (e->kind == TK_ALERT)
 		set(o, "alert_level", json_integer(e->alert_level), bad);
-	if (e->kind == TK_TLS_FAILED || e->kind == TK_TLS_UNVERIFIED)
+	if (e->kind == TK_TLS_FAILED || e->kind == TK_TLS_UNVERIFIED) {
 		set(o, "tls_error", json_string(tls_error_name(e->tls_err)), bad);
+		/* the name alone is one for every alert code (BR_ERR_RECV_FATAL_ALERT + n) */
+		set(o, "tls_error_code", json_integer(e->tls_err), bad);
+	}
 	if (e->session >= 0)
 		set(o, "session", json_integer(e->session), bad);
 	if (e->kind == TK_CONN_OPEN)
@@ -231,8 +237,8 @@ static json_t *event_json(const struct trace *t, const struct trace_event *e, co
 		set(o, "segment", json_integer(e->segment), bad);
 	if (e->kind == TK_MAIL_AUTH) {
 		set(o, "auth_step", json_string(auth_step_name((enum auth_step)e->subtype)), bad);
-		if (e->subtype == AUTH_SPF || e->subtype == AUTH_DKIM || e->subtype == AUTH_DMARC)
-			set(o, "verdict", json_string(auth_result_name((enum auth_result)e->verdict)), bad);
+		/* stored and rejected carry the DMARC verdict; the sender's steps none */
+		set(o, "verdict", json_string(auth_result_name((enum auth_result)e->verdict)), bad);
 		if (e->subtype == AUTH_DMARC) {
 			set(o, "dmarc_policy", json_string(auth_policy_name((enum auth_policy)e->policy)), bad);
 			set(o, "dmarc_disposition", json_string(auth_policy_name((enum auth_policy)e->disposition)), bad);
@@ -264,7 +270,7 @@ static json_t *event_json(const struct trace *t, const struct trace_event *e, co
 	if (tlsmath_is_protected(t, (size_t)(e - t->ev)))
 		set(o, "record_math", record_math_json(t, (size_t)(e - t->ev), keys, bad), bad);
 	size_t i = 0;
-	set(o, "fields", fields_tree(&e->fields, &i, 0, bad), bad);
+	set(o, "fields", fields_tree(&e->fields, &i, 0, 0, bad), bad);
 	return o;
 }
 
@@ -303,6 +309,9 @@ static json_t *scenario_json(const struct scenario *sc, const struct run_result 
 	set(o, "name", str(sc->name), bad);
 	set(o, "title", str(sc->title), bad);
 	set(o, "lesson", str(sc->lesson), bad);
+	set(o, "references", str(sc->references), bad);
+	set(o, "no_starttls", str(sc->no_starttls), bad);
+	set(o, "pair", str(sc->pair), bad);
 	/* seeds are 64-bit unsigned; JSON integers here are signed 64-bit */
 	if (r->seed <= (uint64_t)INT64_MAX)
 		set(o, "seed", json_integer((json_int_t)r->seed), bad);
@@ -339,6 +348,7 @@ static json_t *scenario_json(const struct scenario *sc, const struct run_result 
 		set(dk, "break_body", json_boolean(c->dkim_break_body), bad);
 		set(cl, "dkim", dk, bad);
 	}
+	set(cl, "requiretls", json_boolean(c->requiretls), bad);
 	set(o, "client", cl, bad);
 
 	const struct scenario_server *s = &sc->server;
@@ -350,6 +360,8 @@ static json_t *scenario_json(const struct scenario *sc, const struct run_result 
 	set(sv, "auth_requires_tls", json_boolean(s->auth_requires_tls), bad);
 	set(sv, "auth_required", json_boolean(s->auth_required), bad);
 	set(sv, "max_size", json_integer((json_int_t)s->max_size), bad);
+	set(sv, "requiretls", json_boolean(s->requiretls), bad);
+	set(sv, "dmarc_reject", json_boolean(s->dmarc_reject), bad);
 	set(sv, "tls_options", tls_opt_json(&s->tls_opt, bad), bad);
 	set(o, "server", sv, bad);
 
@@ -362,6 +374,7 @@ static json_t *scenario_json(const struct scenario *sc, const struct run_result 
 		set(m, "tamper_record", json_integer(sc->mitm.tamper_record), bad);
 		if (sc->has_route)
 			set(m, "hop", json_integer(sc->mitm.hop), bad);
+		set(m, "mailbox", str(sc->mitm.mailbox), bad);
 		set(o, "mitm", m, bad);
 	}
 	if (sc->has_route) {
@@ -377,6 +390,8 @@ static json_t *scenario_json(const struct scenario *sc, const struct run_result 
 		set(mx, "hostname", str(sc->mx.hostname), bad);
 		set(mx, "mode", json_string(scenario_server_mode_name(sc->mx.mode)), bad);
 		set(mx, "mta_sts_policy", str(sc->mx.mta_sts_policy), bad);
+		set(mx, "requiretls", json_boolean(sc->mx.requiretls), bad);
+		set(mx, "dmarc_reject", json_boolean(sc->mx.dmarc_reject), bad);
 		set(mx, "tls_options", tls_opt_json(&sc->mx.tls_opt, bad), bad);
 		set(o, "mx", mx, bad);
 	}
@@ -389,7 +404,14 @@ static json_t *scenario_json(const struct scenario *sc, const struct run_result 
 			set(j, "type", json_string(dns_type_name(rr->type)), bad);
 			if (rr->type == DNS_MX)
 				set(j, "preference", json_integer(rr->pref), bad);
+			if (rr->type == DNS_TLSA) {
+				set(j, "usage", json_integer(rr->usage), bad);
+				set(j, "selector", json_integer(rr->selector), bad);
+				set(j, "matching_type", json_integer(rr->mtype), bad);
+			}
 			set(j, "data", str(rr->text), bad);
+			if (rr->type == DNS_TXT)
+				set(j, "strings", json_integer((json_int_t)rr->nstrings), bad);
 			set(j, "authenticated", json_boolean(rr->authenticated), bad);
 			push(z, j, bad);
 		}
@@ -598,6 +620,81 @@ static json_t *outcome_json(const struct run_result *r, const struct outcome *oc
 	return o;
 }
 
+/* OBSERVED_* bits as the names of "learned". */
+static json_t *secrets_json(int bits, int *bad)
+{
+	json_t *a = json_array();
+	if (bits & OBSERVED_CREDENTIALS)
+		push(a, json_string("credentials"), bad);
+	if (bits & OBSERVED_ENVELOPE)
+		push(a, json_string("envelope"), bad);
+	if (bits & OBSERVED_BODY)
+		push(a, json_string("body"), bad);
+	return a;
+}
+
+/* The [expect] section as the file gives it: its keys only, in the order of struct
+ * scenario_expect, so that a loaded trace can check them again. */
+static json_t *checks_json(const struct scenario_expect *e, int *bad)
+{
+	json_t *o = json_object();
+	const struct {
+		int has, val;
+		const char *name;
+	} flags[] = {
+		{ e->has_delivered, e->delivered, "delivered" },
+		{ e->has_tls, e->tls, "tls" },
+		{ e->has_server_tls, e->server_tls, "server_tls" },
+	};
+	for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++)
+		if (flags[i].has)
+			set(o, flags[i].name, json_boolean(flags[i].val), bad);
+	if (e->has_observer)
+		set(o, "observer_learns", secrets_json(e->observer, bad), bad);
+	if (e->has_attacker)
+		set(o, "attacker_learns", secrets_json(e->attacker, bad), bad);
+	const struct {
+		int has, val;
+		const char *name;
+	} flags2[] = {
+		{ e->has_altered, e->altered, "altered" },
+		{ e->has_injected, e->injected, "injected" },
+		{ e->has_decrypted_later, e->decrypted_later, "decrypted_later" },
+	};
+	for (size_t i = 0; i < sizeof flags2 / sizeof flags2[0]; i++)
+		if (flags2[i].has)
+			set(o, flags2[i].name, json_boolean(flags2[i].val), bad);
+	if (e->client_error)
+		set(o, "client_error", str(e->client_error), bad);
+	if (e->server_error)
+		set(o, "server_error", str(e->server_error), bad);
+	if (e->alert)
+		set(o, "alert", str(e->alert), bad);
+	if (e->has_spf)
+		set(o, "spf", json_string(auth_result_name(e->spf)), bad);
+	if (e->has_dkim)
+		set(o, "dkim", json_string(auth_result_name(e->dkim)), bad);
+	if (e->has_dmarc)
+		set(o, "dmarc", json_string(auth_result_name(e->dmarc)), bad);
+	if (e->has_submitted)
+		set(o, "submitted", json_boolean(e->submitted), bad);
+	if (e->has_relay_tls)
+		set(o, "relay_tls", json_boolean(e->relay_tls), bad);
+	if (e->has_hop_observer[0])
+		set(o, "hop1_observer_learns", secrets_json(e->hop_observer[0], bad), bad);
+	if (e->has_hop_observer[1])
+		set(o, "hop2_observer_learns", secrets_json(e->hop_observer[1], bad), bad);
+	if (e->received_with)
+		set(o, "received_with", str(e->received_with), bad);
+	if (e->has_deferred)
+		set(o, "deferred", json_boolean(e->deferred), bad);
+	if (e->has_bounced)
+		set(o, "bounced", json_boolean(e->bounced), bad);
+	if (e->policy_result)
+		set(o, "policy_result", str(e->policy_result), bad);
+	return o;
+}
+
 static json_t *expect_json(const struct scenario *sc, const struct outcome *oc, int *bad)
 {
 	char report[2048] = "";
@@ -619,6 +716,7 @@ static json_t *expect_json(const struct scenario *sc, const struct outcome *oc, 
 			p++;
 	}
 	set(o, "unmet", un, bad);
+	set(o, "checks", checks_json(&sc->expect, bad), bad);
 	return o;
 }
 

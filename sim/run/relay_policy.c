@@ -33,6 +33,22 @@ const char *relay_policy_step_name(enum relay_policy_step s)
 	return "?";
 }
 
+int relay_policy_kind_from_name(const char *name)
+{
+	for (int k = RELAY_POLICY_NONE; k <= RELAY_POLICY_TLSA; k++)
+		if (name && !strcmp(name, relay_policy_kind_name((enum relay_policy_kind)k)))
+			return k;
+	return -1;
+}
+
+int relay_policy_step_from_name(const char *name)
+{
+	for (int s = POLICY_STS_RECORD; s <= POLICY_REQUIRETLS; s++)
+		if (name && !strcmp(name, relay_policy_step_name((enum relay_policy_step)s)))
+			return s;
+	return -1;
+}
+
 /* A TK_POLICY note by the sending server on the relay's link; f's fields move into it.
  * A lookup step concerns its own kind of policy; the decision, the one in force. */
 static void policy_event(struct run_ctx *r, enum relay_policy_step step, int action, struct fields *f,

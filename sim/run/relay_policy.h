@@ -56,5 +56,8 @@ struct relay_policy {
 
 const char *relay_policy_kind_name(enum relay_policy_kind k);  /* "no-policy-found", "sts", "tlsa" */
 const char *relay_policy_step_name(enum relay_policy_step s);  /* "mta-sts-record", ... */
+/* The inverses: the value, or -1 for an unknown name. */
+int relay_policy_kind_from_name(const char *name);
+int relay_policy_step_from_name(const char *name);
 
 #endif

@@ -241,6 +241,46 @@ const char *trace_attack_name(enum trace_attack a)
 	return (unsigned)a < ATTACK_COUNT ? names[a] : "?";
 }
 
+int trace_actor_from_name(const char *name)
+{
+	for (int a = 0; a < ACTOR_COUNT; a++)
+		if (name && !strcmp(name, trace_actor_name((enum trace_actor)a)))
+			return a;
+	return -1;
+}
+
+int trace_layer_from_name(const char *name)
+{
+	for (int l = 0; l < LAYER_COUNT; l++)
+		if (name && !strcmp(name, trace_layer_name((enum trace_layer)l)))
+			return l;
+	return -1;
+}
+
+int trace_link_from_name(const char *name)
+{
+	for (int l = 0; l < LINK_COUNT; l++)
+		if (name && !strcmp(name, trace_link_name((enum trace_link)l)))
+			return l;
+	return -1;
+}
+
+int trace_kind_from_name(const char *name)
+{
+	for (int k = 0; k < TK_COUNT; k++)
+		if (name && !strcmp(name, trace_kind_name((enum trace_kind)k)))
+			return k;
+	return -1;
+}
+
+int trace_attack_from_name(const char *name)
+{
+	for (int a = 0; a < ATTACK_COUNT; a++)
+		if (name && !strcmp(name, trace_attack_name((enum trace_attack)a)))
+			return a;
+	return -1;
+}
+
 enum trace_tls_phase trace_link_tls_phase(const struct trace *t, enum trace_link l, size_t upto,
 					  const struct trace_tls_session **s)
 {

@@ -207,6 +207,13 @@ const char *trace_layer_name(enum trace_layer l);   /* "tcp", "tls-record", "smt
 const char *trace_link_name(enum trace_link l);     /* "client-server", "client-attacker", ... */
 const char *trace_kind_name(enum trace_kind k);     /* "conn-open", "tls-up", ... (JSON) */
 const char *trace_attack_name(enum trace_attack a); /* "deleted", "added", ... (JSON) */
+/* The inverses, for a trace loaded back from JSON: the value, or -1 for a name the
+ * matching function above never gives. */
+int trace_actor_from_name(const char *name);
+int trace_layer_from_name(const char *name);
+int trace_link_from_name(const char *name);
+int trace_kind_from_name(const char *name);
+int trace_attack_from_name(const char *name);
 /* Where TLS stands on a link once event `upto` (an index) has happened. */
 enum trace_tls_phase {
 	TLS_PHASE_NONE,        /* no ClientHello yet */

@@ -358,6 +358,21 @@ const char *tls_error_name(int err)
 	return "BR_ERR_UNKNOWN";
 }
 
+int tls_error_from_name(const char *name)
+{
+	if (!name || !strcmp(name, "BR_ERR_UNKNOWN"))
+		return -1;
+	/* every named code lies below the alerts' */
+	for (int err = 0; err < BR_ERR_RECV_FATAL_ALERT; err++)
+		if (!strcmp(tls_error_name(err), name))
+			return err;
+	if (!strcmp(name, "BR_ERR_RECV_FATAL_ALERT"))
+		return BR_ERR_RECV_FATAL_ALERT;
+	if (!strcmp(name, "BR_ERR_SEND_FATAL_ALERT"))
+		return BR_ERR_SEND_FATAL_ALERT;
+	return -1;
+}
+
 size_t tls_peer_chain(const struct tls_endpoint *ep, br_x509_certificate *out, size_t max)
 {
 	if (!ep || ep->is_server || !ep->nv.vtable)

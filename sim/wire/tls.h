@@ -111,6 +111,10 @@ uint16_t tls_suite_from_name(const char *name);
 unsigned tls_version_from_name(const char *name);
 /* The BearSSL error constant's name for a code: "BR_ERR_X509_NOT_TRUSTED". */
 const char *tls_error_name(int err);
+/* Its inverse: the code of a name tls_error_name gives, or -1 (unknown, or
+ * "BR_ERR_UNKNOWN", which stands for any code without a name). An alert's name gives
+ * the base code, BR_ERR_RECV_FATAL_ALERT or BR_ERR_SEND_FATAL_ALERT, without the alert. */
+int tls_error_from_name(const char *name);
 /* A short explanation of a BearSSL error code for a student, e.g. for 62 "the
  * certificate does not chain to a trusted root". */
 const char *tls_error_explain(int err);
