@@ -31,7 +31,8 @@
 
 static const char usage_text[] =
 	"usage: smtps-sim [tui] [--present] [--no-lesson] [--no-color] [--seed N] [FILE]\n"
-	"                                                 the TUI on FILE (default: the STARTTLS story);\n"
+	"                                                 the TUI on FILE (default: the STARTTLS story),\n"
+	"                                                 or on a trace saved with --format json;\n"
 	"                                                 'tui' is optional (needed for a FILE named run);\n"
 	"                                                 ? in it lists the keys\n"
 	"       smtps-sim run FILE [--seed N] [-v] [--format text|markdown|json] [-o OUT]\n"

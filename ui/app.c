@@ -7,6 +7,8 @@
  * SIGABRT, SIGBUS, SIGFPE, SIGILL: restored, then the signal is raised again). */
 #include "ui/app.h"
 
+#include "sim/export/import_json.h"
+
 #include <locale.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -52,6 +54,29 @@ static const int pace_ms[] = { 3000, 2000, 1200, 800, 500, 300, 150 };
 int ui_open_scenario(struct app *a, const char *path, char *err, size_t cap)
 {
 	struct scenario sc;
+	/* A saved trace (run --format json) is shown as it was recorded. */
+	if (trace_json_is_trace(path)) {
+		struct run_result tr;
+		if (trace_json_load(path, &sc, &tr, err, cap))
+			return -1;
+		if (a->have_res)
+			run_result_free(&a->res);
+		if (a->sc.path || a->sc.name)
+			scenario_free(&a->sc);
+		a->sc = sc;
+		a->var = scenario_variant(&a->sc);
+		a->res = tr;
+		a->have_res = 1;
+		a->is_trace = 1;
+		a->try_tls = a->var.client.tls;
+		a->try_mitm = (int)attack_index(a->var.mitm.attack);
+		a->cur = a->diag_top = a->hex_top = 0;
+		a->detail_event = (size_t)-1;
+		a->playing = 0;
+		a->filter = UI_FILTER_ALL;
+		snprintf(a->path, sizeof a->path, "%s", path);
+		return 0;
+	}
 	if (scenario_load(path, a->opt->load, &sc, err, cap))
 		return -1;
 	struct scenario v = scenario_variant(&sc);
@@ -79,6 +104,7 @@ int ui_open_scenario(struct app *a, const char *path, char *err, size_t cap)
 	a->var = scenario_variant(&a->sc);
 	a->res = r;
 	a->have_res = 1;
+	a->is_trace = 0;
 	a->try_tls = a->var.client.tls;
 	a->try_mitm = (int)attack_index(a->var.mitm.attack);
 	a->cur = a->diag_top = a->hex_top = 0;

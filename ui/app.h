@@ -79,6 +79,7 @@ struct app {
 	struct scenario var;       /* what ran: scenario_variant(&sc) with what-if changes */
 	struct run_result res;
 	int have_res;
+	int is_trace;             /* the run on show is a saved trace (TRACE.json): nothing to re-run */
 	/* what the cycling what-if keys tried last, even if that run failed, so that the
 	 * next press moves on instead of retrying the same failing option */
 	int try_tls, try_mitm;

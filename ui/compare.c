@@ -58,6 +58,11 @@ static int prepare_runs(struct app *a)
 {
 	clear_views(a);
 	char err[1024];
+	if (variant_differs(a) && a->is_trace) {
+		snprintf(a->msg, sizeof a->msg, "compare: this is a saved trace, with nothing to re-run");
+		a->msg_err = 1;
+		return -1;
+	}
 	if (variant_differs(a)) {
 		struct scenario v = scenario_variant(&a->sc);
 		struct run_options ro = { 0 };

@@ -253,6 +253,12 @@ static void install_run(struct app *a, struct run_result *nr, const char *note)
 
 static int run_variant(const struct app *a, const struct scenario *v, struct run_result *nr, char *err, size_t cap)
 {
+	if (a->is_trace) {
+		/* A saved trace has no certificates, keys or body to run again with. */
+		snprintf(err, cap, "this is a saved trace: one recorded run, nothing to re-run (open its scenario file "
+			 "for what-ifs)");
+		return -1;
+	}
 	struct run_options ro = { 0 };
 	ro.has_seed = a->opt->has_seed;
 	ro.seed = a->opt->seed;
