@@ -7,10 +7,12 @@
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "sim/export/export.h"
@@ -158,6 +160,13 @@ static int parse_seed(const char *s, uint64_t *out)
 	return 0;
 }
 
+static void on_run_signal(int sig)
+{
+	export_file_cleanup_signal();
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
 static int cmd_run(int argc, char **argv)
 {
 	const char *file = NULL, *format = "text", *pcap = NULL, *keylog = NULL, *outpath = NULL, *tlsrpt = NULL;
@@ -197,6 +206,40 @@ static int cmd_run(int argc, char **argv)
 	}
 	if (!file)
 		return usage_error("run needs a scenario file%s", "");
+	/* The outputs are checked together before anything is written: two of them naming one
+	 * file, or one naming the input, would silently destroy the other. */
+	{
+		const char *outs[4] = { outpath, pcap, keylog, tlsrpt };
+		const char *flags[4] = { "-o", "--pcap", "--keylog", "--tlsrpt" };
+		struct stat in_st;
+		int have_in = stat(file, &in_st) == 0;
+		for (int i = 0; i < 4; i++) {
+			if (!outs[i])
+				continue;
+			struct stat st;
+			int exists = stat(outs[i], &st) == 0;
+			if (exists && !S_ISREG(st.st_mode))
+				continue; /* a device or a FIFO is written through, and may be named twice */
+			if (exists && have_in && st.st_dev == in_st.st_dev && st.st_ino == in_st.st_ino) {
+				char what[600];
+				snprintf(what, sizeof what, "%s %s", flags[i], outs[i]);
+				return usage_error("%s would overwrite the input itself", what);
+			}
+			for (int j = 0; j < i; j++) {
+				struct stat sj;
+				if (outs[j] && (!strcmp(outs[i], outs[j]) ||
+						(exists && stat(outs[j], &sj) == 0 && sj.st_dev == st.st_dev && sj.st_ino == st.st_ino))) {
+					char both[64];
+					snprintf(both, sizeof both, "%s and %s", flags[j], flags[i]);
+					return usage_error("%s name the same file", both);
+				}
+			}
+		}
+	}
+	/* SIGINT or SIGTERM while an export is written: its temporary file goes, then the
+	 * signal does what it always does (exit 130 or 143 from the shell's view). */
+	signal(SIGINT, on_run_signal);
+	signal(SIGTERM, on_run_signal);
 
 	char err[1024];
 	struct scenario sc;

@@ -291,5 +291,33 @@ if [ -w /dev/full ]; then
 	full fulltrace run "$T/st.json"
 fi
 
+# --- outputs that never harm what they point at (issue 14: D1, D2, D10, D11) ---
+if [ -c /dev/null ]; then
+	run_bin devnull run "$SCEN/plain.ini" -o /dev/null --pcap /dev/null
+	check "-o /dev/null --pcap /dev/null: written through, exit 0 (got $rc)" [ "$rc" -eq 0 ]
+	check "/dev/null is still a device" [ -c /dev/null ]
+fi
+if [ -w /dev/full ]; then
+	run_bin pfull run "$SCEN/plain.ini" --pcap /dev/full
+	check "--pcap /dev/full: the write error is seen, exit 2 (got $rc)" [ "$rc" -eq 2 ]
+fi
+(umask 022 && "$BIN" run "$SCEN/starttls.ini" --keylog "$T/secret.keys" >/dev/null 2>&1)
+check "--keylog: a new key log is 0600 (got $(stat -c %a "$T/secret.keys"))" [ "$(stat -c %a "$T/secret.keys")" = 600 ]
+echo old >"$T/mode.txt"
+chmod 600 "$T/mode.txt"
+(umask 022 && "$BIN" run "$SCEN/plain.ini" -o "$T/mode.txt" >/dev/null 2>&1)
+check "-o over a 0600 file keeps 0600 (got $(stat -c %a "$T/mode.txt"))" [ "$(stat -c %a "$T/mode.txt")" = 600 ]
+ln -s mode.txt "$T/link.txt"
+run_bin link run "$SCEN/starttls.ini" -o "$T/link.txt"
+check "-o through a symbolic link keeps the link" [ -L "$T/link.txt" ]
+check "... and replaces the file it names" grep -q "STARTTLS" "$T/mode.txt"
+run_bin same run "$SCEN/plain.ini" -o "$T/same.out" --pcap "$T/same.out"
+check "-o X --pcap X is refused, exit 2 (got $rc)" [ "$rc" -eq 2 ]
+check "... with the reason" grep -q "name the same file" "$T/same.err"
+cp "$SCEN/plain.ini" "$T/input.ini"
+run_bin selfout run "$T/input.ini" -o "$T/input.ini"
+check "-o naming the input scenario is refused, exit 2 (got $rc)" [ "$rc" -eq 2 ]
+check "... and the scenario is left as it was" cmp -s "$SCEN/plain.ini" "$T/input.ini"
+
 echo "cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

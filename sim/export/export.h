@@ -30,10 +30,18 @@ int export_tlsrpt(const char *path, const struct scenario *sc, const struct run_
 struct export_file {
 	FILE *f;
 	char *path;
-	char *tmp;
+	char *tmp;                     /* NULL when written through */
+	int through;                   /* a device or a FIFO: written in place, never replaced */
 };
-/* Returns 0, or -1 with "PATH: problem" in err. */
+/* Returns 0, or -1 with "PATH: problem" in err. A device or FIFO (/dev/stdout, a pipe)
+ * is written through; a symbolic link's target is replaced, the link kept; a replaced
+ * file keeps its mode. */
 int export_file_open(struct export_file *ef, const char *path, char *err, size_t errcap);
+/* The same for a secret (the key log): a new file is 0600, and no mode is widened. */
+int export_file_open_mode(struct export_file *ef, const char *path, int secret, char *err, size_t errcap);
+/* Removes the temporary file being written, if any: for a SIGINT/SIGTERM handler
+ * (async-signal-safe). */
+void export_file_cleanup_signal(void);
 /* Flushes, closes and renames. Returns 0, or -1 with a message (the temporary is removed). */
 int export_file_commit(struct export_file *ef, char *err, size_t errcap);
 void export_file_abort(struct export_file *ef);

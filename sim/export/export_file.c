@@ -5,11 +5,15 @@
 #include "sim/export/export.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+void export_file_pending(const char *tmp);
 
 static void clear(struct export_file *ef)
 {
@@ -18,20 +22,53 @@ static void clear(struct export_file *ef)
 	ef->f = NULL;
 	ef->path = NULL;
 	ef->tmp = NULL;
+	ef->through = 0;
 }
 
 int export_file_open(struct export_file *ef, const char *path, char *err, size_t errcap)
 {
+	return export_file_open_mode(ef, path, 0, err, errcap);
+}
+
+int export_file_open_mode(struct export_file *ef, const char *path, int secret, char *err, size_t errcap)
+{
 	memset(ef, 0, sizeof *ef);
-	size_t n = strlen(path);
-	ef->path = strdup(path);
+	/* What is there now decides how to write: a device or a FIFO (/dev/stdout,
+	 * /dev/null, a pipe) is written through, never replaced; a symbolic link is followed,
+	 * and the file it names is replaced, the link kept; a file being replaced keeps its
+	 * mode. */
+	struct stat st;
+	int exists = stat(path, &st) == 0;
+	if (exists && !S_ISREG(st.st_mode)) {
+		if (S_ISDIR(st.st_mode)) {
+			snprintf(err, errcap, "%s: cannot write: is a directory", path);
+			return -1;
+		}
+		ef->path = strdup(path);
+		ef->f = ef->path ? fopen(path, "wb") : NULL;
+		if (!ef->f) {
+			snprintf(err, errcap, "%s: cannot write: %s", path, ef->path ? strerror(errno) : "out of memory");
+			clear(ef);
+			return -1;
+		}
+		ef->through = 1;
+		return 0;
+	}
+	char *real = NULL;
+	struct stat lst;
+	if (exists && lstat(path, &lst) == 0 && S_ISLNK(lst.st_mode))
+		real = realpath(path, NULL);
+	const char *target = real ? real : path;
+	size_t n = strlen(target);
+	ef->path = strdup(target);
 	ef->tmp = malloc(n + sizeof ".tmp.XXXXXX");
+	free(real);
 	if (!ef->path || !ef->tmp) {
 		snprintf(err, errcap, "%s: cannot write: out of memory", path);
 		clear(ef);
 		return -1;
 	}
-	memcpy(ef->tmp, path, n);
+	memcpy(ef->tmp, ef->path, n);
 	memcpy(ef->tmp + n, ".tmp.XXXXXX", sizeof ".tmp.XXXXXX");
 	int fd = mkstemp(ef->tmp);
 	if (fd < 0) {
@@ -39,15 +76,22 @@ int export_file_open(struct export_file *ef, const char *path, char *err, size_t
 		clear(ef);
 		return -1;
 	}
-	/* mkstemp makes the file 0600; an export is an ordinary file the user shares. */
+	export_file_pending(ef->tmp);
+	/* mkstemp makes the file 0600, which a secret (a key log) keeps; an ordinary export
+	 * gets the mode of the file it replaces, or what the umask gives a new file. A mode
+	 * is never widened: a file that was 0600 stays 0600. */
 	mode_t um = umask(0);
 	umask(um);
-	(void)fchmod(fd, 0666 & ~um);
+	mode_t mode = exists ? (st.st_mode & 07777) : (0666 & ~um);
+	if (secret)
+		mode &= 0600;
+	(void)fchmod(fd, mode);
 	ef->f = fdopen(fd, "wb");
 	if (!ef->f) {
 		int e = errno;
 		close(fd);
 		unlink(ef->tmp);
+		export_file_pending(NULL);
 		snprintf(err, errcap, "%s: cannot write: %s", path, strerror(e));
 		clear(ef);
 		return -1;
@@ -67,10 +111,13 @@ int export_file_commit(struct export_file *ef, char *err, size_t errcap)
 			e = errno ? errno : EIO;
 		ef->f = NULL;
 	}
-	if (!e && rename(ef->tmp, ef->path))
+	if (!e && ef->tmp && rename(ef->tmp, ef->path))
 		e = errno;
+	if (ef->tmp)
+		export_file_pending(NULL);
 	if (e) {
-		unlink(ef->tmp);
+		if (ef->tmp)
+			unlink(ef->tmp);
 		snprintf(err, errcap, "%s: cannot write: %s", ef->path, strerror(e));
 		clear(ef);
 		return -1;
@@ -83,7 +130,31 @@ void export_file_abort(struct export_file *ef)
 {
 	if (ef->f)
 		fclose(ef->f);
-	if (ef->tmp)
+	if (ef->tmp) {
 		unlink(ef->tmp);
+		export_file_pending(NULL);
+	}
 	clear(ef);
+}
+
+/* The temporary file being written, for a signal handler to remove (SIGINT, SIGTERM
+ * while an export is written leave no temp file behind). One at a time: the exports are
+ * written one after the other. */
+static char pending[4096];
+static volatile sig_atomic_t has_pending;
+
+void export_file_pending(const char *tmp)
+{
+	has_pending = 0;
+	if (tmp && strlen(tmp) < sizeof pending) {
+		memcpy(pending, tmp, strlen(tmp) + 1);
+		has_pending = 1;
+	}
+}
+
+void export_file_cleanup_signal(void)
+{
+	if (has_pending)
+		unlink(pending); /* async-signal-safe */
+	has_pending = 0;
 }

@@ -7,6 +7,10 @@
  * (children of a record are inside it and are not written again). */
 #include "sim/export/export.h"
 
+#include <unistd.h>
+
+#include <errno.h>
+
 #include <pcap/pcap.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -339,24 +343,37 @@ int export_pcap(const char *path, const struct scenario *sc, const struct run_re
 		snprintf(err, errcap, "%s: cannot write: libpcap could not start a capture", path);
 		return -1;
 	}
-	pcap_dumper_t *d = pcap_dump_fopen(p, ef.f);
+	/* The dumper gets a stream of its own on the same file, and closes it; ef.f stays
+	 * ours, so that a write error (a full disk) is seen here, not lost in its close. */
+	int fd2 = dup(fileno(ef.f));
+	FILE *df = fd2 >= 0 ? fdopen(fd2, "wb") : NULL;
+	if (!df) {
+		if (fd2 >= 0)
+			close(fd2);
+		snprintf(err, errcap, "%s: cannot write: %s", path, strerror(errno));
+		pcap_close(p);
+		export_file_abort(&ef);
+		return -1;
+	}
+	pcap_dumper_t *d = pcap_dump_fopen(p, df);
 	if (!d) {
 		snprintf(err, errcap, "%s: cannot write: %s", path, pcap_geterr(p));
+		fclose(df);
 		pcap_close(p);
 		export_file_abort(&ef);
 		return -1;
 	}
 	struct pcap_out o = { .d = d, .base_s = sc->date };
 	write_all(&o, sc, r);
-	int bad = pcap_dump_flush(d) || o.failed;
-	/* the dumper owns the stream now: closing it closes ef.f */
-	pcap_dump_close(d);
-	ef.f = NULL;
+	errno = 0;
+	int bad = pcap_dump_flush(d) || fflush(df) || ferror(df) || o.failed;
+	int e = errno;
+	pcap_dump_close(d); /* closes df */
 	pcap_close(p);
 	if (bad) {
 		export_file_abort(&ef);
 		snprintf(err, errcap, "%s: cannot write: %s", path,
-			 o.failed ? "out of memory" : "the capture could not be flushed");
+			 o.failed ? "out of memory" : strerror(e ? e : EIO));
 		return -1;
 	}
 	return export_file_commit(&ef, err, errcap);
@@ -371,7 +388,7 @@ static void hex(FILE *f, const uint8_t *p, size_t n)
 int export_keylog(const char *path, const struct run_result *r, char *err, size_t errcap)
 {
 	struct export_file ef;
-	if (export_file_open(&ef, path, err, errcap))
+	if (export_file_open_mode(&ef, path, 1, err, errcap))
 		return -1;
 	const struct trace *t = &r->trace;
 	for (size_t i = 0; i < t->nsessions; i++) {
