@@ -319,5 +319,14 @@ run_bin selfout run "$T/input.ini" -o "$T/input.ini"
 check "-o naming the input scenario is refused, exit 2 (got $rc)" [ "$rc" -eq 2 ]
 check "... and the scenario is left as it was" cmp -s "$SCEN/plain.ini" "$T/input.ini"
 
+# --- text from a file never reaches the terminal raw (issue 14: D5) ---
+"$BIN" run "$SCEN/plain.ini" --format json -o "$T/esc.json" >/dev/null 2>&1
+sed -i '0,/"title": "/s//"title": "\\u001b]0;PWNED\\u0007/' "$T/esc.json"
+run_bin esc run "$T/esc.json"
+check "a saved trace's title with ESC: shown escaped" grep -q '^\\x1b\]0;PWNED\\x07Plain' "$T/esc.out"
+check "... and no raw control character in the transcript" sh -c "! LC_ALL=C grep -q \"\$(printf '\\033')\" '$T/esc.out'"
+run_bin escmd run "$T/esc.json" --format markdown
+check "... nor in the handout" sh -c "! LC_ALL=C grep -q \"\$(printf '\\033')\" '$T/escmd.out'"
+
 echo "cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -21,6 +21,10 @@ static void md(FILE *f, const char *s)
 			fputc(' ', f);
 			continue;
 		}
+		if (c < 0x20 || c == 0x7f) { /* never a raw control character */
+			fprintf(f, "\\x%02x", c);
+			continue;
+		}
 		if (strchr("\\`*_[]<>|#!~", c))
 			fputc('\\', f);
 		fputc(c, f);

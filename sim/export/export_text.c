@@ -3,6 +3,19 @@
 
 #include <string.h>
 
+/* Text that came from a file (a scenario, a saved trace) or from the wire: a control
+ * character is written escaped (\xHH), never raw to a terminal. */
+static void put_text(FILE *f, const char *s)
+{
+	for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
+		if ((*p < 0x20 && *p != '\t') || *p == 0x7f)
+			fprintf(f, "\\x%02x", *p);
+		else
+			fputc(*p, f);
+	}
+}
+
+
 static char actor_letter(enum trace_actor a)
 {
 	return a == ACTOR_CLIENT ? 'C' : a == ACTOR_MITM ? 'A' : a == ACTOR_MX ? 'M' : 'S';
@@ -93,24 +106,35 @@ void export_outcome_text(FILE *f, const struct outcome *o, int mitm_present)
 				o->dmarc_disposition == AUTH_POLICY_NONE ? "deliver" : auth_policy_name(o->dmarc_disposition));
 		fprintf(f, "\n  stored with:      %s\n", o->auth_results);
 	}
-	fprintf(f, "  in words: %s\n", o->summary);
+	fputs("  in words: ", f);
+	put_text(f, o->summary);
+	fputc('\n', f);
 }
 
 void export_text(FILE *f, const struct scenario *sc, const struct run_result *r, int verbose)
 {
-	fprintf(f, "%s (%s, seed %llu)\n", sc->title, sc->name, (unsigned long long)r->seed);
+	put_text(f, sc->title);
+	fputs(" (", f);
+	put_text(f, sc->name);
+	fprintf(f, ", seed %llu)\n", (unsigned long long)r->seed);
 	const struct trace *t = &r->trace;
 	for (size_t i = 0; i < t->n; i++) {
 		const struct trace_event *e = &t->ev[i];
 		char arrow[8];
 		const char *indent = e->parent >= 0 ? "  " : "";
-		fprintf(f, "%4u  %s  %s%-14s %s%s\n", e->seq, export_arrow(e, arrow), indent,
-			trace_layer_name(e->layer), e->attack ? "[attack] " : "", e->summary);
+		fprintf(f, "%4u  %s  %s%-14s %s", e->seq, export_arrow(e, arrow), indent, trace_layer_name(e->layer),
+			e->attack ? "[attack] " : "");
+		put_text(f, e->summary);
+		fputc('\n', f);
 		if (!verbose)
 			continue;
 		for (size_t k = 0; k < e->fields.n; k++) {
 			const struct field *fl = &e->fields.v[k];
-			fprintf(f, "        %*s%s: %s\n", 2 * fl->depth, "", fl->name, fl->value);
+			fprintf(f, "        %*s", 2 * fl->depth, "");
+			put_text(f, fl->name);
+			fputs(": ", f);
+			put_text(f, fl->value);
+			fputc('\n', f);
 		}
 		if (e->wire_len && e->layer != LAYER_CONNECTION)
 			print_bytes_line(f, "wire", e->wire, e->wire_stored, e->wire_len);
@@ -128,8 +152,11 @@ void export_text(FILE *f, const struct scenario *sc, const struct run_result *r,
 			}
 			fprintf(f, "%s\n", e->plain_len > 120 ? "..." : "");
 		}
-		if (e->narration)
-			fprintf(f, "        > %s\n", e->narration);
+		if (e->narration) {
+			fputs("        > ", f);
+			put_text(f, e->narration);
+			fputc('\n', f);
+		}
 	}
 	fprintf(f, "\n");
 	export_outcome_text(f, &r->outcome, sc->mitm.attack != NULL);
