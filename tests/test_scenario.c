@@ -547,6 +547,15 @@ static void test_input_defects(void **state)
 		snprintf(ini, sizeof ini, HEAD "[server]\ncertificate = %s\n", pem);
 		refused_text("d9.ini", ini, 4, "Permission denied", NULL);
 	}
+	/* D15: a byte order mark does not hide the first header; a newline in a path does not
+	 * split the message */
+	refused_text("bom.ini", "\xef\xbb\xbf[scenario]\ntitle = t\nbogus = 1\n", 3, "unknown key 'bogus'", NULL);
+	char nl[512];
+	snprintf(nl, sizeof nl, "%s/a\nb.ini", tmpdir);
+	struct scenario s2;
+	char e2[600];
+	assert_int_equal(scenario_load(nl, test_load_opts(), &s2, e2, sizeof e2), -1);
+	assert_null(strchr(e2, '\n'));
 	/* D6: a long body parses (linear: 20,000 lines here) and keeps every line */
 	size_t lines = 20000, cap = 64 + lines * 32;
 	char *big = malloc(cap);

@@ -1155,6 +1155,11 @@ static char *read_text(const char *path, size_t *len, char *err, size_t errcap)
 	}
 	close(fd);
 	t[n] = '\0';
+	/* A UTF-8 byte order mark (some editors write one) is not part of the first line. */
+	if (n >= 3 && (unsigned char)t[0] == 0xef && (unsigned char)t[1] == 0xbb && (unsigned char)t[2] == 0xbf) {
+		memmove(t, t + 3, n - 2);
+		n -= 3;
+	}
 	int line = 1;
 	size_t col = 0;
 	for (size_t i = 0; i < n; i++) {
@@ -1182,8 +1187,12 @@ int scenario_load(const char *path, const struct scenario_load_opts *lo, struct 
 	memset(s, 0, sizeof *s);
 	size_t text_len = 0;
 	char *text = read_text(path, &text_len, err, errcap);
-	if (!text)
+	if (!text) {
+		for (char *p = err; errcap && *p; p++) /* one line, whatever the path holds */
+			if ((unsigned char)*p < 0x20 || *p == 0x7f)
+				*p = '?';
 		return -1;
+	}
 	s->path = xstrdup(path);
 	const char *slash = strrchr(path, '/');
 	s->dir = slash ? strndup(path, (size_t)(slash - path)) : xstrdup(".");
@@ -1236,6 +1245,10 @@ int scenario_load(const char *path, const struct scenario_load_opts *lo, struct 
 	int careless_auth = c->careless_auth, careless_unauth = c->careless_unauth;
 	free(c);
 	if (r != 0) {
+		/* One line, whatever the path holds (a newline in a file name). */
+		for (char *p = err; errcap && *p; p++)
+			if ((unsigned char)*p < 0x20 || *p == 0x7f)
+				*p = '?';
 		scenario_free(s);
 		return -1;
 	}
