@@ -266,6 +266,9 @@ static int cmd_run(int argc, char **argv)
 	int status = 0;
 	struct export_file ef = { 0 };
 	FILE *out = stdout;
+	/* The files asked for are one unit: each is written whole, and they are renamed over
+	 * their targets together at the end, or none is. */
+	export_file_group_begin();
 	if (outpath) {
 		if (export_file_open(&ef, outpath, err, sizeof err)) {
 			fprintf(stderr, "smtps-sim: %s\n", err);
@@ -328,10 +331,17 @@ static int cmd_run(int argc, char **argv)
 		status = 2;
 		goto done;
 	}
+	if (export_file_group_commit(err, sizeof err)) {
+		fprintf(stderr, "smtps-sim: %s\n", err);
+		status = 2;
+		goto done;
+	}
 	if (!met && (outpath || strcmp(format, "text")))
 		fprintf(stderr, "smtps-sim: %s: expectations not met:\n%s", file, report);
 	status = met ? 0 : 1;
 done:
+	if (status == 2)
+		export_file_group_abort();
 	run_result_free(&res);
 	scenario_free(&sc);
 	return status;

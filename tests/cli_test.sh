@@ -328,5 +328,12 @@ check "... and no raw control character in the transcript" sh -c "! LC_ALL=C gre
 run_bin escmd run "$T/esc.json" --format markdown
 check "... nor in the handout" sh -c "! LC_ALL=C grep -q \"\$(printf '\\033')\" '$T/escmd.out'"
 
+# several outputs are one unit: a capture that cannot be written leaves -o's old file as it was
+echo "keep me" >"$T/keep.json"
+run_bin unit run "$SCEN/plain.ini" --format json -o "$T/keep.json" --pcap "$T/no-such-dir/x.pcap"
+check "-o with a failing --pcap: exit 2 (got $rc)" [ "$rc" -eq 2 ]
+check "... and the -o file is left as it was" grep -qx "keep me" "$T/keep.json"
+check "... and no temporary file is left beside it" sh -c "! ls '$T' | grep -q 'keep.json.tmp'"
+
 echo "cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

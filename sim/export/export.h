@@ -39,9 +39,15 @@ struct export_file {
 int export_file_open(struct export_file *ef, const char *path, char *err, size_t errcap);
 /* The same for a secret (the key log): a new file is 0600, and no mode is widened. */
 int export_file_open_mode(struct export_file *ef, const char *path, int secret, char *err, size_t errcap);
-/* Removes the temporary file being written, if any: for a SIGINT/SIGTERM handler
+/* Removes the temporary files being written, if any: for a SIGINT/SIGTERM handler
  * (async-signal-safe). */
 void export_file_cleanup_signal(void);
+/* Several outputs as one unit: between begin and commit, a committed export_file is
+ * written and checked but not yet renamed over its target; group_commit renames them
+ * all (0, or -1 with "PATH: problem"), group_abort removes them all: all written or none. */
+void export_file_group_begin(void);
+int export_file_group_commit(char *err, size_t errcap);
+void export_file_group_abort(void);
 /* Flushes, closes and renames. Returns 0, or -1 with a message (the temporary is removed). */
 int export_file_commit(struct export_file *ef, char *err, size_t errcap);
 void export_file_abort(struct export_file *ef);

@@ -13,7 +13,37 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-void export_file_pending(const char *tmp);
+/* The temporary files written and not yet renamed: for a signal handler to remove, and,
+ * in a group (export_file_group_begin), the renames done together at the end. A fixed
+ * table: the program writes a handful of outputs at a time. */
+#define PENDING_MAX 8
+static struct {
+	char tmp[4096];
+	char *path;                    /* the target, once its writing is done (a group) */
+	volatile sig_atomic_t used;
+} pending[PENDING_MAX];
+static int grouping;
+
+static void pending_add(const char *tmp)
+{
+	for (int i = 0; i < PENDING_MAX; i++)
+		if (!pending[i].used && strlen(tmp) < sizeof pending[i].tmp) {
+			memcpy(pending[i].tmp, tmp, strlen(tmp) + 1);
+			pending[i].path = NULL;
+			pending[i].used = 1;
+			return;
+		}
+}
+
+static void pending_drop(const char *tmp)
+{
+	for (int i = 0; i < PENDING_MAX; i++)
+		if (pending[i].used && !strcmp(pending[i].tmp, tmp)) {
+			pending[i].used = 0;
+			free(pending[i].path);
+			pending[i].path = NULL;
+		}
+}
 
 static void clear(struct export_file *ef)
 {
@@ -76,7 +106,7 @@ int export_file_open_mode(struct export_file *ef, const char *path, int secret, 
 		clear(ef);
 		return -1;
 	}
-	export_file_pending(ef->tmp);
+	pending_add(ef->tmp);
 	/* mkstemp makes the file 0600, which a secret (a key log) keeps; an ordinary export
 	 * gets the mode of the file it replaces, or what the umask gives a new file. A mode
 	 * is never widened: a file that was 0600 stays 0600. */
@@ -91,7 +121,7 @@ int export_file_open_mode(struct export_file *ef, const char *path, int secret, 
 		int e = errno;
 		close(fd);
 		unlink(ef->tmp);
-		export_file_pending(NULL);
+		pending_drop(ef->tmp);
 		snprintf(err, errcap, "%s: cannot write: %s", path, strerror(e));
 		clear(ef);
 		return -1;
@@ -111,10 +141,22 @@ int export_file_commit(struct export_file *ef, char *err, size_t errcap)
 			e = errno ? errno : EIO;
 		ef->f = NULL;
 	}
+	/* In a group the rename waits for export_file_group_commit: every output or none. */
+	if (!e && ef->tmp && grouping) {
+		for (int i = 0; i < PENDING_MAX; i++)
+			if (pending[i].used && !strcmp(pending[i].tmp, ef->tmp) && !pending[i].path) {
+				pending[i].path = ef->path;
+				ef->path = NULL;
+			}
+		if (!ef->path) {
+			clear(ef);
+			return 0;
+		}
+	}
 	if (!e && ef->tmp && rename(ef->tmp, ef->path))
 		e = errno;
 	if (ef->tmp)
-		export_file_pending(NULL);
+		pending_drop(ef->tmp);
 	if (e) {
 		if (ef->tmp)
 			unlink(ef->tmp);
@@ -132,29 +174,52 @@ void export_file_abort(struct export_file *ef)
 		fclose(ef->f);
 	if (ef->tmp) {
 		unlink(ef->tmp);
-		export_file_pending(NULL);
+		pending_drop(ef->tmp);
 	}
 	clear(ef);
 }
 
-/* The temporary file being written, for a signal handler to remove (SIGINT, SIGTERM
- * while an export is written leave no temp file behind). One at a time: the exports are
- * written one after the other. */
-static char pending[4096];
-static volatile sig_atomic_t has_pending;
-
-void export_file_pending(const char *tmp)
-{
-	has_pending = 0;
-	if (tmp && strlen(tmp) < sizeof pending) {
-		memcpy(pending, tmp, strlen(tmp) + 1);
-		has_pending = 1;
-	}
-}
-
 void export_file_cleanup_signal(void)
 {
-	if (has_pending)
-		unlink(pending); /* async-signal-safe */
-	has_pending = 0;
+	for (int i = 0; i < PENDING_MAX; i++)
+		if (pending[i].used)
+			unlink(pending[i].tmp); /* async-signal-safe */
+}
+
+void export_file_group_begin(void)
+{
+	grouping = 1;
+}
+
+int export_file_group_commit(char *err, size_t errcap)
+{
+	grouping = 0;
+	int rc = 0;
+	for (int i = 0; i < PENDING_MAX; i++) {
+		if (!pending[i].used || !pending[i].path)
+			continue;
+		if (!rc && rename(pending[i].tmp, pending[i].path)) {
+			snprintf(err, errcap, "%s: cannot write: %s", pending[i].path, strerror(errno));
+			rc = -1;
+		}
+		if (rc)
+			unlink(pending[i].tmp);
+		pending[i].used = 0;
+		free(pending[i].path);
+		pending[i].path = NULL;
+	}
+	return rc;
+}
+
+void export_file_group_abort(void)
+{
+	grouping = 0;
+	for (int i = 0; i < PENDING_MAX; i++) {
+		if (!pending[i].used)
+			continue;
+		unlink(pending[i].tmp);
+		pending[i].used = 0;
+		free(pending[i].path);
+		pending[i].path = NULL;
+	}
 }
