@@ -521,6 +521,8 @@ static const struct {
 	{ "d16-date.ini", HEAD "date = 2026- 9-01\n", 3, { "2026- 9-01", "YYYY-MM-DD" } },
 	{ "d16-lesson.ini", HEAD "lesson = one\nlesson = two\n", 4, { "'lesson' is given twice", NULL } },
 	{ "d16-body.ini", HEAD "[client]\nbody = a\n[client]\nbody = b\n", 6, { "'body' is given twice", NULL } },
+	{ "d16-indent1.ini", "[scenario]\n  [bogus]\ntitle = t\n", 2, { "unknown section [bogus]", NULL } },
+	{ "d16-indent2.ini", "  [bogus]\n[scenario]\ntitle = t\n", 1, { "unknown section [bogus]", NULL } },
 	{ "d16-behav.ini", HEAD "[mitm]\nbehaviour = relay\nbehavior = strip-starttls\n", 5, { "given twice", NULL } },
 };
 

@@ -47,6 +47,7 @@ struct parse_ctx {
 	size_t text_len, text_pos;
 	int line;               /* lines read so far: the line inih is working on */
 	int continuation;       /* the line inih is working on begins with blanks */
+	int key_since_header;   /* a key was given since the last section header */
 	/* The keys whose value spans lines, grown by doubling (linear in the file's size):
 	 * their lengths and capacities, indexed by enum multi_key. */
 	size_t mlen[4], mcap[4];
@@ -475,6 +476,7 @@ static int handler(void *user, const char *section, const char *name, const char
 {
 	struct parse_ctx *c = user;
 	struct scenario *s = c->s;
+	c->key_since_header = 1;
 	if (c->err[0])
 		return 1; /* report only the first problem */
 	int b = 0, ok = 1, iv = 0;
@@ -1041,7 +1043,15 @@ static char *read_line(char *str, int num, void *stream)
 	char *l = str;
 	c->line++;
 	c->continuation = l[0] == ' ' || l[0] == '\t';
+	/* inih reads an indented "[name]" as a section header too, unless it continues a
+	 * key's value: treat it as one here as well, so that it is checked. */
+	const char *q = l;
+	while (*q == ' ' || *q == '\t')
+		q++;
+	if (*q == '[' && q > l && !c->key_since_header)
+		l += q - l;
 	if (l[0] == '[') {
+		c->key_since_header = 0;
 		c->section_line = c->line;
 		const char *end = strchr(l, ']');
 		/* Nothing but blanks or a comment may follow a section header. */
