@@ -13,7 +13,7 @@ NAME=tui
 "$BIN" "$SCEN/starttls.ini" >"$T/notty.out" 2>"$T/notty.err" </dev/null
 rc=$?
 check "not a tty: exit 2 (got $rc)" [ "$rc" -eq 2 ]
-check "not a tty: the message says so" grep -q "needs a terminal (stdout is not a tty)" "$T/notty.err"
+check "not a tty: the message says so" grep -q "needs a terminal (standard input is not one)" "$T/notty.err"
 "$BIN" "$T/no-such.ini" >"$T/nofile.out" 2>"$T/nofile.err"
 rc=$?
 check "missing scenario: exit 2 (got $rc)" [ "$rc" -eq 2 ]
