@@ -10,6 +10,7 @@
 #include "sim/export/import_json.h"
 
 #include <locale.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -209,6 +210,15 @@ static void play_tick(struct app *a)
 		a->play_due = now + pace_ms[a->pace];
 }
 
+/* 1 when the terminal behind standard input is gone: hung up, or closed. */
+static int terminal_gone(void)
+{
+	struct pollfd p = { .fd = STDIN_FILENO, .events = POLLIN };
+	if (poll(&p, 1, 0) < 0)
+		return 0;
+	return (p.revents & (POLLHUP | POLLERR | POLLNVAL)) != 0;
+}
+
 int ui_main(const struct ui_options *opt, char *err, size_t errcap)
 {
 	struct app app;
@@ -302,6 +312,12 @@ int ui_main(const struct ui_options *opt, char *err, size_t errcap)
 		int ch = getch();
 		if (a->playing)
 			play_tick(a);
+		if (ch == ERR && terminal_gone()) {
+			/* The terminal hung up without a signal reaching us (its emulator or tmux
+			 * went away): leave as SIGHUP would, rather than spin on a dead tty. */
+			stop_signal = SIGHUP;
+			break;
+		}
 		if (ch == ERR || ch == KEY_RESIZE)
 			continue; /* the next draw lays out for the new size */
 		/* Too small: keys still work (Esc closes the picker, q closes before it
