@@ -51,6 +51,27 @@ static long long now_ms(void)
 static const int pace_ms[] = { 3000, 2000, 1200, 800, 500, 300, 150 };
 #define NPACE ((int)(sizeof pace_ms / sizeof pace_ms[0]))
 
+/* Puts a loaded scenario and its run on show (the app takes both), from the start. */
+static void install(struct app *a, struct scenario *sc, struct run_result *r, int is_trace, const char *path)
+{
+	if (a->have_res)
+		run_result_free(&a->res);
+	if (a->sc.path || a->sc.name)
+		scenario_free(&a->sc);
+	a->sc = *sc;
+	a->var = scenario_variant(&a->sc);
+	a->res = *r;
+	a->have_res = 1;
+	a->is_trace = is_trace;
+	a->try_tls = a->var.client.tls;
+	a->try_mitm = (int)attack_index(a->var.mitm.attack);
+	a->cur = a->diag_top = a->hex_top = 0;
+	a->detail_event = (size_t)-1;
+	a->playing = 0;
+	a->filter = UI_FILTER_ALL;
+	snprintf(a->path, sizeof a->path, "%s", path);
+}
+
 /* Loads path and runs it; on success replaces the scenario and trace on show. */
 int ui_open_scenario(struct app *a, const char *path, char *err, size_t cap)
 {
@@ -60,22 +81,7 @@ int ui_open_scenario(struct app *a, const char *path, char *err, size_t cap)
 		struct run_result tr;
 		if (trace_json_load(path, &sc, &tr, err, cap))
 			return -1;
-		if (a->have_res)
-			run_result_free(&a->res);
-		if (a->sc.path || a->sc.name)
-			scenario_free(&a->sc);
-		a->sc = sc;
-		a->var = scenario_variant(&a->sc);
-		a->res = tr;
-		a->have_res = 1;
-		a->is_trace = 1;
-		a->try_tls = a->var.client.tls;
-		a->try_mitm = (int)attack_index(a->var.mitm.attack);
-		a->cur = a->diag_top = a->hex_top = 0;
-		a->detail_event = (size_t)-1;
-		a->playing = 0;
-		a->filter = UI_FILTER_ALL;
-		snprintf(a->path, sizeof a->path, "%s", path);
+		install(a, &sc, &tr, 1, path);
 		return 0;
 	}
 	if (scenario_load(path, a->opt->load, &sc, err, cap))
@@ -97,22 +103,7 @@ int ui_open_scenario(struct app *a, const char *path, char *err, size_t cap)
 		scenario_free(&sc);
 		return -1;
 	}
-	if (a->have_res)
-		run_result_free(&a->res);
-	if (a->sc.path || a->sc.name)
-		scenario_free(&a->sc);
-	a->sc = sc;
-	a->var = scenario_variant(&a->sc);
-	a->res = r;
-	a->have_res = 1;
-	a->is_trace = 0;
-	a->try_tls = a->var.client.tls;
-	a->try_mitm = (int)attack_index(a->var.mitm.attack);
-	a->cur = a->diag_top = a->hex_top = 0;
-	a->detail_event = (size_t)-1;
-	a->playing = 0;
-	a->filter = UI_FILTER_ALL;
-	snprintf(a->path, sizeof a->path, "%s", path);
+	install(a, &sc, &r, 0, path);
 	return 0;
 }
 

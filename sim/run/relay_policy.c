@@ -78,6 +78,16 @@ static void policy_event(struct run_ctx *r, enum relay_policy_step step, int act
 	}
 }
 
+/* The addresses a TLS report names: the sending server's, and the one it reached (the
+ * attacker's when it sits on hop 2). */
+static void add_ips(const struct run_ctx *r, struct fields *f)
+{
+	char ip[16];
+	fields_add(f, 0, "sending_mta_ip", "%s", trace_actor_ip_text(ACTOR_SERVER, ip));
+	fields_add(f, 0, "receiving_ip", "%s",
+		   trace_actor_ip_text(r->mitm_present && r->mitm_hop == 2 ? ACTOR_MITM : ACTOR_MX, ip));
+}
+
 /* The policy file's lines as fields (policy_string, as TLS-RPT lists them). */
 static void policy_lines(struct fields *f, const char *text)
 {
@@ -347,11 +357,7 @@ static void decision(struct run_ctx *r, int action, const char *result_type, int
 	fields_add(&f, 0, "result_type", "%s", result_type ? result_type : "success");
 	if (tls_err)
 		fields_add(&f, 0, "failure_reason_code", "%s", tls_error_name(tls_err));
-	uint8_t a[4], b[4];
-	trace_actor_ip(ACTOR_SERVER, a);
-	trace_actor_ip(r->mitm_present && r->mitm_hop == 2 ? ACTOR_MITM : ACTOR_MX, b);
-	fields_add(&f, 0, "sending_mta_ip", "%u.%u.%u.%u", a[0], a[1], a[2], a[3]);
-	fields_add(&f, 0, "receiving_ip", "%u.%u.%u.%u", b[0], b[1], b[2], b[3]);
+	add_ips(r, &f);
 	p->decided = 1;
 	p->deferred = action == MTASTS_DEFER;
 	policy_event(r, POLICY_DECISION, action, &f, summary, narration);
@@ -435,14 +441,10 @@ static void requiretls_outcome(struct run_ctx *r, const struct client_actor *a)
 	/* For the TLS report, when TLS itself failed (not when the MX only lacked REQUIRETLS)
 	 * and no policy's decision counts the session already. */
 	if (!a->tls_up && p->kind == RELAY_POLICY_NONE) {
-		uint8_t ia[4], ib[4];
-		trace_actor_ip(ACTOR_SERVER, ia);
-		trace_actor_ip(r->mitm_present && r->mitm_hop == 2 ? ACTOR_MITM : ACTOR_MX, ib);
 		fields_add(&f, 0, "policy_type", "%s", relay_policy_kind_name(p->kind));
 		fields_add(&f, 0, "policy_domain", "%s", p->domain);
 		fields_add(&f, 0, "result_type", "%s", a->tls_started ? "validation-failure" : "starttls-not-supported");
-		fields_add(&f, 0, "sending_mta_ip", "%u.%u.%u.%u", ia[0], ia[1], ia[2], ia[3]);
-		fields_add(&f, 0, "receiving_ip", "%u.%u.%u.%u", ib[0], ib[1], ib[2], ib[3]);
+		add_ips(r, &f);
 	}
 	if (err)
 		fields_add(&f, 0, "failure_reason_code", "%s", tls_error_name(err));

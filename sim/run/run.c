@@ -502,10 +502,11 @@ static int attempt_open(struct run_ctx *r, unsigned port, enum smtp_client_tls c
 	sa->chain = &r->pki->server_chain;
 	sa->key = &r->pki->server_key;
 	sa->label = "server";
+	/* The server's TCP peer: whoever dials its link (the attacker when in the path). */
+	enum trace_actor peer, self_end;
+	trace_link_ends(server_link, &peer, &self_end);
 	char peer_ip[16];
-	uint8_t ip[4];
-	trace_actor_ip(in_path ? ACTOR_MITM : ACTOR_CLIENT, ip);
-	snprintf(peer_ip, sizeof peer_ip, "%u.%u.%u.%u", ip[0], ip[1], ip[2], ip[3]);
+	trace_actor_ip_text(peer, peer_ip);
 	conn_init(&sa->conn, &r->links[server_link], 1, ACTOR_SERVER, &r->now,
 		  (struct conn_callbacks){ sa, server_data, server_tls_up, server_closed });
 	sa->cfg = (struct smtp_server_config){
@@ -685,10 +686,11 @@ static int relay_open(struct run_ctx *r, const struct smtp_server_message *msg, 
 	sa->chain = &r->pki->mx_chain;
 	sa->key = &r->pki->mx_key;
 	sa->label = "mx";
+	/* The server's TCP peer: whoever dials its link (the attacker when in the path). */
+	enum trace_actor peer, self_end;
+	trace_link_ends(server_link, &peer, &self_end);
 	char peer_ip[16];
-	uint8_t ip[4];
-	trace_actor_ip(in_path ? ACTOR_MITM : ACTOR_SERVER, ip);
-	snprintf(peer_ip, sizeof peer_ip, "%u.%u.%u.%u", ip[0], ip[1], ip[2], ip[3]);
+	trace_actor_ip_text(peer, peer_ip);
 	conn_init(&sa->conn, &r->links[server_link], 1, ACTOR_MX, &r->now,
 		  (struct conn_callbacks){ sa, server_data, server_tls_up, server_closed });
 	sa->cfg = (struct smtp_server_config){

@@ -2,6 +2,7 @@
 #include "sim/trace/trace.h"
 
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "sim/base/buf.h"
@@ -320,6 +321,14 @@ void trace_actor_ip(enum trace_actor a, uint8_t ip[4])
 		[ACTOR_MX] = { 203, 0, 113, 80 },
 	};
 	memcpy(ip, addr[(unsigned)a < ACTOR_COUNT ? a : 0], 4);
+}
+
+const char *trace_actor_ip_text(enum trace_actor a, char out[16])
+{
+	uint8_t ip[4];
+	trace_actor_ip(a, ip);
+	snprintf(out, 16, "%u.%u.%u.%u", ip[0], ip[1], ip[2], ip[3]);
+	return out;
 }
 
 void trace_link_ends(enum trace_link l, enum trace_actor *a, enum trace_actor *b)

@@ -226,6 +226,8 @@ enum trace_tls_phase trace_link_tls_phase(const struct trace *t, enum trace_link
 
 /* The actor's IPv4 address in every view (documentation ranges, RFC 5737). */
 void trace_actor_ip(enum trace_actor a, uint8_t ip[4]);
+/* The same as dotted text ("203.0.113.25"); returns out. */
+const char *trace_actor_ip_text(enum trace_actor a, char out[16]);
 /* The two actors joined by a link: a dials, b answers. */
 void trace_link_ends(enum trace_link l, enum trace_actor *a, enum trace_actor *b);
 /* The hop a link belongs to: 1 (client to the server it submits to) or 2 (that server
