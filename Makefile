@@ -25,7 +25,7 @@ SIM_OBJ := $(SIM_SRC:%.c=$(BUILD)/%.o)
 UI_OBJ  := $(UI_SRC:%.c=$(BUILD)/%.o)
 TESTS   := $(patsubst tests/%.c,$(BUILD)/tests/%,$(sort $(wildcard tests/test_*.c)))
 
-.PHONY: all deps-runtime run test test-unit test-scenarios test-sanitize deps clean install bench fuzz memcheck
+.PHONY: all deps-runtime run test test-unit test-scenarios test-sanitize deps clean install bench fuzz memcheck coverage
 
 all: $(BIN)
 
