@@ -1,6 +1,7 @@
 # smtps-sim — build, test, bench, fuzz, install.
 #   make run     install missing packages, build, open the TUI on the STARTTLS story
 #   make test    install missing packages, build, run every test (plain and sanitized)
+#   make coverage  line coverage of sim/ from the unit tests and the fuzz corpora
 CC      ?= cc
 PREFIX  ?= /usr/local
 DESTDIR ?=
@@ -25,7 +26,7 @@ SIM_OBJ := $(SIM_SRC:%.c=$(BUILD)/%.o)
 UI_OBJ  := $(UI_SRC:%.c=$(BUILD)/%.o)
 TESTS   := $(patsubst tests/%.c,$(BUILD)/tests/%,$(sort $(wildcard tests/test_*.c)))
 
-.PHONY: all deps-runtime run test test-unit test-scenarios test-sanitize deps clean install bench fuzz memcheck
+.PHONY: all deps-runtime run test test-unit test-scenarios test-sanitize deps clean install bench fuzz memcheck coverage
 
 all: $(BIN)
 
@@ -87,7 +88,7 @@ install: $(BIN)
 	install -m 644 scenarios/*.ini $(DESTDIR)$(DATADIR)/
 	install -m 644 scenarios/certs/*.pem scenarios/certs/*.key $(DESTDIR)$(DATADIR)/certs/
 
-# bench, fuzz and memcheck live in mk/
+# bench, fuzz, memcheck and coverage live in mk/
 -include mk/*.mk
 
 clean:

@@ -201,6 +201,8 @@ static int emit_body(struct wire_stream *s, const uint8_t *p, size_t n, int pare
 static int feed_lines(struct wire_stream *s, const uint8_t *p, size_t n, int parent, int prot, int attack,
 		      enum smtp_out_kind sent)
 {
+	if (!n)
+		return 0; /* nothing to add; s->ln may not exist yet (memchr on NULL) */
 	if (!s->ln_len)
 		s->ln_rec = parent;
 	if (buf_append(&s->ln, &s->ln_len, &s->ln_cap, p, n))

@@ -5,7 +5,11 @@
  *   smtp_reply/:   the server's lines of each session, one session per file;
  *   mitm_ehlo/:    every complete multi-line 250 reply (the EHLO answers);
  *   tls/:          every TLS record with cleartext content, and every cleartext
- *                  handshake message, prefixed with the version-hint byte 3 (TLS 1.2).
+ *                  handshake message, prefixed with the version-hint byte 3 (TLS 1.2);
+ *   wiretrace/:    the client's link (both attacker links when there is an attacker)
+ *                  as fuzz_wiretrace's operations: connection events, cleartext SMTP,
+ *                  every record (a protected one after the plaintext it carries) and
+ *                  the replays, each record once whole and once cut into 5-byte writes.
  * Files are named by a hash of their content, so running it twice adds nothing. Not
  * part of any test; committed seeds are what the fuzzers start from. */
 #include <stdio.h>
@@ -45,6 +49,71 @@ static void add(struct buf *b, const uint8_t *p, size_t n)
 	b->p = realloc(b->p, b->n + n + 1);
 	memcpy(b->p + b->n, p, n);
 	b->n += n;
+}
+
+/* ---- wiretrace/: the operations of tests/fuzz/fuzz_wiretrace.c ---- */
+
+enum { OP_RECORDS, OP_CLEAR, OP_EXPECT, OP_ALERT, OP_DECRYPTED, OP_JOIN, OP_CONN };
+
+static int kind_arg(enum trace_layer l)
+{
+	return l == LAYER_SMTP_REPLY ? 1 : l == LAYER_SMTP_DATA ? 2 : 0;
+}
+
+static void op(struct buf *b, int what, int stream, int arg, const uint8_t *p, size_t n, int with_len)
+{
+	uint8_t h[3] = { (uint8_t)(what | stream << 3 | arg << 5), (uint8_t)(n >> 8), (uint8_t)n };
+	add(b, h, with_len ? 3 : 1);
+	if (with_len && n)
+		add(b, p, n);
+}
+
+/* The stream of an event, or -1 for the links the seed leaves out. */
+static int stream_of(const struct trace_event *e, int two)
+{
+	if (!two)
+		return e->link == LINK_CLIENT_SERVER ? (e->from == ACTOR_CLIENT ? 0 : 1) : -1;
+	if (e->link == LINK_CLIENT_MITM)
+		return e->from == ACTOR_CLIENT ? 0 : 1;
+	if (e->link == LINK_MITM_SERVER)
+		return e->from == ACTOR_MITM ? 2 : 3;
+	return -1;
+}
+
+static void dump_wire(const struct run_result *r, int cut)
+{
+	const struct trace *t = &r->trace;
+	int two = 0;
+	for (size_t i = 0; i < t->n; i++)
+		two |= t->ev[i].link == LINK_CLIENT_MITM;
+	struct buf b = { 0 };
+	uint8_t setup = (uint8_t)two;
+	add(&b, &setup, 1);
+	for (size_t i = 0; i < t->n; i++) {
+		const struct trace_event *e = &t->ev[i];
+		int st = stream_of(e, two);
+		if (st < 0 || e->wire_stored != e->wire_len || e->wire_len > 0xffff)
+			continue;
+		if (e->kind == TK_CONN_OPEN || e->kind == TK_CONN_FIN) {
+			op(&b, OP_CONN, st, e->kind == TK_CONN_FIN, NULL, 0, 0);
+		} else if (e->replay && e->plain && e->plain_stored == e->plain_len) {
+			op(&b, OP_DECRYPTED, st, kind_arg(e->layer) | (e->replay == REPLAY_MAILBOX ? 4 : 0), e->plain,
+			   e->plain_len, 1);
+		} else if (e->kind == TK_RECORD) {
+			/* A protected record: first the plaintext its sender put in. */
+			for (size_t k = i + 1; e->encrypted && k < t->n && t->ev[k].parent == (int)i; k++)
+				if (t->ev[k].plain && t->ev[k].plain_stored == t->ev[k].plain_len)
+					op(&b, OP_EXPECT, st, kind_arg(t->ev[k].layer), t->ev[k].plain, t->ev[k].plain_len, 1);
+			op(&b, OP_RECORDS, st, cut, e->wire, e->wire_len, 1);
+		} else if (e->parent < 0 && !e->encrypted && e->wire &&
+			   (e->layer == LAYER_SMTP_COMMAND || e->layer == LAYER_SMTP_REPLY || e->layer == LAYER_SMTP_DATA)) {
+			int mark = e->attack == ATTACK_ADDED || e->attack == ATTACK_FORGED ? 4 : 0;
+			op(&b, OP_CLEAR, st, kind_arg(e->layer) | mark, e->wire, e->wire_len, 1);
+		}
+	}
+	if (b.n > 1)
+		save("wiretrace", NULL, 0, b.p, b.n);
+	free(b.p);
 }
 
 static void dump(const struct run_result *r)
@@ -87,6 +156,8 @@ static void dump(const struct run_result *r)
 			break;
 		}
 	}
+	dump_wire(r, 0);
+	dump_wire(r, 4); /* cuts[4]: 5-byte writes */
 	if (cmd.n)
 		save("smtp_command", NULL, 0, cmd.p, cmd.n);
 	if (rep.n)
