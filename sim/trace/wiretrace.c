@@ -76,24 +76,48 @@ static int all_readers(void)
 
 /* Scans body bytes for the end-of-data line "." (CRLF or bare LF, as decode_smtp_body
  * reads it). *st: 0 at the start of a line, 1 after a lone ".", 2 after ".\r", 3 inside
- * any other line. Returns the offset just past the line's LF, or 0 when it is not there. */
+ * any other line. Returns the offset just past the line's LF, or 0 when it is not there.
+ * The state is a function of the bytes since the last LF, so only the dots need a look:
+ * a body piece is scanned at memchr's speed, however many lines it has. */
 static size_t end_scan(int *st, const uint8_t *p, size_t n)
 {
-	for (size_t i = 0; i < n; i++) {
-		uint8_t c = p[i];
+	size_t i = 0;
+	/* A "." or ".\r" left over from the last piece: at most two bytes decide. */
+	while (i < n && (*st == 1 || *st == 2)) {
+		uint8_t c = p[i++];
 		if (c == '\n') {
-			int end = *st == 1 || *st == 2;
 			*st = 0;
-			if (end)
-				return i + 1;
-		} else if (*st == 0 && c == '.') {
+			return i;
+		}
+		*st = *st == 1 && c == '\r' ? 2 : 3;
+	}
+	if (i == n)
+		return 0;
+	int bol = *st == 0; /* p[i] starts a line */
+	for (const uint8_t *d = memchr(p + i, '.', n - i); d; d = memchr(d + 1, '.', (size_t)(p + n - d) - 1)) {
+		size_t j = (size_t)(d - p);
+		if (j == i ? !bol : p[j - 1] != '\n')
+			continue;
+		if (j + 1 == n) {
 			*st = 1;
-		} else if (*st == 1 && c == '\r') {
+			return 0;
+		}
+		if (p[j + 1] == '\n') {
+			*st = 0;
+			return j + 2;
+		}
+		if (p[j + 1] != '\r')
+			continue;
+		if (j + 2 == n) {
 			*st = 2;
-		} else {
-			*st = 3;
+			return 0;
+		}
+		if (p[j + 2] == '\n') {
+			*st = 0;
+			return j + 3;
 		}
 	}
+	*st = p[n - 1] == '\n' ? 0 : 3;
 	return 0;
 }
 
