@@ -36,9 +36,8 @@ static int conn_set_state(struct conn *c, enum conn_state to)
 /* Frees the plaintext that waited for the engine: once TLS is dead it can never go out. */
 static void drop_units(struct conn *c)
 {
-	for (size_t i = 0; i < c->nunits; i++)
-		free(c->units[i].p);
 	c->nunits = 0;
+	c->plain_off = c->plain_len = c->unit_off = 0;
 }
 
 /* The one way the sticky error is set; returns -1 so that callers can return it. */
@@ -77,9 +76,8 @@ void conn_init(struct conn *c, struct link *l, int side, enum trace_actor self,
 void conn_free(struct conn *c)
 {
 	free(c->outq);
-	for (size_t i = 0; i < c->nunits; i++)
-		free(c->units[i].p);
 	free(c->units);
+	free(c->plain);
 	free(c->tls);
 	memset(c, 0, sizeof *c);
 }
@@ -128,11 +126,16 @@ int conn_send(struct conn *c, enum smtp_out_kind kind, const uint8_t *p, size_t 
 	if (c->state != CONN_PLAIN) {
 		if (VEC_RESERVE(c->units, c->ucap, c->nunits + 1))
 			return conn_fail(c);
-		uint8_t *copy = malloc(n);
-		if (!copy)
+		/* The queue's bytes move to the front only when that makes room. */
+		if (c->plain_off && c->plain_off + c->plain_len + n > c->plain_cap) {
+			memmove(c->plain, c->plain + c->plain_off, c->plain_len);
+			c->plain_off = 0;
+		}
+		size_t end = c->plain_off + c->plain_len;
+		if (buf_append(&c->plain, &end, &c->plain_cap, p, n))
 			return conn_fail(c);
-		memcpy(copy, p, n);
-		c->units[c->nunits++] = (struct conn_unit){ kind, copy, n, 0, attack };
+		c->plain_len += n;
+		c->units[c->nunits++] = (struct conn_unit){ kind, n, attack };
 		return 0;
 	}
 	if (wire_clear(conn_out_stream(c), kind, p, n, attack) || outq_push(c, p, n))
@@ -306,8 +309,13 @@ static void tls_dead(struct conn *c, int err)
 static int tls_pump(struct conn *c)
 {
 	br_ssl_engine_context *eng = c->tls->eng;
-	struct sim_pipe *in = in_pipe(c);
+	struct sim_pipe *in = in_pipe(c), *out = out_pipe(c);
 	int progress = 0;
+	/* Records go straight into the pipe while nothing waits before them (and no tap
+	 * wants to see the bytes in the order flush gives them); `direct` counts them as
+	 * if they had been queued, so the engine stops where it always did: OUTQ_HIGH
+	 * bytes made in this pump. */
+	size_t direct = 0;
 	for (;;) {
 		unsigned st = br_ssl_engine_current_state(eng);
 		if (st == BR_SSL_CLOSED) {
@@ -327,10 +335,17 @@ static int tls_pump(struct conn *c)
 			}
 			conn_set_state(c, CONN_CLOSE_NOTIFY);
 		}
-		if ((st & BR_SSL_SENDREC) && c->outq_len < OUTQ_HIGH) {
-			size_t len;
+		if ((st & BR_SSL_SENDREC) && c->outq_len + direct < OUTQ_HIGH) {
+			size_t len, k = 0;
 			unsigned char *buf = br_ssl_engine_sendrec_buf(eng, &len);
-			if (wire_records(conn_out_stream(c), buf, len, 0) || outq_push(c, buf, len)) {
+			if (wire_records(conn_out_stream(c), buf, len, 0)) {
+				conn_fail(c);
+				return progress;
+			}
+			if (!c->outq_len && !out->tap)
+				k = pipe_write(out, buf, len);
+			direct += k;
+			if (outq_push(c, buf + k, len - k)) {
 				conn_fail(c);
 				return progress;
 			}
@@ -368,27 +383,35 @@ static int tls_pump(struct conn *c)
 		}
 		if ((st & BR_SSL_SENDAPP) && c->nunits) {
 			struct conn_unit *u = &c->units[0];
+			const uint8_t *src = c->plain + c->plain_off;
 			size_t len;
 			unsigned char *buf = br_ssl_engine_sendapp_buf(eng, &len);
-			size_t k = u->len - u->off;
+			size_t k = u->len - c->unit_off;
 			if (k > len)
 				k = len;
-			memcpy(buf, u->p + u->off, k);
-			br_ssl_session_parameters sp;
-			br_ssl_engine_get_session_parameters(eng, &sp);
-			int split = br_ssl_engine_get_version(eng) == BR_TLS10 && is_cbc(sp.cipher_suite);
-			if (wire_expect_plain(conn_out_stream(c), u->kind, u->p + u->off, k, split, u->attack)) {
+			memcpy(buf, src, k);
+			int split = 0;
+			if (br_ssl_engine_get_version(eng) == BR_TLS10) {
+				br_ssl_session_parameters sp;
+				br_ssl_engine_get_session_parameters(eng, &sp);
+				split = is_cbc(sp.cipher_suite);
+			}
+			if (wire_expect_plain(conn_out_stream(c), u->kind, src, k, split, u->attack)) {
 				conn_fail(c);
 				return progress;
 			}
 			br_ssl_engine_sendapp_ack(eng, k);
 			/* Without a flush BearSSL waits for a full record's worth of data. */
 			br_ssl_engine_flush(eng, 0);
-			u->off += k;
-			if (u->off == u->len) {
-				free(u->p);
+			c->unit_off += k;
+			c->plain_off += k;
+			c->plain_len -= k;
+			if (!c->plain_len)
+				c->plain_off = 0;
+			if (c->unit_off == u->len) {
 				memmove(c->units, c->units + 1, (c->nunits - 1) * sizeof *c->units);
 				c->nunits--;
+				c->unit_off = 0;
 			}
 			progress = 1;
 			continue;

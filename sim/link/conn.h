@@ -33,10 +33,11 @@ struct conn_callbacks {
 	void (*closed)(void *ctx, struct conn *c, int err);
 };
 
+/* One conn_send waiting for the engine: its bytes are the next len in the conn's
+ * plaintext queue. */
 struct conn_unit {
 	enum smtp_out_kind kind;
-	uint8_t *p;
-	size_t len, off;
+	size_t len;
 	int attack;
 };
 
@@ -57,7 +58,7 @@ struct conn {
 	enum trace_actor self;
 	const uint64_t *now;
 	struct conn_callbacks cb;
-	uint8_t *outq; size_t outq_len, outq_cap;  /* traced, waiting for room in the pipe */
+	uint8_t *outq; size_t outq_len, outq_cap;  /* traced, waiting for room in the pipe (owned) */
 	struct tls_endpoint *tls;  /* heap: holds pointers into itself */
 	enum conn_state state;
 	int tls_err;               /* BearSSL's error when the engine failed; 0 otherwise */
@@ -70,7 +71,13 @@ struct conn {
 	int raw_input;             /* deliver arriving bytes raw even with TLS off (relay) */
 	uint8_t first_in[4];       /* the first bytes TLS read from the peer, to name a failure */
 	size_t first_in_len;
-	struct conn_unit *units; size_t nunits, ucap;  /* plaintext waiting for the engine */
+	/* Plaintext waiting for the engine, one unit per conn_send, in order; their bytes
+	 * follow each other in plain[plain_off..plain_off + plain_len) (owned, reused: no
+	 * allocation per send once it has grown), the first unit's first unit_off already
+	 * given to the engine. */
+	struct conn_unit *units; size_t nunits, ucap;
+	uint8_t *plain; size_t plain_off, plain_len, plain_cap;
+	size_t unit_off;
 	/* Sticky, like BearSSL's engine error: 0, or -1 once something could not be traced or
 	 * queued (out of memory). The first failure wins; from then on conn_send and
 	 * conn_send_raw return -1 and conn_pump does nothing. The run checks it every round
