@@ -514,50 +514,88 @@ int wire_records(struct wire_stream *s, const uint8_t *p, size_t n, int attack)
 	return r;
 }
 
+/* The record at the front of the n bytes at rec, traced with its children; or, when the
+ * bytes do not start a record, all n of them as bytes that are not one. Sets *used to
+ * what it took: 0 when the record is not complete yet. Returns 0 or -1. */
+static int one_record(struct wire_stream *s, const uint8_t *rec, size_t n, int attack, size_t *used)
+{
+	struct tls_record_header h;
+	*used = 0;
+	int r = decode_tls_record_header(rec, n, &h);
+	if (r == 1)
+		return 0;
+	size_t total = r == 0 ? 5 + (size_t)h.length : n;
+	if (r == 0 && total > MAX_RECORD)
+		r = -1, total = n;
+	if (r == 0 && n < total)
+		return 0;
+	struct trace_event e;
+	ev_init(&e, TK_RECORD, LAYER_TLS_RECORD);
+	e.subtype = r == 0 ? h.type : -1;
+	char summary[DECODE_SUMMARY_MAX];
+	if (r == 0) {
+		decode_tls_record(rec, total, &e.fields, summary, sizeof summary);
+		e.encrypted = s->ccs && h.type != TLS_CT_CHANGE_CIPHER_SPEC;
+		if (e.encrypted && h.type == TLS_CT_APPLICATION_DATA)
+			record_plain(s, &e);
+		/* Replies relayed unread: how the server reads what comes next is unknown. */
+		if (e.encrypted && h.type == TLS_CT_APPLICATION_DATA && !s->toward_server && !app_take(s))
+			s->smtp->server_in_data = -1;
+	} else {
+		/* Not TLS at all (e.g. cleartext where a record was expected): keep it visible. */
+		fields_add(&e.fields, 0, "error", "not a TLS record");
+		snprintf(summary, sizeof summary, "%zu bytes that are not a TLS record", total);
+	}
+	e.attack = attack;
+	e.readers = e.encrypted ? s->tls_readers : all_readers();
+	e.wire = (uint8_t *)rec;
+	e.wire_len = total;
+	char shown[DECODE_SUMMARY_MAX + 16];
+	snprintf(shown, sizeof shown, "%s%s", summary, e.encrypted ? " (encrypted)" : "");
+	int idx = emit(s, &e, shown);
+	if (idx < 0)
+		return -1;
+	if (r == 0 && record_children(s, rec, total, h.version, idx, attack))
+		return -1;
+	*used = total;
+	return 0;
+}
+
+/* Whole records are traced where they lie, in the caller's bytes; only a record cut by
+ * the end of a write waits in s->rec for the rest. */
 static int records(struct wire_stream *s, const uint8_t *p, size_t n, int attack)
 {
-	if (buf_append(&s->rec, &s->rec_len, &s->rec_cap, p, n))
-		return -1;
-	for (;;) {
+	size_t used;
+	if (s->rec_len) {
+		/* Finish the waiting record first (whole records stay where they are). */
 		struct tls_record_header h;
-		int r = decode_tls_record_header(s->rec, s->rec_len, &h);
-		if (r == 1)
-			return 0;
-		size_t total = r == 0 ? 5 + (size_t)h.length : s->rec_len;
-		if (r == 0 && total > MAX_RECORD)
-			r = -1, total = s->rec_len;
-		if (r == 0 && s->rec_len < total)
-			return 0;
-		struct trace_event e;
-		ev_init(&e, TK_RECORD, LAYER_TLS_RECORD);
-		e.subtype = r == 0 ? h.type : -1;
-		char summary[DECODE_SUMMARY_MAX];
-		if (r == 0) {
-			decode_tls_record(s->rec, total, &e.fields, summary, sizeof summary);
-			e.encrypted = s->ccs && h.type != TLS_CT_CHANGE_CIPHER_SPEC;
-			if (e.encrypted && h.type == TLS_CT_APPLICATION_DATA)
-				record_plain(s, &e);
-			/* Replies relayed unread: how the server reads what comes next is unknown. */
-			if (e.encrypted && h.type == TLS_CT_APPLICATION_DATA && !s->toward_server && !app_take(s))
-				s->smtp->server_in_data = -1;
-		} else {
-			/* Not TLS at all (e.g. cleartext where a record was expected): keep it visible. */
-			fields_add(&e.fields, 0, "error", "not a TLS record");
-			snprintf(summary, sizeof summary, "%zu bytes that are not a TLS record", total);
+		size_t want = n;
+		if (decode_tls_record_header(s->rec, s->rec_len, &h) == 0 && 5 + (size_t)h.length <= MAX_RECORD &&
+		    5 + (size_t)h.length > s->rec_len && 5 + (size_t)h.length - s->rec_len < n)
+			want = 5 + (size_t)h.length - s->rec_len;
+		if (buf_append(&s->rec, &s->rec_len, &s->rec_cap, p, want))
+			return -1;
+		p += want;
+		n -= want;
+		for (;;) {
+			if (one_record(s, s->rec, s->rec_len, attack, &used))
+				return -1;
+			if (!used)
+				break;
+			buf_consume(s->rec, &s->rec_len, used);
 		}
-		e.attack = attack;
-		e.readers = e.encrypted ? s->tls_readers : all_readers();
-		e.wire = s->rec;
-		e.wire_len = total;
-		char shown[DECODE_SUMMARY_MAX + 16];
-		snprintf(shown, sizeof shown, "%s%s", summary, e.encrypted ? " (encrypted)" : "");
-		int idx = emit(s, &e, shown);
-		if (idx < 0)
-			return -1;
-		if (r == 0 && record_children(s, s->rec, total, h.version, idx, attack))
-			return -1;
-		buf_consume(s->rec, &s->rec_len, total);
+		if (s->rec_len)
+			return buf_append(&s->rec, &s->rec_len, &s->rec_cap, p, n);
 	}
+	while (n) {
+		if (one_record(s, p, n, attack, &used))
+			return -1;
+		if (!used)
+			return buf_append(&s->rec, &s->rec_len, &s->rec_cap, p, n);
+		p += used;
+		n -= used;
+	}
+	return 0;
 }
 
 int wire_note(struct trace *t, const struct wire_note *n, const char *summary, const char *narration)
