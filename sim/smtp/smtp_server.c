@@ -26,6 +26,7 @@
 
 #include "sim/base/base64.h"
 #include "sim/base/buf.h"
+#include "sim/base/scan.h"
 #include "sim/smtp/linebuf.h"
 #include "sim/smtp/smtp_parse.h"
 
@@ -831,6 +832,30 @@ static void data_piece(struct smtp_server *s, const uint8_t *p, size_t n, int en
 		fail_oom(s);
 }
 
+/* Whole lines of plain message text at a line start, taken at once: each ends in CRLF
+ * and none starts with "." (no mark, sim/base/scan.h), so there is nothing to unstuff
+ * and the bytes are stored as they came; the count, the size limit and the line length
+ * come out as line by line. Returns how many bytes of p it took, 0 when the first line
+ * needs data_piece (it has a mark, it is not complete, or the message passes the size
+ * limit within the run). */
+static size_t data_run(struct smtp_server *s, const uint8_t *p, size_t n)
+{
+	if (s->mid_line || s->line_len)
+		return 0;
+	size_t mark = scan_text_mark(p, 0, n);
+	const uint8_t *lf = mark ? memrchr(p, '\n', mark) : NULL;
+	if (!lf)
+		return 0;
+	size_t run = (size_t)(lf - p) + 1;
+	if (!s->too_big && s->cur.body_total + run > s->max_size)
+		return 0; /* the line that passes the limit is found line by line */
+	if (scan_long_line(p, run, SMTP_TEXT_LINE_MAX) < run)
+		s->line_too_long = 1;
+	if (body_append(s, p, run))
+		fail_oom(s);
+	return run;
+}
+
 /* ---- input ---- */
 
 static void process(struct smtp_server *s)
@@ -839,6 +864,13 @@ static void process(struct smtp_server *s)
 	while (s->in.pos < s->in.len && (s->state == SMTP_SERVER_READY || s->state == SMTP_SERVER_DATA)) {
 		const uint8_t *p = s->in.p + s->in.pos;
 		size_t avail = s->in.len - s->in.pos;
+		if (s->state == SMTP_SERVER_DATA) {
+			size_t run = data_run(s, p, avail);
+			if (run) {
+				s->in.pos += run;
+				continue;
+			}
+		}
 		const uint8_t *lf = memchr(p, '\n', avail);
 		if (s->state == SMTP_SERVER_DATA) {
 			size_t limit = SMTP_TEXT_LINE_MAX - 2;
