@@ -3,8 +3,69 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "sim/base/buf.h"
+
+/* The events' bytes: a chain of chunks, each twice the last up to BYTES_MAX, filled in
+ * order. A trace of a big message keeps megabytes (max_stored bytes of every record and
+ * every piece of the message): packed like this they cost no allocation per event, and
+ * chunks of BYTES_HUGE or more are offered to the kernel for huge pages, so that fresh
+ * memory comes in a few faults instead of one per 4 KiB page. */
+#define BYTES_FIRST ((size_t)64 * 1024)
+#define BYTES_HUGE ((size_t)2 * 1024 * 1024)
+#define BYTES_MAX ((size_t)8 * 1024 * 1024)
+
+struct trace_bytes {
+	struct trace_bytes *prev;
+	uint8_t *data;
+	size_t used, cap;
+};
+
+static void bytes_free(struct trace_bytes *b)
+{
+	while (b) {
+		struct trace_bytes *prev = b->prev;
+		free(b->data);
+		free(b);
+		b = prev;
+	}
+}
+
+/* n bytes of room in the newest chunk, or in a new one. */
+static uint8_t *bytes_take(struct trace *t, size_t n)
+{
+	struct trace_bytes *b = t->bytes;
+	if (!b || b->cap - b->used < n) {
+		size_t cap = b ? (b->cap < BYTES_MAX ? 2 * b->cap : BYTES_MAX) : BYTES_FIRST;
+		if (cap < n)
+			cap = n;
+		struct trace_bytes *nb = malloc(sizeof *nb);
+		if (!nb)
+			return NULL;
+		nb->data = NULL;
+		if (cap >= BYTES_HUGE && cap % BYTES_HUGE == 0) {
+			nb->data = aligned_alloc(BYTES_HUGE, cap);
+#ifdef MADV_HUGEPAGE
+			if (nb->data)
+				madvise(nb->data, cap, MADV_HUGEPAGE); /* only a hint: no error to handle */
+#endif
+		}
+		if (!nb->data)
+			nb->data = malloc(cap);
+		if (!nb->data) {
+			free(nb);
+			return NULL;
+		}
+		nb->prev = b;
+		nb->used = 0;
+		nb->cap = cap;
+		t->bytes = b = nb;
+	}
+	uint8_t *p = b->data + b->used;
+	b->used += n;
+	return p;
+}
 
 void trace_init(struct trace *t)
 {
@@ -15,25 +76,24 @@ void trace_free(struct trace *t)
 {
 	for (size_t i = 0; i < t->n; i++) {
 		struct trace_event *e = &t->ev[i];
-		free(e->wire);
-		free(e->plain);
 		free(e->summary);
 		free(e->narration);
 		fields_free(&e->fields);
 	}
 	free(t->ev);
 	free(t->sessions);
+	bytes_free(t->bytes);
 	trace_init(t);
 }
 
-static uint8_t *copy_bytes(const uint8_t *p, size_t n, size_t max, size_t *stored)
+static uint8_t *copy_bytes(struct trace *t, const uint8_t *p, size_t n, size_t *stored)
 {
-	if (max && n > max)
-		n = max;
+	if (t->max_stored && n > t->max_stored)
+		n = t->max_stored;
 	*stored = n;
 	if (!p || n == 0)
 		return NULL;
-	uint8_t *c = malloc(n);
+	uint8_t *c = bytes_take(t, n);
 	if (c)
 		memcpy(c, p, n);
 	return c;
@@ -46,14 +106,13 @@ int trace_append(struct trace *t, struct trace_event *e)
 	struct trace_event *d = &t->ev[t->n];
 	*d = *e;
 	d->seq = (uint32_t)(t->n + 1);
-	d->wire = copy_bytes(e->wire, e->wire_len, t->max_stored, &d->wire_stored);
-	d->plain = copy_bytes(e->plain, e->plain_len, t->max_stored, &d->plain_stored);
+	d->wire = copy_bytes(t, e->wire, e->wire_len, &d->wire_stored);
+	d->plain = copy_bytes(t, e->plain, e->plain_len, &d->plain_stored);
 	d->summary = strdup(e->summary ? e->summary : "");
 	d->narration = e->narration ? strdup(e->narration) : NULL;
 	if ((d->wire_stored && !d->wire) || (d->plain_stored && !d->plain) || !d->summary ||
 	    (e->narration && !d->narration)) {
-		free(d->wire);
-		free(d->plain);
+		/* bytes already taken stay in their chunk until trace_free */
 		free(d->summary);
 		free(d->narration);
 		return -1;

@@ -171,12 +171,17 @@ struct trace_tls_session {
 	size_t premaster_len;
 };
 
+struct trace_bytes; /* trace.c: the chunks the events' bytes live in */
+
 struct trace {
 	struct trace_event *ev;
 	size_t n, cap;
 	struct trace_tls_session *sessions;
 	size_t nsessions, sessions_cap;
 	size_t max_stored;     /* most bytes kept per event for wire and plain; 0 = all */
+	/* Owned: the events' wire and plain bytes, packed one after the other in a few
+	 * large chunks (freed with the trace, never one by one). */
+	struct trace_bytes *bytes;
 };
 
 void trace_init(struct trace *t);
