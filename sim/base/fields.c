@@ -14,40 +14,77 @@ void fields_init(struct fields *f)
 	f->n = f->cap = 0;
 }
 
+/* A field's value and name share one allocation: the value, its NUL, then the name. */
 void fields_free(struct fields *f)
 {
-	for (size_t i = 0; i < f->n; i++) {
-		free(f->v[i].name);
+	for (size_t i = 0; i < f->n; i++)
 		free(f->v[i].value);
-	}
 	free(f->v);
 	fields_init(f);
 }
 
+/* Room for `more` fields: 8 at first (most events have fewer), then doubling. */
 static int fields_reserve(struct fields *f, size_t more)
 {
-	return VEC_RESERVE(f->v, f->cap, f->n + more);
+	return vec_reserve_from((void **)&f->v, &f->cap, f->n + more, sizeof *f->v, 8);
+}
+
+/* n in decimal at the end of buf (at least 21 bytes); returns where it starts. */
+static char *decimal(char *end, size_t n)
+{
+	*--end = '\0';
+	do
+		*--end = (char)('0' + n % 10);
+	while (n /= 10);
+	return end;
 }
 
 int fields_add(struct fields *f, int depth, const char *name, const char *fmt, ...)
 {
 	if (fields_reserve(f, 1))
 		return -1;
+	/* The two formats nearly every decoder uses go without printf. */
+	char small[128], *big = NULL;
+	const char *v;
+	size_t vlen;
 	va_list ap;
 	va_start(ap, fmt);
-	char *value = NULL;
-	int r = vasprintf(&value, fmt, ap);
+	if (fmt[0] == '%' && fmt[1] == 's' && !fmt[2]) {
+		v = va_arg(ap, const char *);
+		if (!v)
+			v = "(null)"; /* what printf writes */
+		vlen = strlen(v);
+	} else if (fmt[0] == '%' && fmt[1] == 'z' && fmt[2] == 'u' && !fmt[3]) {
+		v = decimal(small + sizeof small, va_arg(ap, size_t));
+		vlen = strlen(v);
+	} else {
+		va_list again;
+		va_copy(again, ap);
+		int r = vsnprintf(small, sizeof small, fmt, ap);
+		if (r >= 0 && (size_t)r >= sizeof small && vasprintf(&big, fmt, again) < 0)
+			big = NULL, r = -1;
+		va_end(again);
+		if (r < 0) {
+			va_end(ap);
+			return -1;
+		}
+		v = big ? big : small;
+		vlen = (size_t)r;
+	}
 	va_end(ap);
-	if (r < 0)
-		return -1;
-	char *n = strdup(name);
-	if (!n) {
-		free(value);
+	size_t nlen = strlen(name);
+	char *block = malloc(vlen + nlen + 2);
+	if (!block) {
+		free(big);
 		return -1;
 	}
+	memcpy(block, v, vlen);
+	block[vlen] = '\0';
+	memcpy(block + vlen + 1, name, nlen + 1);
+	free(big);
 	f->v[f->n].depth = depth;
-	f->v[f->n].name = n;
-	f->v[f->n].value = value;
+	f->v[f->n].name = block + vlen + 1;
+	f->v[f->n].value = block;
 	f->v[f->n].has_range = 0;
 	f->v[f->n].off = f->v[f->n].len = 0;
 	f->n++;
@@ -72,7 +109,7 @@ void fields_drop_ranges(struct fields *f)
 const char *fields_get(const struct fields *f, const char *name)
 {
 	for (size_t i = 0; i < f->n; i++)
-		if (strcmp(f->v[i].name, name) == 0)
+		if (f->v[i].name[0] == name[0] && strcmp(f->v[i].name, name) == 0)
 			return f->v[i].value;
 	return NULL;
 }

@@ -10,6 +10,7 @@ struct field {
 	int depth;   /* 0 = top level; a field at depth d+1 belongs to the nearest preceding field at depth d */
 	char *name;  /* snake_case key, e.g. "cipher_suites" */
 	char *value; /* display text; "" for a group heading */
+	/* Both owned by the list, in one allocation (value, NUL, name): fields_free frees it. */
 	int has_range; /* 1 when off/len say which bytes the value shows */
 	size_t off, len; /* those bytes, in the event's own bytes: its wire bytes, or for an
 			  * event without any (an SMTP line inside TLS), its plaintext (trace.h) */
