@@ -1,6 +1,7 @@
 /* scan: see scan.h. With GCC or Clang the runs are skipped 64 bytes at a time with
- * generic vectors (SSE2 on x86-64, NEON on ARM, plain words elsewhere); the byte loop
- * decides the exact place, and is the whole scan with other compilers. */
+ * generic vectors (SSE2 on x86-64, or AVX2 when the processor has it; NEON on ARM; plain
+ * words elsewhere); the byte loop decides the exact place, and is the whole scan with
+ * other compilers. */
 #include "sim/base/scan.h"
 
 #include <string.h>
@@ -28,6 +29,42 @@ static int block_has_mark(const uint8_t *t)
 	memcpy(w, &acc, sizeof w);
 	return (w[0] | w[1]) != 0;
 }
+
+#if defined(__x86_64__) || defined(__i386__)
+/* The same with AVX2, where the processor has it (chosen at run time). */
+#define SCAN_AVX2 1
+typedef uint8_t scan_v32 __attribute__((vector_size(32)));
+
+__attribute__((target("avx2"))) static size_t skip_avx2(const uint8_t *text, size_t i, size_t n)
+{
+	for (; n - i >= 64; i += 64) {
+		scan_v32 v0, b0, v1, b1;
+		memcpy(&v0, text + i, sizeof v0);
+		memcpy(&b0, text + i - 1, sizeof b0);
+		memcpy(&v1, text + i + 32, sizeof v1);
+		memcpy(&b1, text + i + 31, sizeof b1);
+		scan_v32 m = (scan_v32)(((v0 == '\n') & (b0 != '\r')) | ((v0 == '.') & (b0 == '\n'))) |
+			     (scan_v32)(((v1 == '\n') & (b1 != '\r')) | ((v1 == '.') & (b1 == '\n')));
+		uint64_t w[4];
+		memcpy(w, &m, sizeof w);
+		if (w[0] | w[1] | w[2] | w[3])
+			break;
+	}
+	return i;
+}
+#endif
+
+/* Skips whole 64-byte blocks without a mark, from i (> 0). */
+static size_t skip_blocks(const uint8_t *text, size_t i, size_t n)
+{
+#ifdef SCAN_AVX2
+	if (__builtin_cpu_supports("avx2"))
+		return skip_avx2(text, i, n);
+#endif
+	while (n - i >= 64 && !block_has_mark(text + i))
+		i += 64;
+	return i;
+}
 #endif
 
 size_t scan_text_mark(const uint8_t *text, size_t from, size_t n)
@@ -41,8 +78,7 @@ size_t scan_text_mark(const uint8_t *text, size_t from, size_t n)
 		i = 1;
 	}
 #if defined(__GNUC__)
-	while (n - i >= 64 && !block_has_mark(text + i))
-		i += 64;
+	i = skip_blocks(text, i, n);
 #endif
 	for (; i < n; i++)
 		if (is_mark(text, i))
