@@ -93,6 +93,8 @@ struct smtp_client {
 	 * marks_upto (when the list filled up) wire_fill scans. */
 	size_t marks[CLIENT_MARKS];
 	size_t nmarks, mark_i, marks_upto;
+	size_t scanned;            /* past marks_upto: the last mark found, when scanned_ok */
+	int scanned_ok;
 
 };
 
@@ -223,6 +225,7 @@ static int prepare_wire(struct smtp_client *c)
 	size_t n = c->body_len, len = n + 3;
 	c->nmarks = c->mark_i = 0;
 	c->marks_upto = n;
+	c->scanned_ok = 0;
 	for (size_t i = scan_text_mark(b, 0, n); i < n; i = scan_text_mark(b, i + 1, n)) {
 		if (c->nmarks < CLIENT_MARKS)
 			c->marks[c->nmarks++] = i;
@@ -246,8 +249,13 @@ static size_t next_mark(struct smtp_client *c)
 		c->mark_i++;
 	if (c->mark_i < c->nmarks)
 		return c->marks[c->mark_i];
-	size_t from = c->body_pos > c->marks_upto ? c->body_pos : c->marks_upto;
-	return scan_text_mark(c->body, from, c->body_len);
+	/* Each stretch is scanned once, however many pieces it is sent in. */
+	if (!c->scanned_ok || c->scanned < c->body_pos) {
+		size_t from = c->body_pos > c->marks_upto ? c->body_pos : c->marks_upto;
+		c->scanned = scan_text_mark(c->body, from, c->body_len);
+		c->scanned_ok = 1;
+	}
+	return c->scanned;
 }
 
 /* Writes the next n wire bytes of the body into out (n <= what is left). */
@@ -283,18 +291,25 @@ static void wire_fill(struct smtp_client *c, uint8_t *out, size_t n)
 
 static void send_body(struct smtp_client *c, size_t n)
 {
-	if (n > c->wire_cap) {
-		uint8_t *w = realloc(c->wire, n);
-		if (!w) {
-			set_error(c, "out of memory sending the message body");
-			give_up(c);
-			return;
+	const uint8_t *piece;
+	if (c->body_pos + n <= c->body_len && next_mark(c) >= c->body_pos + n) {
+		/* Nothing to add in these n bytes: they go out as the body has them. */
+		piece = c->body + c->body_pos;
+		c->body_pos += n;
+	} else {
+		if (n > c->wire_cap) {
+			uint8_t *w = realloc(c->wire, n);
+			if (!w) {
+				set_error(c, "out of memory sending the message body");
+				give_up(c);
+				return;
+			}
+			c->wire = w;
+			c->wire_cap = n;
 		}
-		c->wire = w;
-		c->wire_cap = n;
+		wire_fill(c, c->wire, n);
+		piece = c->wire;
 	}
-	wire_fill(c, c->wire, n);
-	const uint8_t *piece = c->wire;
 	c->wire_pos += n;
 	int last = c->wire_pos == c->wire_len;
 	/* State before the send: the reply may come back from inside the sink. */
