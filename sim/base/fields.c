@@ -8,19 +8,51 @@
 
 #include "sim/base/buf.h"
 
+/* A block of names and values; the newest is fields.text, each points to the one before. */
+struct fields_text {
+	struct fields_text *prev;
+	size_t used, cap;
+	char data[];
+};
+
+#define TEXT_FIRST 256
+
 void fields_init(struct fields *f)
 {
 	f->v = NULL;
 	f->n = f->cap = 0;
+	f->text = NULL;
 }
 
-/* A field's value and name share one allocation: the value, its NUL, then the name. */
 void fields_free(struct fields *f)
 {
-	for (size_t i = 0; i < f->n; i++)
-		free(f->v[i].value);
+	for (struct fields_text *t = f->text, *prev; t; t = prev) {
+		prev = t->prev;
+		free(t);
+	}
 	free(f->v);
 	fields_init(f);
+}
+
+/* n bytes in the newest block, or in a new one twice the size of the last. */
+static char *text_take(struct fields *f, size_t n)
+{
+	struct fields_text *t = f->text;
+	if (!t || t->cap - t->used < n) {
+		size_t cap = t ? 2 * t->cap : TEXT_FIRST;
+		if (cap < n)
+			cap = n;
+		struct fields_text *nt = malloc(sizeof *nt + cap);
+		if (!nt)
+			return NULL;
+		nt->prev = t;
+		nt->used = 0;
+		nt->cap = cap;
+		f->text = t = nt;
+	}
+	char *p = t->data + t->used;
+	t->used += n;
+	return p;
 }
 
 /* Room for `more` fields: 8 at first (most events have fewer), then doubling. */
@@ -73,7 +105,7 @@ int fields_add(struct fields *f, int depth, const char *name, const char *fmt, .
 	}
 	va_end(ap);
 	size_t nlen = strlen(name);
-	char *block = malloc(vlen + nlen + 2);
+	char *block = text_take(f, vlen + nlen + 2);
 	if (!block) {
 		free(big);
 		return -1;
@@ -122,6 +154,14 @@ int fields_move(struct fields *dst, struct fields *src, int depth_offset)
 		dst->v[dst->n] = src->v[i];
 		dst->v[dst->n].depth += depth_offset;
 		dst->n++;
+	}
+	/* The strings stay in their blocks, which join dst's chain. */
+	if (src->text) {
+		struct fields_text *oldest = src->text;
+		while (oldest->prev)
+			oldest = oldest->prev;
+		oldest->prev = dst->text;
+		dst->text = src->text;
 	}
 	free(src->v);
 	fields_init(src);

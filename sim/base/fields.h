@@ -6,11 +6,13 @@
 
 #include <stddef.h>
 
+struct fields_text; /* fields.c */
+
 struct field {
 	int depth;   /* 0 = top level; a field at depth d+1 belongs to the nearest preceding field at depth d */
 	char *name;  /* snake_case key, e.g. "cipher_suites" */
 	char *value; /* display text; "" for a group heading */
-	/* Both owned by the list, in one allocation (value, NUL, name): fields_free frees it. */
+	/* Both owned by the list (its text blocks); they stay where they are until fields_free. */
 	int has_range; /* 1 when off/len say which bytes the value shows */
 	size_t off, len; /* those bytes, in the event's own bytes: its wire bytes, or for an
 			  * event without any (an SMTP line inside TLS), its plaintext (trace.h) */
@@ -19,6 +21,9 @@ struct field {
 struct fields {
 	struct field *v;
 	size_t n, cap;
+	/* Owned: the names and values, packed in blocks that never move, so the strings of
+	 * one event sit together (one allocation for most events, few cache lines to read). */
+	struct fields_text *text;
 };
 
 void fields_init(struct fields *f);
