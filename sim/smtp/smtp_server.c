@@ -930,10 +930,60 @@ static void process(struct smtp_server *s)
 	s->busy = 0;
 }
 
+/* Message text read where it lies, without going through the input buffer: whole lines
+ * go to the body straight from p, as process would take them. A line begun in an
+ * earlier feed is finished through the buffer first; the end line ".", a line cut by the
+ * end of p and whatever follows are left to the buffer and process. Returns how many
+ * bytes of p it took. */
+static size_t data_in_place(struct smtp_server *s, const uint8_t *p, size_t n)
+{
+	size_t used = 0;
+	if (s->in.pos < s->in.len) {
+		const uint8_t *lf = memchr(p, '\n', n);
+		if (!lf || memchr(s->in.p + s->in.pos, '\n', s->in.len - s->in.pos))
+			return 0;
+		used = (size_t)(lf - p) + 1;
+		if (linebuf_append(&s->in, p, used)) {
+			fail_oom(s);
+			return n;
+		}
+		process(s);
+		if (s->state != SMTP_SERVER_DATA || s->in.pos < s->in.len)
+			return used;
+	}
+	s->busy = 1;
+	while (used < n && s->state == SMTP_SERVER_DATA) {
+		const uint8_t *q = p + used;
+		size_t avail = n - used, run = data_run(s, q, avail);
+		if (run) {
+			used += run;
+			continue;
+		}
+		const uint8_t *lf = memchr(q, '\n', avail);
+		if (!lf)
+			break;
+		size_t k = (size_t)(lf - q);
+		size_t content = k && q[k - 1] == '\r' ? k - 1 : k;
+		if (!s->mid_line && content == 1 && q[0] == '.')
+			break; /* the end of data: replies follow, through process */
+		used += k + 1;
+		data_piece(s, q, content, 1);
+	}
+	s->busy = 0;
+	return used;
+}
+
 void smtp_server_feed(struct smtp_server *s, const uint8_t *p, size_t n)
 {
 	if (!s || !p || n == 0 || s->state == SMTP_SERVER_CLOSED)
 		return;
+	if (!s->busy && s->state == SMTP_SERVER_DATA) {
+		size_t k = data_in_place(s, p, n);
+		p += k;
+		n -= k;
+		if (n == 0 || s->state == SMTP_SERVER_CLOSED)
+			return;
+	}
 	if (linebuf_append(&s->in, p, n)) {
 		fail_oom(s);
 		return;
