@@ -22,16 +22,44 @@ void fields_init(struct fields *f)
 	f->v = NULL;
 	f->n = f->cap = 0;
 	f->text = NULL;
+	f->packed = 0;
 }
 
 void fields_free(struct fields *f)
 {
-	for (struct fields_text *t = f->text, *prev; t; t = prev) {
-		prev = t->prev;
-		free(t);
+	if (!f->packed) {
+		for (struct fields_text *t = f->text, *prev; t; t = prev) {
+			prev = t->prev;
+			free(t);
+		}
+		free(f->v);
 	}
-	free(f->v);
 	fields_init(f);
+}
+
+size_t fields_packed_size(const struct fields *f)
+{
+	size_t n = f->n * sizeof *f->v;
+	for (size_t i = 0; i < f->n; i++)
+		n += strlen(f->v[i].value) + strlen(f->v[i].name) + 2;
+	return n;
+}
+
+void fields_pack(const struct fields *f, void *mem, struct fields *out)
+{
+	struct field *v = mem;
+	char *text = (char *)(v + f->n);
+	for (size_t i = 0; i < f->n; i++) {
+		v[i] = f->v[i];
+		size_t vl = strlen(f->v[i].value) + 1, nl = strlen(f->v[i].name) + 1;
+		v[i].value = memcpy(text, f->v[i].value, vl);
+		v[i].name = memcpy(text + vl, f->v[i].name, nl);
+		text += vl + nl;
+	}
+	fields_init(out);
+	out->v = f->n ? v : NULL;
+	out->n = out->cap = f->n;
+	out->packed = 1;
 }
 
 /* n bytes in the newest block, or in a new one twice the size of the last. */
@@ -73,7 +101,7 @@ static char *decimal(char *end, size_t n)
 
 int fields_add(struct fields *f, int depth, const char *name, const char *fmt, ...)
 {
-	if (fields_reserve(f, 1))
+	if (f->packed || fields_reserve(f, 1))
 		return -1;
 	/* The two formats nearly every decoder uses go without printf. */
 	char small[128], *big = NULL;
@@ -148,7 +176,7 @@ const char *fields_get(const struct fields *f, const char *name)
 
 int fields_move(struct fields *dst, struct fields *src, int depth_offset)
 {
-	if (fields_reserve(dst, src->n))
+	if (dst->packed || src->packed || fields_reserve(dst, src->n))
 		return -1;
 	for (size_t i = 0; i < src->n; i++) {
 		dst->v[dst->n] = src->v[i];

@@ -24,6 +24,10 @@ struct fields {
 	/* Owned: the names and values, packed in blocks that never move, so the strings of
 	 * one event sit together (one allocation for most events, few cache lines to read). */
 	struct fields_text *text;
+	/* 1: v and every string are held by other storage (fields_pack: a trace keeps its
+	 * events' fields with their bytes). Such a list is read-only: fields_add and
+	 * fields_move refuse it, fields_free only forgets it. */
+	int packed;
 };
 
 void fields_init(struct fields *f);
@@ -37,6 +41,11 @@ void fields_last_range(struct fields *f, size_t off, size_t len);
 void fields_drop_ranges(struct fields *f);
 /* Value of the first field with this name at any depth, or NULL. */
 const char *fields_get(const struct fields *f, const char *name);
+/* Bytes fields_pack needs for f. */
+size_t fields_packed_size(const struct fields *f);
+/* Copies f into mem (fields_packed_size(f) bytes, aligned for pointers) as a packed,
+ * read-only list in *out, which holds no allocation of its own. f is not changed. */
+void fields_pack(const struct fields *f, void *mem, struct fields *out);
 /* Moves all of src's fields to the end of dst, adding depth_offset; src is left empty.
  * Byte ranges move with them unchanged (decode src from the same bytes as dst). */
 int fields_move(struct fields *dst, struct fields *src, int depth_offset);

@@ -7,11 +7,14 @@
 
 #include "sim/base/buf.h"
 
-/* The events' bytes: a chain of chunks, each twice the last up to BYTES_MAX, filled in
- * order. A trace of a big message keeps megabytes (max_stored bytes of every record and
- * every piece of the message): packed like this they cost no allocation per event, and
- * chunks of BYTES_HUGE or more are offered to the kernel for huge pages, so that fresh
- * memory comes in a few faults instead of one per 4 KiB page. */
+/* Everything an event holds besides its struct: its wire and plain bytes, its summary
+ * and narration, its fields (packed, read-only: fields_pack). A chain of chunks filled
+ * in order: BYTES_FIRST for a short run, then BYTES_HUGE, doubling up to BYTES_MAX. A
+ * trace of a big message keeps megabytes (max_stored bytes of every record and every
+ * piece of the message): packed like this they cost no allocation per event, the
+ * memory the decoders used is reused for the next event, and the large chunks are
+ * offered to the kernel for huge pages, so that fresh memory comes in a few faults
+ * instead of one per 4 KiB page. */
 #define BYTES_FIRST ((size_t)64 * 1024)
 #define BYTES_HUGE ((size_t)2 * 1024 * 1024)
 #define BYTES_MAX ((size_t)8 * 1024 * 1024)
@@ -32,12 +35,14 @@ static void bytes_free(struct trace_bytes *b)
 	}
 }
 
-/* n bytes of room in the newest chunk, or in a new one. */
-static uint8_t *bytes_take(struct trace *t, size_t n)
+/* n bytes of room, aligned to `align` (a power of two, at most 16), in the newest chunk
+ * or in a new one. */
+static uint8_t *bytes_take(struct trace *t, size_t n, size_t align)
 {
 	struct trace_bytes *b = t->bytes;
-	if (!b || b->cap - b->used < n) {
-		size_t cap = b ? (b->cap < BYTES_MAX ? 2 * b->cap : BYTES_MAX) : BYTES_FIRST;
+	size_t at = b ? (b->used + align - 1) & ~(align - 1) : 0;
+	if (!b || at > b->cap || b->cap - at < n) {
+		size_t cap = !b ? BYTES_FIRST : b->cap < BYTES_HUGE ? BYTES_HUGE : b->cap < BYTES_MAX ? 2 * b->cap : BYTES_MAX;
 		if (cap < n)
 			cap = n;
 		struct trace_bytes *nb = malloc(sizeof *nb);
@@ -61,10 +66,10 @@ static uint8_t *bytes_take(struct trace *t, size_t n)
 		nb->used = 0;
 		nb->cap = cap;
 		t->bytes = b = nb;
+		at = 0;
 	}
-	uint8_t *p = b->data + b->used;
-	b->used += n;
-	return p;
+	b->used = at + n;
+	return b->data + at;
 }
 
 void trace_init(struct trace *t)
@@ -74,12 +79,8 @@ void trace_init(struct trace *t)
 
 void trace_free(struct trace *t)
 {
-	for (size_t i = 0; i < t->n; i++) {
-		struct trace_event *e = &t->ev[i];
-		free(e->summary);
-		free(e->narration);
-		fields_free(&e->fields);
-	}
+	for (size_t i = 0; i < t->n; i++)
+		fields_free(&t->ev[i].fields); /* packed: nothing to free unless replaced */
 	free(t->ev);
 	free(t->sessions);
 	bytes_free(t->bytes);
@@ -93,9 +94,18 @@ static uint8_t *copy_bytes(struct trace *t, const uint8_t *p, size_t n, size_t *
 	*stored = n;
 	if (!p || n == 0)
 		return NULL;
-	uint8_t *c = bytes_take(t, n);
+	uint8_t *c = bytes_take(t, n, 1);
 	if (c)
 		memcpy(c, p, n);
+	return c;
+}
+
+static char *copy_text(struct trace *t, const char *s)
+{
+	size_t n = strlen(s) + 1;
+	char *c = (char *)bytes_take(t, n, 1);
+	if (c)
+		memcpy(c, s, n);
 	return c;
 }
 
@@ -108,18 +118,16 @@ int trace_append(struct trace *t, struct trace_event *e)
 	d->seq = (uint32_t)(t->n + 1);
 	d->wire = copy_bytes(t, e->wire, e->wire_len, &d->wire_stored);
 	d->plain = copy_bytes(t, e->plain, e->plain_len, &d->plain_stored);
-	d->summary = strdup(e->summary ? e->summary : "");
-	d->narration = e->narration ? strdup(e->narration) : NULL;
+	d->summary = copy_text(t, e->summary ? e->summary : "");
+	d->narration = e->narration ? copy_text(t, e->narration) : NULL;
+	size_t fsize = fields_packed_size(&e->fields);
+	void *fmem = fsize ? bytes_take(t, fsize, sizeof(void *)) : NULL;
 	if ((d->wire_stored && !d->wire) || (d->plain_stored && !d->plain) || !d->summary ||
-	    (e->narration && !d->narration)) {
-		/* bytes already taken stay in their chunk until trace_free */
-		free(d->summary);
-		free(d->narration);
-		return -1;
-	}
-	/* fields move: the caller's list is left empty */
-	d->fields = e->fields;
-	fields_init(&e->fields);
+	    (e->narration && !d->narration) || (fsize && !fmem))
+		return -1; /* what was taken stays in its chunk until trace_free */
+	/* The fields are packed next to the rest; the caller's list is left empty. */
+	fields_pack(&e->fields, fmem, &d->fields);
+	fields_free(&e->fields);
 	return (int)t->n++;
 }
 
