@@ -117,6 +117,58 @@ static int flush(struct conn *c)
 	return k > 0;
 }
 
+static int is_cbc(uint16_t suite)
+{
+	const char *name = decode_cipher_suite_name(suite);
+	return name && strstr(name, "_CBC_");
+}
+
+/* Hands k bytes of plaintext to the engine at buf (its sendapp buffer, room for k) and
+ * flushes them into records, telling the trace first what they are. Returns 0, or -1
+ * when that could not be traced (out of memory). */
+static int engine_put(struct conn *c, enum smtp_out_kind kind, const uint8_t *src, size_t k, int attack,
+		      unsigned char *buf)
+{
+	br_ssl_engine_context *eng = c->tls->eng;
+	memcpy(buf, src, k);
+	int split = 0;
+	if (br_ssl_engine_get_version(eng) == BR_TLS10) {
+		br_ssl_session_parameters sp;
+		br_ssl_engine_get_session_parameters(eng, &sp);
+		split = is_cbc(sp.cipher_suite);
+	}
+	if (wire_expect_plain(conn_out_stream(c), kind, src, k, split, attack))
+		return -1;
+	br_ssl_engine_sendapp_ack(eng, k);
+	/* Without a flush BearSSL waits for a full record's worth of data. */
+	br_ssl_engine_flush(eng, 0);
+	return 0;
+}
+
+/* A piece of a message body straight into the engine, from the caller's bytes, when
+ * the next pump would do nothing else first: TLS up and idle (nothing queued, no
+ * records waiting to go out, no plaintext or bytes waiting to come in, no close under
+ * way) and not inside a pump. Then the records, their trace and every event after them
+ * come out exactly as through the queue, without copying the piece into it. Returns 1
+ * when it took the piece. */
+static int body_now(struct conn *c, const uint8_t *p, size_t n, int attack)
+{
+	if (c->pumping || c->state != CONN_TLS_UP || c->nunits || c->closing || c->raw_input ||
+	    tls_peer_closed(c->tls) || pipe_len(in_pipe(c)))
+		return 0;
+	br_ssl_engine_context *eng = c->tls->eng;
+	unsigned st = br_ssl_engine_current_state(eng);
+	if (st == BR_SSL_CLOSED || !(st & BR_SSL_SENDAPP) || (st & (BR_SSL_SENDREC | BR_SSL_RECVAPP)))
+		return 0;
+	size_t room;
+	unsigned char *buf = br_ssl_engine_sendapp_buf(eng, &room);
+	if (!buf || room < n)
+		return 0;
+	if (engine_put(c, SMTP_OUT_BODY, p, n, attack, buf))
+		conn_fail(c);
+	return 1;
+}
+
 int conn_send(struct conn *c, enum smtp_out_kind kind, const uint8_t *p, size_t n, int attack)
 {
 	if (c->err)
@@ -124,6 +176,8 @@ int conn_send(struct conn *c, enum smtp_out_kind kind, const uint8_t *p, size_t 
 	if (c->fin_sent || n == 0 || c->state == CONN_CLOSE_NOTIFY || c->state == CONN_TLS_DEAD)
 		return 0;
 	if (c->state != CONN_PLAIN) {
+		if (kind == SMTP_OUT_BODY && body_now(c, p, n, attack))
+			return c->err;
 		if (VEC_RESERVE(c->units, c->ucap, c->nunits + 1))
 			return conn_fail(c);
 		/* The queue's bytes move to the front only when that makes room. */
@@ -174,12 +228,6 @@ int conn_start_tls(struct conn *c, const struct tls_config *cfg, char *err, size
 	c->tls = ep;
 	conn_set_state(c, CONN_HANDSHAKE);
 	return 0;
-}
-
-static int is_cbc(uint16_t suite)
-{
-	const char *name = decode_cipher_suite_name(suite);
-	return name && strstr(name, "_CBC_");
 }
 
 static struct trace *conn_trace(struct conn *c)
@@ -389,20 +437,10 @@ static int tls_pump(struct conn *c)
 			size_t k = u->len - c->unit_off;
 			if (k > len)
 				k = len;
-			memcpy(buf, src, k);
-			int split = 0;
-			if (br_ssl_engine_get_version(eng) == BR_TLS10) {
-				br_ssl_session_parameters sp;
-				br_ssl_engine_get_session_parameters(eng, &sp);
-				split = is_cbc(sp.cipher_suite);
-			}
-			if (wire_expect_plain(conn_out_stream(c), u->kind, src, k, split, u->attack)) {
+			if (engine_put(c, u->kind, src, k, u->attack, buf)) {
 				conn_fail(c);
 				return progress;
 			}
-			br_ssl_engine_sendapp_ack(eng, k);
-			/* Without a flush BearSSL waits for a full record's worth of data. */
-			br_ssl_engine_flush(eng, 0);
 			c->unit_off += k;
 			c->plain_off += k;
 			c->plain_len -= k;
@@ -446,8 +484,11 @@ int conn_pump(struct conn *c)
 			progress = 1;
 		}
 	}
-	if (c->state != CONN_PLAIN && !c->raw_input && c->state != CONN_TLS_DEAD)
+	if (c->state != CONN_PLAIN && !c->raw_input && c->state != CONN_TLS_DEAD) {
+		c->pumping = 1;
 		progress |= tls_pump(c);
+		c->pumping = 0;
+	}
 	progress |= flush(c);
 	if (!c->eof && pipe_eof(in)) {
 		c->eof = 1;

@@ -78,6 +78,7 @@ struct conn {
 	struct conn_unit *units; size_t nunits, ucap;
 	uint8_t *plain; size_t plain_off, plain_len, plain_cap;
 	size_t unit_off;
+	int pumping;               /* inside tls_pump: a conn_send only queues */
 	/* Sticky, like BearSSL's engine error: 0, or -1 once something could not be traced or
 	 * queued (out of memory). The first failure wins; from then on conn_send and
 	 * conn_send_raw return -1 and conn_pump does nothing. The run checks it every round
