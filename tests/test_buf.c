@@ -1,7 +1,9 @@
-/* test_buf: the one growable buffer and the one string builder of sim/. */
+/* test_buf: the one growable buffer, the one string builder and the decoded fields of
+ * sim/. */
 #include "tests/testutil.h"
 
 #include "sim/base/buf.h"
+#include "sim/base/fields.h"
 #include "sim/base/sb.h"
 
 static void test_append_and_consume(void **state)
@@ -70,12 +72,71 @@ static void test_sb_put(void **state)
 	assert_int_equal(strlen(buf), sizeof buf - 1);
 }
 
+static void test_fields(void **state)
+{
+	(void)state;
+	struct fields f, g;
+	fields_init(&f);
+	fields_init(&g);
+	/* names that share their first 7, 8 or 9 bytes are told apart */
+	assert_int_equal(fields_add(&f, 0, "abcdefgh_long", "%s", "long"), 0);
+	assert_int_equal(fields_add(&f, 0, "abcdefgh", "%zu", (size_t)18446744073709551615u), 0);
+	assert_int_equal(fields_add(&f, 1, "abcdefg", "%d-%s", -7, "x"), 0);
+	assert_int_equal(fields_add(&f, 0, "a", "%s", ""), 0);
+	char big[300];
+	memset(big, 'v', sizeof big - 1);
+	big[sizeof big - 1] = '\0';
+	assert_int_equal(fields_add(&f, 0, "big", "<%s>", big), 0);
+	assert_string_equal(fields_get(&f, "abcdefgh_long"), "long");
+	assert_string_equal(fields_get(&f, "abcdefgh"), "18446744073709551615");
+	assert_string_equal(fields_get(&f, "abcdefg"), "-7-x");
+	assert_string_equal(fields_get(&f, "a"), "");
+	assert_int_equal(strlen(fields_get(&f, "big")), sizeof big + 1);
+	assert_null(fields_get(&f, "abcdefgh_"));
+	assert_null(fields_get(&f, "abcdef"));
+	assert_null(fields_get(&f, ""));
+	/* many fields: the strings stay where they were written */
+	const char *first = fields_get(&f, "abcdefgh_long");
+	for (int i = 0; i < 500; i++)
+		assert_int_equal(fields_add(&g, 0, "n", "%d", i), 0);
+	assert_int_equal(fields_move(&f, &g, 2), 0);
+	assert_int_equal(g.n, 0);
+	assert_int_equal(f.n, 505);
+	assert_int_equal(f.v[3].depth, 0);
+	assert_ptr_equal(fields_get(&f, "abcdefgh_long"), first);
+	assert_string_equal(f.v[504].value, "499");
+	assert_int_equal(f.v[504].depth, 2);
+	/* packed: the same list in one piece of someone else's memory, read-only */
+	fields_last_range(&f, 3, 4);
+	size_t need = fields_packed_size(&f);
+	void *mem = malloc(need);
+	assert_non_null(mem);
+	struct fields p;
+	fields_pack(&f, mem, &p);
+	assert_int_equal(p.n, f.n);
+	for (size_t i = 0; i < f.n; i++) {
+		assert_string_equal(p.v[i].name, f.v[i].name);
+		assert_string_equal(p.v[i].value, f.v[i].value);
+		assert_int_equal(p.v[i].depth, f.v[i].depth);
+		assert_int_equal(p.v[i].has_range, f.v[i].has_range);
+	}
+	assert_int_equal(p.v[504].off, 3);
+	assert_string_equal(fields_get(&p, "abcdefg"), "-7-x");
+	assert_int_equal(fields_add(&p, 0, "more", "%s", "no"), -1);
+	assert_int_equal(fields_move(&p, &g, 0), -1);
+	fields_free(&f);
+	fields_free(&p); /* forgets it; the memory is the caller's */
+	assert_int_equal(p.n, 0);
+	free(mem);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_append_and_consume),
 		cmocka_unit_test(test_vec_reserve),
 		cmocka_unit_test(test_sb_put),
+		cmocka_unit_test(test_fields),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -89,6 +89,15 @@ static int fields_reserve(struct fields *f, size_t more)
 	return vec_reserve_from((void **)&f->v, &f->cap, f->n + more, sizeof *f->v, 8);
 }
 
+/* The first 8 bytes of a name, zero-padded: equal keys and a name shorter than 8
+ * bytes mean equal names. */
+static uint64_t name_key(const char *name, size_t len)
+{
+	uint64_t k = 0;
+	memcpy(&k, name, len < sizeof k ? len : sizeof k);
+	return k;
+}
+
 /* n in decimal at the end of buf (at least 21 bytes); returns where it starts. */
 static char *decimal(char *end, size_t n)
 {
@@ -147,6 +156,7 @@ int fields_add(struct fields *f, int depth, const char *name, const char *fmt, .
 	f->v[f->n].value = block;
 	f->v[f->n].has_range = 0;
 	f->v[f->n].off = f->v[f->n].len = 0;
+	f->v[f->n].key = name_key(name, nlen);
 	f->n++;
 	return 0;
 }
@@ -168,8 +178,10 @@ void fields_drop_ranges(struct fields *f)
 
 const char *fields_get(const struct fields *f, const char *name)
 {
+	size_t len = strlen(name);
+	uint64_t key = name_key(name, len);
 	for (size_t i = 0; i < f->n; i++)
-		if (f->v[i].name[0] == name[0] && strcmp(f->v[i].name, name) == 0)
+		if (f->v[i].key == key && (len < sizeof key || strcmp(f->v[i].name + sizeof key, name + sizeof key) == 0))
 			return f->v[i].value;
 	return NULL;
 }

@@ -5,17 +5,19 @@
 #define SIM_FIELDS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct fields_text; /* fields.c */
 
 struct field {
 	int depth;   /* 0 = top level; a field at depth d+1 belongs to the nearest preceding field at depth d */
+	int has_range; /* 1 when off/len say which bytes the value shows */
 	char *name;  /* snake_case key, e.g. "cipher_suites" */
 	char *value; /* display text; "" for a group heading */
 	/* Both owned by the list (its text blocks); they stay where they are until fields_free. */
-	int has_range; /* 1 when off/len say which bytes the value shows */
 	size_t off, len; /* those bytes, in the event's own bytes: its wire bytes, or for an
 			  * event without any (an SMTP line inside TLS), its plaintext (trace.h) */
+	uint64_t key; /* the name's first 8 bytes, zero-padded: fields_get compares this first */
 };
 
 struct fields {
