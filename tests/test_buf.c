@@ -1,5 +1,7 @@
 /* test_buf: the one growable buffer, the one string builder and the decoded fields of
  * sim/. */
+#include <stdio.h>
+
 #include "tests/testutil.h"
 
 #include "sim/base/buf.h"
@@ -72,6 +74,41 @@ static void test_sb_put(void **state)
 	assert_int_equal(strlen(buf), sizeof buf - 1);
 }
 
+/* sb_vformat and vsnprintf side by side: the same count, the same bytes, every cap. */
+static void same_as_printf(const char *fmt, ...)
+{
+	char want[64], got[64];
+	for (size_t cap = 0; cap <= sizeof want; cap += cap < 12 ? 1 : 13) {
+		memset(want, 'Z', sizeof want);
+		memset(got, 'Z', sizeof got);
+		va_list a, b;
+		va_start(a, fmt);
+		va_copy(b, a);
+		int w = vsnprintf(want, cap, fmt, a);
+		int g = sb_vformat(got, cap, fmt, b);
+		va_end(b);
+		va_end(a);
+		assert_int_equal(g, w);
+		assert_memory_equal(got, want, sizeof want);
+	}
+}
+
+static void test_sb_vformat(void **state)
+{
+	(void)state;
+	same_as_printf("plain text, no conversion");
+	same_as_printf("");
+	same_as_printf("%s", "x");
+	same_as_printf("[%s|%s]", "", "a longer string than the smaller caps");
+	same_as_printf("%zu lines, %zu bytes%s", (size_t)0, (size_t)18446744073709551615u, " (no end marker)");
+	same_as_printf("%d %d %d %d", 0, -1, 2147483647, -2147483647 - 1);
+	same_as_printf("%u%%%c%u", 4294967295u, 'q', 7u);
+	same_as_printf("100%% %s", "sure");
+	/* what it leaves to vsnprintf */
+	same_as_printf("0x%04x, %02x %5s|%-3d|%.2s", 0xbeefu, 7u, "ab", 4, "xyz");
+	same_as_printf("%ld %lu %llu %x %p", -5L, 6UL, 7ULL, 255u, (void *)0);
+}
+
 static void test_fields(void **state)
 {
 	(void)state;
@@ -136,6 +173,7 @@ int main(void)
 		cmocka_unit_test(test_append_and_consume),
 		cmocka_unit_test(test_vec_reserve),
 		cmocka_unit_test(test_sb_put),
+		cmocka_unit_test(test_sb_vformat),
 		cmocka_unit_test(test_fields),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "sim/base/buf.h"
+#include "sim/base/sb.h"
 
 /* A block of names and values; the newest is fields.text, each points to the one before. */
 struct fields_text {
@@ -129,7 +130,7 @@ int fields_add(struct fields *f, int depth, const char *name, const char *fmt, .
 	} else {
 		va_list again;
 		va_copy(again, ap);
-		int r = vsnprintf(small, sizeof small, fmt, ap);
+		int r = sb_vformat(small, sizeof small, fmt, ap);
 		if (r >= 0 && (size_t)r >= sizeof small && vasprintf(&big, fmt, again) < 0)
 			big = NULL, r = -1;
 		va_end(again);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "sim/base/buf.h"
+#include "sim/base/sb.h"
 #include "sim/smtp/smtp_parse.h"
 #include "sim/trace/narrate.h"
 
@@ -551,7 +552,7 @@ static int one_record(struct wire_stream *s, const uint8_t *rec, size_t n, int a
 	e.wire = (uint8_t *)rec;
 	e.wire_len = total;
 	char shown[DECODE_SUMMARY_MAX + 16];
-	snprintf(shown, sizeof shown, "%s%s", summary, e.encrypted ? " (encrypted)" : "");
+	sb_put(shown, sizeof shown, 0, "%s%s", summary, e.encrypted ? " (encrypted)" : "");
 	int idx = emit(s, &e, shown);
 	if (idx < 0)
 		return -1;
