@@ -149,12 +149,14 @@ static int engine_put(struct conn *c, enum smtp_out_kind kind, const uint8_t *sr
  * the next pump would do nothing else first: TLS up and idle (nothing queued, no
  * records waiting to go out, no plaintext or bytes waiting to come in, no close under
  * way) and not inside a pump. Then the records, their trace and every event after them
- * come out exactly as through the queue, without copying the piece into it. Returns 1
- * when it took the piece. */
+ * come out exactly as through the queue, without copying the piece into it -- provided
+ * nothing reaches this conn before its next pump, which is what conn.h asks of an SMTP
+ * actor. The attacker's conns relay between the pumps of the other side, so their
+ * pieces always take the queue. Returns 1 when it took the piece. */
 static int body_now(struct conn *c, const uint8_t *p, size_t n, int attack)
 {
-	if (c->pumping || c->state != CONN_TLS_UP || c->nunits || c->closing || c->raw_input ||
-	    tls_peer_closed(c->tls) || pipe_len(in_pipe(c)))
+	if (c->self == ACTOR_MITM || c->pumping || c->state != CONN_TLS_UP || c->nunits || c->closing ||
+	    c->raw_input || tls_peer_closed(c->tls) || pipe_len(in_pipe(c)))
 		return 0;
 	br_ssl_engine_context *eng = c->tls->eng;
 	unsigned st = br_ssl_engine_current_state(eng);

@@ -90,7 +90,10 @@ void conn_init(struct conn *c, struct link *l, int side, enum trace_actor self,
 	       const uint64_t *now, struct conn_callbacks cb);
 void conn_free(struct conn *c);
 /* Sends n bytes: through TLS once it is on, in cleartext before. Returns 0, or -1 when
- * the conn has failed (out of memory, now or before; see err). */
+ * the conn has failed (out of memory, now or before; see err). The bytes are copied (or
+ * encrypted) before it returns. An SMTP actor (not the attacker) that sends a body piece
+ * outside conn_pump of this conn pumps it next, before anything else touches the link:
+ * such a piece may go into an idle engine at once rather than wait in the queue. */
 int conn_send(struct conn *c, enum smtp_out_kind kind, const uint8_t *p, size_t n, int attack);
 /* Sends bytes exactly as given and traces them as TLS records (relaying an encrypted
  * stream) or as cleartext SMTP of the given kind. */
