@@ -79,8 +79,9 @@ struct smtp_client {
 
 	/* The body as it goes on the wire (dot-stuffed, CRLF, ending CRLF.CRLF), made
 	 * piece by piece as it is sent: wire_len is counted first (for SIZE=), then
-	 * wire_fill continues from body_pos. A huge body is never copied whole. */
-	uint8_t *wire;             /* the piece being sent */
+	 * wire_fill continues from body_pos. A huge body is never copied whole, and a
+	 * piece with nothing to add goes out from the body itself. */
+	uint8_t *wire;             /* the piece being sent, when it had to be made */
 	size_t wire_cap;
 	size_t wire_len, wire_pos;
 	int wire_ready;
