@@ -36,6 +36,7 @@ void wire_stream_free(struct wire_stream *s)
 	for (size_t i = 0; i < s->qn; i++)
 		free(s->q[i].p);
 	free(s->q);
+	free(s->spare);
 	memset(s, 0, sizeof *s);
 }
 
@@ -304,12 +305,18 @@ int wire_expect_plain(struct wire_stream *s, enum smtp_out_kind kind, const uint
 	size_t keep = n;
 	if (kind == SMTP_OUT_BODY && s->trace->max_stored && keep > s->trace->max_stored + 1)
 		keep = s->trace->max_stored + 1;
-	uint8_t *copy = malloc(keep ? keep : 1);
-	if (!copy)
+	size_t cap = keep ? keep : 1;
+	uint8_t *copy;
+	if (s->spare && s->spare_cap >= cap) {
+		copy = s->spare;
+		cap = s->spare_cap;
+		s->spare = NULL;
+	} else if (!(copy = malloc(cap))) {
 		return -1;
+	}
 	memcpy(copy, p, keep);
 	size_t term = kind == SMTP_OUT_BODY ? end_scan(&s->end_scan_queued, p, n) : 0;
-	s->q[s->qn++] = (struct wire_plain){ .kind = kind, .p = copy, .len = n, .stored = keep,
+	s->q[s->qn++] = (struct wire_plain){ .kind = kind, .p = copy, .len = n, .cap = cap, .stored = keep,
 					     .split_first = split_first, .attack = attack, .term = term };
 	return 0;
 }
@@ -324,7 +331,14 @@ int wire_expect_alert(struct wire_stream *s, const uint8_t alert[2])
 
 static void queue_pop(struct wire_stream *s)
 {
-	free(s->q[0].p);
+	/* The buffer is kept for the next piece when it is the largest at hand. */
+	if (!s->spare || s->q[0].cap > s->spare_cap) {
+		free(s->spare);
+		s->spare = s->q[0].p;
+		s->spare_cap = s->q[0].cap;
+	} else {
+		free(s->q[0].p);
+	}
 	memmove(s->q, s->q + 1, (s->qn - 1) * sizeof *s->q);
 	s->qn--;
 }
