@@ -9,13 +9,14 @@
 
 /* Everything an event holds besides its struct: its wire and plain bytes, its summary
  * and narration, its fields (packed, read-only: fields_pack). A chain of chunks filled
- * in order: BYTES_FIRST for a short run, then BYTES_HUGE, doubling up to BYTES_MAX. A
- * trace of a big message keeps megabytes (max_stored bytes of every record and every
- * piece of the message): packed like this they cost no allocation per event, the
- * memory the decoders used is reused for the next event, and the large chunks are
- * offered to the kernel for huge pages, so that fresh memory comes in a few faults
- * instead of one per 4 KiB page. */
+ * in order: BYTES_FIRST, then BYTES_SECOND (every scenario of the catalogue fits in
+ * these), then BYTES_HUGE, doubling up to BYTES_MAX. A trace of a big message keeps
+ * megabytes (max_stored bytes of every record and every piece of the message): packed
+ * like this they cost no allocation per event, the memory the decoders used is reused
+ * for the next event, and the large chunks are offered to the kernel for huge pages, so
+ * that fresh memory comes in a few faults instead of one per 4 KiB page. */
 #define BYTES_FIRST ((size_t)64 * 1024)
+#define BYTES_SECOND ((size_t)256 * 1024)
 #define BYTES_HUGE ((size_t)2 * 1024 * 1024)
 #define BYTES_MAX ((size_t)8 * 1024 * 1024)
 
@@ -42,7 +43,10 @@ static uint8_t *bytes_take(struct trace *t, size_t n, size_t align)
 	struct trace_bytes *b = t->bytes;
 	size_t at = b ? (b->used + align - 1) & ~(align - 1) : 0;
 	if (!b || at > b->cap || b->cap - at < n) {
-		size_t cap = !b ? BYTES_FIRST : b->cap < BYTES_HUGE ? BYTES_HUGE : b->cap < BYTES_MAX ? 2 * b->cap : BYTES_MAX;
+		size_t cap = !b ? BYTES_FIRST
+			     : b->cap < BYTES_SECOND ? BYTES_SECOND
+			     : b->cap < BYTES_HUGE ? BYTES_HUGE
+			     : b->cap < BYTES_MAX ? 2 * b->cap : BYTES_MAX;
 		if (cap < n)
 			cap = n;
 		struct trace_bytes *nb = malloc(sizeof *nb);
