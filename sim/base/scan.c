@@ -86,14 +86,6 @@ size_t scan_text_mark(const uint8_t *text, size_t from, size_t n)
 	return n;
 }
 
-size_t scan_text_marks(const uint8_t *text, size_t n)
-{
-	size_t count = 0;
-	for (size_t i = scan_text_mark(text, 0, n); i < n; i = scan_text_mark(text, i + 1, n))
-		count++;
-	return count;
-}
-
 size_t scan_long_line(const uint8_t *text, size_t n, size_t max)
 {
 	/* Every line that lies wholly inside a window of max bytes is short enough, so the

@@ -16,9 +16,6 @@
  * read when from > 0: pass the text from a line start, not a slice of it. */
 size_t scan_text_mark(const uint8_t *text, size_t from, size_t n);
 
-/* The number of marks (as scan_text_mark finds them) in text[0..n). */
-size_t scan_text_marks(const uint8_t *text, size_t n);
-
 /* text[0..n) starts a line and ends with an LF. Returns the offset of the first line
  * longer than max bytes (LF included), or n when none is. max > 0. */
 size_t scan_long_line(const uint8_t *text, size_t n, size_t max);
