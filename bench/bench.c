@@ -4,7 +4,9 @@
  *   3. a 25 MB message over implicit TLS through the simulator against the same bytes
  *      through a bare engine pair, and the simulator's peak resident memory;
  *   4. a what-if re-run (client verification flipped) of the longest scenario;
- *   5. the whole catalogue replayed headless.
+ *   5. the whole catalogue replayed headless;
+ *   6. (to come) a live proxy: a slot is kept in struct results, the measures and the
+ *      table, not built yet.
  * Medians of CLOCK_MONOTONIC over repetitions. Not a test: it always exits 0 unless it
  * cannot run at all. Run from the repository root (make bench), or give the scenario
  * directory as the first argument. */
@@ -396,37 +398,35 @@ static void sim_child_adapter(int fd, const struct pki *k)
 	big_sim_child(fd);
 }
 
-/* ---- the table ---- */
+/* ---- the measures ---- */
 
-static void row(const char *what, const char *value, const char *target, const char *met)
+/* Everything the table shows, filled by one function per group of rows. */
+struct results {
+	/* 1 and 2 */
+	double raw_hs, full, pki_load;
+	char curve[64], st_suite[64];
+	int st_events, st_ok;
+	/* 3 */
+	struct big_result braw, bsim;
+	/* 4 and 5 */
+	char longest[64];
+	size_t most, nsc;
+	double whatif, catalogue;
+	int met_all;
+	/* 6 (to come): a live proxy, measured the same way against its own floor. */
+};
+
+/* 1 and 2, interleaved so that both see the same machine (other work, frequency): the
+ * floor, bare engines doing handshake and close; and a full traced STARTTLS session with
+ * the same suite. Then what a cold run adds: reading the demo PKI from its PEM files. */
+static void measure_handshakes(const struct scenario *st, const struct pki *k, struct results *out)
 {
-	printf("| %-60s | %-22s | %-17s | %-4s |\n", what, value, target, met);
-}
-
-int main(int argc, char **argv)
-{
-	if (argc > 1)
-		dir = argv[1];
-	if (getenv("BENCH_QUICK")) { /* a smoke run, numbers not meaningful */
-		reps_hs = 5;
-		reps_big = 1;
-		reps_whatif = 5;
-		reps_cat = 1;
-	}
-
-	struct scenario st;
-	load("starttls.ini", &st);
-	struct pki k;
-	pki_load_all(&k, &st);
-	char v[64], t[64];
-
-	/* 1 and 2, interleaved so that both see the same machine (other work, frequency):
-	 * the floor, bare engines doing handshake and close; and a full traced STARTTLS
-	 * session with the same suite. */
 	struct pair *pr = malloc(sizeof *pr);
-	double *tv = calloc((size_t)(reps_hs > reps_whatif ? reps_hs : reps_whatif) + 1, sizeof *tv);
+	double *tv = calloc((size_t)reps_hs + 1, sizeof *tv);
 	double *tf = calloc((size_t)reps_hs + 1, sizeof *tf);
-	struct scenario stv = scenario_variant(&st);
+	if (!pr || !tv || !tf)
+		die("handshakes", "out of memory");
+	struct scenario stv = scenario_variant(st);
 	pin_suite(&stv);
 	/* The demo PKI is loaded once, as the bare pair's is: a what-if or a benchmark
 	 * re-runs the same scenario (run_scenario's pki); row "of 2" says what a cold run adds. */
@@ -436,15 +436,14 @@ int main(int argc, char **argv)
 		die("pki", perr);
 	struct run_result res;
 	run_once(&stv, &rpki, NULL, &res);
-	char curve[64];
-	snprintf(curve, sizeof curve, "%s", ske_curve(&res));
-	int st_events = (int)res.trace.n, st_ok = run_check_expect(&st, &res.outcome, NULL, 0);
-	char st_suite[64];
-	snprintf(st_suite, sizeof st_suite, "%s", res.outcome.tls_suite[LINK_CLIENT_SERVER]);
+	snprintf(out->curve, sizeof out->curve, "%s", ske_curve(&res));
+	out->st_events = (int)res.trace.n;
+	out->st_ok = run_check_expect(st, &res.outcome, NULL, 0);
+	snprintf(out->st_suite, sizeof out->st_suite, "%s", res.outcome.tls_suite[LINK_CLIENT_SERVER]);
 	run_result_free(&res);
 	for (int i = -10; i < reps_hs; i++) { /* the first ten warm caches and the allocator */
 		double t0 = now_s();
-		pair_init(pr, &k);
+		pair_init(pr, k);
 		pair_handshake(pr);
 		pair_close(pr);
 		double t1 = now_s();
@@ -454,50 +453,56 @@ int main(int argc, char **argv)
 			tf[i] = t2;
 		}
 	}
-	double raw_hs = median(tv, reps_hs);
-	double full = median(tf, reps_hs);
-
-	/* What a cold run adds: reading the demo PKI from its PEM files. */
+	out->raw_hs = median(tv, reps_hs);
+	out->full = median(tf, reps_hs);
 	for (int i = 0; i < reps_hs; i++) {
 		struct pki k2;
 		double t0 = now_s();
-		pki_load_all(&k2, &st);
+		pki_load_all(&k2, st);
 		tv[i] = now_s() - t0;
 		pki_free_all(&k2);
 	}
-	double pki_load = median(tv, reps_hs);
+	out->pki_load = median(tv, reps_hs);
 	run_pki_free(&rpki);
+	free(tf);
+	free(tv);
+	free(pr);
+}
 
-	/* 3. 25 MB over implicit TLS: one repetition per child, bare pair and simulator
-	 * alternating, so each child's peak resident size is that run's alone. */
-	struct big_result braw = { 0 }, bsim = { 0 };
-	{
-		double traw[16], tsim[16];
-		int nrep = reps_big;
-		reps_big = 1;
-		for (int i = 0; i < nrep; i++) {
-			struct big_result a = in_child(big_raw_child, &k);
-			struct big_result b = in_child(sim_child_adapter, &k);
-			traw[i] = a.raw_s;
-			tsim[i] = b.sim_s;
-			if (a.raw_hwm_kb > braw.raw_hwm_kb)
-				braw.raw_hwm_kb = a.raw_hwm_kb;
-			if (b.sim_hwm_kb > bsim.sim_hwm_kb)
-				bsim.sim_hwm_kb = b.sim_hwm_kb;
-			bsim.delivered = b.delivered;
-		}
-		reps_big = nrep;
-		braw.raw_s = median(traw, nrep);
-		bsim.sim_s = median(tsim, nrep);
+/* 3. 25 MB over implicit TLS: one repetition per child, bare pair and simulator
+ * alternating, so each child's peak resident size is that run's alone. */
+static void measure_big(const struct pki *k, struct results *out)
+{
+	double traw[16], tsim[16];
+	int nrep = reps_big;
+	reps_big = 1;
+	for (int i = 0; i < nrep; i++) {
+		struct big_result a = in_child(big_raw_child, k);
+		struct big_result b = in_child(sim_child_adapter, k);
+		traw[i] = a.raw_s;
+		tsim[i] = b.sim_s;
+		if (a.raw_hwm_kb > out->braw.raw_hwm_kb)
+			out->braw.raw_hwm_kb = a.raw_hwm_kb;
+		if (b.sim_hwm_kb > out->bsim.sim_hwm_kb)
+			out->bsim.sim_hwm_kb = b.sim_hwm_kb;
+		out->bsim.delivered = b.delivered;
 	}
-	double mb = BIG_SIZE / 1e6;
-	double raw_tp = mb / braw.raw_s, sim_tp = mb / bsim.sim_s;
-	double rss_target_mb = 2.5 * mb + 16;
+	reps_big = nrep;
+	out->braw.raw_s = median(traw, nrep);
+	out->bsim.sim_s = median(tsim, nrep);
+}
 
-	/* 4 and 5: the catalogue. */
+/* 4 and 5: the catalogue. A what-if re-run (client verification flipped) of the
+ * longest scenario, then the whole catalogue loaded, run and checked. */
+static void measure_catalogue(struct results *out)
+{
 	char *names[MAX_SCENARIOS];
 	size_t nsc = list_catalogue(names, MAX_SCENARIOS);
 	struct scenario *cat = calloc(nsc ? nsc : 1, sizeof *cat);
+	double *tv = calloc((size_t)reps_whatif + 1, sizeof *tv);
+	double *tc = calloc((size_t)reps_cat + 1, sizeof *tc);
+	if (!cat || !tv || !tc)
+		die("catalogue", "out of memory");
 	size_t longest = 0, most = 0;
 	int met_all = 0;
 	for (size_t i = 0; i < nsc; i++) {
@@ -517,9 +522,8 @@ int main(int argc, char **argv)
 		run_once(&wi, NULL, NULL, NULL);
 	for (int i = 0; i < reps_whatif; i++)
 		tv[i] = run_once(&wi, NULL, NULL, NULL);
-	double whatif = median(tv, reps_whatif);
+	out->whatif = median(tv, reps_whatif);
 
-	double *tc = calloc((size_t)reps_cat, sizeof *tc);
 	for (int i = 0; i < reps_cat; i++) {
 		double t0 = now_s();
 		for (size_t j = 0; j < nsc; j++) {
@@ -533,48 +537,11 @@ int main(int argc, char **argv)
 		}
 		tc[i] = now_s() - t0;
 	}
-	double catalogue = median(tc, reps_cat);
-
-	/* The table. */
-	printf("smtps-sim bench — suite %s, ECDHE curve %s, ECDSA P-256 demo certificate\n", SUITE_NAME, curve);
-	printf("(simulator negotiated: %s; medians, CLOCK_MONOTONIC; -O2)\n\n", st_suite);
-	row("measure", "value", "target", "met");
-	printf("|%.62s|%.24s|%.19s|%.6s|\n", "--------------------------------------------------------------",
-	       "------------------------", "-------------------", "------");
-	snprintf(v, sizeof v, "%.3f ms", raw_hs * 1e3);
-	snprintf(t, sizeof t, "%d reps", reps_hs);
-	row("1 raw BearSSL handshake + close (bare engines)", v, "floor", "-");
-	snprintf(v, sizeof v, "%.3f ms", full * 1e3);
-	snprintf(t, sizeof t, "%d events", st_events);
-	row("2 traced STARTTLS session (starttls.ini)", v, t, st_ok ? "ok" : "EXP!");
-	snprintf(v, sizeof v, "%.3f", full / raw_hs);
-	row("  ratio 2 / 1", v, "<= 1.10", full / raw_hs <= 1.10 ? "yes" : "no");
-	snprintf(v, sizeof v, "%.3f ms", pki_load * 1e3);
-	row("  not in 2: loading the demo PKI (3 PEM files)", v, "-", "-");
-	snprintf(v, sizeof v, "%.1f MB/s (%.1f ms)", raw_tp, braw.raw_s * 1e3);
-	row("3 25 MiB, bare engine pair (hs + data + close)", v, "floor", "-");
-	snprintf(v, sizeof v, "%.1f MB/s (%.1f ms)", sim_tp, bsim.sim_s * 1e3);
-	snprintf(t, sizeof t, "max_stored %d", BIG_MAX_STORED);
-	row("  25 MiB through implicit-tls.ini (simulator)", v, t, bsim.delivered ? "ok" : "LOST");
-	snprintf(v, sizeof v, "%.2f", sim_tp / raw_tp);
-	row("  throughput ratio sim / raw", v, ">= 0.80", sim_tp / raw_tp >= 0.8 ? "yes" : "no");
-	snprintf(v, sizeof v, "%.1f MB", bsim.sim_hwm_kb * 1024 / 1e6);
-	snprintf(t, sizeof t, "<= %.1f MB", rss_target_mb);
-	row("  simulator peak RSS (VmHWM, own child)", v, t,
-	    bsim.sim_hwm_kb * 1024 / 1e6 <= rss_target_mb ? "yes" : "no");
-	snprintf(v, sizeof v, "%.1f MB", braw.raw_hwm_kb * 1024 / 1e6);
-	row("  bare pair peak RSS (for reference)", v, "-", "-");
-	char what[96];
-	snprintf(what, sizeof what, "4 what-if re-run, verify flipped: %.26s", cat[longest].name);
-	snprintf(v, sizeof v, "%.3f ms (%zu events)", whatif * 1e3, most);
-	row(what, v, "<= 20 ms", whatif <= 0.020 ? "yes" : "no");
-	snprintf(what, sizeof what, "5 catalogue replay, %zu scenarios (load+run+check)", nsc);
-	snprintf(v, sizeof v, "%.2f ms", catalogue * 1e3);
-	snprintf(t, sizeof t, "%d/%zu expect met", met_all, nsc);
-	row(what, v, t, "-");
-	printf("\nreps: handshakes %d, 25 MiB %d, what-if %d, catalogue %d; 25 MiB = %u bytes of CRLF text lines\n",
-	       reps_hs, reps_big, reps_whatif, reps_cat, BIG_SIZE);
-
+	out->catalogue = median(tc, reps_cat);
+	snprintf(out->longest, sizeof out->longest, "%s", cat[longest].name);
+	out->most = most;
+	out->nsc = nsc;
+	out->met_all = met_all;
 	for (size_t i = 0; i < nsc; i++) {
 		scenario_free(&cat[i]);
 		free(names[i]);
@@ -582,8 +549,85 @@ int main(int argc, char **argv)
 	free(cat);
 	free(tc);
 	free(tv);
-	free(tf);
-	free(pr);
+}
+
+/* ---- the table ---- */
+
+static void row(const char *what, const char *value, const char *target, const char *met)
+{
+	printf("| %-60s | %-22s | %-17s | %-4s |\n", what, value, target, met);
+}
+
+static void print_table(const struct results *r)
+{
+	char v[64], t[64], what[96];
+	printf("smtps-sim bench — suite %s, ECDHE curve %s, ECDSA P-256 demo certificate\n", SUITE_NAME, r->curve);
+	printf("(simulator negotiated: %s; medians, CLOCK_MONOTONIC; -O2)\n\n", r->st_suite);
+	row("measure", "value", "target", "met");
+	printf("|%.62s|%.24s|%.19s|%.6s|\n", "--------------------------------------------------------------",
+	       "------------------------", "-------------------", "------");
+
+	snprintf(v, sizeof v, "%.3f ms", r->raw_hs * 1e3);
+	row("1 raw BearSSL handshake + close (bare engines)", v, "floor", "-");
+	snprintf(v, sizeof v, "%.3f ms", r->full * 1e3);
+	snprintf(t, sizeof t, "%d events", r->st_events);
+	row("2 traced STARTTLS session (starttls.ini)", v, t, r->st_ok ? "ok" : "EXP!");
+	snprintf(v, sizeof v, "%.3f", r->full / r->raw_hs);
+	row("  ratio 2 / 1", v, "<= 1.10", r->full / r->raw_hs <= 1.10 ? "yes" : "no");
+	snprintf(v, sizeof v, "%.3f ms", r->pki_load * 1e3);
+	row("  not in 2: loading the demo PKI (3 PEM files)", v, "-", "-");
+
+	double mb = BIG_SIZE / 1e6;
+	double raw_tp = mb / r->braw.raw_s, sim_tp = mb / r->bsim.sim_s;
+	double rss_target_mb = 2.5 * mb + 16;
+	snprintf(v, sizeof v, "%.1f MB/s (%.1f ms)", raw_tp, r->braw.raw_s * 1e3);
+	row("3 25 MiB, bare engine pair (hs + data + close)", v, "floor", "-");
+	snprintf(v, sizeof v, "%.1f MB/s (%.1f ms)", sim_tp, r->bsim.sim_s * 1e3);
+	snprintf(t, sizeof t, "max_stored %d", BIG_MAX_STORED);
+	row("  25 MiB through implicit-tls.ini (simulator)", v, t, r->bsim.delivered ? "ok" : "LOST");
+	snprintf(v, sizeof v, "%.2f", sim_tp / raw_tp);
+	row("  throughput ratio sim / raw", v, ">= 0.80", sim_tp / raw_tp >= 0.8 ? "yes" : "no");
+	snprintf(v, sizeof v, "%.1f MB", r->bsim.sim_hwm_kb * 1024 / 1e6);
+	snprintf(t, sizeof t, "<= %.1f MB", rss_target_mb);
+	row("  simulator peak RSS (VmHWM, own child)", v, t, r->bsim.sim_hwm_kb * 1024 / 1e6 <= rss_target_mb ? "yes" : "no");
+	snprintf(v, sizeof v, "%.1f MB", r->braw.raw_hwm_kb * 1024 / 1e6);
+	row("  bare pair peak RSS (for reference)", v, "-", "-");
+
+	snprintf(what, sizeof what, "4 what-if re-run, verify flipped: %.26s", r->longest);
+	snprintf(v, sizeof v, "%.3f ms (%zu events)", r->whatif * 1e3, r->most);
+	row(what, v, "<= 20 ms", r->whatif <= 0.020 ? "yes" : "no");
+	snprintf(what, sizeof what, "5 catalogue replay, %zu scenarios (load+run+check)", r->nsc);
+	snprintf(v, sizeof v, "%.2f ms", r->catalogue * 1e3);
+	snprintf(t, sizeof t, "%d/%zu expect met", r->met_all, r->nsc);
+	row(what, v, t, "-");
+	/* 6 (to come): the live proxy's row goes here. */
+
+	printf("\nreps: handshakes %d, 25 MiB %d, what-if %d, catalogue %d; 25 MiB = %u bytes of CRLF text lines\n",
+	       reps_hs, reps_big, reps_whatif, reps_cat, BIG_SIZE);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc > 1)
+		dir = argv[1];
+	if (getenv("BENCH_QUICK")) { /* a smoke run, numbers not meaningful */
+		reps_hs = 5;
+		reps_big = 1;
+		reps_whatif = 5;
+		reps_cat = 1;
+	}
+
+	struct scenario st;
+	load("starttls.ini", &st);
+	struct pki k;
+	pki_load_all(&k, &st);
+	struct results r = { 0 };
+	measure_handshakes(&st, &k, &r);
+	measure_big(&k, &r);
+	measure_catalogue(&r);
+	/* 6 (to come): measure_proxy, a live proxy against its floor. */
+	print_table(&r);
+
 	pki_free_all(&k);
 	scenario_free(&st);
 	return 0;

@@ -155,11 +155,9 @@ static void rewrite_prose(struct trace *t)
 {
 	for (size_t i = 0; i < t->n; i++) {
 		struct trace_event *e = &t->ev[i];
-		free(e->summary);
-		free(e->narration);
-		e->summary = strdup(i % 2 ? "ClientHello: FIN TLS established: TLS 1.2, X" : "");
-		e->narration = i % 3 ? strdup("close_notify ServerHello RSA STARTTLS") : NULL;
-		assert_non_null(e->summary);
+		/* The trace's own copies go with it (trace_free); these outlive it. */
+		e->summary = (char *)(i % 2 ? "ClientHello: FIN TLS established: TLS 1.2, X" : "");
+		e->narration = (char *)(i % 3 ? "close_notify ServerHello RSA STARTTLS" : NULL);
 	}
 }
 

@@ -6,9 +6,14 @@
 
 int vec_reserve(void **v, size_t *cap, size_t need, size_t elem)
 {
+	return vec_reserve_from(v, cap, need, elem, 16);
+}
+
+int vec_reserve_from(void **v, size_t *cap, size_t need, size_t elem, size_t first)
+{
 	if (need <= *cap)
 		return 0;
-	size_t c = *cap ? *cap : 16;
+	size_t c = *cap ? *cap : first ? first : 1;
 	while (c < need) {
 		if (c > ((size_t)-1 / 2) / elem)
 			return -1;

@@ -11,6 +11,8 @@
 
 /* Makes room for at least `need` elements of `elem` bytes in *v (capacity *cap). */
 int vec_reserve(void **v, size_t *cap, size_t need, size_t elem);
+/* The same, starting at `first` elements rather than 16 (many small arrays). */
+int vec_reserve_from(void **v, size_t *cap, size_t need, size_t elem, size_t first);
 /* Appends n bytes at *len, growing *p. */
 int buf_append(uint8_t **p, size_t *len, size_t *cap, const void *src, size_t n);
 /* Drops the first n bytes of the *len at p. */

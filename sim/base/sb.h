@@ -5,10 +5,17 @@
 #ifndef SIM_SB_H
 #define SIM_SB_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 
 size_t sb_put(char *buf, size_t cap, size_t n, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* vsnprintf, with the same result (the length it would have written, at most cap - 1
+ * bytes and a NUL written), made without stdio for the conversions prose and decoded
+ * fields use most: %s, %c, %d, %u, %zu and %% without flags, width or precision. A
+ * format with any other conversion goes to vsnprintf. */
+int sb_vformat(char *buf, size_t cap, const char *fmt, va_list ap);
 
 /* A bounded builder over a caller's buffer, for decoders: appends what fits, keeps the
  * text NUL-terminated, and when something does not fit ends the text with "..." so a

@@ -36,9 +36,8 @@ static int conn_set_state(struct conn *c, enum conn_state to)
 /* Frees the plaintext that waited for the engine: once TLS is dead it can never go out. */
 static void drop_units(struct conn *c)
 {
-	for (size_t i = 0; i < c->nunits; i++)
-		free(c->units[i].p);
 	c->nunits = 0;
+	c->plain_off = c->plain_len = c->unit_off = 0;
 }
 
 /* The one way the sticky error is set; returns -1 so that callers can return it. */
@@ -77,9 +76,8 @@ void conn_init(struct conn *c, struct link *l, int side, enum trace_actor self,
 void conn_free(struct conn *c)
 {
 	free(c->outq);
-	for (size_t i = 0; i < c->nunits; i++)
-		free(c->units[i].p);
 	free(c->units);
+	free(c->plain);
 	free(c->tls);
 	memset(c, 0, sizeof *c);
 }
@@ -119,6 +117,60 @@ static int flush(struct conn *c)
 	return k > 0;
 }
 
+static int is_cbc(uint16_t suite)
+{
+	const char *name = decode_cipher_suite_name(suite);
+	return name && strstr(name, "_CBC_");
+}
+
+/* Hands k bytes of plaintext to the engine at buf (its sendapp buffer, room for k) and
+ * flushes them into records, telling the trace first what they are. Returns 0, or -1
+ * when that could not be traced (out of memory). */
+static int engine_put(struct conn *c, enum smtp_out_kind kind, const uint8_t *src, size_t k, int attack,
+		      unsigned char *buf)
+{
+	br_ssl_engine_context *eng = c->tls->eng;
+	memcpy(buf, src, k);
+	int split = 0;
+	if (br_ssl_engine_get_version(eng) == BR_TLS10) {
+		br_ssl_session_parameters sp;
+		br_ssl_engine_get_session_parameters(eng, &sp);
+		split = is_cbc(sp.cipher_suite);
+	}
+	if (wire_expect_plain(conn_out_stream(c), kind, src, k, split, attack))
+		return -1;
+	br_ssl_engine_sendapp_ack(eng, k);
+	/* Without a flush BearSSL waits for a full record's worth of data. */
+	br_ssl_engine_flush(eng, 0);
+	return 0;
+}
+
+/* A piece of a message body straight into the engine, from the caller's bytes, when
+ * the next pump would do nothing else first: TLS up and idle (nothing queued, no
+ * records waiting to go out, no plaintext or bytes waiting to come in, no close under
+ * way) and not inside a pump. Then the records, their trace and every event after them
+ * come out exactly as through the queue, without copying the piece into it -- provided
+ * nothing reaches this conn before its next pump, which is what conn.h asks of an SMTP
+ * actor. The attacker's conns relay between the pumps of the other side, so their
+ * pieces always take the queue. Returns 1 when it took the piece. */
+static int body_now(struct conn *c, const uint8_t *p, size_t n, int attack)
+{
+	if (c->self == ACTOR_MITM || c->pumping || c->state != CONN_TLS_UP || c->nunits || c->closing ||
+	    c->raw_input || tls_peer_closed(c->tls) || pipe_len(in_pipe(c)))
+		return 0;
+	br_ssl_engine_context *eng = c->tls->eng;
+	unsigned st = br_ssl_engine_current_state(eng);
+	if (st == BR_SSL_CLOSED || !(st & BR_SSL_SENDAPP) || (st & (BR_SSL_SENDREC | BR_SSL_RECVAPP)))
+		return 0;
+	size_t room;
+	unsigned char *buf = br_ssl_engine_sendapp_buf(eng, &room);
+	if (!buf || room < n)
+		return 0;
+	if (engine_put(c, SMTP_OUT_BODY, p, n, attack, buf))
+		conn_fail(c);
+	return 1;
+}
+
 int conn_send(struct conn *c, enum smtp_out_kind kind, const uint8_t *p, size_t n, int attack)
 {
 	if (c->err)
@@ -126,13 +178,20 @@ int conn_send(struct conn *c, enum smtp_out_kind kind, const uint8_t *p, size_t 
 	if (c->fin_sent || n == 0 || c->state == CONN_CLOSE_NOTIFY || c->state == CONN_TLS_DEAD)
 		return 0;
 	if (c->state != CONN_PLAIN) {
+		if (kind == SMTP_OUT_BODY && body_now(c, p, n, attack))
+			return c->err;
 		if (VEC_RESERVE(c->units, c->ucap, c->nunits + 1))
 			return conn_fail(c);
-		uint8_t *copy = malloc(n);
-		if (!copy)
+		/* The queue's bytes move to the front only when that makes room. */
+		if (c->plain_off && c->plain_off + c->plain_len + n > c->plain_cap) {
+			memmove(c->plain, c->plain + c->plain_off, c->plain_len);
+			c->plain_off = 0;
+		}
+		size_t end = c->plain_off + c->plain_len;
+		if (buf_append(&c->plain, &end, &c->plain_cap, p, n))
 			return conn_fail(c);
-		memcpy(copy, p, n);
-		c->units[c->nunits++] = (struct conn_unit){ kind, copy, n, 0, attack };
+		c->plain_len += n;
+		c->units[c->nunits++] = (struct conn_unit){ kind, n, attack };
 		return 0;
 	}
 	if (wire_clear(conn_out_stream(c), kind, p, n, attack) || outq_push(c, p, n))
@@ -171,12 +230,6 @@ int conn_start_tls(struct conn *c, const struct tls_config *cfg, char *err, size
 	c->tls = ep;
 	conn_set_state(c, CONN_HANDSHAKE);
 	return 0;
-}
-
-static int is_cbc(uint16_t suite)
-{
-	const char *name = decode_cipher_suite_name(suite);
-	return name && strstr(name, "_CBC_");
 }
 
 static struct trace *conn_trace(struct conn *c)
@@ -306,8 +359,13 @@ static void tls_dead(struct conn *c, int err)
 static int tls_pump(struct conn *c)
 {
 	br_ssl_engine_context *eng = c->tls->eng;
-	struct sim_pipe *in = in_pipe(c);
+	struct sim_pipe *in = in_pipe(c), *out = out_pipe(c);
 	int progress = 0;
+	/* Records go straight into the pipe while nothing waits before them (and no tap
+	 * wants to see the bytes in the order flush gives them); `direct` counts them as
+	 * if they had been queued, so the engine stops where it always did: OUTQ_HIGH
+	 * bytes made in this pump. */
+	size_t direct = 0;
 	for (;;) {
 		unsigned st = br_ssl_engine_current_state(eng);
 		if (st == BR_SSL_CLOSED) {
@@ -327,10 +385,17 @@ static int tls_pump(struct conn *c)
 			}
 			conn_set_state(c, CONN_CLOSE_NOTIFY);
 		}
-		if ((st & BR_SSL_SENDREC) && c->outq_len < OUTQ_HIGH) {
-			size_t len;
+		if ((st & BR_SSL_SENDREC) && c->outq_len + direct < OUTQ_HIGH) {
+			size_t len, k = 0;
 			unsigned char *buf = br_ssl_engine_sendrec_buf(eng, &len);
-			if (wire_records(conn_out_stream(c), buf, len, 0) || outq_push(c, buf, len)) {
+			if (wire_records(conn_out_stream(c), buf, len, 0)) {
+				conn_fail(c);
+				return progress;
+			}
+			if (!c->outq_len && !out->tap)
+				k = pipe_write(out, buf, len);
+			direct += k;
+			if (outq_push(c, buf + k, len - k)) {
 				conn_fail(c);
 				return progress;
 			}
@@ -368,27 +433,25 @@ static int tls_pump(struct conn *c)
 		}
 		if ((st & BR_SSL_SENDAPP) && c->nunits) {
 			struct conn_unit *u = &c->units[0];
+			const uint8_t *src = c->plain + c->plain_off;
 			size_t len;
 			unsigned char *buf = br_ssl_engine_sendapp_buf(eng, &len);
-			size_t k = u->len - u->off;
+			size_t k = u->len - c->unit_off;
 			if (k > len)
 				k = len;
-			memcpy(buf, u->p + u->off, k);
-			br_ssl_session_parameters sp;
-			br_ssl_engine_get_session_parameters(eng, &sp);
-			int split = br_ssl_engine_get_version(eng) == BR_TLS10 && is_cbc(sp.cipher_suite);
-			if (wire_expect_plain(conn_out_stream(c), u->kind, u->p + u->off, k, split, u->attack)) {
+			if (engine_put(c, u->kind, src, k, u->attack, buf)) {
 				conn_fail(c);
 				return progress;
 			}
-			br_ssl_engine_sendapp_ack(eng, k);
-			/* Without a flush BearSSL waits for a full record's worth of data. */
-			br_ssl_engine_flush(eng, 0);
-			u->off += k;
-			if (u->off == u->len) {
-				free(u->p);
+			c->unit_off += k;
+			c->plain_off += k;
+			c->plain_len -= k;
+			if (!c->plain_len)
+				c->plain_off = 0;
+			if (c->unit_off == u->len) {
 				memmove(c->units, c->units + 1, (c->nunits - 1) * sizeof *c->units);
 				c->nunits--;
+				c->unit_off = 0;
 			}
 			progress = 1;
 			continue;
@@ -423,8 +486,11 @@ int conn_pump(struct conn *c)
 			progress = 1;
 		}
 	}
-	if (c->state != CONN_PLAIN && !c->raw_input && c->state != CONN_TLS_DEAD)
+	if (c->state != CONN_PLAIN && !c->raw_input && c->state != CONN_TLS_DEAD) {
+		c->pumping = 1;
 		progress |= tls_pump(c);
+		c->pumping = 0;
+	}
 	progress |= flush(c);
 	if (!c->eof && pipe_eof(in)) {
 		c->eof = 1;

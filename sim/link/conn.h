@@ -33,10 +33,11 @@ struct conn_callbacks {
 	void (*closed)(void *ctx, struct conn *c, int err);
 };
 
+/* One conn_send waiting for the engine: its bytes are the next len in the conn's
+ * plaintext queue. */
 struct conn_unit {
 	enum smtp_out_kind kind;
-	uint8_t *p;
-	size_t len, off;
+	size_t len;
 	int attack;
 };
 
@@ -57,7 +58,7 @@ struct conn {
 	enum trace_actor self;
 	const uint64_t *now;
 	struct conn_callbacks cb;
-	uint8_t *outq; size_t outq_len, outq_cap;  /* traced, waiting for room in the pipe */
+	uint8_t *outq; size_t outq_len, outq_cap;  /* traced, waiting for room in the pipe (owned) */
 	struct tls_endpoint *tls;  /* heap: holds pointers into itself */
 	enum conn_state state;
 	int tls_err;               /* BearSSL's error when the engine failed; 0 otherwise */
@@ -70,7 +71,14 @@ struct conn {
 	int raw_input;             /* deliver arriving bytes raw even with TLS off (relay) */
 	uint8_t first_in[4];       /* the first bytes TLS read from the peer, to name a failure */
 	size_t first_in_len;
-	struct conn_unit *units; size_t nunits, ucap;  /* plaintext waiting for the engine */
+	/* Plaintext waiting for the engine, one unit per conn_send, in order; their bytes
+	 * follow each other in plain[plain_off..plain_off + plain_len) (owned, reused: no
+	 * allocation per send once it has grown), the first unit's first unit_off already
+	 * given to the engine. */
+	struct conn_unit *units; size_t nunits, ucap;
+	uint8_t *plain; size_t plain_off, plain_len, plain_cap;
+	size_t unit_off;
+	int pumping;               /* inside tls_pump: a conn_send only queues */
 	/* Sticky, like BearSSL's engine error: 0, or -1 once something could not be traced or
 	 * queued (out of memory). The first failure wins; from then on conn_send and
 	 * conn_send_raw return -1 and conn_pump does nothing. The run checks it every round
@@ -82,7 +90,10 @@ void conn_init(struct conn *c, struct link *l, int side, enum trace_actor self,
 	       const uint64_t *now, struct conn_callbacks cb);
 void conn_free(struct conn *c);
 /* Sends n bytes: through TLS once it is on, in cleartext before. Returns 0, or -1 when
- * the conn has failed (out of memory, now or before; see err). */
+ * the conn has failed (out of memory, now or before; see err). The bytes are copied (or
+ * encrypted) before it returns. An SMTP actor (not the attacker) that sends a body piece
+ * outside conn_pump of this conn pumps it next, before anything else touches the link:
+ * such a piece may go into an idle engine at once rather than wait in the queue. */
 int conn_send(struct conn *c, enum smtp_out_kind kind, const uint8_t *p, size_t n, int attack);
 /* Sends bytes exactly as given and traces them as TLS records (relaying an encrypted
  * stream) or as cleartext SMTP of the given kind. */

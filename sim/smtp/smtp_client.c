@@ -19,8 +19,11 @@
 #include <strings.h>
 
 #include "sim/base/base64.h"
+#include "sim/base/scan.h"
 #include "sim/smtp/linebuf.h"
 #include "sim/smtp/smtp_parse.h"
+
+#define CLIENT_MARKS 64 /* body positions remembered from counting the wire form */
 
 struct caps {
 	int starttls;
@@ -76,14 +79,23 @@ struct smtp_client {
 
 	/* The body as it goes on the wire (dot-stuffed, CRLF, ending CRLF.CRLF), made
 	 * piece by piece as it is sent: wire_len is counted first (for SIZE=), then
-	 * wire_fill continues from body_pos. A huge body is never copied whole. */
-	uint8_t *wire;             /* the piece being sent */
+	 * wire_fill continues from body_pos. A huge body is never copied whole, and a
+	 * piece with nothing to add goes out from the body itself. */
+	uint8_t *wire;             /* the piece being sent, when it had to be made */
 	size_t wire_cap;
 	size_t wire_len, wire_pos;
 	int wire_ready;
 	size_t body_pos;           /* next body byte to turn into wire bytes */
-	int at_bol, dot_done, cr_done;
+	int mark_done;             /* the byte added before the mark at body_pos is out */
 	size_t trailer_pos;
+	/* Where the body needs a byte added (scan_text_mark: a "." that starts a line gets
+	 * another, a bare LF a CR before it), as counted for SIZE=: the first CLIENT_MARKS
+	 * of them, so the pieces are made without scanning the body again; past
+	 * marks_upto (when the list filled up) wire_fill scans. */
+	size_t marks[CLIENT_MARKS];
+	size_t nmarks, mark_i, marks_upto;
+	size_t scanned;            /* past marks_upto: the last mark found, when scanned_ok */
+	int scanned_ok;
 
 };
 
@@ -202,7 +214,8 @@ void smtp_client_free(struct smtp_client *c)
 /* ---- the body on the wire (RFC 5321 4.5.2 and 2.3.8) ---- */
 
 /* CRLF line ends, a dot doubled at the start of a line, a CRLF at the end, then
- * ".CRLF". Bare LF becomes CRLF because users write files with LF. */
+ * ".CRLF". Bare LF becomes CRLF because users write files with LF. Each of those
+ * changes adds one byte before a mark of the text (sim/base/scan.h). */
 /* Counts the wire form of the body (CRLF line ends, a dot doubled at the start of a
  * line, a final CRLF, then ".\r\n") and resets the piecewise encoder. */
 static int prepare_wire(struct smtp_client *c)
@@ -211,21 +224,39 @@ static int prepare_wire(struct smtp_client *c)
 		return 0;
 	const uint8_t *b = c->body;
 	size_t n = c->body_len, len = n + 3;
-	for (size_t i = 0; i < n;) {
-		const uint8_t *nl = memchr(b + i, '\n', n - i);
-		size_t end = nl ? (size_t)(nl - b) + 1 : n;
-		len += b[i] == '.';
-		len += nl && (end < 2 || b[end - 2] != '\r');
-		i = end;
+	c->nmarks = c->mark_i = 0;
+	c->marks_upto = n;
+	c->scanned_ok = 0;
+	for (size_t i = scan_text_mark(b, 0, n); i < n; i = scan_text_mark(b, i + 1, n)) {
+		if (c->nmarks < CLIENT_MARKS)
+			c->marks[c->nmarks++] = i;
+		else if (c->marks_upto == n)
+			c->marks_upto = i; /* listed no further: wire_fill scans from here */
+		len++;
 	}
 	if (n > 0 && b[n - 1] != '\n')
 		len += 2;
 	c->wire_len = len;
 	c->wire_pos = c->body_pos = c->trailer_pos = 0;
-	c->at_bol = 1;
-	c->dot_done = c->cr_done = 0;
+	c->mark_done = 0;
 	c->wire_ready = 1;
 	return 0;
+}
+
+/* The first mark at or after body_pos (body_len when none is left). */
+static size_t next_mark(struct smtp_client *c)
+{
+	while (c->mark_i < c->nmarks && c->marks[c->mark_i] < c->body_pos)
+		c->mark_i++;
+	if (c->mark_i < c->nmarks)
+		return c->marks[c->mark_i];
+	/* Each stretch is scanned once, however many pieces it is sent in. */
+	if (!c->scanned_ok || c->scanned < c->body_pos) {
+		size_t from = c->body_pos > c->marks_upto ? c->body_pos : c->marks_upto;
+		c->scanned = scan_text_mark(c->body, from, c->body_len);
+		c->scanned_ok = 1;
+	}
+	return c->scanned;
 }
 
 /* Writes the next n wire bytes of the body into out (n <= what is left). */
@@ -234,33 +265,24 @@ static void wire_fill(struct smtp_client *c, uint8_t *out, size_t n)
 	const uint8_t *b = c->body;
 	size_t bn = c->body_len, o = 0;
 	while (o < n && c->body_pos < bn) {
-		if (c->at_bol && !c->dot_done && b[c->body_pos] == '.') {
-			out[o++] = '.';
-			c->dot_done = 1;
+		size_t mark = next_mark(c);
+		if (mark == c->body_pos) {
+			if (!c->mark_done) {
+				out[o++] = b[mark] == '.' ? '.' : '\r';
+				c->mark_done = 1;
+				continue;
+			}
+			/* the marked byte itself, then on to the next mark */
+			out[o++] = b[c->body_pos++];
+			c->mark_done = 0;
 			continue;
 		}
-		const uint8_t *nl = memchr(b + c->body_pos, '\n', bn - c->body_pos);
-		size_t end = nl ? (size_t)(nl - b) : bn; /* the LF, or the end of the body */
-		size_t run = end - c->body_pos;
+		size_t run = mark - c->body_pos;
 		if (run > n - o)
 			run = n - o;
 		memcpy(out + o, b + c->body_pos, run);
 		o += run;
 		c->body_pos += run;
-		if (run)
-			c->at_bol = 0;
-		if (c->body_pos < end || !nl || o == n)
-			continue;
-		if (!c->cr_done && (end == 0 || b[end - 1] != '\r')) {
-			out[o++] = '\r';
-			c->cr_done = 1;
-			if (o == n)
-				continue;
-		}
-		out[o++] = '\n';
-		c->body_pos++;
-		c->at_bol = 1;
-		c->dot_done = c->cr_done = 0;
 	}
 	const char *trailer = bn > 0 && b[bn - 1] != '\n' ? "\r\n.\r\n" : ".\r\n";
 	size_t tl = strlen(trailer);
@@ -270,18 +292,25 @@ static void wire_fill(struct smtp_client *c, uint8_t *out, size_t n)
 
 static void send_body(struct smtp_client *c, size_t n)
 {
-	if (n > c->wire_cap) {
-		uint8_t *w = realloc(c->wire, n);
-		if (!w) {
-			set_error(c, "out of memory sending the message body");
-			give_up(c);
-			return;
+	const uint8_t *piece;
+	if (c->body_pos + n <= c->body_len && next_mark(c) >= c->body_pos + n) {
+		/* Nothing to add in these n bytes: they go out as the body has them. */
+		piece = c->body + c->body_pos;
+		c->body_pos += n;
+	} else {
+		if (n > c->wire_cap) {
+			uint8_t *w = realloc(c->wire, n);
+			if (!w) {
+				set_error(c, "out of memory sending the message body");
+				give_up(c);
+				return;
+			}
+			c->wire = w;
+			c->wire_cap = n;
 		}
-		c->wire = w;
-		c->wire_cap = n;
+		wire_fill(c, c->wire, n);
+		piece = c->wire;
 	}
-	wire_fill(c, c->wire, n);
-	const uint8_t *piece = c->wire;
 	c->wire_pos += n;
 	int last = c->wire_pos == c->wire_len;
 	/* State before the send: the reply may come back from inside the sink. */

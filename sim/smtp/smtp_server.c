@@ -26,6 +26,7 @@
 
 #include "sim/base/base64.h"
 #include "sim/base/buf.h"
+#include "sim/base/scan.h"
 #include "sim/smtp/linebuf.h"
 #include "sim/smtp/smtp_parse.h"
 
@@ -831,6 +832,30 @@ static void data_piece(struct smtp_server *s, const uint8_t *p, size_t n, int en
 		fail_oom(s);
 }
 
+/* Whole lines of plain message text at a line start, taken at once: each ends in CRLF
+ * and none starts with "." (no mark, sim/base/scan.h), so there is nothing to unstuff
+ * and the bytes are stored as they came; the count, the size limit and the line length
+ * come out as line by line. Returns how many bytes of p it took, 0 when the first line
+ * needs data_piece (it has a mark, it is not complete, or the message passes the size
+ * limit within the run). */
+static size_t data_run(struct smtp_server *s, const uint8_t *p, size_t n)
+{
+	if (s->mid_line || s->line_len)
+		return 0;
+	size_t mark = scan_text_mark(p, 0, n);
+	const uint8_t *lf = mark ? memrchr(p, '\n', mark) : NULL;
+	if (!lf)
+		return 0;
+	size_t run = (size_t)(lf - p) + 1;
+	if (!s->too_big && s->cur.body_total + run > s->max_size)
+		return 0; /* the line that passes the limit is found line by line */
+	if (scan_long_line(p, run, SMTP_TEXT_LINE_MAX) < run)
+		s->line_too_long = 1;
+	if (body_append(s, p, run))
+		fail_oom(s);
+	return run;
+}
+
 /* ---- input ---- */
 
 static void process(struct smtp_server *s)
@@ -839,6 +864,13 @@ static void process(struct smtp_server *s)
 	while (s->in.pos < s->in.len && (s->state == SMTP_SERVER_READY || s->state == SMTP_SERVER_DATA)) {
 		const uint8_t *p = s->in.p + s->in.pos;
 		size_t avail = s->in.len - s->in.pos;
+		if (s->state == SMTP_SERVER_DATA) {
+			size_t run = data_run(s, p, avail);
+			if (run) {
+				s->in.pos += run;
+				continue;
+			}
+		}
 		const uint8_t *lf = memchr(p, '\n', avail);
 		if (s->state == SMTP_SERVER_DATA) {
 			size_t limit = SMTP_TEXT_LINE_MAX - 2;
@@ -898,10 +930,60 @@ static void process(struct smtp_server *s)
 	s->busy = 0;
 }
 
+/* Message text read where it lies, without going through the input buffer: whole lines
+ * go to the body straight from p, as process would take them. A line begun in an
+ * earlier feed is finished through the buffer first; the end line ".", a line cut by the
+ * end of p and whatever follows are left to the buffer and process. Returns how many
+ * bytes of p it took. */
+static size_t data_in_place(struct smtp_server *s, const uint8_t *p, size_t n)
+{
+	size_t used = 0;
+	if (s->in.pos < s->in.len) {
+		const uint8_t *lf = memchr(p, '\n', n);
+		if (!lf || memchr(s->in.p + s->in.pos, '\n', s->in.len - s->in.pos))
+			return 0;
+		used = (size_t)(lf - p) + 1;
+		if (linebuf_append(&s->in, p, used)) {
+			fail_oom(s);
+			return n;
+		}
+		process(s);
+		if (s->state != SMTP_SERVER_DATA || s->in.pos < s->in.len)
+			return used;
+	}
+	s->busy = 1;
+	while (used < n && s->state == SMTP_SERVER_DATA) {
+		const uint8_t *q = p + used;
+		size_t avail = n - used, run = data_run(s, q, avail);
+		if (run) {
+			used += run;
+			continue;
+		}
+		const uint8_t *lf = memchr(q, '\n', avail);
+		if (!lf)
+			break;
+		size_t k = (size_t)(lf - q);
+		size_t content = k && q[k - 1] == '\r' ? k - 1 : k;
+		if (!s->mid_line && content == 1 && q[0] == '.')
+			break; /* the end of data: replies follow, through process */
+		used += k + 1;
+		data_piece(s, q, content, 1);
+	}
+	s->busy = 0;
+	return used;
+}
+
 void smtp_server_feed(struct smtp_server *s, const uint8_t *p, size_t n)
 {
 	if (!s || !p || n == 0 || s->state == SMTP_SERVER_CLOSED)
 		return;
+	if (!s->busy && s->state == SMTP_SERVER_DATA) {
+		size_t k = data_in_place(s, p, n);
+		p += k;
+		n -= k;
+		if (n == 0 || s->state == SMTP_SERVER_CLOSED)
+			return;
+	}
 	if (linebuf_append(&s->in, p, n)) {
 		fail_oom(s);
 		return;

@@ -4,8 +4,78 @@
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "sim/base/buf.h"
+
+/* Everything an event holds besides its struct: its wire and plain bytes, its summary
+ * and narration, its fields (packed, read-only: fields_pack). A chain of chunks filled
+ * in order: BYTES_FIRST, then BYTES_SECOND (every scenario of the catalogue fits in
+ * these), then BYTES_HUGE, doubling up to BYTES_MAX. A trace of a big message keeps
+ * megabytes (max_stored bytes of every record and every piece of the message): packed
+ * like this they cost no allocation per event, the memory the decoders used is reused
+ * for the next event, and the large chunks are offered to the kernel for huge pages, so
+ * that fresh memory comes in a few faults instead of one per 4 KiB page. */
+#define BYTES_FIRST ((size_t)64 * 1024)
+#define BYTES_SECOND ((size_t)256 * 1024)
+#define BYTES_HUGE ((size_t)2 * 1024 * 1024)
+#define BYTES_MAX ((size_t)8 * 1024 * 1024)
+
+struct trace_bytes {
+	struct trace_bytes *prev;
+	uint8_t *data;
+	size_t used, cap;
+};
+
+static void bytes_free(struct trace_bytes *b)
+{
+	while (b) {
+		struct trace_bytes *prev = b->prev;
+		free(b->data);
+		free(b);
+		b = prev;
+	}
+}
+
+/* n bytes of room, aligned to `align` (a power of two, at most 16), in the newest chunk
+ * or in a new one. */
+static uint8_t *bytes_take(struct trace *t, size_t n, size_t align)
+{
+	struct trace_bytes *b = t->bytes;
+	size_t at = b ? (b->used + align - 1) & ~(align - 1) : 0;
+	if (!b || at > b->cap || b->cap - at < n) {
+		size_t cap = !b ? BYTES_FIRST
+			     : b->cap < BYTES_SECOND ? BYTES_SECOND
+			     : b->cap < BYTES_HUGE ? BYTES_HUGE
+			     : b->cap < BYTES_MAX ? 2 * b->cap : BYTES_MAX;
+		if (cap < n)
+			cap = n;
+		struct trace_bytes *nb = malloc(sizeof *nb);
+		if (!nb)
+			return NULL;
+		nb->data = NULL;
+		if (cap >= BYTES_HUGE && cap % BYTES_HUGE == 0) {
+			nb->data = aligned_alloc(BYTES_HUGE, cap);
+#ifdef MADV_HUGEPAGE
+			if (nb->data)
+				madvise(nb->data, cap, MADV_HUGEPAGE); /* only a hint: no error to handle */
+#endif
+		}
+		if (!nb->data)
+			nb->data = malloc(cap);
+		if (!nb->data) {
+			free(nb);
+			return NULL;
+		}
+		nb->prev = b;
+		nb->used = 0;
+		nb->cap = cap;
+		t->bytes = b = nb;
+		at = 0;
+	}
+	b->used = at + n;
+	return b->data + at;
+}
 
 void trace_init(struct trace *t)
 {
@@ -14,29 +84,33 @@ void trace_init(struct trace *t)
 
 void trace_free(struct trace *t)
 {
-	for (size_t i = 0; i < t->n; i++) {
-		struct trace_event *e = &t->ev[i];
-		free(e->wire);
-		free(e->plain);
-		free(e->summary);
-		free(e->narration);
-		fields_free(&e->fields);
-	}
+	for (size_t i = 0; i < t->n; i++)
+		fields_free(&t->ev[i].fields); /* packed: nothing to free unless replaced */
 	free(t->ev);
 	free(t->sessions);
+	bytes_free(t->bytes);
 	trace_init(t);
 }
 
-static uint8_t *copy_bytes(const uint8_t *p, size_t n, size_t max, size_t *stored)
+static uint8_t *copy_bytes(struct trace *t, const uint8_t *p, size_t n, size_t *stored)
 {
-	if (max && n > max)
-		n = max;
+	if (t->max_stored && n > t->max_stored)
+		n = t->max_stored;
 	*stored = n;
 	if (!p || n == 0)
 		return NULL;
-	uint8_t *c = malloc(n);
+	uint8_t *c = bytes_take(t, n, 1);
 	if (c)
 		memcpy(c, p, n);
+	return c;
+}
+
+static char *copy_text(struct trace *t, const char *s)
+{
+	size_t n = strlen(s) + 1;
+	char *c = (char *)bytes_take(t, n, 1);
+	if (c)
+		memcpy(c, s, n);
 	return c;
 }
 
@@ -47,21 +121,18 @@ int trace_append(struct trace *t, struct trace_event *e)
 	struct trace_event *d = &t->ev[t->n];
 	*d = *e;
 	d->seq = (uint32_t)(t->n + 1);
-	d->wire = copy_bytes(e->wire, e->wire_len, t->max_stored, &d->wire_stored);
-	d->plain = copy_bytes(e->plain, e->plain_len, t->max_stored, &d->plain_stored);
-	d->summary = strdup(e->summary ? e->summary : "");
-	d->narration = e->narration ? strdup(e->narration) : NULL;
+	d->wire = copy_bytes(t, e->wire, e->wire_len, &d->wire_stored);
+	d->plain = copy_bytes(t, e->plain, e->plain_len, &d->plain_stored);
+	d->summary = copy_text(t, e->summary ? e->summary : "");
+	d->narration = e->narration ? copy_text(t, e->narration) : NULL;
+	size_t fsize = fields_packed_size(&e->fields);
+	void *fmem = fsize ? bytes_take(t, fsize, sizeof(void *)) : NULL;
 	if ((d->wire_stored && !d->wire) || (d->plain_stored && !d->plain) || !d->summary ||
-	    (e->narration && !d->narration)) {
-		free(d->wire);
-		free(d->plain);
-		free(d->summary);
-		free(d->narration);
-		return -1;
-	}
-	/* fields move: the caller's list is left empty */
-	d->fields = e->fields;
-	fields_init(&e->fields);
+	    (e->narration && !d->narration) || (fsize && !fmem))
+		return -1; /* what was taken stays in its chunk until trace_free */
+	/* The fields are packed next to the rest; the caller's list is left empty. */
+	fields_pack(&e->fields, fmem, &d->fields);
+	fields_free(&e->fields);
 	return (int)t->n++;
 }
 

@@ -171,19 +171,26 @@ struct trace_tls_session {
 	size_t premaster_len;
 };
 
+struct trace_bytes; /* trace.c: the chunks the events' bytes live in */
+
 struct trace {
 	struct trace_event *ev;
 	size_t n, cap;
 	struct trace_tls_session *sessions;
 	size_t nsessions, sessions_cap;
 	size_t max_stored;     /* most bytes kept per event for wire and plain; 0 = all */
+	/* Owned: the events' wire and plain bytes, summaries, narrations and fields, packed
+	 * one after the other in a few large chunks (freed with the trace, never one by one). */
+	struct trace_bytes *bytes;
 };
 
 void trace_init(struct trace *t);
 void trace_free(struct trace *t);
-/* Appends a copy of *e (its byte buffers and strings are copied; e->fields is moved
- * into the trace and left empty). Sets seq. Returns the new event's index, or -1 when
- * out of memory. */
+/* Appends a copy of *e: its byte buffers, summary and narration are copied, and its
+ * fields packed (fields_pack, read-only from then on), into the trace's own storage;
+ * e->fields is left empty. The copies belong to the trace and go with trace_free (never
+ * free them one by one). Sets seq. Returns the new event's index, or -1 when out of
+ * memory (e->fields then unchanged). */
 int trace_append(struct trace *t, struct trace_event *e);
 /* One endpoint's half of a session: finds the session with the same client random or
  * starts one. is_client says which end `who` is; secret may be NULL (the TLS server does

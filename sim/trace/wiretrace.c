@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "sim/base/buf.h"
+#include "sim/base/sb.h"
 #include "sim/smtp/smtp_parse.h"
 #include "sim/trace/narrate.h"
 
@@ -35,6 +36,7 @@ void wire_stream_free(struct wire_stream *s)
 	for (size_t i = 0; i < s->qn; i++)
 		free(s->q[i].p);
 	free(s->q);
+	free(s->spare);
 	memset(s, 0, sizeof *s);
 }
 
@@ -76,24 +78,48 @@ static int all_readers(void)
 
 /* Scans body bytes for the end-of-data line "." (CRLF or bare LF, as decode_smtp_body
  * reads it). *st: 0 at the start of a line, 1 after a lone ".", 2 after ".\r", 3 inside
- * any other line. Returns the offset just past the line's LF, or 0 when it is not there. */
+ * any other line. Returns the offset just past the line's LF, or 0 when it is not there.
+ * The state is a function of the bytes since the last LF, so only the dots need a look:
+ * a body piece is scanned at memchr's speed, however many lines it has. */
 static size_t end_scan(int *st, const uint8_t *p, size_t n)
 {
-	for (size_t i = 0; i < n; i++) {
-		uint8_t c = p[i];
+	size_t i = 0;
+	/* A "." or ".\r" left over from the last piece: at most two bytes decide. */
+	while (i < n && (*st == 1 || *st == 2)) {
+		uint8_t c = p[i++];
 		if (c == '\n') {
-			int end = *st == 1 || *st == 2;
 			*st = 0;
-			if (end)
-				return i + 1;
-		} else if (*st == 0 && c == '.') {
+			return i;
+		}
+		*st = *st == 1 && c == '\r' ? 2 : 3;
+	}
+	if (i == n)
+		return 0;
+	int bol = *st == 0; /* p[i] starts a line */
+	for (const uint8_t *d = memchr(p + i, '.', n - i); d; d = memchr(d + 1, '.', (size_t)(p + n - d) - 1)) {
+		size_t j = (size_t)(d - p);
+		if (j == i ? !bol : p[j - 1] != '\n')
+			continue;
+		if (j + 1 == n) {
 			*st = 1;
-		} else if (*st == 1 && c == '\r') {
+			return 0;
+		}
+		if (p[j + 1] == '\n') {
+			*st = 0;
+			return j + 2;
+		}
+		if (p[j + 1] != '\r')
+			continue;
+		if (j + 2 == n) {
 			*st = 2;
-		} else {
-			*st = 3;
+			return 0;
+		}
+		if (p[j + 2] == '\n') {
+			*st = 0;
+			return j + 3;
 		}
 	}
+	*st = p[n - 1] == '\n' ? 0 : 3;
 	return 0;
 }
 
@@ -284,12 +310,18 @@ int wire_expect_plain(struct wire_stream *s, enum smtp_out_kind kind, const uint
 	size_t keep = n;
 	if (kind == SMTP_OUT_BODY && s->trace->max_stored && keep > s->trace->max_stored + 1)
 		keep = s->trace->max_stored + 1;
-	uint8_t *copy = malloc(keep ? keep : 1);
-	if (!copy)
+	size_t cap = keep ? keep : 1;
+	uint8_t *copy;
+	if (s->spare && s->spare_cap >= cap) {
+		copy = s->spare;
+		cap = s->spare_cap;
+		s->spare = NULL;
+	} else if (!(copy = malloc(cap))) {
 		return -1;
+	}
 	memcpy(copy, p, keep);
 	size_t term = kind == SMTP_OUT_BODY ? end_scan(&s->end_scan_queued, p, n) : 0;
-	s->q[s->qn++] = (struct wire_plain){ .kind = kind, .p = copy, .len = n, .stored = keep,
+	s->q[s->qn++] = (struct wire_plain){ .kind = kind, .p = copy, .len = n, .cap = cap, .stored = keep,
 					     .split_first = split_first, .attack = attack, .term = term };
 	return 0;
 }
@@ -304,7 +336,14 @@ int wire_expect_alert(struct wire_stream *s, const uint8_t alert[2])
 
 static void queue_pop(struct wire_stream *s)
 {
-	free(s->q[0].p);
+	/* The buffer is kept for the next piece when it is the largest at hand. */
+	if (!s->spare || s->q[0].cap > s->spare_cap) {
+		free(s->spare);
+		s->spare = s->q[0].p;
+		s->spare_cap = s->q[0].cap;
+	} else {
+		free(s->q[0].p);
+	}
 	memmove(s->q, s->q + 1, (s->qn - 1) * sizeof *s->q);
 	s->qn--;
 }
@@ -495,50 +534,88 @@ int wire_records(struct wire_stream *s, const uint8_t *p, size_t n, int attack)
 	return r;
 }
 
+/* The record at the front of the n bytes at rec, traced with its children; or, when the
+ * bytes do not start a record, all n of them as bytes that are not one. Sets *used to
+ * what it took: 0 when the record is not complete yet. Returns 0 or -1. */
+static int one_record(struct wire_stream *s, const uint8_t *rec, size_t n, int attack, size_t *used)
+{
+	struct tls_record_header h;
+	*used = 0;
+	int r = decode_tls_record_header(rec, n, &h);
+	if (r == 1)
+		return 0;
+	size_t total = r == 0 ? 5 + (size_t)h.length : n;
+	if (r == 0 && total > MAX_RECORD)
+		r = -1, total = n;
+	if (r == 0 && n < total)
+		return 0;
+	struct trace_event e;
+	ev_init(&e, TK_RECORD, LAYER_TLS_RECORD);
+	e.subtype = r == 0 ? h.type : -1;
+	char summary[DECODE_SUMMARY_MAX];
+	if (r == 0) {
+		decode_tls_record(rec, total, &e.fields, summary, sizeof summary);
+		e.encrypted = s->ccs && h.type != TLS_CT_CHANGE_CIPHER_SPEC;
+		if (e.encrypted && h.type == TLS_CT_APPLICATION_DATA)
+			record_plain(s, &e);
+		/* Replies relayed unread: how the server reads what comes next is unknown. */
+		if (e.encrypted && h.type == TLS_CT_APPLICATION_DATA && !s->toward_server && !app_take(s))
+			s->smtp->server_in_data = -1;
+	} else {
+		/* Not TLS at all (e.g. cleartext where a record was expected): keep it visible. */
+		fields_add(&e.fields, 0, "error", "not a TLS record");
+		snprintf(summary, sizeof summary, "%zu bytes that are not a TLS record", total);
+	}
+	e.attack = attack;
+	e.readers = e.encrypted ? s->tls_readers : all_readers();
+	e.wire = (uint8_t *)rec;
+	e.wire_len = total;
+	char shown[DECODE_SUMMARY_MAX + 16];
+	sb_put(shown, sizeof shown, 0, "%s%s", summary, e.encrypted ? " (encrypted)" : "");
+	int idx = emit(s, &e, shown);
+	if (idx < 0)
+		return -1;
+	if (r == 0 && record_children(s, rec, total, h.version, idx, attack))
+		return -1;
+	*used = total;
+	return 0;
+}
+
+/* Whole records are traced where they lie, in the caller's bytes; only a record cut by
+ * the end of a write waits in s->rec for the rest. */
 static int records(struct wire_stream *s, const uint8_t *p, size_t n, int attack)
 {
-	if (buf_append(&s->rec, &s->rec_len, &s->rec_cap, p, n))
-		return -1;
-	for (;;) {
+	size_t used;
+	if (s->rec_len) {
+		/* Finish the waiting record first (whole records stay where they are). */
 		struct tls_record_header h;
-		int r = decode_tls_record_header(s->rec, s->rec_len, &h);
-		if (r == 1)
-			return 0;
-		size_t total = r == 0 ? 5 + (size_t)h.length : s->rec_len;
-		if (r == 0 && total > MAX_RECORD)
-			r = -1, total = s->rec_len;
-		if (r == 0 && s->rec_len < total)
-			return 0;
-		struct trace_event e;
-		ev_init(&e, TK_RECORD, LAYER_TLS_RECORD);
-		e.subtype = r == 0 ? h.type : -1;
-		char summary[DECODE_SUMMARY_MAX];
-		if (r == 0) {
-			decode_tls_record(s->rec, total, &e.fields, summary, sizeof summary);
-			e.encrypted = s->ccs && h.type != TLS_CT_CHANGE_CIPHER_SPEC;
-			if (e.encrypted && h.type == TLS_CT_APPLICATION_DATA)
-				record_plain(s, &e);
-			/* Replies relayed unread: how the server reads what comes next is unknown. */
-			if (e.encrypted && h.type == TLS_CT_APPLICATION_DATA && !s->toward_server && !app_take(s))
-				s->smtp->server_in_data = -1;
-		} else {
-			/* Not TLS at all (e.g. cleartext where a record was expected): keep it visible. */
-			fields_add(&e.fields, 0, "error", "not a TLS record");
-			snprintf(summary, sizeof summary, "%zu bytes that are not a TLS record", total);
+		size_t want = n;
+		if (decode_tls_record_header(s->rec, s->rec_len, &h) == 0 && 5 + (size_t)h.length <= MAX_RECORD &&
+		    5 + (size_t)h.length > s->rec_len && 5 + (size_t)h.length - s->rec_len < n)
+			want = 5 + (size_t)h.length - s->rec_len;
+		if (buf_append(&s->rec, &s->rec_len, &s->rec_cap, p, want))
+			return -1;
+		p += want;
+		n -= want;
+		for (;;) {
+			if (one_record(s, s->rec, s->rec_len, attack, &used))
+				return -1;
+			if (!used)
+				break;
+			buf_consume(s->rec, &s->rec_len, used);
 		}
-		e.attack = attack;
-		e.readers = e.encrypted ? s->tls_readers : all_readers();
-		e.wire = s->rec;
-		e.wire_len = total;
-		char shown[DECODE_SUMMARY_MAX + 16];
-		snprintf(shown, sizeof shown, "%s%s", summary, e.encrypted ? " (encrypted)" : "");
-		int idx = emit(s, &e, shown);
-		if (idx < 0)
-			return -1;
-		if (r == 0 && record_children(s, s->rec, total, h.version, idx, attack))
-			return -1;
-		buf_consume(s->rec, &s->rec_len, total);
+		if (s->rec_len)
+			return buf_append(&s->rec, &s->rec_len, &s->rec_cap, p, n);
 	}
+	while (n) {
+		if (one_record(s, p, n, attack, &used))
+			return -1;
+		if (!used)
+			return buf_append(&s->rec, &s->rec_len, &s->rec_cap, p, n);
+		p += used;
+		n -= used;
+	}
+	return 0;
 }
 
 int wire_note(struct trace *t, const struct wire_note *n, const char *summary, const char *narration)

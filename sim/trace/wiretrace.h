@@ -16,8 +16,8 @@
 struct wire_plain {
 	enum smtp_out_kind kind;
 	int is_alert;          /* an alert the sender chose to send (close_notify) */
-	uint8_t *p;
-	size_t len, off;
+	uint8_t *p;             /* owned: cap bytes */
+	size_t len, off, cap;
 	size_t stored;          /* bytes of p kept: a body piece beyond max_stored is not copied */
 	int split_first;       /* TLS 1.0 CBC: the first record carries one byte (1/n-1) */
 	int attack;
@@ -38,6 +38,7 @@ struct wire_stream {
 	int ln_rec;                       /* index of the record where that line began, or -1 */
 	int ccs;                          /* ChangeCipherSpec seen: records now protected */
 	struct wire_plain *q; size_t qn, qcap;   /* FIFO of plaintext attributions */
+	uint8_t *spare; size_t spare_cap;        /* the largest buffer of a popped one, for the next */
 	uint8_t hello_random[32];         /* the random of the last ClientHello this way */
 	int has_hello_random;
 	/* Where the end-of-data line "." stands in the body pieces the sender sends: one

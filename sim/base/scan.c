@@ -1,0 +1,102 @@
+/* scan: see scan.h. With GCC or Clang the runs are skipped 64 bytes at a time with
+ * generic vectors (SSE2 on x86-64, or AVX2 when the processor has it; NEON on ARM; plain
+ * words elsewhere); the byte loop decides the exact place, and is the whole scan with
+ * other compilers. */
+#include "sim/base/scan.h"
+
+#include <string.h>
+
+static int is_mark(const uint8_t *t, size_t i)
+{
+	uint8_t before = i ? t[i - 1] : '\n';
+	return (t[i] == '.' && before == '\n') || (t[i] == '\n' && before != '\r');
+}
+
+#if defined(__GNUC__)
+typedef uint8_t scan_v16 __attribute__((vector_size(16)));
+
+/* Whether any of the 64 bytes at t (t[-1] readable) holds a mark. */
+static int block_has_mark(const uint8_t *t)
+{
+	scan_v16 acc = { 0 };
+	for (int k = 0; k < 4; k++) {
+		scan_v16 v, before;
+		memcpy(&v, t + 16 * k, sizeof v);
+		memcpy(&before, t + 16 * k - 1, sizeof before);
+		acc |= (scan_v16)(((v == '\n') & (before != '\r')) | ((v == '.') & (before == '\n')));
+	}
+	uint64_t w[2];
+	memcpy(w, &acc, sizeof w);
+	return (w[0] | w[1]) != 0;
+}
+
+#if defined(__x86_64__) || defined(__i386__)
+/* The same with AVX2, where the processor has it (chosen at run time). */
+#define SCAN_AVX2 1
+typedef uint8_t scan_v32 __attribute__((vector_size(32)));
+
+__attribute__((target("avx2"))) static size_t skip_avx2(const uint8_t *text, size_t i, size_t n)
+{
+	for (; n - i >= 64; i += 64) {
+		scan_v32 v0, b0, v1, b1;
+		memcpy(&v0, text + i, sizeof v0);
+		memcpy(&b0, text + i - 1, sizeof b0);
+		memcpy(&v1, text + i + 32, sizeof v1);
+		memcpy(&b1, text + i + 31, sizeof b1);
+		scan_v32 m = (scan_v32)(((v0 == '\n') & (b0 != '\r')) | ((v0 == '.') & (b0 == '\n'))) |
+			     (scan_v32)(((v1 == '\n') & (b1 != '\r')) | ((v1 == '.') & (b1 == '\n')));
+		uint64_t w[4];
+		memcpy(w, &m, sizeof w);
+		if (w[0] | w[1] | w[2] | w[3])
+			break;
+	}
+	return i;
+}
+#endif
+
+/* Skips whole 64-byte blocks without a mark, from i (> 0). */
+static size_t skip_blocks(const uint8_t *text, size_t i, size_t n)
+{
+#ifdef SCAN_AVX2
+	if (__builtin_cpu_supports("avx2"))
+		return skip_avx2(text, i, n);
+#endif
+	while (n - i >= 64 && !block_has_mark(text + i))
+		i += 64;
+	return i;
+}
+#endif
+
+size_t scan_text_mark(const uint8_t *text, size_t from, size_t n)
+{
+	size_t i = from;
+	if (i >= n)
+		return n;
+	if (i == 0) {
+		if (is_mark(text, 0))
+			return 0;
+		i = 1;
+	}
+#if defined(__GNUC__)
+	i = skip_blocks(text, i, n);
+#endif
+	for (; i < n; i++)
+		if (is_mark(text, i))
+			return i;
+	return n;
+}
+
+size_t scan_long_line(const uint8_t *text, size_t n, size_t max)
+{
+	/* Every line that lies wholly inside a window of max bytes is short enough, so the
+	 * scan jumps from window to window: from s, the last LF within max bytes ends the
+	 * lines it can vouch for; no LF at all means the line at s is too long. */
+	size_t s = 0;
+	while (n - s > max) {
+		const uint8_t *lf = memrchr(text + s, '\n', max);
+		if (!lf)
+			return s;
+		s = (size_t)(lf - text) + 1;
+	}
+	return n;
+}
