@@ -1149,24 +1149,41 @@ static int load_events(struct loader *l, json_t *root, struct trace *t)
 	if (n && !(t->ev = calloc(n, sizeof *t->ev)))
 		return oom(l, "events");
 	t->cap = n;
+	size_t max_stored = 0;
 	for (size_t i = 0; i < n; i++) {
-		struct trace_event *e = &t->ev[i];
+		struct trace_event ev, *e = &ev;
 		memset(e, 0, sizeof *e);
 		e->parent = -1;
 		e->session = -1;
 		fields_init(&e->fields);
 		if (load_event(l, json_array_get(a, i), i, t, e)) {
 			event_free(e);
-			memset(e, 0, sizeof *e);
 			return -1;
 		}
-		t->n = i + 1;
 		/* a trace kept short (max_stored) says so: the largest prefix it kept */
-		if (e->wire_stored < e->wire_len && e->wire_stored > t->max_stored)
-			t->max_stored = e->wire_stored;
-		if (e->plain_stored < e->plain_len && e->plain_stored > t->max_stored)
-			t->max_stored = e->plain_stored;
+		if (e->wire_stored < e->wire_len && e->wire_stored > max_stored)
+			max_stored = e->wire_stored;
+		if (e->plain_stored < e->plain_len && e->plain_stored > max_stored)
+			max_stored = e->plain_stored;
+		/* Into the trace's own storage, as a run appends it: the bytes kept, then the
+		 * lengths as they were on the wire. */
+		size_t wire_len = e->wire_len, plain_len = e->plain_len;
+		uint32_t seq = e->seq;
+		e->wire_len = e->wire_stored;
+		e->plain_len = e->plain_stored;
+		int idx = trace_append(t, e);
+		e->wire_len = wire_len;
+		e->plain_len = plain_len;
+		if (idx < 0) {
+			event_free(e);
+			return oom(l, "events");
+		}
+		t->ev[idx].wire_len = wire_len;
+		t->ev[idx].plain_len = plain_len;
+		t->ev[idx].seq = seq;
+		event_free(e);
 	}
+	t->max_stored = max_stored;
 	return 0;
 }
 
