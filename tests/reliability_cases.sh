@@ -50,6 +50,8 @@ skipped() {
 	echo "skip: $1: $2"
 }
 lines() { wc -l <"$1" | tr -d ' '; }
+# x N: N times the letter x
+x() { awk -v n="$1" 'BEGIN { for (i = 0; i < n; i++) printf "x" }'; }
 # no_leftovers DIR: no temporary output file in DIR
 no_leftovers() { ! ls -a "$1" | grep -q '\.tmp\.'; }
 
@@ -98,9 +100,13 @@ sc() {
 }
 H='[scenario]\ntitle = T\n'
 
+# RELIABILITY_SECTIONS (e.g. "2 3") runs only those sections; all by default
+want() { [ -z "$RELIABILITY_SECTIONS" ] || case " $RELIABILITY_SECTIONS " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
+
 # ---------------------------------------------------------------------------------------
 # 1. Bad and odd scenario files
 # ---------------------------------------------------------------------------------------
+if want 1; then
 : | sc S01 err "empty file"
 awk 'BEGIN { srand(1); for (i = 0; i < 4096; i++) printf "%c", 1 + int(rand() * 255) }' | sc S02 'err:*' "binary garbage"
 printf "${H}se\000ed = 1\n" | sc S03 err:3 "NUL byte on line 3"
@@ -198,7 +204,6 @@ srv | { cat; echo "certificate = /etc/passwd"; } | sc C19 err:4 "a system file t
 printf "${H}[client]\ntrust = /proc/self/maps\n" | sc C20 err:4 "trust = /proc/self/maps"
 
 # line lengths: at most 198 characters, CR counted
-x() { awk -v n="$1" 'BEGIN { for (i = 0; i < n; i++) printf "x" }'; }
 printf "${H}lesson = %s\n" "$(x 189)" | sc L198 ok "a line of 198 characters"
 printf "${H}lesson = %s\n" "$(x 190)" | sc L199 err:3 "a line of 199 characters"
 printf "${H}lesson = %s\n" "$(x 191)" | sc L200 err:3 "a line of 200 characters"
@@ -328,6 +333,310 @@ printf "${H}[client]\nserver_name =\nverify = verify\n" | sc V09 err:4 "server_n
 printf "${H}[server]\ncertificate = $CERTS/server-rsa.pem\nkey = $CERTS/server-rsa.key\n[mitm]\nbehaviour = tamper-clienthello\n" |
 	sc V10 ok "tamper-clienthello with an RSA server" "BR_ERR_BAD_FINISHED"
 sed 's/^\[client\]$/[client]\nserver_name =/' "$SCEN/wrong-host.ini" | sc V11 'err:*' "wrong-host.ini with server_name ="
+
+fi
+
+# ---------------------------------------------------------------------------------------
+# 2. Outputs (-o, --pcap, --keylog)
+# ---------------------------------------------------------------------------------------
+S=$SCEN/starttls.ini
+O=$T/o
+mkdir "$O"
+# out ID ARGS...: runs `run ARGS...` under a timeout, stdout to $O/ID.out, stderr to
+# $O/ID.err, status in rc and a summary in why
+out() {
+	_n=$1
+	shift
+	timeout 10 "$BIN" run "$@" >"$O/$_n.out" 2>"$O/$_n.err"
+	rc=$?
+	why="exit $rc, stderr: $(head -c 300 "$O/$_n.err" | tr '\n' '|')"
+}
+# err1 ID: exit 2 and one line on stderr
+err1() { [ "$rc" -eq 2 ] && [ "$(lines "$O/$1.err")" -eq 1 ]; }
+# under_limit BLOCKS ID ARGS...: as out, with a file size limit standing in for a full disk
+# (SIGXFSZ ignored, so that a write fails with EFBIG as it would with ENOSPC)
+# (SIGXFSZ ignored, so that a write fails with EFBIG as it would with ENOSPC); stderr
+# goes through a pipe, which the limit does not stop
+under_limit() {
+	_b=$1
+	_n=$2
+	shift 2
+	{
+		timeout 10 sh -c 'trap "" XFSZ; ulimit -f "$1"; shift; exec "$@"' _ "$_b" "$BIN" run "$@" 2>&1 >/dev/null
+		echo $? >"$O/$_n.rc"
+	} | cat >"$O/$_n.err"
+	rc=$(cat "$O/$_n.rc")
+	why="exit $rc, stderr: $(head -c 300 "$O/$_n.err" | tr '\n' '|')"
+}
+if [ "$(id -u)" -eq 0 ] && mknod "$O/full" c 1 7 2>/dev/null && mknod "$O/null" c 1 3 2>/dev/null; then
+	# private twins of /dev/full and /dev/null: the machine's own are never at stake
+	out O01 "$S" --format json -o "$O/full"
+	verdict O01 "-o to a device that is full: the write error, the node kept" eval 'err1 O01 && [ -c "$O/full" ]'
+	out O02 "$S" --pcap "$O/full"
+	verdict O02 "--pcap to a device that is full: the write error, the node kept" sh -c '[ $1 -eq 2 ] && [ -c "$2" ]' _ $rc "$O/full"
+	out O03 "$S" --keylog "$O/full"
+	verdict O03 "--keylog to a device that is full: the write error, the node kept" sh -c '[ $1 -eq 2 ] && [ -c "$2" ]' _ $rc "$O/full"
+	out O04 "$S" --format json -o "$O/null" --pcap "$O/null2" --keylog "$O/null3"
+	verdict O04 "-o to a twin of /dev/null: written through, the node kept" sh -c '[ $1 -eq 0 ] && [ -c "$2" ]' _ $rc "$O/null"
+else
+	for c in O01 O02 O03 O04; do skipped $c "needs root to make a private device node (mknod)"; done
+fi
+# O05: the real names /dev/null, /dev/full, /dev/stdout, in a private mount namespace
+if [ "$(id -u)" -eq 0 ] && timeout 10 unshare --mount --propagation private sh -c 'mount -t tmpfs tmpfs /dev' 2>/dev/null; then
+	timeout 20 unshare --mount --propagation private sh -c '
+		mount -t tmpfs tmpfs /dev && mknod -m 666 /dev/null c 1 3 && mknod -m 666 /dev/full c 1 7 &&
+		ln -s /proc/self/fd/1 /dev/stdout || exit 9
+		"$1" run "$2" -o /dev/null --pcap /dev/null --keylog /dev/null >/dev/null 2>&1 || exit 1
+		"$1" run "$2" -o /dev/full >/dev/null 2>&1; [ $? -eq 2 ] || exit 2
+		"$1" run "$2" -o /dev/stdout | grep -q "STARTTLS" || exit 3
+		[ -c /dev/null ] && [ -c /dev/full ] && [ -L /dev/stdout ] || exit 4' _ "$BIN" "$S"
+	rc=$?
+	why="step $rc failed"
+	verdict O05 "/dev/null, /dev/full, /dev/stdout (private namespace): written through, never replaced" [ $rc -eq 0 ]
+else
+	skipped O05 "needs root and unshare --mount for a private /dev"
+fi
+if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null 2>&1; then
+	mkdir "$O/ro" && chmod 555 "$O/ro" && chmod 755 "$T" "$O"
+	nob() { timeout 10 setpriv --reuid=65534 --regid=65534 --clear-groups "$BIN" run "$@"; }
+	nob "$S" -o /dev/stdout --keylog /dev/null 2>"$O/O06.err" | grep -q "STARTTLS"
+	rc=$?
+	why="$(cat "$O/O06.err")"
+	verdict O06 "-o /dev/stdout and --keylog /dev/null as uid 65534" [ $rc -eq 0 ]
+	r=""
+	for f in "-o $O/ro/out.json" "--pcap $O/ro/x.pcap" "--keylog $O/ro/x.keys"; do
+		nob "$S" $f >/dev/null 2>"$O/O09.err"
+		r="$r$?:$(grep -c 'Permission denied' "$O/O09.err") "
+	done
+	why="exits and lines: $r; left: $(ls -A "$O/ro")"
+	verdict O09 "a read-only directory as uid 65534: exit 2, nothing created" \
+		sh -c '[ "$1" = "2:1 2:1 2:1 " ] && [ -z "$(ls -A "$2")" ]' _ "$r" "$O/ro"
+else
+	skipped O06 "needs root to run as another user"
+	skipped O09 "needs root to run as another user"
+fi
+mkdir "$O/adir"
+out O07 "$S" -o "$O/adir"
+verdict O07 "-o to a directory" eval 'err1 O07 && [ -z "$(ls -A "$O/adir")" ]'
+out O08 "$S" -o "$O/nodir/sub/x.json"
+verdict O08 "-o into a missing directory" eval 'err1 O08 && grep -q "No such file or directory" "$O/O08.err"'
+mkdir "$O/imm"
+if chattr +i "$O/imm" 2>/dev/null; then
+	out O10 "$S" -o "$O/imm/x.json"
+	chattr -i "$O/imm"
+	verdict O10 "an immutable directory" eval 'err1 O10 && grep -q "Operation not permitted" "$O/O10.err"'
+else
+	skipped O10 "chattr +i is not available here (needs root and a file system that has it)"
+fi
+# a full disk, simulated by a file size limit: the old file is kept, no temporary left
+mkdir "$O/tiny"
+kept() { grep -qx OLD "$1" && no_leftovers "$(dirname "$1")"; }
+echo OLD >"$O/tiny/out.json"
+under_limit 0 O11 "$S" --format json -o "$O/tiny/out.json"
+verdict O11 "-o on a full disk: exit 2, the old file kept" eval 'err1 O11 && kept "$O/tiny/out.json"'
+echo OLD >"$O/tiny/x.pcap"
+under_limit 0 O12 "$S" --pcap "$O/tiny/x.pcap"
+verdict O12 "--pcap on a full disk: exit 2, the old capture kept" eval 'err1 O12 && kept "$O/tiny/x.pcap"'
+under_limit 4 O13 "$S" --pcap "$O/tiny/x.pcap"
+verdict O13 "--pcap with a little room: exit 2, the old capture kept" eval 'err1 O13 && kept "$O/tiny/x.pcap"'
+echo OLD >"$O/tiny/x.keys"
+under_limit 0 O14 "$S" --keylog "$O/tiny/x.keys"
+verdict O14 "--keylog on a full disk: exit 2, the old key log kept" eval 'err1 O14 && kept "$O/tiny/x.keys"'
+echo OLD >"$O/tiny/t.txt"
+under_limit 0 O15 "$S" -o "$O/tiny/t.txt"
+verdict O15 "-o (text) on a full disk: exit 2, the old file kept" eval 'err1 O15 && kept "$O/tiny/t.txt"'
+out O16 "$S" --format json -o "$O/same" --pcap "$O/same"
+verdict O16 "-o X --pcap X: refused" eval 'err1 O16 && [ ! -e "$O/same" ]'
+out O17 "$S" --pcap "$O/same2" --keylog "$O/same2"
+verdict O17 "--pcap X --keylog X: refused" eval 'err1 O17 && [ ! -e "$O/same2" ]'
+echo OLD >"$O/keep.json"
+out O18 "$S" -o "$O/keep.json" --pcap "$O/nodir/x.pcap"
+verdict O18 "-o written, --pcap fails: nothing changed" eval 'err1 O18 && kept "$O/keep.json"'
+echo OLD >"$O/target.txt"
+ln -s target.txt "$O/link.json"
+out O19 "$S" -o "$O/link.json"
+verdict O19 "-o through a symbolic link: the link kept, its file written" \
+	sh -c '[ $1 -eq 0 ] && [ -L "$2" ] && grep -q "STARTTLS" "$3"' _ $rc "$O/link.json" "$O/target.txt"
+ln -s /proc/self/fd/1 "$O/stdoutlink"
+timeout 10 "$BIN" run "$S" -o "$O/stdoutlink" 2>"$O/O20.err" | grep -q "STARTTLS"
+rc=$?
+why="$(cat "$O/O20.err")"
+verdict O20 "-o through a link to /proc/self/fd/1 (a pipe): on stdout, the link kept" sh -c '[ $1 -eq 0 ] && [ -L "$2" ]' _ $rc "$O/stdoutlink"
+mkdir "$O/sdir"
+cp "$SCEN/plain.ini" "$O/sdir/"
+out O21a "$O/sdir/plain.ini" --format json -o "$O/sdir/plain.json" --pcap "$O/sdir/plain.pcap" --keylog "$O/sdir/plain.keys"
+timeout 20 "$BIN" check "$O/sdir" >"$O/O21.out" 2>&1
+rc=$?
+why="exit $rc: $(tail -1 "$O/O21.out")"
+verdict O21 "outputs beside the scenarios: check ignores them" sh -c '[ $1 -eq 0 ] && grep -qx "1 passed, 0 failed" "$2"' _ $rc "$O/O21.out"
+out O22a "$O/sdir/plain.ini" -o "$O/sdir/out.ini"
+timeout 20 "$BIN" check "$O/sdir" >"$O/O22.out" 2>"$O/O22.err"
+rc=$?
+why="exit $rc: $(tail -1 "$O/O22.out"); $(cat "$O/O22.err")"
+verdict O22 "a transcript saved as .ini: check reports it and goes on" \
+	sh -c '[ $1 -eq 2 ] && grep -q "^out  *ERROR" "$2" && grep -q "^plain  *pass" "$2" && [ "$(wc -l <"$3")" -eq 1 ]' _ $rc "$O/O22.out" "$O/O22.err"
+cp "$SCEN/plain.ini" "$O/self.ini"
+out O23 "$O/self.ini" -o "$O/self.ini"
+verdict O23 "-o naming the scenario itself: refused, the scenario kept" eval 'err1 O23 && cmp -s "$SCEN/plain.ini" "$O/self.ini"'
+r=""
+for m in 022 077 000; do
+	(umask $m && timeout 10 "$BIN" run "$S" --keylog "$O/k$m.keys" -o "$O/o$m.json" >/dev/null 2>&1)
+	r="$r$(stat -c %a "$O/k$m.keys") "
+done
+why="key log modes under umask 022 077 000: $r"
+verdict O24 "the key log is 0600 under any umask" [ "$r" = "600 600 600 " ]
+echo OLD >"$O/priv.json"
+chmod 600 "$O/priv.json"
+(umask 022 && timeout 10 "$BIN" run "$S" -o "$O/priv.json" >/dev/null 2>&1)
+why="mode $(stat -c %a "$O/priv.json")"
+verdict O25 "an existing 0600 output keeps its mode" [ "$(stat -c %a "$O/priv.json")" = 600 ]
+out O26 "$S" -o ''
+r=$rc
+out O26b "$S" --pcap ''
+why="exits $r and $rc"
+verdict O26 "-o '' and --pcap '': exit 2" [ "$r$rc" = 22 ]
+out O27 "$S" -o "$O/a
+b.json"
+verdict O27 "an output path holding a newline works" sh -c '[ $1 -eq 0 ] && [ -s "$2" ]' _ $rc "$O/a
+b.json"
+out O28 "$S" -o "$O/$(x 5000)"
+verdict O28 "an output path of 5000 characters: exit 2, one line" eval 'err1 O28 && grep -q "too long" "$O/O28.err"'
+# O29: a signal while an output is pending. The run is held at a deterministic point: -o
+# is written (its temporary file pending), then --pcap opens a FIFO nobody reads.
+mkfifo "$O/hold.pcap"
+mkdir "$O/sig"
+timeout 20 "$BIN" run "$S" --format json -o "$O/sig/out.json" --pcap "$O/hold.pcap" >/dev/null 2>&1 &
+p=$!
+i=0
+while [ $i -lt 100 ] && ! ls "$O/sig" | grep -q '\.tmp\.'; do
+	sleep 0.1
+	i=$((i + 1))
+done
+held=$(ls "$O/sig")
+kill -TERM $p 2>/dev/null
+wait $p
+rc=$?
+why="pending before the signal: '$held'; exit $rc; left: '$(ls "$O/sig")'"
+verdict O29 "SIGTERM with an output pending: no temporary file left, no output" \
+	sh -c '[ -n "$1" ] && [ $2 -eq 143 ] && [ -z "$(ls -A "$3")" ]' _ "$held" $rc "$O/sig"
+# O30: every load error of area 1 above was run with -o: none left an output (judge err*)
+why="outputs left: $(ls "$T/out" | grep -v '\.\(stdout\|err\)$' | grep -v '^\(S0[4578]\|S1[0134]\|E16\|N05\|N11\|N1[67]\|P04\|P08\|P11\|C0[67]\|C18\|L19[78]\|L19[78]crlf\|L198eof\|K0[14579]\|B0[1246]\|I0[68]\|M0[89]\|V0[1234578]\|V10\)\.json$' | tr '\n' ' ')"
+verdict O30 "no load error left an output file or a temporary file" sh -c '[ "$1" = "outputs left: " ]' _ "$why"
+
+# ---------------------------------------------------------------------------------------
+# 3. The command line
+# ---------------------------------------------------------------------------------------
+# cli ID WANT DESCRIPTION ARGS...: WANT is 0 (exit 0), 2 (exit 2 and one line on stderr),
+# or 2:TEXT (exit 2, one line holding TEXT)
+cli() {
+	_id=$1
+	_w=$2
+	_d=$3
+	shift 3
+	timeout 10 "$BIN" "$@" >"$O/$_id.out" 2>"$O/$_id.err" </dev/null
+	rc=$?
+	why="exit $rc, stderr: $(head -c 300 "$O/$_id.err" | tr '\n' '|')"
+	case $_w in
+	0) verdict "$_id" "$_d" [ $rc -eq 0 ] ;;
+	2) verdict "$_id" "$_d" err1 "$_id" ;;
+	2:*)
+		_want=${_w#2:}
+		verdict "$_id" "$_d" eval 'err1 "$_id" && grep -qF -- "$_want" "$O/$_id.err"'
+		;;
+	esac
+}
+cli A01 2:"unknown option '--bogus'" "run FILE --bogus" run "$S" --bogus
+cli A02 2:"unknown option '--bogus'" "--bogus" --bogus
+cli A03 2:"unknown option" "list --x" list --x
+cli A04 2:"unknown option" "check -x" check -x
+cli A05 2:"needs a value" "--seed without a value" run "$S" --seed
+cli A06 2:"needs a value" "-o without a value" run "$S" -o
+cli A07 2:"needs a value" "--format without a value" run "$S" --format
+cli A08 2:"needs a value" "--pcap without a value" run "$S" --pcap
+cli A09 2:"needs a value" "--keylog without a value" run "$S" --keylog
+cli A10 2:"whole number" "--seed abc" run "$S" --seed abc
+cli A11 2:"whole number" "--seed -1" run "$S" --seed -1
+cli A12 2:"whole number" "--seed ' -1'" run "$S" --seed ' -1'
+cli A13 2:"whole number" "--seed +5" run "$S" --seed +5
+cli A14 2:"whole number" "--seed 1e3" run "$S" --seed 1e3
+cli A15 2:"whole number" "--seed 0x10" run "$S" --seed 0x10
+cli A16 2:"whole number" "--seed 2^64" run "$S" --seed 18446744073709551616
+cli A17 2:"whole number" "--seed ''" run "$S" --seed ''
+timeout 10 "$BIN" run "$S" --seed 18446744073709551615 --format json >"$O/A18.out" 2>&1
+rc=$?
+why="exit $rc"
+verdict A18 "--seed 2^64-1: exit 0, the seed a JSON string" sh -c '[ $1 -eq 0 ] && grep -q "\"18446744073709551615\"" "$2"' _ $rc "$O/A18.out"
+cli A19 2:"is not text, markdown or json" "--format JSON" run "$S" --format JSON
+cli A20 2:"needs a scenario file" "run without a file" run
+cli A21 2:"one scenario file at a time" "run X Y" run "$S" "$S"
+cli A22 2:"-: cannot open" "run -" run -
+cli A23 2:"File name too long" "run with a 5000-character path" run "$(x 5000)"
+cli A24 2:"at most one directory" "list a b" list a b
+cli A25 2:"No such file or directory" "check /nonexistent" check /nonexistent
+cli A26 2:"Not a directory" "check a regular file" check "$S"
+cli A27 0 "--version" --version
+cli A28 0 "--help" --help
+cli A29 2:"--seed needs" "the interface's --seed without a value" --seed
+cli A30 2:"one scenario file at a time" "the interface with two files" "$S" "$S"
+cli A31 2:"whole number" "the interface's --seed ' -5'" --seed ' -5' /nonexistent.ini
+cli A32 2:"whole number" "--seed ' 7' (refused since issue 14: digits only)" run "$S" --seed ' 7'
+cli A33 0 "-v -v -v" run "$S" -v -v -v
+cli A34 0 "help" help
+cli A35 2:": cannot open" "run ''" run ''
+cli A36 0 "100,000 -v" run "$S" $(yes -- -v | head -n 100000)
+cli A37 0 "50,000 --seed 5 pairs" run "$S" $(yes -- '--seed 5' | head -n 50000)
+cli A38 2 "100,000 --present without a terminal" $(yes -- --present | head -n 100000)
+skipped A39 "2,000,000 arguments never reach the program: execve refuses them (E2BIG)"
+mkdir "$O/empty"
+timeout 10 "$BIN" check "$O/empty" >"$O/A40.out" 2>"$O/A40.err"
+rc=$?
+why="exit $rc: $(cat "$O/A40.err")"
+verdict A40 "check on an empty directory: exit 2, one line" eval 'err1 A40 && grep -q "no scenario files" "$O/A40.err"'
+mkdir "$O/onebroken"
+cp "$SCEN/plain.ini" "$SCEN/starttls.ini" "$SCEN/implicit-tls.ini" "$O/onebroken/"
+printf '[scenario]\ntitle = T\n[client]\ntls = sometimes\n' >"$O/onebroken/broken.ini"
+printf '[scenario]\ntitle = T\n[server]\ncertificate = /dev/zero\n' >"$O/onebroken/badcert.ini"
+timeout 20 "$BIN" check "$O/onebroken" >"$O/A41.out" 2>"$O/A41.err"
+rc=$?
+why="exit $rc: $(tail -1 "$O/A41.out"); $(lines "$O/A41.err") stderr lines"
+verdict A41 "check goes on past a broken and a bad-certificate scenario" \
+	sh -c '[ $1 -eq 2 ] && grep -qx "3 passed, 2 failed" "$2" && [ "$(wc -l <"$3")" -eq 2 ]' _ $rc "$O/A41.out" "$O/A41.err"
+timeout 20 "$BIN" list "$O/onebroken" >"$O/A42.out" 2>"$O/A42.err"
+rc=$?
+why="exit $rc: $(lines "$O/A42.out") titles, $(lines "$O/A42.err") stderr lines"
+verdict A42 "list goes on past them" sh -c '[ $1 -eq 2 ] && [ "$(wc -l <"$2")" -ge 3 ] && [ "$(wc -l <"$3")" -eq 2 ]' _ $rc "$O/A42.out" "$O/A42.err"
+mkdir "$O/k1000"
+i=0
+while [ $i -lt 1000 ]; do
+	printf '[scenario]\ntitle = Scenario %d\n' $i >"$O/k1000/s$i.ini"
+	i=$((i + 1))
+done
+timeout 20 "$BIN" list "$O/k1000" >"$O/A43.out" 2>&1
+rc=$?
+why="exit $rc, $(lines "$O/A43.out") lines"
+verdict A43 "list on 1000 scenarios" sh -c '[ $1 -eq 0 ] && [ "$(wc -l <"$2")" -eq 1000 ]' _ $rc "$O/A43.out"
+mkdir "$O/c3"
+for f in "$SCEN"/*.ini; do
+	b=$(basename "$f" .ini)
+	for k in 1 2; do cp "$f" "$O/c3/$b-$k.ini"; done
+done
+ncat=$(ls "$O/c3" | wc -l | tr -d ' ')
+timeout 60 "$BIN" check "$O/c3" >"$O/A44.out" 2>&1
+rc=$?
+why="exit $rc: $(tail -1 "$O/A44.out")"
+verdict A44 "check on two copies of the catalogue ($ncat scenarios; the review's 200 copies take too long here)" \
+	sh -c '[ $1 -eq 0 ] && grep -qx "$2 passed, 0 failed" "$3"' _ $rc "$ncat" "$O/A44.out"
+mkdir "$O/fifo"
+cp "$SCEN/plain.ini" "$O/fifo/"
+mkfifo "$O/fifo/zz.ini"
+timeout 10 "$BIN" list "$O/fifo" >"$O/A45l.out" 2>"$O/A45l.err"
+r=$?
+timeout 10 "$BIN" check "$O/fifo" >"$O/A45.out" 2>"$O/A45.err"
+rc=$?
+why="list exit $r: $(cat "$O/A45l.err"); check exit $rc: $(cat "$O/A45.err")"
+verdict A45 "list and check with a FIFO named zz.ini: an error for it, the rest listed" \
+	sh -c '[ $1 -eq 2 ] && [ $2 -eq 2 ] && grep -q "^plain " "$3" && grep -q "^plain  *pass" "$4" && grep -q "not a regular file" "$5"' _ \
+	$r $rc "$O/A45l.out" "$O/A45.out" "$O/A45.err"
 
 pass=$(grep -c '^pass ' "$T/results")
 fail=$(grep -c '^fail ' "$T/results")
