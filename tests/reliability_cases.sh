@@ -809,7 +809,7 @@ fi
 # 5. Fuzzing
 # ---------------------------------------------------------------------------------------
 for c in scenario tls smtp_command smtp_reply mitm_ehlo machines; do
-	skipped "F-$c" "fuzzing is not part of this script (make test runs the fuzz targets over their corpora)"
+	skipped "F-$c" "fuzzing is not part of this script (make test runs each target on its corpus: make fuzz-ci)"
 done
 
 # ---------------------------------------------------------------------------------------
