@@ -796,7 +796,10 @@ if want 4; then
 		rc=$?
 		why="exit $rc: $(cat "$U/t13.out")"
 		verdict T13 "TERM=dumb: exit 2 with a message" sh -c '[ $1 -eq 2 ] && grep -q "cursor" "$2"' _ $rc "$U/t13.out"
-		TERM=no-such-term timeout 10 script -eqc "$BIN $S" /dev/null </dev/null >"$U/t14.out" 2>&1
+		# ncurses leaks its screen when newterm fails (inside libtinfo, not ours); a leak
+		# check of a sanitizer build would turn the exit status 2 into 1
+		ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 TERM=no-such-term \
+			timeout 10 script -eqc "$BIN $S" /dev/null </dev/null >"$U/t14.out" 2>&1
 		rc=$?
 		why="exit $rc: $(cat "$U/t14.out")"
 		verdict T14 "TERM=no-such-term: exit 2, one line" sh -c '[ $1 -eq 2 ] && [ "$(grep -c . "$2")" -eq 1 ]' _ $rc "$U/t14.out"
@@ -856,7 +859,10 @@ if want 6; then
 	rc=$?
 	why="exit $rc, $(wc -c <"$R/r08.json" 2>/dev/null) bytes"
 	verdict R08 "the JSON export of a 20000-line body" sh -c '[ $1 -eq 0 ] && [ "$(wc -c <"$2")" -gt 5000000 ]' _ $rc "$R/r08.json"
-	if command -v valgrind >/dev/null 2>&1; then
+	if grep -qa AddressSanitizer "$BIN"; then
+		skipped R09 "a sanitizer build does not run under valgrind (it checks itself)"
+		skipped R10 "a sanitizer build does not run under valgrind (it checks itself)"
+	elif command -v valgrind >/dev/null 2>&1; then
 		vg() { timeout 60 valgrind -q --error-exitcode=9 --leak-check=full --errors-for-leak-kinds=definite,indirect "$BIN" "$@" >/dev/null 2>"$R/vg.err"; }
 		printf "${H}[server]\ncertificate = /dev/zero\n" >"$R/vg1.ini"
 		printf "${H}[server]\ncertificate = $CERTS/server-rsa.pem\nkey = $CERTS/server-ecdsa.key\n" >"$R/vg2.ini"
