@@ -516,7 +516,7 @@ while [ $i -lt 100 ] && ! ls "$O/sig" | grep -q '\.tmp\.'; do
 done
 held=$(ls "$O/sig")
 kill -TERM $p 2>/dev/null
-wait $p
+wait $p 2>/dev/null
 rc=$?
 why="pending before the signal: '$held'; exit $rc; left: '$(ls "$O/sig")'"
 verdict O29 "SIGTERM with an output pending: no temporary file left, no output" \
