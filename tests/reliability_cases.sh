@@ -312,7 +312,7 @@ printf '[scenario] junk\ntitle = T\n' | sc M04 err:1 "text after a section heade
 printf "${H}[client]\ntls = none ; c\nauth=none#c\n" | sc M05 err:5 "';' starts a comment after a blank, '#' glued does not"
 printf "${H}[Client]\n" | sc M06 err:3 "[Client]"
 printf "${H}[client]\nTLS = none\n" | sc M07 err:4 "TLS = none"
-printf "${H}[client]\ntls : none\n[server]\nmode = plain\n" | sc M08 ok "'key : value' (inih's other separator)"
+printf "${H}[client]\ntls : none\n[server]\nmode = plain\n" | sc M08 ok "'key : value' (inih's other separator, documented)"
 printf '[scenario]\ntitle = a = b = c\n' | sc M09 ok "a title holding '='" '"title": "a = b = c"'
 printf '[scenario]\n\302\240title = T\n' | sc M10 err:2 "an NBSP before a key"
 
