@@ -55,6 +55,25 @@ static const char usage_text[] =
 	"exit status: 0 expectations met, 1 not met, 2 usage, input or output error;\n"
 	"the interface: 0, 2, or 130/143/129 after SIGINT/SIGTERM/SIGHUP\n";
 
+/* Room for a message naming a path of up to PATH_MAX bytes and its reason. */
+#define ERR_CAP (PATH_MAX + 1024)
+
+/* A name longer than the system takes (ENAMETOOLONG): one line showing its start and its
+ * length, for the whole name would fill the message and cut off the reason. Returns 1
+ * after the message, 0 for a name of ordinary length. */
+static int path_too_long(const char *p)
+{
+	size_t n = strlen(p);
+	if (n < PATH_MAX)
+		return 0;
+	char head[41];
+	for (size_t i = 0; i < sizeof head - 1; i++) /* one line, whatever the name holds */
+		head[i] = (unsigned char)p[i] < 0x20 || p[i] == 0x7f ? '?' : p[i];
+	head[sizeof head - 1] = '\0';
+	fprintf(stderr, "smtps-sim: %s... (%zu characters): %s\n", head, n, strerror(ENAMETOOLONG));
+	return 1;
+}
+
 /* One line, as for any bad input; the full usage is one --help away. */
 static int usage_error(const char *fmt, const char *arg)
 {
@@ -206,6 +225,10 @@ static int cmd_run(int argc, char **argv)
 	}
 	if (!file)
 		return usage_error("run needs a scenario file%s", "");
+	const char *names[5] = { file, outpath, pcap, keylog, tlsrpt };
+	for (int i = 0; i < 5; i++)
+		if (names[i] && path_too_long(names[i]))
+			return 2;
 	/* The outputs are checked together before anything is written: two of them naming one
 	 * file, or one naming the input, would silently destroy the other. */
 	{
@@ -241,7 +264,7 @@ static int cmd_run(int argc, char **argv)
 	signal(SIGINT, on_run_signal);
 	signal(SIGTERM, on_run_signal);
 
-	char err[1024];
+	char err[ERR_CAP];
 	struct scenario sc;
 	struct run_result res;
 	if (trace_json_is_trace(file)) {
@@ -393,7 +416,7 @@ static void md_cell(const char *t)
 static int list_one(const char *path, void *ctx)
 {
 	enum list_mode mode = *(enum list_mode *)ctx;
-	char err[1024];
+	char err[ERR_CAP];
 	struct scenario sc;
 	if (scenario_load(path, &load_opts, &sc, err, sizeof err)) {
 		fprintf(stderr, "smtps-sim: %s\n", err);
@@ -442,7 +465,7 @@ struct check_totals {
 static int check_one(const char *path, void *ctx)
 {
 	struct check_totals *t = ctx;
-	char err[1024], report[2048];
+	char err[ERR_CAP], report[2048];
 	struct scenario sc;
 	if (scenario_load(path, &load_opts, &sc, err, sizeof err)) {
 		const char *base = strrchr(path, '/');
@@ -570,6 +593,8 @@ static int cmd_tui(int argc, char **argv)
 			return usage_error("unknown option '%s'", argv[i]);
 		else if (opt.scenario_path)
 			return usage_error("one scenario file at a time ('%s')", argv[i]);
+		else if (path_too_long(argv[i]))
+			return 2;
 		else
 			opt.scenario_path = argv[i];
 	}
@@ -579,7 +604,7 @@ static int cmd_tui(int argc, char **argv)
 		snprintf(path, sizeof path, "%s/%s", opt.scenario_dir, DEFAULT_SCENARIO);
 		opt.scenario_path = path;
 	}
-	char err[1024];
+	char err[ERR_CAP];
 	err[0] = '\0';
 	int r = ui_main(&opt, err, sizeof err);
 	if (r && err[0]) /* after a signal (128 + its number) there is nothing to say */

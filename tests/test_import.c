@@ -819,8 +819,16 @@ static void test_files(void **state)
 	assert_non_null(strstr(err, "nothing-here.json: cannot open: "));
 	mkdir(tmp_path("dir.json"), 0700);
 	assert_int_equal(trace_json_load(tmp_path("dir.json"), &sc, &r, err, sizeof err), -1);
-	assert_non_null(strstr(err, "dir.json: cannot read: "));
+	assert_non_null(strstr(err, "dir.json: cannot open: is a directory"));
 	rmdir(tmp_path("dir.json"));
+	/* a FIFO is refused at once, never waited on (nobody writes to it here) */
+	assert_int_equal(mkfifo(tmp_path("fifo.json"), 0600), 0);
+	assert_int_equal(trace_json_load(tmp_path("fifo.json"), &sc, &r, err, sizeof err), -1);
+	assert_non_null(strstr(err, "fifo.json: cannot open: not a regular file"));
+	unlink(tmp_path("fifo.json"));
+	assert_int_equal(mkfifo(tmp_path("fifo"), 0600), 0);
+	assert_false(trace_json_is_trace(tmp_path("fifo"))); /* left to the scenario loader, which refuses it */
+	unlink(tmp_path("fifo"));
 	/* a file past the size limit is refused before it is read (a sparse file: no disk used) */
 	write_file(tmp_path("huge.json"), "{", 1);
 	assert_int_equal(truncate(tmp_path("huge.json"), (off_t)TRACE_JSON_MAX_BYTES + 1), 0);

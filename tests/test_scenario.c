@@ -512,6 +512,12 @@ static const struct {
 	{ "d13-key.ini", HEAD "[server]\ncertificate = certs/server-rsa.pem\nkey = certs/server-ecdsa.key\n", 5,
 	  { "the key is EC but the server's certificate", "holds an RSA key" } },
 	{ "d13-notkey.ini", HEAD "[server]\nkey = certs/server-ecdsa.pem\n", 4, { "server-ecdsa.pem", "PRIVATE KEY" } },
+	/* D13, D15: a stolen key or a trust file that does not load is an error at its line,
+	 * not the attacker's failure or a run error without one */
+	{ "d13-stolen.ini", HEAD "[mitm]\nbehaviour = record\nstolen_key = certs/server-rsa.pem\n", 5,
+	  { "server-rsa.pem", "no PRIVATE KEY block" } },
+	{ "d15-trust.ini", HEAD "[client]\ntrust = certs/server-ecdsa.key\n", 4, { "server-ecdsa.key", "no CERTIFICATE block" } },
+	{ "d15-maps.ini", HEAD "[client]\ntrust = /proc/self/maps\n", 4, { "/proc/self/maps", "no CERTIFICATE block" } },
 	/* D14: values that end up on the wire */
 	{ "d14-from.ini", HEAD "[client]\nfrom = a@x.test> SIZE=1 BODY=8BITMIME <\n", 4, { "bad value", "from" } },
 	{ "d14-to.ini", HEAD "[client]\nto = <bob@x.test>\n", 4, { "bad recipient '<bob@x.test>'", NULL } },

@@ -75,7 +75,23 @@ int export_file_open_mode(struct export_file *ef, const char *path, int secret, 
 			return -1;
 		}
 		ef->path = strdup(path);
-		ef->f = ef->path ? fopen(path, "wb") : NULL;
+		/* Our own standard output or error (-o /dev/stdout) is written on the descriptor
+		 * we hold: reopening it through /proc can be refused (a pipe made by another
+		 * user), and a reopened terminal or pipe is the same place anyway. */
+		int same = -1;
+		for (int fd = 1; fd <= 2 && same < 0; fd++) {
+			struct stat fs;
+			if (!fstat(fd, &fs) && fs.st_dev == st.st_dev && fs.st_ino == st.st_ino)
+				same = fd;
+		}
+		if (same >= 0 && ef->path) {
+			fflush(same == 1 ? stdout : stderr);
+			int d = dup(same);
+			ef->f = d >= 0 ? fdopen(d, "wb") : NULL;
+			if (!ef->f && d >= 0)
+				close(d);
+		} else
+			ef->f = ef->path ? fopen(path, "wb") : NULL;
 		if (!ef->f) {
 			snprintf(err, errcap, "%s: cannot write: %s", path, ef->path ? strerror(errno) : "out of memory");
 			clear(ef);

@@ -6,6 +6,7 @@
 #include "sim/export/import_json.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -14,6 +15,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "sim/attack/attack.h"
 #include "sim/decode/decode.h"
@@ -1405,19 +1407,34 @@ int trace_json_load(const char *path, struct scenario *sc, struct run_result *re
 {
 	memset(sc, 0, sizeof *sc);
 	memset(res, 0, sizeof *res);
-	FILE *f = fopen(path, "rb");
+	/* A regular file only, as for a scenario: opening a FIFO would wait for a writer
+	 * and a device could be read forever. */
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	FILE *f = fd >= 0 ? fdopen(fd, "rb") : NULL;
 	if (!f) {
 		snprintf(err, errcap, "%s: cannot open: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
 		return -1;
 	}
 	struct stat st;
-	if (!fstat(fileno(f), &st) && S_ISREG(st.st_mode) && (uint64_t)st.st_size > TRACE_JSON_MAX_BYTES) {
+	const char *why = NULL;
+	if (fstat(fd, &st))
+		why = strerror(errno);
+	else if (!S_ISREG(st.st_mode))
+		why = S_ISDIR(st.st_mode) ? "is a directory" : "not a regular file";
+	if (why) {
+		snprintf(err, errcap, "%s: cannot open: %s", path, why);
+		fclose(f);
+		return -1;
+	}
+	if ((uint64_t)st.st_size > TRACE_JSON_MAX_BYTES) {
 		fclose(f);
 		snprintf(err, errcap, "%s: larger than %zu MiB: not a trace this program reads", path,
 			 TRACE_JSON_MAX_BYTES >> 20);
 		return -1;
 	}
-	/* read to the end (a pipe has no size), one byte past the limit at most */
+	/* read to the end (the file may have grown), one byte past the limit at most */
 	size_t n = 0, cap = 0;
 	char *buf = NULL;
 	int e = 0;
@@ -1456,9 +1473,16 @@ int trace_json_is_trace(const char *path)
 	size_t n = strlen(path);
 	if (n > 5 && !strcasecmp(path + n - 5, ".json"))
 		return 1;
-	FILE *f = fopen(path, "rb");
-	if (!f)
+	/* Only a regular file is looked into: a FIFO is left to the scenario loader, which
+	 * refuses it, instead of waiting here for a writer. */
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	struct stat st;
+	FILE *f = fd >= 0 && !fstat(fd, &st) && S_ISREG(st.st_mode) ? fdopen(fd, "rb") : NULL;
+	if (!f) {
+		if (fd >= 0)
+			close(fd);
 		return 0;
+	}
 	int c;
 	while ((c = fgetc(f)) == ' ' || c == '\t' || c == '\r' || c == '\n')
 		;

@@ -61,6 +61,7 @@ struct parse_ctx {
 	int route_line;         /* the first [relay] or [mx] header */
 	int route_expect_line;  /* where an [expect] key about the route was first given */
 	int requiretls_line;    /* where [client] requiretls was given */
+	int trust_line, relay_trust_line, stolen_key_line; /* where those files were named */
 };
 
 static char *xstrdup(const char *s)
@@ -559,9 +560,10 @@ static int handler(void *user, const char *section, const char *name, const char
 				return fail(c, "bad value '%s' for %s: expected a host name such as mail.example.test", value, name);
 			ok = set_str(&cl->server_name, value) == 0;
 		}
-		else if (!strcmp(name, "trust"))
+		else if (!strcmp(name, "trust")) {
 			ok = resolve_path(c, value, &cl->trust) == 0;
-		else if (!strcmp(name, "user"))
+			c->trust_line = c->line;
+		} else if (!strcmp(name, "user"))
 			ok = set_str(&cl->user, value) == 0;
 		else if (!strcmp(name, "password"))
 			ok = set_str(&cl->password, value) == 0;
@@ -674,9 +676,10 @@ static int handler(void *user, const char *section, const char *name, const char
 					    name);
 			m->hop = (int)u;
 			c->hop_line = c->line;
-		} else if (!strcmp(name, "stolen_key"))
+		} else if (!strcmp(name, "stolen_key")) {
 			ok = resolve_path(c, value, &m->stolen_key) == 0;
-		else if (!strcmp(name, "account")) {
+			c->stolen_key_line = c->line;
+		} else if (!strcmp(name, "account")) {
 			const char *colon = strchr(value, ':');
 			if (!colon || colon == value || !colon[1])
 				return fail(c, "bad value '%s' for %s: expected user:password", value, name);
@@ -705,9 +708,10 @@ static int handler(void *user, const char *section, const char *name, const char
 		} else if (!strcmp(name, "verify")) {
 			ok = map_value(c, verify_names, name, value, &iv) == 0;
 			rl->verify = (enum tls_verify)iv;
-		} else if (!strcmp(name, "trust"))
+		} else if (!strcmp(name, "trust")) {
 			ok = resolve_path(c, value, &rl->trust) == 0;
-		else if (!strcmp(name, "mta_sts") || !strcmp(name, "dane") || !strcmp(name, "mta_sts_cached")) {
+			c->relay_trust_line = c->line;
+		} else if (!strcmp(name, "mta_sts") || !strcmp(name, "dane") || !strcmp(name, "mta_sts_cached")) {
 			if (parse_bool(value, &b))
 				return fail(c, "bad value '%s' for %s: expected yes or no", value, name);
 			*(!strcmp(name, "mta_sts") ? &rl->mta_sts : !strcmp(name, "dane") ? &rl->dane : &rl->mta_sts_cached) = b;
@@ -993,11 +997,40 @@ static void check_pair(struct parse_ctx *c, const struct scenario_tls *t, const 
 	pki_key_free(&k);
 }
 
-/* The certificates and keys the scenario names, checked at load with their lines. */
+/* A trust file: at least one certificate, each one decoded. */
+static void check_anchors(struct parse_ctx *c, const char *path, int line)
+{
+	struct pki_anchors a;
+	char e[400];
+	memset(&a, 0, sizeof a);
+	if (pki_load_anchors(path, &a, e, sizeof e)) {
+		fail(c, "%s%s", e, "");
+		c->err_line = line;
+	}
+	pki_anchors_free(&a);
+}
+
+/* The certificates and keys the scenario names, checked at load with their lines: a
+ * trust file or a stolen key that does not load would otherwise stop the run later,
+ * or show as the attacker's failure in the lesson instead of an error in the file. */
 static void check_pki(struct parse_ctx *c)
 {
 	struct scenario *s = c->s;
-	check_pair(c, &s->server.tls_opt, "the server");
+	check_anchors(c, s->client.trust, c->trust_line);
+	if (!c->err[0] && s->has_route && strcmp(s->relay.trust, s->client.trust))
+		check_anchors(c, s->relay.trust, c->relay_trust_line);
+	if (!c->err[0] && s->mitm.stolen_key) {
+		struct pki_key k;
+		char e[400];
+		memset(&k, 0, sizeof k);
+		if (pki_load_key(s->mitm.stolen_key, &k, e, sizeof e)) {
+			fail(c, "%s%s", e, "");
+			c->err_line = c->stolen_key_line;
+		}
+		pki_key_free(&k);
+	}
+	if (!c->err[0])
+		check_pair(c, &s->server.tls_opt, "the server");
 	if (!c->err[0] && s->mitm.attack) {
 		/* An attack that presents the server's own chain pairs it with its own key. */
 		struct scenario_tls t = s->mitm.tls_opt;
