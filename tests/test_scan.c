@@ -122,58 +122,28 @@ static void test_long_lines(void **state)
 	}
 }
 
-/* scan_text_run is the mark, the last LF before it and the long-line check in one pass;
- * scan_count_lf counts LFs. Both against the slow rules, on text dense with marks, with
- * long lines (some just at the limit) and on long plain runs, at every length. */
-static void test_text_run_and_count(void **state)
+/* scan_count_lf against a byte loop, at every length up to 3000 bytes and on a long
+ * plain run (more than 255 blocks of 16 bytes, the counter's lane limit). */
+static void test_count_lf(void **state)
 {
 	(void)state;
 	static uint8_t t[3000];
-	for (int round = 0; round < 6000; round++) {
+	for (int round = 0; round < 3000; round++) {
 		size_t n = rnd() % sizeof t;
-		size_t max = round % 3 == 0 ? 1 + rnd() % 70 : 60 + rnd() % 200;
-		unsigned kind = (unsigned)round % 4;
-		for (size_t i = 0; i < n; i++) {
-			if (kind == 0)
-				t[i] = (uint8_t)".\r\nab"[rnd() % 5];
-			else if (kind == 1 || kind == 2) /* CRLF lines around max long, a rare mark */
-				t[i] = rnd() % (kind == 1 ? max : max + 40) == 0 ? '\n' : 'x';
-			else
-				t[i] = rnd() % 2000 == 0 ? '.' : 'y';
-			if (kind != 0 && t[i] == '\n' && i > 0)
-				t[i - 1] = '\r';
-		}
-		if (kind == 2 && n > 0 && rnd() % 2)
-			t[rnd() % n] = rnd() % 2 ? '.' : '\n';
-		size_t mark = 0;
-		while (mark < n && !slow_is_mark(t, mark))
-			mark++;
-		size_t want = 0, lfs = 0;
-		for (size_t i = 0; i < mark; i++)
-			if (t[i] == '\n')
-				want = i + 1;
+		fill(t, n, round % 2 ? 3 : 300);
+		size_t lfs = 0;
 		for (size_t i = 0; i < n; i++)
 			lfs += t[i] == '\n';
-		int want_long = want && slow_long_line(t, want, max) < want;
-		int long_line = -1;
-		assert_int_equal(scan_text_run(t, n, max, &long_line), want);
-		assert_int_equal(long_line, want_long);
 		assert_int_equal(scan_count_lf(t, n), lfs);
 	}
-	/* a long plain run: more than 255 blocks of 16 bytes for the count */
 	size_t n = 100000;
 	uint8_t *b = malloc(n);
 	assert_non_null(b);
 	for (size_t i = 0; i < n; i++)
 		b[i] = i % 50 == 48 ? '\r' : i % 50 == 49 ? '\n' : 'x';
-	int long_line = -1;
-	assert_int_equal(scan_text_run(b, n, 1000, &long_line), n);
-	assert_int_equal(long_line, 0);
-	assert_int_equal(scan_text_run(b, n, 49, &long_line), n);
-	assert_int_equal(long_line, 1);
 	assert_int_equal(scan_count_lf(b, n), n / 50);
-	b[50 * 1500] = '.';
-	assert_int_equal(scan_text_run(b, n, 1000, &long_line), 50 * 1500);
+	memset(b, '\n', n);
+	assert_int_equal(scan_count_lf(b, n), n);
 	free(b);
 }
 
@@ -183,7 +153,7 @@ int main(void)
 		cmocka_unit_test(test_marks_agree),
 		cmocka_unit_test(test_marks_in_long_runs),
 		cmocka_unit_test(test_long_lines),
-		cmocka_unit_test(test_text_run_and_count),
+		cmocka_unit_test(test_count_lf),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -52,61 +52,6 @@ __attribute__((target("avx2"))) static size_t skip_avx2(const uint8_t *text, siz
 	}
 	return i;
 }
-
-/* scan_text_run with AVX2: per 64 bytes, one bit per byte for LF, CR and ".", the marks
- * made from them and the byte before (the carries), and the lines' lengths from where
- * their LFs lie; the byte loop finishes the last few bytes. */
-typedef char scan_s32 __attribute__((vector_size(32)));
-
-__attribute__((target("avx2"))) static uint64_t mask64(const uint8_t *t, char c)
-{
-	scan_s32 v0, v1, k = { 0 };
-	k += c; /* every lane */
-	memcpy(&v0, t, sizeof v0);
-	memcpy(&v1, t + 32, sizeof v1);
-	uint32_t lo = (uint32_t)__builtin_ia32_pmovmskb256((scan_s32)(v0 == k));
-	uint32_t hi = (uint32_t)__builtin_ia32_pmovmskb256((scan_s32)(v1 == k));
-	return (uint64_t)hi << 32 | lo;
-}
-
-__attribute__((target("avx2"))) static size_t run_avx2(const uint8_t *t, size_t n, size_t max, int *long_line)
-{
-	uint64_t lf_carry = 1, cr_carry = 0; /* the byte before text[0] counts as an LF */
-	size_t start = 0, i = 0; /* start: where the line under way begins */
-	int too_long = 0;
-	for (; n - i >= 64; i += 64) {
-		uint64_t lf = mask64(t + i, '\n'), cr = mask64(t + i, '\r'), dot = mask64(t + i, '.');
-		uint64_t marks = (lf & ~(cr << 1 | cr_carry)) | (dot & (lf << 1 | lf_carry));
-		uint64_t ends = marks ? lf & ((marks & -marks) - 1) : lf; /* the LFs before the mark */
-		if (ends && max >= 64) { /* only the first line ending here can be too long */
-			if (i + (size_t)__builtin_ctzll(ends) + 1 - start > max)
-				too_long = 1;
-			start = i + 64 - (size_t)__builtin_clzll(ends);
-		} else {
-			for (; ends; ends &= ends - 1) {
-				size_t at = i + (size_t)__builtin_ctzll(ends);
-				if (at + 1 - start > max)
-					too_long = 1;
-				start = at + 1;
-			}
-		}
-		if (marks) {
-			*long_line = too_long;
-			return start;
-		}
-		lf_carry = lf >> 63;
-		cr_carry = cr >> 63;
-	}
-	for (; i < n && !is_mark(t, i); i++) {
-		if (t[i] != '\n')
-			continue;
-		if (i + 1 - start > max)
-			too_long = 1;
-		start = i + 1;
-	}
-	*long_line = too_long;
-	return start;
-}
 #endif
 
 /* Skips whole 64-byte blocks without a mark, from i (> 0). */
@@ -139,19 +84,6 @@ size_t scan_text_mark(const uint8_t *text, size_t from, size_t n)
 		if (is_mark(text, i))
 			return i;
 	return n;
-}
-
-size_t scan_text_run(const uint8_t *text, size_t n, size_t max, int *long_line)
-{
-#ifdef SCAN_AVX2
-	if (__builtin_cpu_supports("avx2"))
-		return run_avx2(text, n, max, long_line);
-#endif
-	size_t mark = scan_text_mark(text, 0, n);
-	const uint8_t *lf = mark ? memrchr(text, '\n', mark) : NULL;
-	size_t run = lf ? (size_t)(lf - text) + 1 : 0;
-	*long_line = run && scan_long_line(text, run, max) < run;
-	return run;
 }
 
 size_t scan_count_lf(const uint8_t *text, size_t n)

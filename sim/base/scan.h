@@ -20,12 +20,6 @@ size_t scan_text_mark(const uint8_t *text, size_t from, size_t n);
  * longer than max bytes (LF included), or n when none is. max > 0. */
 size_t scan_long_line(const uint8_t *text, size_t n, size_t max);
 
-/* The whole lines before the first mark, as a server reading message text takes them
- * at once: returns the offset just past the last LF before scan_text_mark(text, 0, n)
- * (0 when there is none), and sets *long_line to 1 when one of those lines is longer than
- * max bytes (LF included; scan_long_line over them), else to 0. text[0] starts a line. */
-size_t scan_text_run(const uint8_t *text, size_t n, size_t max, int *long_line);
-
 /* How many LF bytes text[0..n) holds: the lines that end in it. */
 size_t scan_count_lf(const uint8_t *text, size_t n);
 
