@@ -122,12 +122,38 @@ static void test_long_lines(void **state)
 	}
 }
 
+/* scan_count_lf against a byte loop, at every length up to 3000 bytes and on a long
+ * plain run (more than 255 blocks of 16 bytes, the counter's lane limit). */
+static void test_count_lf(void **state)
+{
+	(void)state;
+	static uint8_t t[3000];
+	for (int round = 0; round < 3000; round++) {
+		size_t n = rnd() % sizeof t;
+		fill(t, n, round % 2 ? 3 : 300);
+		size_t lfs = 0;
+		for (size_t i = 0; i < n; i++)
+			lfs += t[i] == '\n';
+		assert_int_equal(scan_count_lf(t, n), lfs);
+	}
+	size_t n = 100000;
+	uint8_t *b = malloc(n);
+	assert_non_null(b);
+	for (size_t i = 0; i < n; i++)
+		b[i] = i % 50 == 48 ? '\r' : i % 50 == 49 ? '\n' : 'x';
+	assert_int_equal(scan_count_lf(b, n), n / 50);
+	memset(b, '\n', n);
+	assert_int_equal(scan_count_lf(b, n), n);
+	free(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_marks_agree),
 		cmocka_unit_test(test_marks_in_long_runs),
 		cmocka_unit_test(test_long_lines),
+		cmocka_unit_test(test_count_lf),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

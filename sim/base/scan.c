@@ -86,6 +86,31 @@ size_t scan_text_mark(const uint8_t *text, size_t from, size_t n)
 	return n;
 }
 
+size_t scan_count_lf(const uint8_t *text, size_t n)
+{
+	size_t count = 0, i = 0;
+#if defined(__GNUC__)
+	/* Each compare gives 0 or -1 per byte: subtracting counts up to 255 per lane before
+	 * the lanes are summed. */
+	while (n - i >= 16) {
+		size_t blocks = (n - i) / 16;
+		if (blocks > 255)
+			blocks = 255;
+		scan_v16 acc = { 0 };
+		for (size_t b = 0; b < blocks; b++, i += 16) {
+			scan_v16 v;
+			memcpy(&v, text + i, sizeof v);
+			acc -= (scan_v16)(v == '\n');
+		}
+		for (int k = 0; k < 16; k++)
+			count += acc[k];
+	}
+#endif
+	for (; i < n; i++)
+		count += text[i] == '\n';
+	return count;
+}
+
 size_t scan_long_line(const uint8_t *text, size_t n, size_t max)
 {
 	/* Every line that lies wholly inside a window of max bytes is short enough, so the

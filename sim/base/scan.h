@@ -20,4 +20,7 @@ size_t scan_text_mark(const uint8_t *text, size_t from, size_t n);
  * longer than max bytes (LF included), or n when none is. max > 0. */
 size_t scan_long_line(const uint8_t *text, size_t n, size_t max);
 
+/* How many LF bytes text[0..n) holds: the lines that end in it. */
+size_t scan_count_lf(const uint8_t *text, size_t n);
+
 #endif

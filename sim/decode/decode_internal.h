@@ -19,7 +19,7 @@ static inline void say(char *summary, size_t cap, const char *fmt, ...)
 		return;
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(summary, cap, fmt, ap);
+	sb_vformat(summary, cap, fmt, ap); /* vsnprintf's text, without stdio for the usual conversions */
 	va_end(ap);
 }
 
@@ -32,7 +32,7 @@ static inline int fail(struct fields *f, char *summary, size_t cap, const char *
 	char msg[200];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
+	sb_vformat(msg, sizeof msg, fmt, ap);
 	va_end(ap);
 	fields_add(f, 0, "error", "%s", msg);
 	say(summary, cap, "%s: %s", what, msg);

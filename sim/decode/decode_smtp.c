@@ -6,6 +6,7 @@
 #include <ctype.h>
 
 #include "sim/base/base64.h"
+#include "sim/base/scan.h"
 #include "sim/smtp/smtp_parse.h"
 
 /* ---- SMTP lines ------------------------------------------------------------------------ */
@@ -513,13 +514,49 @@ void decode_smtp_body_start(struct decode_body_state *st)
 	memset(st, 0, sizeof *st);
 }
 
+/* Past the headers, at a line start: the lines of p[pos..stop) (stop just past an LF)
+ * up to the first that begins with "." are plain body lines, counted at once. Returns
+ * where that line begins, or stop; pos when the line at pos is the one (it may be the
+ * end of data: body_line looks at it). */
+static size_t body_run(const uint8_t *p, size_t pos, size_t stop, size_t *bl)
+{
+	size_t end = stop;
+	for (size_t k = pos; k < stop;) {
+		const uint8_t *d = memchr(p + k, '.', stop - k);
+		if (!d)
+			break;
+		size_t j = (size_t)(d - p);
+		if (j == pos || p[j - 1] == '\n') {
+			end = j;
+			break;
+		}
+		k = j + 1;
+	}
+	*bl += scan_count_lf(p + pos, end - pos);
+	return end;
+}
+
 int decode_smtp_body_piece(struct decode_body_state *st, const uint8_t *p, size_t n, struct fields *f,
 			   char *summary, size_t cap)
 {
 	if (st->terminated)
 		decode_smtp_body_start(st); /* a new message */
 	size_t hl = 0, bl = 0, pos = 0;
+	size_t stop = (size_t)-1; /* just past the piece's last LF, once looked for; 0 for none */
 	while (pos < n && !st->terminated) {
+		if (st->past_headers && !st->skip && !st->line_total) {
+			if (stop == (size_t)-1) {
+				const uint8_t *last = memrchr(p, '\n', n);
+				stop = last ? (size_t)(last - p) + 1 : 0;
+			}
+			if (pos < stop) {
+				size_t end = body_run(p, pos, stop, &bl);
+				if (end > pos) {
+					pos = end;
+					continue;
+				}
+			}
+		}
 		const uint8_t *nl = memchr(p + pos, '\n', n - pos);
 		size_t end = nl ? (size_t)(nl - p) : n;
 		size_t take = end - pos, room = sizeof st->line - st->line_len;

@@ -23,6 +23,8 @@ struct build {
 	int tap;
 	enum trace_link tap_link;          /* the link it taps */
 	enum trace_link thief_link;        /* the link the key thief's recording was made on */
+	unsigned aead_suite;               /* record_sizes: the last suite looked up, */
+	int aead_known, aead_is;           /* whether there is one, and whether it is an AEAD */
 };
 
 void ledger_init(struct ledger *l)
@@ -405,16 +407,25 @@ static void record_sizes(struct build *b, size_t i, int r)
 	const struct trace *t = b->t;
 	const struct trace_event *rec = &t->ev[i];
 	const struct trace_tls_session *s = trace_link_session(t, rec->link);
-	int exact = s && aead(s->suite);
+	/* A big message makes thousands of records under one session: its suite is looked
+	 * up once. */
+	if (s && (!b->aead_known || b->aead_suite != s->suite)) {
+		b->aead_suite = s->suite;
+		b->aead_is = aead(s->suite);
+		b->aead_known = 1;
+	}
+	int exact = s && b->aead_is;
 	for (size_t j = i + 1; j < t->n && t->ev[j].parent == (int)i; j++) {
 		const struct trace_event *c = &t->ev[j];
-		const char *u = fields_get(&c->fields, "auth_user"), *p = fields_get(&c->fields, "auth_password");
-		if (c->kind == TK_SMTP_COMMAND && (u || p)) {
-			enum ledger_item item = u && p ? LI_CREDENTIALS_LENGTH : u ? LI_USER_LENGTH : LI_PASSWORD_LENGTH;
-			add(b, i, r, item, NULL, (u ? strlen(u) : 0) + (p ? strlen(p) : 0), exact);
-		}
-		if (c->kind == TK_SMTP_DATA)
+		if (c->kind == TK_SMTP_COMMAND) {
+			const char *u = fields_get(&c->fields, "auth_user"), *p = fields_get(&c->fields, "auth_password");
+			if (u || p) {
+				enum ledger_item item = u && p ? LI_CREDENTIALS_LENGTH : u ? LI_USER_LENGTH : LI_PASSWORD_LENGTH;
+				add(b, i, r, item, NULL, (u ? strlen(u) : 0) + (p ? strlen(p) : 0), exact);
+			}
+		} else if (c->kind == TK_SMTP_DATA) {
 			add(b, i, r, LI_MESSAGE_SIZE, NULL, c->plain_len, exact);
+		}
 	}
 }
 

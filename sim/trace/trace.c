@@ -114,6 +114,21 @@ static char *copy_text(struct trace *t, const char *s)
 	return c;
 }
 
+/* The summary (which 0) or narration (1) of an event of kind k: the text stored for the
+ * last event of that kind when s is the same, else a copy. */
+static char *share_text(struct trace *t, enum trace_kind k, int which, const char *s)
+{
+	if ((unsigned)k >= TK_COUNT)
+		return copy_text(t, s);
+	const char *last = t->last_text[k][which];
+	if (last && !strcmp(last, s))
+		return (char *)last;
+	char *c = copy_text(t, s);
+	if (c)
+		t->last_text[k][which] = c;
+	return c;
+}
+
 int trace_append(struct trace *t, struct trace_event *e)
 {
 	if (VEC_RESERVE(t->ev, t->cap, t->n + 1))
@@ -123,8 +138,8 @@ int trace_append(struct trace *t, struct trace_event *e)
 	d->seq = (uint32_t)(t->n + 1);
 	d->wire = copy_bytes(t, e->wire, e->wire_len, &d->wire_stored);
 	d->plain = copy_bytes(t, e->plain, e->plain_len, &d->plain_stored);
-	d->summary = copy_text(t, e->summary ? e->summary : "");
-	d->narration = e->narration ? copy_text(t, e->narration) : NULL;
+	d->summary = share_text(t, e->kind, 0, e->summary ? e->summary : "");
+	d->narration = e->narration ? share_text(t, e->kind, 1, e->narration) : NULL;
 	size_t fsize = fields_packed_size(&e->fields);
 	void *fmem = fsize ? bytes_take(t, fsize, sizeof(void *)) : NULL;
 	if ((d->wire_stored && !d->wire) || (d->plain_stored && !d->plain) || !d->summary ||

@@ -182,6 +182,10 @@ struct trace {
 	/* Owned: the events' wire and plain bytes, summaries, narrations and fields, packed
 	 * one after the other in a few large chunks (freed with the trace, never one by one). */
 	struct trace_bytes *bytes;
+	/* The last summary and narration stored for each kind of event: an event that says
+	 * the same as the last of its kind (thousands of records of a big message) shares
+	 * the stored text instead of taking a copy (events never change once appended). */
+	const char *last_text[TK_COUNT][2];
 };
 
 void trace_init(struct trace *t);
