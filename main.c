@@ -696,7 +696,10 @@ static int live_end(const struct live_opts *lo, const struct scenario *sc, struc
 		o.pcap = numbered(o.pcap, sl->number, b[1], sizeof b[1]);
 		o.keylog = numbered(o.keylog, sl->number, b[2], sizeof b[2]);
 		o.tlsrpt = numbered(o.tlsrpt, sl->number, b[3], sizeof b[3]);
-		status = write_outputs(lo->file, sc, &res, &o);
+		/* The scenario's [expect] is about its simulated client: a live session has none. */
+		struct scenario live_sc = *sc;
+		memset(&live_sc.expect, 0, sizeof live_sc.expect);
+		status = write_outputs(lo->file, &live_sc, &res, &o);
 		fprintf(stderr, "smtps-sim: session %ld%s%s: %zu events%s\n", sl->number, sl->addr[0] ? " from " : "",
 			sl->addr, res.trace.n, res.outcome.delivered ? ", a message delivered" : "");
 		run_result_free(&res);

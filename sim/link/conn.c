@@ -299,7 +299,17 @@ static void handshake_done(struct conn *c)
 		conn_fail(c);
 		return;
 	}
-	if (c->tls->is_server)
+	/* A real peer reports nothing: this end reports the peer's half too (the keys are the
+	 * same at both ends), and tells the story when the peer was the client. */
+	if (c->peer_live &&
+	    trace_session_join(conn_trace(c), c->link->id, c->link->ws[1 - c->side].from, c->tls->is_server,
+			       br_ssl_engine_get_version(eng), sp.cipher_suite,
+			       hello->has_hello_random ? hello->hello_random : none, sp.master_secret,
+			       tls_server_random(c->tls), pm, pmlen) < 0) {
+		conn_fail(c);
+		return;
+	}
+	if (c->tls->is_server && !c->peer_live)
 		return;
 	/* The TLS client of each session tells the story once. */
 	char summary[200];
@@ -549,6 +559,17 @@ int conn_pump(struct conn *c)
 	progress |= flush(c);
 	if (!c->eof && pipe_eof(in)) {
 		c->eof = 1;
+		/* A real peer's FIN (or reset) is traced where its last bytes were read. */
+		if (c->peer_live) {
+			struct wire_stream *ws = in_stream(c);
+			char summary[160];
+			int rst = c->link->reset[1 - c->side];
+			snprintf(summary, sizeof summary, "%s: the %s (a real TCP peer) %s", rst ? "RST" : "FIN",
+				 trace_actor_name(ws->from),
+				 rst ? "reset the connection" : "closes its side of the connection");
+			if (wire_conn(ws, TK_CONN_FIN, 0, summary, NULL) < 0)
+				conn_fail(c);
+		}
 		c->closing = 1;
 		/* The peer is gone: nothing more can be sent through TLS. */
 		if (c->state != CONN_PLAIN)

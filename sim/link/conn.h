@@ -19,6 +19,7 @@ struct link {
 	struct wire_stream ws[2];
 	struct decode_smtp_ctx smtp;
 	int opened;
+	int reset[2];          /* the real peer writing pipe[i] reset the connection (live mode) */
 };
 
 struct conn;

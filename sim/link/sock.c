@@ -18,16 +18,13 @@ void sock_end_init(struct sock_end *e, int fd, struct link *l, int side, const u
 	e->last_io_us = *now;
 }
 
-/* The peer is gone for sending: no more bytes on its pipe, and its FIN in the trace. */
-static int peer_fin(struct sock_end *e, const char *why)
+/* The peer is gone for sending: no more bytes on its pipe. The conn that reads them
+ * traces its FIN once it has read the last of them. */
+static void peer_fin(struct sock_end *e)
 {
 	e->in_eof = 1;
+	e->link->reset[e->side] = e->error != 0;
 	pipe_close(&e->link->pipe[e->side]);
-	struct wire_stream *ws = &e->link->ws[e->side];
-	char summary[160];
-	snprintf(summary, sizeof summary, "%s: the %s (a real TCP peer) %s", e->error ? "RST" : "FIN",
-		 trace_actor_name(ws->from), why);
-	return wire_conn(ws, TK_CONN_FIN, 0, summary, NULL);
 }
 
 int sock_end_pump(struct sock_end *e)
@@ -47,8 +44,8 @@ int sock_end_pump(struct sock_end *e)
 			pipe_skip(out, pipe_len(out));
 			e->out_shut = 1;
 			progress = 1;
-			if (!e->in_eof && peer_fin(e, "reset the connection") < 0)
-				return -1;
+			if (!e->in_eof)
+				peer_fin(e);
 			break;
 		}
 		pipe_skip(out, (size_t)w);
@@ -71,8 +68,7 @@ int sock_end_pump(struct sock_end *e)
 		if (r <= 0) {
 			if (r < 0)
 				e->error = errno;
-			if (peer_fin(e, r < 0 ? "reset the connection" : "closes its side of the connection") < 0)
-				return -1;
+			peer_fin(e);
 			break;
 		}
 		pipe_write(in, buf, (size_t)r);

@@ -1,7 +1,7 @@
 /* sock: one end of a link played by a real TCP peer (live mode). The peer's bytes go into
  * the link's pipe for its side, as a simulated actor's conn would put them, and what the
- * other side writes goes out on the socket. Nothing here traces SMTP or TLS: the conn
- * that reads the peer's bytes does (conn.peer_live); this traces only the peer's FIN.
+ * other side writes goes out on the socket. Nothing here traces: the conn that reads the
+ * peer's bytes does (conn.peer_live), its FIN included.
  * The socket is non-blocking; memory stays within the pipes' capacity, because nothing is
  * read from the socket while the pipe has no room (the peer's own TCP window fills). */
 #ifndef SIM_SOCK_H
@@ -25,8 +25,7 @@ struct sock_end {
 };
 
 void sock_end_init(struct sock_end *e, int fd, struct link *l, int side, const uint64_t *now);
-/* Moves what can move now, both ways. Returns 1 when anything moved, or -1 when the FIN
- * could not be traced (out of memory). */
+/* Moves what can move now, both ways. Returns 1 when anything moved. */
 int sock_end_pump(struct sock_end *e);
 /* The poll events the socket waits for: POLLIN while the pipe has room, POLLOUT while
  * bytes wait for the socket. */

@@ -1351,9 +1351,10 @@ int run_live_pollfds(const struct run_session *s, struct pollfd *pfd)
 	const struct run_ctx *r = s->r;
 	if (s->over)
 		return 0;
-	if (r->live_client && !sock_end_done(&r->client_sock))
+	/* A socket waiting for nothing is left out: a closed one would wake poll at once. */
+	if (r->live_client && sock_end_events(&r->client_sock))
 		pfd[n++] = (struct pollfd){ .fd = r->client_sock.fd, .events = sock_end_events(&r->client_sock) };
-	if (r->live_server && !sock_end_done(&r->server_sock))
+	if (r->live_server && sock_end_events(&r->server_sock))
 		pfd[n++] = (struct pollfd){ .fd = r->server_sock.fd, .events = sock_end_events(&r->server_sock) };
 	return n;
 }
