@@ -4,6 +4,8 @@
  * 1 not met, 2 usage or input error, and 2 as well when standard output could not be
  * written: a transcript lost on a full disk is not a success. */
 #include <dirent.h>
+#include <poll.h>
+#include <time.h>
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
@@ -18,6 +20,7 @@
 #include "sim/export/export.h"
 #include "sim/export/export_text.h"
 #include "sim/export/import_json.h"
+#include "sim/live/net.h"
 #include "sim/run/run.h"
 #include "sim/run/scenario.h"
 #include "ui/ui.h"
@@ -186,6 +189,133 @@ static void on_run_signal(int sig)
 	raise(sig);
 }
 
+/* Two outputs naming one file, or one naming the input file: refused (2) before anything
+ * is written. outs: -o, --pcap, --keylog, --tlsrpt (NULL when not asked for). */
+static int check_outputs(const char *file, const char *const outs[4])
+{
+	const char *flags[4] = { "-o", "--pcap", "--keylog", "--tlsrpt" };
+	struct stat in_st;
+	int have_in = stat(file, &in_st) == 0;
+	for (int i = 0; i < 4; i++) {
+		if (!outs[i])
+			continue;
+		struct stat st;
+		int exists = stat(outs[i], &st) == 0;
+		if (exists && !S_ISREG(st.st_mode))
+			continue; /* a device or a FIFO is written through, and may be named twice */
+		if (exists && have_in && st.st_dev == in_st.st_dev && st.st_ino == in_st.st_ino) {
+			char what[600];
+			snprintf(what, sizeof what, "%s %s", flags[i], outs[i]);
+			return usage_error("%s would overwrite the input itself", what);
+		}
+		for (int j = 0; j < i; j++) {
+			struct stat sj;
+			if (outs[j] && (!strcmp(outs[i], outs[j]) ||
+					(exists && stat(outs[j], &sj) == 0 && sj.st_dev == st.st_dev && sj.st_ino == st.st_ino))) {
+				char both[64];
+				snprintf(both, sizeof both, "%s and %s", flags[j], flags[i]);
+				return usage_error("%s name the same file", both);
+			}
+		}
+	}
+	return 0;
+}
+
+/* What a command writes from a run: the transcript (or an export) on standard output or
+ * in -o, and the files asked for; all of them one unit. */
+struct outputs {
+	const char *format, *outpath, *pcap, *keylog, *tlsrpt;
+	int verbose;
+	int expect;   /* check the scenario's [expect] (not for a live session) */
+};
+
+/* Returns the exit status: 0 expectations met, 1 not met, 2 output error. */
+static int write_outputs(const char *file, const struct scenario *sc, const struct run_result *res,
+			 const struct outputs *o)
+{
+	char err[1024];
+	int status = 0;
+	struct export_file ef = { 0 };
+	FILE *out = stdout;
+	/* The files asked for are one unit: each is written whole, and they are renamed over
+	 * their targets together at the end, or none is. */
+	export_file_group_begin();
+	if (o->outpath) {
+		if (export_file_open(&ef, o->outpath, err, sizeof err)) {
+			fprintf(stderr, "smtps-sim: %s\n", err);
+			status = 2;
+			goto done;
+		}
+		out = ef.f;
+	}
+	char report[2048];
+	int met = o->expect ? run_check_expect(sc, &res->outcome, report, sizeof report) : 1;
+	int werr = 0;
+	errno = 0;
+	if (!strcmp(o->format, "json"))
+		werr = export_json(out, sc, res);
+	else if (!strcmp(o->format, "markdown"))
+		werr = export_markdown(out, sc, res);
+	else {
+		export_text(out, sc, res, o->verbose);
+		if (out == stdout && o->expect)
+			printf("\nExpectations: %s\n%s", met ? "met" : "NOT met", report);
+	}
+	int e = errno; /* the reason of a failed write, before anything else can change it */
+	if (out == stdout)
+		stdout_note(e);
+	if (werr && !ferror(out)) {
+		/* the only failure that is not a write: the JSON tree could not be built */
+		if (o->outpath)
+			export_file_abort(&ef);
+		fprintf(stderr, "smtps-sim: %s: cannot build the %s export: out of memory\n", file, o->format);
+		status = 2;
+		goto done;
+	}
+	if (!o->outpath) {
+		if (stdout_status()) {
+			status = 2;
+			goto done;
+		}
+	} else if (ferror(out)) {
+		export_file_abort(&ef);
+		fprintf(stderr, "smtps-sim: %s: cannot write: %s\n", o->outpath, strerror(e ? e : EIO));
+		status = 2;
+		goto done;
+	} else if (export_file_commit(&ef, err, sizeof err)) {
+		fprintf(stderr, "smtps-sim: %s\n", err);
+		status = 2;
+		goto done;
+	}
+	if (o->pcap && export_pcap(o->pcap, sc, res, err, sizeof err)) {
+		fprintf(stderr, "smtps-sim: %s\n", err);
+		status = 2;
+		goto done;
+	}
+	if (o->keylog && export_keylog(o->keylog, res, err, sizeof err)) {
+		fprintf(stderr, "smtps-sim: %s\n", err);
+		status = 2;
+		goto done;
+	}
+	if (o->tlsrpt && export_tlsrpt(o->tlsrpt, sc, res, err, sizeof err)) {
+		fprintf(stderr, "smtps-sim: %s\n", err);
+		status = 2;
+		goto done;
+	}
+	if (export_file_group_commit(err, sizeof err)) {
+		fprintf(stderr, "smtps-sim: %s\n", err);
+		status = 2;
+		goto done;
+	}
+	if (!met && (o->outpath || strcmp(o->format, "text")))
+		fprintf(stderr, "smtps-sim: %s: expectations not met:\n%s", file, report);
+	status = met ? 0 : 1;
+done:
+	if (status == 2)
+		export_file_group_abort();
+	return status;
+}
+
 static int cmd_run(int argc, char **argv)
 {
 	const char *file = NULL, *format = "text", *pcap = NULL, *keylog = NULL, *outpath = NULL, *tlsrpt = NULL;
@@ -231,34 +361,9 @@ static int cmd_run(int argc, char **argv)
 			return 2;
 	/* The outputs are checked together before anything is written: two of them naming one
 	 * file, or one naming the input, would silently destroy the other. */
-	{
-		const char *outs[4] = { outpath, pcap, keylog, tlsrpt };
-		const char *flags[4] = { "-o", "--pcap", "--keylog", "--tlsrpt" };
-		struct stat in_st;
-		int have_in = stat(file, &in_st) == 0;
-		for (int i = 0; i < 4; i++) {
-			if (!outs[i])
-				continue;
-			struct stat st;
-			int exists = stat(outs[i], &st) == 0;
-			if (exists && !S_ISREG(st.st_mode))
-				continue; /* a device or a FIFO is written through, and may be named twice */
-			if (exists && have_in && st.st_dev == in_st.st_dev && st.st_ino == in_st.st_ino) {
-				char what[600];
-				snprintf(what, sizeof what, "%s %s", flags[i], outs[i]);
-				return usage_error("%s would overwrite the input itself", what);
-			}
-			for (int j = 0; j < i; j++) {
-				struct stat sj;
-				if (outs[j] && (!strcmp(outs[i], outs[j]) ||
-						(exists && stat(outs[j], &sj) == 0 && sj.st_dev == st.st_dev && sj.st_ino == st.st_ino))) {
-					char both[64];
-					snprintf(both, sizeof both, "%s and %s", flags[j], flags[i]);
-					return usage_error("%s name the same file", both);
-				}
-			}
-		}
-	}
+	const char *outs[4] = { outpath, pcap, keylog, tlsrpt };
+	if (check_outputs(file, outs))
+		return 2;
 	/* SIGINT or SIGTERM while an export is written: its temporary file goes, then the
 	 * signal does what it always does (exit 130 or 143 from the shell's view). */
 	signal(SIGINT, on_run_signal);
@@ -286,85 +391,9 @@ static int cmd_run(int argc, char **argv)
 			return 2;
 		}
 	}
-	int status = 0;
-	struct export_file ef = { 0 };
-	FILE *out = stdout;
-	/* The files asked for are one unit: each is written whole, and they are renamed over
-	 * their targets together at the end, or none is. */
-	export_file_group_begin();
-	if (outpath) {
-		if (export_file_open(&ef, outpath, err, sizeof err)) {
-			fprintf(stderr, "smtps-sim: %s\n", err);
-			status = 2;
-			goto done;
-		}
-		out = ef.f;
-	}
-	char report[2048];
-	int met = run_check_expect(&sc, &res.outcome, report, sizeof report);
-	int werr = 0;
-	errno = 0;
-	if (!strcmp(format, "json"))
-		werr = export_json(out, &sc, &res);
-	else if (!strcmp(format, "markdown"))
-		werr = export_markdown(out, &sc, &res);
-	else {
-		export_text(out, &sc, &res, verbose);
-		if (out == stdout)
-			printf("\nExpectations: %s\n%s", met ? "met" : "NOT met", report);
-	}
-	int e = errno; /* the reason of a failed write, before anything else can change it */
-	if (out == stdout)
-		stdout_note(e);
-	if (werr && !ferror(out)) {
-		/* the only failure that is not a write: the JSON tree could not be built */
-		if (outpath)
-			export_file_abort(&ef);
-		fprintf(stderr, "smtps-sim: %s: cannot build the %s export: out of memory\n", file, format);
-		status = 2;
-		goto done;
-	}
-	if (!outpath) {
-		if (stdout_status()) {
-			status = 2;
-			goto done;
-		}
-	} else if (ferror(out)) {
-		export_file_abort(&ef);
-		fprintf(stderr, "smtps-sim: %s: cannot write: %s\n", outpath, strerror(e ? e : EIO));
-		status = 2;
-		goto done;
-	} else if (export_file_commit(&ef, err, sizeof err)) {
-		fprintf(stderr, "smtps-sim: %s\n", err);
-		status = 2;
-		goto done;
-	}
-	if (pcap && export_pcap(pcap, &sc, &res, err, sizeof err)) {
-		fprintf(stderr, "smtps-sim: %s\n", err);
-		status = 2;
-		goto done;
-	}
-	if (keylog && export_keylog(keylog, &res, err, sizeof err)) {
-		fprintf(stderr, "smtps-sim: %s\n", err);
-		status = 2;
-		goto done;
-	}
-	if (tlsrpt && export_tlsrpt(tlsrpt, &sc, &res, err, sizeof err)) {
-		fprintf(stderr, "smtps-sim: %s\n", err);
-		status = 2;
-		goto done;
-	}
-	if (export_file_group_commit(err, sizeof err)) {
-		fprintf(stderr, "smtps-sim: %s\n", err);
-		status = 2;
-		goto done;
-	}
-	if (!met && (outpath || strcmp(format, "text")))
-		fprintf(stderr, "smtps-sim: %s: expectations not met:\n%s", file, report);
-	status = met ? 0 : 1;
-done:
-	if (status == 2)
-		export_file_group_abort();
+	struct outputs o = { .format = format, .outpath = outpath, .pcap = pcap, .keylog = keylog, .tlsrpt = tlsrpt,
+			     .verbose = verbose, .expect = 1 };
+	int status = write_outputs(file, &sc, &res, &o);
 	run_result_free(&res);
 	scenario_free(&sc);
 	return status;
@@ -612,6 +641,367 @@ static int cmd_tui(int argc, char **argv)
 	return r;
 }
 
+/* ---- live mode: serve, proxy, connect ---- */
+
+static volatile sig_atomic_t live_stop;
+
+static void on_live_signal(int sig)
+{
+	(void)sig;
+	live_stop = 1;
+}
+
+static uint64_t mono_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+enum live_cmd { LIVE_SERVE, LIVE_PROXY, LIVE_CONNECT };
+
+struct live_opts {
+	enum live_cmd cmd;
+	const char *file, *listen, *upstream;
+	int public_ok;
+	long count;              /* sessions before leaving; 0: until SIGINT */
+	long max_sessions;
+	uint64_t idle_us, total_us, max_bytes;
+	struct outputs out;
+};
+
+struct live_slot {
+	struct run_session *s;
+	int cfd, sfd;
+	uint64_t start;
+	long number;
+	char addr[64];
+};
+
+/* The k-th session's file: the name given for the first, "NAME-k.EXT" after it. */
+static const char *numbered(const char *path, long k, char *buf, size_t cap)
+{
+	if (!path || k <= 1)
+		return path;
+	struct stat st;
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
+		return path; /* a device or a FIFO takes every session in turn */
+	const char *slash = strrchr(path, '/');
+	const char *dot = strrchr(slash ? slash + 1 : path, '.');
+	if (!dot || dot == (slash ? slash + 1 : path))
+		snprintf(buf, cap, "%s-%ld", path, k);
+	else
+		snprintf(buf, cap, "%.*s-%ld%s", (int)(dot - path), path, k, dot);
+	return buf;
+}
+
+static void live_slot_close(struct live_slot *sl)
+{
+	if (sl->cfd >= 0)
+		close(sl->cfd);
+	if (sl->sfd >= 0)
+		close(sl->sfd);
+	memset(sl, 0, sizeof *sl);
+	sl->cfd = sl->sfd = -1;
+}
+
+/* A session is over: its trace finished and written out. Returns the exit status. */
+static int live_end(const struct live_opts *lo, const struct scenario *sc, struct live_slot *sl)
+{
+	char err[1024];
+	struct run_result res;
+	int status = 0;
+	if (run_live_finish(sl->s, &res, err, sizeof err)) {
+		fprintf(stderr, "smtps-sim: %s: session %ld: %s\n", lo->file, sl->number, err);
+		status = 2;
+	} else {
+		char b[4][PATH_MAX];
+		struct outputs o = lo->out;
+		o.outpath = numbered(o.outpath, sl->number, b[0], sizeof b[0]);
+		o.pcap = numbered(o.pcap, sl->number, b[1], sizeof b[1]);
+		o.keylog = numbered(o.keylog, sl->number, b[2], sizeof b[2]);
+		o.tlsrpt = numbered(o.tlsrpt, sl->number, b[3], sizeof b[3]);
+		/* The scenario's [expect] is about its simulated client: a live session has none. */
+		struct scenario live_sc = *sc;
+		memset(&live_sc.expect, 0, sizeof live_sc.expect);
+		status = write_outputs(lo->file, &live_sc, &res, &o);
+		fprintf(stderr, "smtps-sim: session %ld%s%s: %zu events%s\n", sl->number, sl->addr[0] ? " from " : "",
+			sl->addr, res.trace.n, res.outcome.delivered ? ", a message delivered" : "");
+		run_result_free(&res);
+	}
+	sl->s = NULL;
+	live_slot_close(sl);
+	return status;
+}
+
+/* Starts a session for a client that dialled in (cfd >= 0) or for our client (cfd < 0). */
+static int live_begin(const struct live_opts *lo, const struct scenario *sc, const struct run_pki *pki,
+		      struct live_slot *sl, int cfd, const char *addr, long number)
+{
+	char err[1024];
+	sl->cfd = cfd;
+	sl->sfd = -1;
+	sl->number = number;
+	snprintf(sl->addr, sizeof sl->addr, "%s", addr ? addr : "");
+	if (lo->upstream) {
+		sl->sfd = net_connect(lo->upstream, 5000, err, sizeof err);
+		if (sl->sfd < 0) {
+			fprintf(stderr, "smtps-sim: %s\n", err);
+			live_slot_close(sl);
+			return -1;
+		}
+	}
+	struct run_live live = { .client_fd = sl->cfd, .server_fd = sl->sfd, .client_addr = sl->addr,
+				 .server_addr = lo->upstream, .idle_us = lo->idle_us, .total_us = lo->total_us,
+				 .max_bytes = lo->max_bytes };
+	if (run_live_start(sc, pki, &live, &sl->s, err, sizeof err)) {
+		fprintf(stderr, "smtps-sim: %s: %s\n", lo->file, err);
+		live_slot_close(sl);
+		return -1;
+	}
+	sl->start = mono_us();
+	return 0;
+}
+
+/* The loop of a live command: accepts (serve, proxy) up to max_sessions at once, steps
+ * every session, and writes each one out when it ends. */
+static int live_loop(const struct live_opts *lo, const struct scenario *sc, const struct run_pki *pki, int lfd)
+{
+	struct live_slot *slots = calloc((size_t)lo->max_sessions, sizeof *slots);
+	struct pollfd *pfd = calloc((size_t)lo->max_sessions * 2 + 1, sizeof *pfd);
+	int *owner = calloc((size_t)lo->max_sessions * 2 + 1, sizeof *owner);
+	if (!slots || !pfd || !owner) {
+		free(slots);
+		free(pfd);
+		free(owner);
+		fprintf(stderr, "smtps-sim: out of memory\n");
+		return 2;
+	}
+	for (long i = 0; i < lo->max_sessions; i++)
+		slots[i].cfd = slots[i].sfd = -1;
+	long started = 0;
+	int status = 0;
+	if (lo->cmd == LIVE_CONNECT) {
+		if (live_begin(lo, sc, pki, &slots[0], -1, NULL, 1) == 0)
+			started = 1;
+		else
+			status = 2;
+	}
+	for (;;) {
+		long active = 0;
+		for (long i = 0; i < lo->max_sessions; i++)
+			active += slots[i].s != NULL;
+		int accepting = lfd >= 0 && !live_stop && (lo->count == 0 || started < lo->count);
+		if (live_stop)
+			for (long i = 0; i < lo->max_sessions; i++)
+				if (slots[i].s)
+					run_live_stop(slots[i].s);
+		if (!accepting && !active)
+			break;
+		int n = 0;
+		if (accepting) {
+			pfd[n] = (struct pollfd){ .fd = lfd, .events = POLLIN };
+			owner[n++] = -1;
+		}
+		for (long i = 0; i < lo->max_sessions; i++) {
+			if (!slots[i].s)
+				continue;
+			int k = run_live_pollfds(slots[i].s, pfd + n);
+			for (int j = 0; j < k; j++)
+				owner[n + j] = (int)i;
+			n += k;
+		}
+		if (poll(pfd, (nfds_t)n, 100) < 0 && errno != EINTR) {
+			fprintf(stderr, "smtps-sim: poll: %s\n", strerror(errno));
+			status = 2;
+			live_stop = 1;
+		}
+		if (accepting && n && owner[0] == -1 && (pfd[0].revents & POLLIN)) {
+			for (int burst = 0; burst < 64 && (lo->count == 0 || started < lo->count); burst++) {
+				char addr[64], err[256];
+				int fd = net_accept(lfd, addr, sizeof addr, err, sizeof err);
+				if (fd < 0) {
+					if (fd == -2)
+						fprintf(stderr, "smtps-sim: %s\n", err);
+					break;
+				}
+				/* Full: the session that has been there longest makes room (a slow
+				 * peer cannot hold the server by opening many connections). */
+				long free_slot = -1, oldest = -1;
+				for (long i = 0; i < lo->max_sessions; i++) {
+					if (!slots[i].s && free_slot < 0)
+						free_slot = i;
+					if (slots[i].s && (oldest < 0 || slots[i].start < slots[oldest].start))
+						oldest = i;
+				}
+				if (free_slot < 0) {
+					run_live_stop(slots[oldest].s);
+					run_live_step(slots[oldest].s, mono_us() - slots[oldest].start);
+					if (live_end(lo, sc, &slots[oldest]) > status)
+						status = 2;
+					free_slot = oldest;
+				}
+				if (live_begin(lo, sc, pki, &slots[free_slot], fd, addr, started + 1) == 0)
+					started++;
+				else
+					close(fd);
+			}
+		}
+		for (long i = 0; i < lo->max_sessions; i++) {
+			if (!slots[i].s)
+				continue;
+			if (!run_live_step(slots[i].s, mono_us() - slots[i].start)) {
+				int st = live_end(lo, sc, &slots[i]);
+				if (st == 2)
+					status = 2;
+			}
+		}
+	}
+	free(slots);
+	free(pfd);
+	free(owner);
+	return status;
+}
+
+static int parse_count(const char *v, long min, long max, long *out)
+{
+	char *end;
+	if (!isdigit((unsigned char)v[0]))
+		return -1;
+	errno = 0;
+	long x = strtol(v, &end, 10);
+	if (*end || errno || x < min || x > max)
+		return -1;
+	*out = x;
+	return 0;
+}
+
+static int cmd_live(enum live_cmd cmd, int argc, char **argv)
+{
+	static const char *const names[] = { "serve", "proxy", "connect" };
+	const char *name = names[cmd];
+	struct live_opts lo = { .cmd = cmd, .max_sessions = 32, .out = { .format = "text" } };
+	lo.listen = "127.0.0.1:2525";
+	long idle = 60, total = 600;
+	for (int i = 0; i < argc; i++) {
+		const char *a = argv[i];
+		if (!strcmp(a, "-v") || !strcmp(a, "--verbose"))
+			lo.out.verbose = 1;
+		else if (!strcmp(a, "--public"))
+			lo.public_ok = 1;
+		else if (!strcmp(a, "--headless"))
+			; /* the transcript is printed as each session ends (the default) */
+		else if (!strcmp(a, "--listen") || !strcmp(a, "--upstream") || !strcmp(a, "--to") ||
+			 !strcmp(a, "--count") || !strcmp(a, "--max-sessions") || !strcmp(a, "--idle") ||
+			 !strcmp(a, "--timeout") || !strcmp(a, "--format") || !strcmp(a, "-o") ||
+			 !strcmp(a, "--pcap") || !strcmp(a, "--keylog")) {
+			if (i + 1 >= argc)
+				return usage_error("%s needs a value", a);
+			const char *v = argv[++i];
+			if (!strcmp(a, "--listen"))
+				lo.listen = v;
+			else if (!strcmp(a, "--upstream") || !strcmp(a, "--to"))
+				lo.upstream = v;
+			else if (!strcmp(a, "--count")) {
+				if (parse_count(v, 1, 1000000, &lo.count))
+					return usage_error("--count: '%s' is not a number of sessions (1 or more)", v);
+			} else if (!strcmp(a, "--max-sessions")) {
+				if (parse_count(v, 1, 4096, &lo.max_sessions))
+					return usage_error("--max-sessions: '%s' is not between 1 and 4096", v);
+			} else if (!strcmp(a, "--idle")) {
+				if (parse_count(v, 1, 86400, &idle))
+					return usage_error("--idle: '%s' is not a number of seconds (1 to 86400)", v);
+			} else if (!strcmp(a, "--timeout")) {
+				if (parse_count(v, 1, 86400, &total))
+					return usage_error("--timeout: '%s' is not a number of seconds (1 to 86400)", v);
+			} else if (!strcmp(a, "--format")) {
+				if (strcmp(v, "text") && strcmp(v, "markdown") && strcmp(v, "json"))
+					return usage_error("--format: '%s' is not text, markdown or json", v);
+				lo.out.format = v;
+			} else if (!strcmp(a, "-o"))
+				lo.out.outpath = v;
+			else if (!strcmp(a, "--pcap"))
+				lo.out.pcap = v;
+			else
+				lo.out.keylog = v;
+		} else if (a[0] == '-' && a[1])
+			return usage_error("unknown option '%s'", a);
+		else if (lo.file)
+			return usage_error("one scenario file at a time ('%s')", a);
+		else
+			lo.file = a;
+	}
+	if (!lo.file) {
+		char what[64];
+		snprintf(what, sizeof what, "%s needs a scenario file", name);
+		return usage_error("%s", what);
+	}
+	if (cmd == LIVE_PROXY && !lo.upstream)
+		return usage_error("proxy needs --upstream HOST:PORT%s", "");
+	if (cmd == LIVE_CONNECT && !lo.upstream)
+		return usage_error("connect needs --to HOST:PORT%s", "");
+	if (cmd == LIVE_SERVE && lo.upstream)
+		return usage_error("serve plays the server itself: --upstream and --to are for proxy and connect%s", "");
+	if (lo.upstream && net_is_loopback(lo.upstream) < 0)
+		return usage_error("'%s' is not HOST:PORT with a numeric address", lo.upstream);
+	if (lo.upstream && !net_is_loopback(lo.upstream) && !lo.public_ok)
+		return usage_error("%s is not a loopback address; talking to it needs --public", lo.upstream);
+	if (cmd == LIVE_CONNECT)
+		lo.count = 1;
+	lo.idle_us = (uint64_t)idle * 1000000u;
+	lo.total_us = (uint64_t)total * 1000000u;
+	const char *outs[4] = { lo.out.outpath, lo.out.pcap, lo.out.keylog, NULL };
+	if (check_outputs(lo.file, outs))
+		return 2;
+
+	char err[1024];
+	struct scenario sc;
+	if (scenario_load(lo.file, &load_opts, &sc, err, sizeof err)) {
+		fprintf(stderr, "smtps-sim: %s\n", err);
+		return 2;
+	}
+	if (cmd == LIVE_PROXY && (!sc.mitm.attack || sc.mitm.hop != 1 || (sc.mitm.attack->flags & ATTACK_F_TAP))) {
+		fprintf(stderr, "smtps-sim: %s: proxy needs a scenario with an attacker in the path on hop 1 ([mitm])\n",
+			lo.file);
+		scenario_free(&sc);
+		return 2;
+	}
+	struct run_pki pki;
+	if (run_pki_load(&sc, &pki, err, sizeof err)) {
+		fprintf(stderr, "smtps-sim: %s\n", err);
+		scenario_free(&sc);
+		return 2;
+	}
+	int lfd = -1;
+	if (cmd != LIVE_CONNECT) {
+		lfd = net_listen(lo.listen, lo.public_ok, err, sizeof err);
+		if (lfd < 0) {
+			fprintf(stderr, "smtps-sim: %s\n", err);
+			run_pki_free(&pki);
+			scenario_free(&sc);
+			return 2;
+		}
+		char shown[80];
+		snprintf(shown, sizeof shown, "%.*s:%u", (int)(strrchr(lo.listen, ':') - lo.listen), lo.listen,
+			 net_local_port(lfd));
+		if (!net_is_loopback(lo.listen))
+			fprintf(stderr, "smtps-sim: warning: listening on %s, beyond this machine; the keys are demo keys\n",
+				shown);
+		fprintf(stderr, "smtps-sim: %s: listening on %s (%s%s%s)\n", name, shown, sc.name,
+			sc.mitm.attack ? ", attacker: " : "", sc.mitm.attack ? scenario_mitm_name(sc.mitm.attack) : "");
+	}
+	live_stop = 0;
+	signal(SIGINT, on_live_signal);
+	signal(SIGTERM, on_live_signal);
+	signal(SIGPIPE, SIG_IGN);
+	int status = live_loop(&lo, &sc, &pki, lfd);
+	if (lfd >= 0)
+		close(lfd);
+	run_pki_free(&pki);
+	scenario_free(&sc);
+	return status;
+}
+
 int main(int argc, char **argv)
 {
 	/* Scenario files outside the catalogue find the demo PKI here. */
@@ -636,6 +1026,12 @@ int main(int argc, char **argv)
 			return cmd_check(argc - 2, argv + 2);
 		if (!strcmp(cmd, "tui"))
 			return cmd_tui(argc - 2, argv + 2);
+		if (!strcmp(cmd, "serve"))
+			return cmd_live(LIVE_SERVE, argc - 2, argv + 2);
+		if (!strcmp(cmd, "proxy"))
+			return cmd_live(LIVE_PROXY, argc - 2, argv + 2);
+		if (!strcmp(cmd, "connect"))
+			return cmd_live(LIVE_CONNECT, argc - 2, argv + 2);
 	}
 	return cmd_tui(argc - 1, argv + 1);
 }

@@ -488,6 +488,8 @@ struct mitm *mitm_new(const struct mitm_env *env, char *err, size_t errcap)
 		conn_init(&m->to_server, env->server_link, 0, ACTOR_MITM, env->now,
 			  (struct conn_callbacks){ m, from_server, up_server, closed_server });
 		m->to_client.raw_input = m->to_server.raw_input = 1;
+		m->to_client.peer_live = env->client_live;
+		m->to_server.peer_live = env->server_live;
 		if (!(m->attack->flags & ATTACK_F_TLS_END)) {
 			/* Not a TLS endpoint: any TLS session on the path is the two ends' (the client
 			 * and the server on hop 1, the sending server and the MX on hop 2). */

@@ -37,6 +37,9 @@ struct mitm_env {
 	/* Fails the run (the first failure wins there); oom: out of memory, else TLS set-up. */
 	void (*fail)(void *ctx, int oom, const char *msg);
 	void *ctx;
+	/* Live mode: the client's leg (client_live) or the server's leg ends at a real TCP
+	 * peer, whose bytes the attacker's conn traces as it reads them. */
+	int client_live, server_live;
 };
 
 struct mitm;

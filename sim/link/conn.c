@@ -78,6 +78,7 @@ void conn_free(struct conn *c)
 	free(c->outq);
 	free(c->units);
 	free(c->plain);
+	free(c->lrec);
 	free(c->tls);
 	memset(c, 0, sizeof *c);
 }
@@ -95,6 +96,37 @@ static struct sim_pipe *out_pipe(struct conn *c)
 static struct sim_pipe *in_pipe(struct conn *c)
 {
 	return &c->link->pipe[1 - c->side];
+}
+
+/* The link's wire_stream for what arrives (traced here only for a live peer). */
+static struct wire_stream *in_stream(struct conn *c)
+{
+	return &c->link->ws[1 - c->side];
+}
+
+/* How many bytes of the live peer's current record the engine still needs: up to its
+ * header first, then to its end. */
+static size_t lrec_want(const struct conn *c)
+{
+	if (c->lrec_len < 5)
+		return 5 - c->lrec_len;
+	size_t total = 5 + ((size_t)c->lrec[3] << 8 | c->lrec[4]);
+	return total > c->lrec_len ? total - c->lrec_len : 0;
+}
+
+/* The live peer's record is all in the engine, which has read it: traced now, with the
+ * plaintext the engine made of it (waiting in its application buffer, not taken yet). */
+static int lrec_trace(struct conn *c)
+{
+	br_ssl_engine_context *eng = c->tls->eng;
+	const uint8_t *plain = NULL;
+	size_t n = 0;
+	if (br_ssl_engine_current_state(eng) & BR_SSL_RECVAPP)
+		plain = br_ssl_engine_recvapp_buf(eng, &n);
+	int close_notify = c->lrec_len >= 5 && c->lrec[0] == 21 && tls_peer_closed(c->tls);
+	int r = wire_peer_record(in_stream(c), c->lrec, c->lrec_len, plain, n, close_notify);
+	c->lrec_len = 0;
+	return r;
 }
 
 size_t conn_room(const struct conn *c)
@@ -267,7 +299,17 @@ static void handshake_done(struct conn *c)
 		conn_fail(c);
 		return;
 	}
-	if (c->tls->is_server)
+	/* A real peer reports nothing: this end reports the peer's half too (the keys are the
+	 * same at both ends), and tells the story when the peer was the client. */
+	if (c->peer_live &&
+	    trace_session_join(conn_trace(c), c->link->id, c->link->ws[1 - c->side].from, c->tls->is_server,
+			       br_ssl_engine_get_version(eng), sp.cipher_suite,
+			       hello->has_hello_random ? hello->hello_random : none, sp.master_secret,
+			       tls_server_random(c->tls), pm, pmlen) < 0) {
+		conn_fail(c);
+		return;
+	}
+	if (c->tls->is_server && !c->peer_live)
 		return;
 	/* The TLS client of each session tells the story once. */
 	char summary[200];
@@ -424,10 +466,22 @@ static int tls_pump(struct conn *c)
 		if ((st & BR_SSL_RECVREC) && pipe_len(in)) {
 			size_t len;
 			unsigned char *buf = br_ssl_engine_recvrec_buf(eng, &len);
+			/* A live peer's bytes go in one record at a time, so that each is traced
+			 * with what the engine read from it. */
+			if (c->peer_live && len > lrec_want(c))
+				len = lrec_want(c);
 			size_t k = pipe_read(in, buf, len);
+			if (c->peer_live && buf_append(&c->lrec, &c->lrec_len, &c->lrec_cap, buf, k)) {
+				conn_fail(c);
+				return progress;
+			}
 			for (size_t i = 0; i < k && c->first_in_len < sizeof c->first_in; i++)
 				c->first_in[c->first_in_len++] = buf[i];
 			br_ssl_engine_recvrec_ack(eng, k);
+			if (c->peer_live && !lrec_want(c) && lrec_trace(c)) {
+				conn_fail(c);
+				return progress;
+			}
 			progress = 1;
 			continue;
 		}
@@ -481,6 +535,17 @@ int conn_pump(struct conn *c)
 		uint8_t buf[16384];
 		while (pipe_len(in) && (c->state == CONN_PLAIN || c->raw_input) && c->state != CONN_TLS_DEAD) {
 			size_t k = pipe_read(in, buf, sizeof buf);
+			if (c->peer_live) {
+				/* A relaying attacker passes the peer's TLS on unread: records from its
+				 * first handshake byte (as the attacker itself tells them apart). */
+				if (c->raw_input && !c->peer_records && (buf[0] == 0x16 || buf[0] == 0x15))
+					c->peer_records = 1;
+				if (c->raw_input && c->peer_records ? wire_records(in_stream(c), buf, k, 0)
+								    : wire_peer_clear(in_stream(c), buf, k)) {
+					conn_fail(c);
+					return progress;
+				}
+			}
 			if (c->cb.data)
 				c->cb.data(c->cb.ctx, c, buf, k);
 			progress = 1;
@@ -494,6 +559,17 @@ int conn_pump(struct conn *c)
 	progress |= flush(c);
 	if (!c->eof && pipe_eof(in)) {
 		c->eof = 1;
+		/* A real peer's FIN (or reset) is traced where its last bytes were read. */
+		if (c->peer_live) {
+			struct wire_stream *ws = in_stream(c);
+			char summary[160];
+			int rst = c->link->reset[1 - c->side];
+			snprintf(summary, sizeof summary, "%s: the %s (a real TCP peer) %s", rst ? "RST" : "FIN",
+				 trace_actor_name(ws->from),
+				 rst ? "reset the connection" : "closes its side of the connection");
+			if (wire_conn(ws, TK_CONN_FIN, 0, summary, NULL) < 0)
+				conn_fail(c);
+		}
 		c->closing = 1;
 		/* The peer is gone: nothing more can be sent through TLS. */
 		if (c->state != CONN_PLAIN)

@@ -19,6 +19,7 @@ struct link {
 	struct wire_stream ws[2];
 	struct decode_smtp_ctx smtp;
 	int opened;
+	int reset[2];          /* the real peer writing pipe[i] reset the connection (live mode) */
 };
 
 struct conn;
@@ -79,6 +80,12 @@ struct conn {
 	uint8_t *plain; size_t plain_off, plain_len, plain_cap;
 	size_t unit_off;
 	int pumping;               /* inside tls_pump: a conn_send only queues */
+	/* Live mode: the peer is a real TCP peer whose bytes nobody else traces, so this conn
+	 * traces what it reads: cleartext as it reads it, and TLS records one at a time, each
+	 * once its engine has read it (with the plaintext it gave). */
+	int peer_live;
+	int peer_records;          /* raw input from the peer is TLS records (a relaying attacker) */
+	uint8_t *lrec; size_t lrec_len, lrec_cap;  /* the peer's record being given to the engine */
 	/* Sticky, like BearSSL's engine error: 0, or -1 once something could not be traced or
 	 * queued (out of memory). The first failure wins; from then on conn_send and
 	 * conn_send_raw return -1 and conn_pump does nothing. The run checks it every round

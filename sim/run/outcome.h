@@ -95,7 +95,7 @@ struct outcome_actors {
 	const struct smtp_client *client;
 	const struct smtp_server *server;
 	int client_tls_err, server_tls_err;   /* BearSSL codes, 0 = none */
-	const uint8_t *body;                  /* what the client sent */
+	const uint8_t *body;                  /* what the client sent; NULL: a real client (live) */
 	size_t body_len;
 	const char *attacker_mailbox;         /* the attacker's own address on the server, or NULL */
 	/* With a route: the relaying server's client, the MX, and what the relay sent. */

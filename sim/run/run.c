@@ -3,6 +3,7 @@
  * nothing. No clock, no OS randomness: the trace is a function of (scenario, seed). */
 #include "sim/run/run.h"
 
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -447,28 +448,12 @@ static const char *pki_missing(const struct scenario *sc, const struct run_pki *
 	return NULL;
 }
 
-/* One connection attempt: the links, the client and the server actors for this port and
- * these policies, the attacker when the scenario has one, and the TCP open. Returns 0, or
- * -1 with err (the caller frees what was made). */
-static int attempt_open(struct run_ctx *r, unsigned port, enum smtp_client_tls client_tls,
-			enum smtp_server_mode server_mode, int auth_required, int attempt, char *err, size_t errcap)
+/* The scenario's client on hop 1, dialling client_link. */
+static void client_setup(struct run_ctx *r, struct client_actor *ca, enum trace_link client_link, unsigned port,
+			 enum smtp_client_tls client_tls)
 {
 	const struct scenario *sc = r->sc;
 	const struct run_options *opt = r->opt;
-	int tap = sc->mitm.attack && (sc->mitm.attack->flags & ATTACK_F_TAP);
-	int in_path = r->mitm_present && r->mitm_hop == 1;
-	/* Links and conns: the client always dials the first link, the server always
-	 * answers on the last one. */
-	enum trace_link client_link = in_path ? LINK_CLIENT_MITM : LINK_CLIENT_SERVER;
-	enum trace_link server_link = in_path ? LINK_MITM_SERVER : LINK_CLIENT_SERVER;
-	if (link_init(r, client_link) || (in_path && link_init(r, server_link))) {
-		snprintf(err, errcap, "out of memory");
-		return -1;
-	}
-
-	struct client_actor *ca = &r->client;
-	ca->run = r;
-	ca->self = ACTOR_CLIENT;
 	ca->tls_opt = &sc->client.tls_opt;
 	ca->anchors = &r->pki->anchors;
 	ca->verify = sc->client.verify;
@@ -494,10 +479,14 @@ static int attempt_open(struct run_ctx *r, unsigned port, enum smtp_client_tls c
 		.requiretls = sc->client.requiretls,
 	};
 	ca->smtp = smtp_client_new(&ca->cfg, (struct smtp_sink){ ca, client_sink_send, client_sink_note });
+}
 
-	struct server_actor *sa = &r->server;
-	sa->run = r;
-	sa->self = ACTOR_SERVER;
+/* The scenario's server on hop 1, answering on server_link. */
+static void server_setup(struct run_ctx *r, struct server_actor *sa, enum trace_link server_link,
+			 enum smtp_server_mode server_mode, int auth_required)
+{
+	const struct scenario *sc = r->sc;
+	const struct run_options *opt = r->opt;
 	sa->tls_opt = &sc->server.tls_opt;
 	sa->chain = &r->pki->server_chain;
 	sa->key = &r->pki->server_key;
@@ -533,7 +522,42 @@ static int attempt_open(struct run_ctx *r, unsigned port, enum smtp_client_tls c
 		.now_us = &r->now,
 	};
 	sa->smtp = smtp_server_new(&sa->cfg, (struct smtp_sink){ sa, server_sink_send, server_sink_note });
-	if (!ca->smtp || !sa->smtp) {
+}
+
+/* One connection attempt: the links, the client and the server actors for this port and
+ * these policies, the attacker when the scenario has one, and the TCP open. Returns 0, or
+ * -1 with err (the caller frees what was made). */
+static int attempt_open(struct run_ctx *r, unsigned port, enum smtp_client_tls client_tls,
+			enum smtp_server_mode server_mode, int auth_required, int attempt, char *err, size_t errcap)
+{
+	const struct scenario *sc = r->sc;
+	int tap = sc->mitm.attack && (sc->mitm.attack->flags & ATTACK_F_TAP);
+	int in_path = r->mitm_present && r->mitm_hop == 1;
+	/* Links and conns: the client always dials the first link, the server always
+	 * answers on the last one. */
+	enum trace_link client_link = in_path ? LINK_CLIENT_MITM : LINK_CLIENT_SERVER;
+	enum trace_link server_link = in_path ? LINK_MITM_SERVER : LINK_CLIENT_SERVER;
+	if (link_init(r, client_link) || (in_path && link_init(r, server_link))) {
+		snprintf(err, errcap, "out of memory");
+		return -1;
+	}
+
+	struct client_actor *ca = &r->client;
+	ca->run = r;
+	ca->self = ACTOR_CLIENT;
+	if (!r->live_client)
+		client_setup(r, ca, client_link, port, client_tls);
+	else
+		sock_end_init(&r->client_sock, r->live->client_fd, &r->links[client_link], 0, &r->now);
+
+	struct server_actor *sa = &r->server;
+	sa->run = r;
+	sa->self = ACTOR_SERVER;
+	if (!r->live_server)
+		server_setup(r, sa, server_link, server_mode, auth_required);
+	else
+		sock_end_init(&r->server_sock, r->live->server_fd, &r->links[server_link], 1, &r->now);
+	if ((!r->live_client && !ca->smtp) || (!r->live_server && !sa->smtp)) {
 		snprintf(err, errcap, "out of memory");
 		return -1;
 	}
@@ -548,6 +572,7 @@ static int attempt_open(struct run_ctx *r, unsigned port, enum smtp_client_tls c
 			.fail = mitm_fail, .ctx = r,
 			.account_user = sc->mitm.account_user, .account_password = sc->mitm.account_password,
 			.mailbox_address = sc->mitm.mailbox, .mailbox = run_mailbox,
+			.client_live = r->live_client, .server_live = r->live_server,
 		};
 		run_tls_config(r, &env.as_server, 1, &sc->mitm.tls_opt, "attacker-to-client");
 		env.as_server.chain = (sc->mitm.attack->flags & ATTACK_F_SERVER_CHAIN) ? &r->pki->server_chain
@@ -573,12 +598,19 @@ static int attempt_open(struct run_ctx *r, unsigned port, enum smtp_client_tls c
 	link_open_event(r, client_link, port);
 	if (in_path)
 		link_open_event(r, server_link, port);
-	if (client_tls == SMTP_CLIENT_TLS_IMPLICIT)
+	/* A real peer's bytes are traced by the end that reads them. */
+	if (r->live_client && !in_path)
+		sa->conn.peer_live = 1;
+	if (r->live_server && !in_path)
+		ca->conn.peer_live = 1;
+	if (client_tls == SMTP_CLIENT_TLS_IMPLICIT && !r->live_client)
 		client_start_tls(ca);
-	if (server_mode == SMTP_SERVER_IMPLICIT)
-		server_start_tls(sa);
-	else
-		smtp_server_start(sa->smtp);
+	if (!r->live_server) {
+		if (server_mode == SMTP_SERVER_IMPLICIT)
+			server_start_tls(sa);
+		else
+			smtp_server_start(sa->smtp);
+	}
 
 	return 0;
 }
@@ -1066,6 +1098,72 @@ static const char *check_message(void *ctx, const struct smtp_server_message *ms
 	return NULL;
 }
 
+/* After hop 1: hop 2 when the scenario has a route, the attacker's later work, the
+ * outcome and the ledger. A failure is the run's (run_failed), but for hop 2 that could
+ * not be set up: then -1 with err. */
+static int run_tail(struct run_ctx *r, struct run_result *out, char *err, size_t errcap)
+{
+	const struct scenario *sc = r->sc;
+	/* With a route, the server relays what it accepted: hop 2. */
+	const struct smtp_server_message *to_relay = sc->has_route && !run_failed(r) ? message_to_relay(r) : NULL;
+	if (to_relay) {
+		r->now += ROUND_US;
+		if (relay_open(r, to_relay, err, errcap))
+			return -1;
+		run_rounds(r, &r->relay, &r->mx);
+		if (!run_failed(r))
+			relay_policy_at_end(r, &r->relay);
+	}
+
+	if (r->mitm && !run_failed(r))
+		mitm_finish(r->mitm);
+	if (!run_failed(r)) {
+		struct outcome_actors act = {
+			.client = r->client.smtp, .server = r->server.smtp,
+			.client_tls_err = r->client.conn.tls_err, .server_tls_err = r->server.conn.tls_err,
+			.body = r->body, .body_len = r->body_len,
+			.attacker_mailbox = sc->mitm.attack ? sc->mitm.mailbox : NULL,
+			.route = sc->has_route, .relay = r->relay.smtp, .mx = r->mx.smtp,
+			.relay_tls_err = r->relay.conn.tls_err, .mx_tls_err = r->mx.conn.tls_err,
+			.relay_body = r->relay_body, .relay_body_len = r->relay_body_len,
+		};
+		outcome_from_actors(&out->outcome, &act);
+		if (r->mitm && (out->outcome.mitm_err = mitm_tls_error(r->mitm)))
+			snprintf(out->outcome.mitm_error, sizeof out->outcome.mitm_error, "%s: %s",
+				 tls_error_name(out->outcome.mitm_err), tls_error_explain(out->outcome.mitm_err));
+		if (ledger_build(&out->ledger, &out->trace))
+			run_fail(r, RUN_ENOMEM, "building the knowledge ledger");
+		else
+			outcome_from_trace(&out->trace, &out->ledger, &out->outcome);
+	}
+	return 0;
+}
+
+/* A run's state for sc, on out's trace; live is NULL for a simulated run. */
+static struct run_ctx *ctx_new(const struct scenario *sc, const struct run_pki *pki, const struct run_options *opt,
+			       struct run_result *out, const struct run_live *live)
+{
+	struct run_ctx *r = calloc(1, sizeof *r);
+	if (!r)
+		return NULL;
+	r->sc = sc;
+	r->opt = opt;
+	r->trace = &out->trace;
+	r->seed = out->seed;
+	r->live = live;
+	r->live_client = live && live->client_fd >= 0;
+	r->live_server = live && live->server_fd >= 0;
+	/* In the path: a link of its own each side. A tap copies the one client-server link. */
+	int tap = sc->mitm.attack && (sc->mitm.attack->flags & ATTACK_F_TAP);
+	r->mitm_present = sc->mitm.attack != NULL && !tap;
+	r->mitm_hop = sc->mitm.attack ? sc->mitm.hop : 0;
+	/* A real client's message is its own: there is no body to compare it with. */
+	r->body = r->live_client ? NULL : opt->body ? opt->body : (const uint8_t *)sc->client.body;
+	r->body_len = r->live_client ? 0 : opt->body ? opt->body_len : strlen(sc->client.body);
+	r->pki = pki;
+	return r;
+}
+
 int run_scenario(const struct scenario *sc, const struct run_pki *pki, const struct run_options *opt,
 		 struct run_result *out, char *err, size_t errcap)
 {
@@ -1082,23 +1180,11 @@ int run_scenario(const struct scenario *sc, const struct run_pki *pki, const str
 	out->trace.max_stored = opt->max_stored;
 	out->seed = opt->has_seed ? opt->seed : sc->seed;
 
-	struct run_ctx *r = calloc(1, sizeof *r);
+	struct run_ctx *r = ctx_new(sc, pki, opt, out, NULL);
 	if (!r) {
 		snprintf(err, errcap, "out of memory");
 		return -1;
 	}
-	r->sc = sc;
-	r->opt = opt;
-	r->trace = &out->trace;
-	r->seed = out->seed;
-	/* In the path: a link of its own each side. A tap copies the one client-server link. */
-	int tap = sc->mitm.attack && (sc->mitm.attack->flags & ATTACK_F_TAP);
-	r->mitm_present = sc->mitm.attack != NULL && !tap;
-	r->mitm_hop = sc->mitm.attack ? sc->mitm.hop : 0;
-	r->body = opt->body ? opt->body : (const uint8_t *)sc->client.body;
-	r->body_len = opt->body ? opt->body_len : strlen(sc->client.body);
-
-	r->pki = pki;
 	if (sc->client.dkim_sign && !opt->body)
 		mail_sign(r, r->mitm_present && r->mitm_hop == 1 ? LINK_CLIENT_MITM : LINK_CLIENT_SERVER);
 	if (run_failed(r)) {
@@ -1136,41 +1222,12 @@ int run_scenario(const struct scenario *sc, const struct run_pki *pki, const str
 		run_rounds(r, &r->client, &r->server);
 	}
 
-	/* With a route, the server relays what it accepted: hop 2. */
-	const struct smtp_server_message *to_relay = sc->has_route && !run_failed(r) ? message_to_relay(r) : NULL;
-	if (to_relay) {
-		r->now += ROUND_US;
-		if (relay_open(r, to_relay, err, errcap)) {
-			run_ctx_free(r);
-			free(r);
-			trace_free(&out->trace);
-			return -1;
-		}
-		run_rounds(r, &r->relay, &r->mx);
-		if (!run_failed(r))
-			relay_policy_at_end(r, &r->relay);
-	}
-
-	if (r->mitm && !run_failed(r))
-		mitm_finish(r->mitm);
-	if (!run_failed(r)) {
-		struct outcome_actors act = {
-			.client = r->client.smtp, .server = r->server.smtp,
-			.client_tls_err = r->client.conn.tls_err, .server_tls_err = r->server.conn.tls_err,
-			.body = r->body, .body_len = r->body_len,
-			.attacker_mailbox = sc->mitm.attack ? sc->mitm.mailbox : NULL,
-			.route = sc->has_route, .relay = r->relay.smtp, .mx = r->mx.smtp,
-			.relay_tls_err = r->relay.conn.tls_err, .mx_tls_err = r->mx.conn.tls_err,
-			.relay_body = r->relay_body, .relay_body_len = r->relay_body_len,
-		};
-		outcome_from_actors(&out->outcome, &act);
-		if (r->mitm && (out->outcome.mitm_err = mitm_tls_error(r->mitm)))
-			snprintf(out->outcome.mitm_error, sizeof out->outcome.mitm_error, "%s: %s",
-				 tls_error_name(out->outcome.mitm_err), tls_error_explain(out->outcome.mitm_err));
-		if (ledger_build(&out->ledger, &out->trace))
-			run_fail(r, RUN_ENOMEM, "building the knowledge ledger");
-		else
-			outcome_from_trace(&out->trace, &out->ledger, &out->outcome);
+	if (run_tail(r, out, err, errcap)) {
+		run_ctx_free(r);
+		free(r);
+		ledger_free(&out->ledger);
+		trace_free(&out->trace);
+		return -1;
 	}
 	int failed = run_failed(r);
 	if (failed)
@@ -1190,4 +1247,256 @@ void run_result_free(struct run_result *res)
 	ledger_free(&res->ledger);
 	trace_free(&res->trace);
 	memset(res, 0, sizeof *res);
+}
+
+/* ---- live mode ---- */
+
+#define LIVE_IDLE_US (60ull * 1000000)
+#define LIVE_TOTAL_US (600ull * 1000000)
+#define LIVE_MAX_BYTES (64ull << 20)
+
+struct run_session {
+	struct run_ctx *r;
+	struct run_result res;
+	struct run_options opt;
+	struct run_live live;
+	int over;
+};
+
+/* A sentence in the trace about the live session itself (who is real, a limit reached). */
+static void live_note(struct run_ctx *r, enum trace_link link, enum trace_actor who, const char *text)
+{
+	actor_note(r, link, who, SMTP_NOTE_INFO, text);
+}
+
+int run_live_start(const struct scenario *sc, const struct run_pki *pki, const struct run_live *live,
+		   struct run_session **out, char *err, size_t errcap)
+{
+	*out = NULL;
+	if (!live || (live->client_fd < 0 && live->server_fd < 0)) {
+		snprintf(err, errcap, "a live run needs a real client or a real server");
+		return -1;
+	}
+	const char *missing = pki_missing(sc, pki);
+	if (missing) {
+		snprintf(err, errcap, "%s: %s", run_error_name(RUN_PKI), missing);
+		return -1;
+	}
+	struct run_session *s = calloc(1, sizeof *s);
+	if (!s) {
+		snprintf(err, errcap, "out of memory");
+		return -1;
+	}
+	s->live = *live;
+	if (!s->live.idle_us)
+		s->live.idle_us = LIVE_IDLE_US;
+	if (!s->live.total_us)
+		s->live.total_us = LIVE_TOTAL_US;
+	if (!s->live.max_bytes)
+		s->live.max_bytes = LIVE_MAX_BYTES;
+	trace_init(&s->res.trace);
+	s->res.seed = sc->seed;
+	s->r = ctx_new(sc, pki, &s->opt, &s->res, &s->live);
+	if (!s->r) {
+		free(s);
+		snprintf(err, errcap, "out of memory");
+		return -1;
+	}
+	struct run_ctx *r = s->r;
+	/* What the real peer does on the port decides the modes the others see: a real client
+	 * on an implicit-TLS server speaks TLS from the first byte; a real server is taken to
+	 * be what the client expects. */
+	enum smtp_client_tls ctls = sc->client.tls;
+	enum smtp_server_mode smode = sc->server.mode;
+	if (r->live_client)
+		ctls = smode == SMTP_SERVER_IMPLICIT ? SMTP_CLIENT_TLS_IMPLICIT : sc->client.tls;
+	if (r->live_server)
+		smode = ctls == SMTP_CLIENT_TLS_IMPLICIT ? SMTP_SERVER_IMPLICIT : SMTP_SERVER_STARTTLS;
+	if (sc->client.dkim_sign && !r->live_client)
+		mail_sign(r, r->mitm_present && r->mitm_hop == 1 ? LINK_CLIENT_MITM : LINK_CLIENT_SERVER);
+	enum trace_link first = r->mitm_present && r->mitm_hop == 1 ? LINK_CLIENT_MITM : LINK_CLIENT_SERVER;
+	char text[400];
+	if (r->live_client) {
+		snprintf(text, sizeof text,
+			 "Live: a real mail client connected from %s. It plays the client; the trace shows it at the "
+			 "client's address and port %u, as in every run of this scenario.",
+			 live->client_addr ? live->client_addr : "a TCP socket", sc->server.port);
+		live_note(r, first, ACTOR_CLIENT, text);
+	}
+	if (r->live_server) {
+		snprintf(text, sizeof text,
+			 "Live: the server is a real mail server at %s. The trace shows it at the server's address "
+			 "and port %u, as in every run of this scenario.",
+			 live->server_addr ? live->server_addr : "a TCP socket", sc->server.port);
+		live_note(r, first, ACTOR_SERVER, text);
+	}
+	if (!run_failed(r) &&
+	    attempt_open(r, sc->server.port, ctls, smode, sc->server.auth_required, 0, err, errcap) == 0 &&
+	    !run_failed(r)) {
+		*out = s;
+		return 0;
+	}
+	if (run_failed(r))
+		snprintf(err, errcap, "%s", r->err);
+	run_ctx_free(r);
+	free(r);
+	trace_free(&s->res.trace);
+	free(s);
+	return -1;
+}
+
+int run_live_pollfds(const struct run_session *s, struct pollfd *pfd)
+{
+	int n = 0;
+	const struct run_ctx *r = s->r;
+	if (s->over)
+		return 0;
+	/* A socket waiting for nothing is left out: a closed one would wake poll at once. */
+	if (r->live_client && sock_end_events(&r->client_sock))
+		pfd[n++] = (struct pollfd){ .fd = r->client_sock.fd, .events = sock_end_events(&r->client_sock) };
+	if (r->live_server && sock_end_events(&r->server_sock))
+		pfd[n++] = (struct pollfd){ .fd = r->server_sock.fd, .events = sock_end_events(&r->server_sock) };
+	return n;
+}
+
+/* A peer that does not read its replies gets no more of them: its bytes wait in its
+ * socket (not in our memory) until it takes what we sent. */
+static int sock_step(struct run_ctx *r, struct sock_end *e)
+{
+	int progress = 0;
+	if (pipe_space(&e->link->pipe[1 - e->side]) == 0 && !e->in_eof) {
+		/* only the way out moves */
+		int saved = e->in_eof;
+		e->in_eof = 1;
+		progress = sock_end_pump(e);
+		e->in_eof = saved;
+	} else {
+		progress = sock_end_pump(e);
+	}
+	if (progress < 0) {
+		run_fail(r, RUN_ENOMEM, "tracing a real peer's end of the connection");
+		return 0;
+	}
+	return progress;
+}
+
+/* Closes both ends because a limit was reached, and says so in the trace. */
+static void live_limit(struct run_session *s, const char *why)
+{
+	struct run_ctx *r = s->r;
+	char text[300];
+	snprintf(text, sizeof text,
+		 "Live: the session is closed: %s. A real server bounds what one peer may cost it, in time "
+		 "and in bytes.", why);
+	enum trace_link first = r->mitm_present && r->mitm_hop == 1 ? LINK_CLIENT_MITM : LINK_CLIENT_SERVER;
+	live_note(r, first, r->live_client ? ACTOR_SERVER : ACTOR_CLIENT, text);
+	if (r->live_client)
+		sock_end_abort(&r->client_sock);
+	if (r->live_server)
+		sock_end_abort(&r->server_sock);
+}
+
+/* Rounds until nothing moves (bounded: a real peer may keep sending; the caller polls
+ * again). Returns 1 when anything moved. */
+static int live_pump(struct run_ctx *r)
+{
+	int any = 0;
+	int progress = 1;
+	for (int round = 0; progress && !run_failed(r) && round < 1000; round++) {
+		progress = 0;
+		if (r->live_client)
+			progress |= sock_step(r, &r->client_sock);
+		else
+			progress |= client_step(&r->client);
+		if (r->mitm)
+			progress |= mitm_step(r->mitm);
+		if (r->live_server)
+			progress |= sock_step(r, &r->server_sock);
+		else
+			progress |= conn_pump(&r->server.conn);
+		check_conn(r, &r->client.conn);
+		check_conn(r, &r->server.conn);
+		any |= progress;
+	}
+	return any;
+}
+
+
+int run_live_step(struct run_session *s, uint64_t now_us)
+{
+	struct run_ctx *r = s->r;
+	if (s->over)
+		return 0;
+	if (now_us > r->now)
+		r->now = now_us;
+	int progress = live_pump(r);
+	uint64_t last = 0, in = 0;
+	int done = 1;
+	if (r->live_client) {
+		last = r->client_sock.last_io_us;
+		in += r->client_sock.bytes_in;
+		done &= sock_end_done(&r->client_sock);
+	}
+	if (r->live_server) {
+		if (r->server_sock.last_io_us > last)
+			last = r->server_sock.last_io_us;
+		in += r->server_sock.bytes_in;
+		done &= sock_end_done(&r->server_sock);
+	}
+	char why[160];
+	if (!done && r->now - last >= s->live.idle_us) {
+		snprintf(why, sizeof why, "no byte moved for %llu s", (unsigned long long)(s->live.idle_us / 1000000));
+		live_limit(s, why);
+	} else if (!done && r->now >= s->live.total_us) {
+		snprintf(why, sizeof why, "it lasted %llu s, the most one session may",
+			 (unsigned long long)(s->live.total_us / 1000000));
+		live_limit(s, why);
+	} else if (!done && in > s->live.max_bytes) {
+		snprintf(why, sizeof why, "the peer sent more than %llu MiB",
+			 (unsigned long long)(s->live.max_bytes >> 20));
+		live_limit(s, why);
+	}
+	/* Over once every real peer is gone and the simulated ends have nothing left to do. */
+	if (run_failed(r) || (done && !progress))
+		s->over = 1;
+	return !s->over;
+}
+
+void run_live_stop(struct run_session *s)
+{
+	if (!s->over)
+		live_limit(s, "the user stopped it");
+}
+
+const struct trace *run_live_trace(const struct run_session *s)
+{
+	return &s->res.trace;
+}
+
+int run_live_finish(struct run_session *s, struct run_result *out, char *err, size_t errcap)
+{
+	struct run_ctx *r = s->r;
+	memset(out, 0, sizeof *out);
+	/* What is still in flight inside the process settles (no socket is read any more). */
+	if (!run_failed(r) && r->live_client)
+		sock_end_abort(&r->client_sock);
+	if (!run_failed(r) && r->live_server)
+		sock_end_abort(&r->server_sock);
+	for (int i = 0; i < 100 && !run_failed(r) && live_pump(r); i++)
+		;
+	int failed = run_tail(r, &s->res, err, errcap) != 0;
+	if (!failed && run_failed(r)) {
+		snprintf(err, errcap, "%s", r->err);
+		failed = 1;
+	}
+	run_ctx_free(r);
+	free(r);
+	if (failed) {
+		ledger_free(&s->res.ledger);
+		trace_free(&s->res.trace);
+	} else {
+		*out = s->res;
+	}
+	free(s);
+	return failed ? -1 : 0;
 }

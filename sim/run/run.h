@@ -78,6 +78,42 @@ int run_scenario(const struct scenario *sc, const struct run_pki *pki, const str
 		 struct run_result *out, char *err, size_t errcap);
 void run_result_free(struct run_result *r);
 
+/* ---- live mode: real TCP peers (serve, connect, proxy) ----
+ * The same actors and the same trace as a simulated run, but one end of hop 1 (or both)
+ * is a real peer on a connected, non-blocking socket. The scheduler then runs on real
+ * time, a step at a time, between the caller's polls. A live run is not deterministic:
+ * it is a recording. Hop 2, when the scenario has a route, is simulated at the end. */
+struct run_live {
+	int client_fd;          /* >= 0: a real client dialled in and plays the client */
+	int server_fd;          /* >= 0: a real server we dialled plays the server */
+	const char *client_addr; /* where they are, for the trace ("127.0.0.1:40312") */
+	const char *server_addr;
+	uint64_t idle_us;       /* closed after this long without a byte moving (0: 60 s) */
+	uint64_t total_us;      /* closed after this long in all (0: 10 minutes) */
+	uint64_t max_bytes;     /* closed once a peer has sent this many bytes (0: 64 MiB) */
+};
+
+struct run_session;
+struct pollfd;
+
+/* Starts a live run of sc. Returns 0 with *out set, or -1 with a one-line message in err;
+ * the sockets stay the caller's (to close after run_live_finish). */
+int run_live_start(const struct scenario *sc, const struct run_pki *pki, const struct run_live *live,
+		   struct run_session **out, char *err, size_t errcap);
+/* The sockets to wait on and for what: fills up to 2 entries of pfd, returns how many. */
+int run_live_pollfds(const struct run_session *s, struct pollfd *pfd);
+/* Moves everything that can move now; now_us is the real time since the run started.
+ * Returns 1 while the run goes on, 0 once it is over (both peers closed, a limit reached,
+ * or a failure that run_live_finish reports). */
+int run_live_step(struct run_session *s, uint64_t now_us);
+/* Ends the run where it stands (the user stopped it): the connections are closed. */
+void run_live_stop(struct run_session *s);
+/* The trace so far, to show while the run goes on (valid until the next step). */
+const struct trace *run_live_trace(const struct run_session *s);
+/* Finishes the run: hop 2 when the scenario has a route, the outcome and the ledger, into
+ * *out (free with run_result_free). Frees s. Returns 0, or -1 with err (*out empty). */
+int run_live_finish(struct run_session *s, struct run_result *out, char *err, size_t errcap);
+
 
 
 #endif

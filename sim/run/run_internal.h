@@ -5,6 +5,7 @@
 #define SIM_RUN_INTERNAL_H
 
 #include "sim/link/conn.h"
+#include "sim/link/sock.h"
 #include "sim/attack/mitm.h"
 #include "sim/wire/pki.h"
 #include "sim/run/run.h"
@@ -71,6 +72,10 @@ struct run_ctx {
 	const uint8_t *body;                 /* what the client sends */
 	size_t body_len;
 	uint8_t *signed_body;                /* the body with its DKIM-Signature (owned), when signed */
+	/* Live mode: real TCP peers play the client, the server, or both (NULL: simulated). */
+	const struct run_live *live;
+	int live_client, live_server;
+	struct sock_end client_sock, server_sock;
 	/* The run's sticky error: set only by run_fail, the first one wins. */
 	enum run_error error;
 	char err[256];                       /* "name: detail", when error is set */

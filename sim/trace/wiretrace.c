@@ -298,6 +298,59 @@ int wire_decrypted(struct wire_stream *s, enum smtp_out_kind kind, const uint8_t
 	return r;
 }
 
+/* What a peer's bytes are to the receiver now: message text, commands or replies. */
+static enum smtp_out_kind peer_kind(const struct wire_stream *s)
+{
+	return !s->toward_server ? SMTP_OUT_REPLY : reads_text(s) ? SMTP_OUT_BODY : SMTP_OUT_COMMAND;
+}
+
+int wire_peer_clear(struct wire_stream *s, const uint8_t *p, size_t n)
+{
+	write_begin(s);
+	int r = 0;
+	while (n && !r) {
+		enum smtp_out_kind kind = peer_kind(s);
+		if (kind != SMTP_OUT_BODY) {
+			r = feed_lines(s, p, n, -1, 0, 0, kind);
+			break;
+		}
+		/* Message text up to its end line; what follows is read as commands again. */
+		if (s->smtp->server_in_data == 1) {
+			s->end_scan_clear = 0;
+			s->smtp->server_in_data = 2;
+		}
+		size_t end = end_scan(&s->end_scan_clear, p, n);
+		size_t k = end ? end : n;
+		r = emit_body(s, p, k, -1, 0, 0);
+		if (end)
+			s->smtp->server_in_data = 0;
+		p += k;
+		n -= k;
+	}
+	s->in_write = 0;
+	return r;
+}
+
+int wire_peer_record(struct wire_stream *s, const uint8_t *rec, size_t n, const uint8_t *plain, size_t n_plain,
+		     int close_notify)
+{
+	static const uint8_t cn[2] = { 1, 0 };
+	if (close_notify && wire_expect_alert(s, cn))
+		return -1;
+	if (n_plain) {
+		enum smtp_out_kind kind = peer_kind(s);
+		if (kind == SMTP_OUT_BODY && s->smtp->server_in_data == 1) {
+			/* the first text after the 354: the end line is looked for from a line start */
+			s->end_scan_queued = 0;
+			s->smtp->server_in_data = 2;
+		}
+		if (wire_expect_plain(s, kind, plain, n_plain, 0, 0))
+			return -1;
+		s->q[s->qn - 1].peer = 1;
+	}
+	return wire_records(s, rec, n, 0);
+}
+
 int wire_expect_plain(struct wire_stream *s, enum smtp_out_kind kind, const uint8_t *p, size_t n,
 		      int split_first, int attack)
 {
@@ -502,7 +555,12 @@ static int record_children(struct wire_stream *s, const uint8_t *rec, size_t n, 
 		int a = w->attack;
 		size_t avail = w->stored > w->off ? w->stored - w->off : 0;
 		if (body_as_text(s, w)) {
-			r = emit_body_part(s, w->p + (avail ? w->off : 0), avail < take ? avail : take, take,
+			/* A peer's record may go on after the end of the message (the next command,
+			 * pipelined): the server reads that as a command. */
+			size_t body = take;
+			if (w->peer && w->term > w->off && w->term < w->off + take)
+				body = w->term - w->off;
+			r = emit_body_part(s, w->p + (avail ? w->off : 0), avail < body ? avail : body, body,
 					   parent, 1, a);
 			if (w->term > w->off && w->term <= w->off + take) {
 				if (reads_text(s))
@@ -510,6 +568,8 @@ static int record_children(struct wire_stream *s, const uint8_t *rec, size_t n, 
 				if (!s->body.terminated) /* the end went by unseen (not kept) */
 					decode_smtp_body_start(&s->body);
 			}
+			if (!r && body < take)
+				r = feed_lines(s, w->p + w->off + body, take - body, parent, 1, a, SMTP_OUT_COMMAND);
 		} else if (kind == SMTP_OUT_BODY) {
 			/* Body the server reads as commands (it never said 354). */
 			r = avail ? feed_lines(s, w->p + w->off, avail < take ? avail : take, parent, 1, a, kind) : 0;

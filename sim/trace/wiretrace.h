@@ -22,6 +22,8 @@ struct wire_plain {
 	int split_first;       /* TLS 1.0 CBC: the first record carries one byte (1/n-1) */
 	int attack;
 	size_t term;           /* a body piece: offset just past its end-of-data line ".", 0 = none */
+	int peer;              /* from a peer the sim does not drive (live mode): read as the
+				* receiver reads it, whatever the sender meant */
 };
 
 struct wire_stream {
@@ -82,6 +84,16 @@ int wire_decrypted(struct wire_stream *s, enum smtp_out_kind kind, const uint8_t
 int wire_expect_plain(struct wire_stream *s, enum smtp_out_kind kind, const uint8_t *p, size_t n,
 		      int split_first, int attack);
 int wire_expect_alert(struct wire_stream *s, const uint8_t alert[2]);
+/* Bytes from a peer the sim does not drive (a real TCP peer, live mode), traced by the end
+ * that receives them, as it reads them. Cleartext: toward the server, message text from a
+ * 354 to the line "." and commands otherwise; replies the other way. */
+int wire_peer_clear(struct wire_stream *s, const uint8_t *p, size_t n);
+/* One whole record from such a peer, once the receiving TLS endpoint has read it: plain
+ * (n_plain bytes, may be 0) is what it decrypted from an application-data record, and
+ * close_notify says the record was the peer's close_notify. The record is traced as if
+ * its sender had told the trace, so its events are those of a simulated sender's. */
+int wire_peer_record(struct wire_stream *s, const uint8_t *rec, size_t n, const uint8_t *plain, size_t n_plain,
+		     int close_notify);
 /* The facts of a note: an actor's decision, not on the wire. */
 struct wire_note {
 	uint64_t now;

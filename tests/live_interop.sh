@@ -1,0 +1,154 @@
+#!/bin/sh
+# live_interop: real mail clients against `smtps-sim serve` on loopback: swaks, msmtp, curl,
+# openssl s_client and Python's smtplib, in cleartext, with STARTTLS and with implicit TLS.
+# Each session must complete (the client exits 0), and its saved trace must show it: the
+# client's EHLO, the message, TLS when asked for. Then the NO STARTTLS client test by hand:
+# strip-opportunistic with swaks --tls-optional leaks the password; with --tls it does not.
+# Bounded: every server and client runs under a timeout; nothing leaves 127.0.0.1.
+# Run from the top of the tree:  SMTPS_SCENARIOS=scenarios SMTPS_BIN=./smtps-sim sh tests/live_interop.sh
+BIN=${SMTPS_BIN:-./smtps-sim}
+SCEN=${SMTPS_SCENARIOS:-scenarios}
+
+pass=0
+fail=0
+skip=0
+T=$(mktemp -d "${TMPDIR:-/tmp}/live_test.XXXXXX") || exit 2
+SERVER=
+trap '[ -n "$SERVER" ] && kill $SERVER 2>/dev/null; rm -rf "$T"' EXIT INT TERM
+
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+have() { command -v "$1" >/dev/null 2>&1; }
+
+printf 'From: alice@example.test\r\nTo: bob@example.test\r\nSubject: live test\r\n\r\nHello over a real socket.\r\n' >"$T/msg"
+
+# serve NAME SCENARIO: a server for one session, its trace to $T/NAME.json; sets PORT.
+serve() {
+	n=$1
+	rm -f "$T/$n.json" "$T/$n.err"
+	timeout 60 "$BIN" serve "$SCEN/$2" --listen 127.0.0.1:0 --count 1 --idle 10 --format json -o "$T/$n.json" \
+		>/dev/null 2>"$T/$n.err" &
+	SERVER=$!
+	PORT=
+	i=0
+	while [ $i -lt 100 ] && [ -z "$PORT" ]; do
+		PORT=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' "$T/$n.err")
+		[ -n "$PORT" ] || sleep 0.1
+		i=$((i + 1))
+	done
+	[ -n "$PORT" ] || bad "$n: the server did not start: $(cat "$T/$n.err")"
+}
+
+# served NAME: waits for the server to finish its session and write the trace.
+served() {
+	wait $SERVER
+	src=$?
+	SERVER=
+	[ $src -eq 0 ] || bad "$1: serve exited $src: $(cat "$T/$1.err")"
+}
+
+# trace_has NAME DESCRIPTION PATTERN: the saved trace, shown as run shows it, has PATTERN.
+trace_has() {
+	if "$BIN" run "$T/$1.json" >"$T/$1.txt" 2>&1 && grep -q -- "$3" "$T/$1.txt"; then ok; else
+		bad "$1: $2 (no '$3' in the trace)"
+	fi
+}
+
+# session NAME SCENARIO TLS COMMAND...: one client session against serve.
+session() {
+	n=$1
+	scen=$2
+	tls=$3
+	shift 3
+	serve "$n" "$scen"
+	[ -n "$PORT" ] || return
+	cmd=$(echo "$*" | sed "s/@PORT@/$PORT/g")
+	if sh -c "$cmd" >"$T/$n.client" 2>&1; then ok; else
+		bad "$n: the client failed: $(tail -3 "$T/$n.client")"
+		kill $SERVER 2>/dev/null
+	fi
+	served "$n"
+	trace_has "$n" "the client's EHLO" "C -> S .*smtp-command *[Ee][Hh][Ll][Oo] "
+	trace_has "$n" "the message" "smtp-data *Message:"
+	trace_has "$n" "delivered" "delivered: *yes"
+	if [ "$tls" = tls ]; then
+		trace_has "$n" "TLS up" "TLS established"
+		trace_has "$n" "the message inside TLS" "^ *[0-9]*  C -> S    smtp-data"
+	else
+		trace_has "$n" "no TLS" "TLS: *none"
+	fi
+}
+
+PY=python3
+T_SWAKS="timeout 20 swaks --server 127.0.0.1 --port @PORT@ --from alice@example.test --to bob@example.test --auth PLAIN --auth-user alice --auth-password wonderland"
+if have swaks && perl -MNet::SSLeay -e 1 2>/dev/null; then
+	session swaks-plain plain.ini plain "$T_SWAKS"
+	session swaks-starttls starttls.ini tls "$T_SWAKS --tls"
+	session swaks-implicit implicit-tls.ini tls "$T_SWAKS --tlsc"
+else
+	skip=$((skip + 1)); echo "skip: swaks (with Net::SSLeay) is not installed"
+fi
+T_MSMTP="timeout 20 msmtp --host=127.0.0.1 --port=@PORT@ --from=alice@example.test --auth=plain --user=alice --passwordeval='echo wonderland' --tls-certcheck=off"
+if have msmtp; then
+	session msmtp-plain plain.ini plain "$T_MSMTP --tls=off bob@example.test <'$T/msg'"
+	session msmtp-starttls starttls.ini tls "$T_MSMTP --tls=on --tls-starttls=on bob@example.test <'$T/msg'"
+	session msmtp-implicit implicit-tls.ini tls "$T_MSMTP --tls=on --tls-starttls=off bob@example.test <'$T/msg'"
+else
+	skip=$((skip + 1)); echo "skip: msmtp is not installed"
+fi
+T_CURL="timeout 20 curl -sS --mail-from alice@example.test --mail-rcpt bob@example.test --upload-file '$T/msg' --user alice:wonderland -k"
+if have curl; then
+	session curl-plain plain.ini plain "$T_CURL smtp://127.0.0.1:@PORT@"
+	session curl-starttls starttls.ini tls "$T_CURL --ssl-reqd smtp://127.0.0.1:@PORT@"
+	session curl-implicit implicit-tls.ini tls "$T_CURL smtps://127.0.0.1:@PORT@"
+else
+	skip=$((skip + 1)); echo "skip: curl is not installed"
+fi
+if have openssl; then
+	# s_client writes what it reads from standard input; the sleeps let each reply come.
+	session openssl-starttls starttls.ini tls "(printf 'EHLO openssl.example\r\n'; sleep 0.5; printf 'AUTH PLAIN AGFsaWNlAHdvbmRlcmxhbmQ=\r\n'; sleep 0.3; printf 'MAIL FROM:<alice@example.test>\r\n'; sleep 0.3; printf 'RCPT TO:<bob@example.test>\r\n'; sleep 0.3; printf 'DATA\r\n'; sleep 0.3; cat '$T/msg'; printf '.\r\n'; sleep 0.3; printf 'QUIT\r\n'; sleep 0.5) | timeout 20 openssl s_client -quiet -starttls smtp -connect 127.0.0.1:@PORT@ >/dev/null"
+fi
+cat >"$T/client.py" <<'PYEOF'
+import smtplib, ssl, sys
+mode, port = sys.argv[1], int(sys.argv[2])
+ctx = ssl.create_default_context()
+ctx.check_hostname = False
+ctx.verify_mode = ssl.CERT_NONE
+msg = open(sys.argv[3], 'rb').read()
+if mode == 'implicit':
+    s = smtplib.SMTP_SSL('127.0.0.1', port, context=ctx, local_hostname='python.example', timeout=15)
+else:
+    s = smtplib.SMTP('127.0.0.1', port, local_hostname='python.example', timeout=15)
+    if mode == 'starttls':
+        s.starttls(context=ctx)
+s.login('alice', 'wonderland')
+s.sendmail('alice@example.test', ['bob@example.test'], msg)
+s.quit()
+PYEOF
+if have $PY; then
+	session python-plain plain.ini plain "timeout 20 $PY '$T/client.py' plain @PORT@ '$T/msg'"
+	session python-starttls starttls.ini tls "timeout 20 $PY '$T/client.py' starttls @PORT@ '$T/msg'"
+	session python-implicit implicit-tls.ini tls "timeout 20 $PY '$T/client.py' implicit @PORT@ '$T/msg'"
+fi
+
+# --- the attacker strips STARTTLS: what does the real client do? ---
+if have swaks && perl -MNet::SSLeay -e 1 2>/dev/null; then
+	serve strip-optional strip-opportunistic.ini
+	sh -c "$(echo "$T_SWAKS --tls-optional" | sed "s/@PORT@/$PORT/g")" >"$T/strip-optional.client" 2>&1
+	served strip-optional
+	trace_has strip-optional "the attacker removed STARTTLS" "STARTTLS"
+	trace_has strip-optional "the password leaks to the attacker" 'attacker learned: credentials (user "alice", password "wonderland")'
+	serve strip-required strip-opportunistic.ini
+	if sh -c "$(echo "$T_SWAKS --tls" | sed "s/@PORT@/$PORT/g")" >"$T/strip-required.client" 2>&1; then
+		bad "strip-required: swaks --tls went on without TLS"
+	else ok; fi
+	served strip-required
+	if "$BIN" run "$T/strip-required.json" >"$T/strip-required.txt" 2>&1 &&
+		grep -q 'attacker learned: no credentials, envelope or message' "$T/strip-required.txt" &&
+		grep -q 'delivered: *no' "$T/strip-required.txt"; then ok; else
+		bad "strip-required: the password or the message went through: $(grep -E 'learned|delivered' "$T/strip-required.txt")"
+	fi
+fi
+
+echo "live: $pass passed, $fail failed${skip:+, $skip skipped}"
+[ $fail -eq 0 ]
