@@ -560,7 +560,7 @@ int conn_pump(struct conn *c)
 	if (!c->eof && pipe_eof(in)) {
 		c->eof = 1;
 		/* A real peer's FIN (or reset) is traced where its last bytes were read. */
-		if (c->peer_live) {
+		if (c->peer_live && c->link->reset[1 - c->side] != 2) {
 			struct wire_stream *ws = in_stream(c);
 			char summary[160];
 			int rst = c->link->reset[1 - c->side];

@@ -19,7 +19,8 @@ struct link {
 	struct wire_stream ws[2];
 	struct decode_smtp_ctx smtp;
 	int opened;
-	int reset[2];          /* the real peer writing pipe[i] reset the connection (live mode) */
+	int reset[2];          /* live mode: the real peer writing pipe[i] reset the connection (1),
+				* or we closed it without waiting for its FIN (2) */
 };
 
 struct conn;

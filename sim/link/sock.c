@@ -56,6 +56,7 @@ int sock_end_pump(struct sock_end *e)
 	if (!e->out_shut && pipe_eof(out)) {
 		shutdown(e->fd, SHUT_WR);
 		e->out_shut = 1;
+		e->shut_us = *e->now;
 		progress = 1;
 	}
 	/* In: only as much as the pipe has room for. */
@@ -103,4 +104,12 @@ void sock_end_abort(struct sock_end *e)
 		e->in_eof = 1;
 		pipe_close(&e->link->pipe[e->side]);
 	}
+}
+
+void sock_end_linger(struct sock_end *e, uint64_t linger_us)
+{
+	if (!e->out_shut || e->in_eof || *e->now - e->shut_us < linger_us)
+		return;
+	e->link->reset[e->side] = 2; /* closed by us: the peer's FIN never came */
+	sock_end_abort(e);
 }

@@ -22,6 +22,7 @@ struct sock_end {
 	int error;            /* errno of a failed read or write, 0 when none */
 	uint64_t bytes_in, bytes_out;
 	uint64_t last_io_us;  /* when a byte last moved, for the idle limit */
+	uint64_t shut_us;     /* when our FIN went out */
 };
 
 void sock_end_init(struct sock_end *e, int fd, struct link *l, int side, const uint64_t *now);
@@ -34,5 +35,8 @@ short sock_end_events(const struct sock_end *e);
 int sock_end_done(const struct sock_end *e);
 /* Ends the connection at once (a limit was reached): both directions closed. */
 void sock_end_abort(struct sock_end *e);
+/* Our FIN went out at least linger_us ago and the peer has not closed: the socket is
+ * closed without waiting longer, and no FIN of the peer's is traced. */
+void sock_end_linger(struct sock_end *e, uint64_t linger_us);
 
 #endif

@@ -150,6 +150,10 @@ void outcome_from_actors(struct outcome *o, const struct outcome_actors *a)
 		if (a->body && !same_body(a->body, a->body_len, m)) /* a real client's: nothing to compare */
 			o->altered = 1;
 	}
+	/* A real server (live mode): delivered is what our client was told, a 250 after its
+	 * message. */
+	if (!sv && cl)
+		o->delivered = smtp_client_delivered(cl);
 	o->client_err = a->client_tls_err;
 	o->server_err = a->server_tls_err;
 	if (o->client_err)

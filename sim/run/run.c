@@ -1254,6 +1254,7 @@ void run_result_free(struct run_result *res)
 #define LIVE_IDLE_US (60ull * 1000000)
 #define LIVE_TOTAL_US (600ull * 1000000)
 #define LIVE_MAX_BYTES (64ull << 20)
+#define LIVE_LINGER_US 1000000ull
 
 struct run_session {
 	struct run_ctx *r;
@@ -1430,6 +1431,12 @@ int run_live_step(struct run_session *s, uint64_t now_us)
 	if (now_us > r->now)
 		r->now = now_us;
 	int progress = live_pump(r);
+	/* Our side said all it had to say and closed: a peer that does not close in turn
+	 * within a second is not waited for (as a real client or server would not). */
+	if (r->live_client)
+		sock_end_linger(&r->client_sock, LIVE_LINGER_US);
+	if (r->live_server)
+		sock_end_linger(&r->server_sock, LIVE_LINGER_US);
 	uint64_t last = 0, in = 0;
 	int done = 1;
 	if (r->live_client) {
