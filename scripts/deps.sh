@@ -5,7 +5,7 @@ set -eu
 
 PKGS="build-essential pkg-config libbearssl-dev libncurses-dev libinih-dev libjansson-dev \
 libpcap-dev libspf2-dev libopendkim-dev libopendmarc-dev libcmocka-dev tmux tshark clang \
-libclang-rt-14-dev valgrind openssl python3-dkim"
+libclang-rt-14-dev valgrind openssl python3-dkim swaks libnet-ssleay-perl msmtp curl python3-aiosmtpd"
 [ "${1:-}" = "--runtime" ] && PKGS="build-essential pkg-config libbearssl-dev libncurses-dev \
 libinih-dev libjansson-dev libpcap-dev libspf2-dev libopendkim-dev libopendmarc-dev"
 

@@ -32,7 +32,7 @@ serve() {
 	PORT=
 	i=0
 	while [ $i -lt 100 ] && [ -z "$PORT" ]; do
-		PORT=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' "$T/$n.err")
+		PORT=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' "$T/$n.err" 2>/dev/null)
 		[ -n "$PORT" ] || sleep 0.1
 		i=$((i + 1))
 	done
@@ -148,6 +148,73 @@ if have swaks && perl -MNet::SSLeay -e 1 2>/dev/null; then
 		grep -q 'delivered: *no' "$T/strip-required.txt"; then ok; else
 		bad "strip-required: the password or the message went through: $(grep -E 'learned|delivered' "$T/strip-required.txt")"
 	fi
+fi
+
+# --- connect: our client against a real server; proxy: our attacker between two real ends ---
+AIO=/usr/bin/python3
+CERTS=$SCEN/certs
+# aiosmtpd NAME [cleartext-auth]: a real server for 30 s; sets APORT.
+aiosmtpd() {
+	rm -f "$T/$1.mail"
+	timeout 40 $AIO "$(dirname "$0")/data/aiosmtpd_server.py" "$CERTS/server-ecdsa.pem" "$CERTS/server-ecdsa.key" \
+		"$T/$1.mail" 30 $2 >"$T/$1.aio" 2>&1 &
+	AIOPID=$!
+	APORT=
+	i=0
+	while [ $i -lt 100 ] && [ -z "$APORT" ]; do
+		APORT=$(sed -n 's/^ready \([0-9][0-9]*\)$/\1/p' "$T/$1.aio" 2>/dev/null)
+		[ -n "$APORT" ] || sleep 0.1
+		i=$((i + 1))
+	done
+}
+if [ -x $AIO ] && $AIO -c 'import aiosmtpd' 2>/dev/null; then
+	aiosmtpd connect
+	if timeout 30 "$BIN" connect "$SCEN/starttls.ini" --to "127.0.0.1:$APORT" --format json -o "$T/connect.json" \
+		2>"$T/connect.err"; then ok; else bad "connect: exit status $? ($(cat "$T/connect.err"))"; fi
+	kill $AIOPID 2>/dev/null
+	if grep -q 'shall we meet at noon' "$T/connect.mail" 2>/dev/null; then ok; else
+		bad "connect: the real server did not receive the message"
+	fi
+	trace_has connect "the real server's banner" "220 mail.example.test Python SMTP"
+	trace_has connect "TLS up, verified by our client" "TLS established"
+	trace_has connect "delivered" "delivered: *yes"
+	trace_has connect "the real server's 250 after the message" "250 OK delivered"
+
+	aiosmtpd proxy cleartext-auth
+	rm -f "$T/proxy.json"
+	timeout 60 "$BIN" proxy "$SCEN/strip-opportunistic.ini" --listen 127.0.0.1:0 --upstream "127.0.0.1:$APORT" \
+		--count 1 --idle 10 --format json -o "$T/proxy.json" >/dev/null 2>"$T/proxy.err" &
+	SERVER=$!
+	PORT=
+	i=0
+	while [ $i -lt 100 ] && [ -z "$PORT" ]; do
+		PORT=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' "$T/proxy.err" 2>/dev/null)
+		[ -n "$PORT" ] || sleep 0.1
+		i=$((i + 1))
+	done
+	cat >"$T/opportunistic.py" <<'PYEOF'
+import smtplib, sys
+s = smtplib.SMTP('127.0.0.1', int(sys.argv[1]), local_hostname='python.example', timeout=15)
+s.ehlo()
+if s.has_extn('starttls'):
+    s.starttls()
+    s.ehlo()
+s.login('alice', 'wonderland')
+s.sendmail('alice@example.test', ['bob@example.test'], open(sys.argv[2], 'rb').read())
+s.quit()
+PYEOF
+	if timeout 20 $PY "$T/opportunistic.py" "$PORT" "$T/msg" >"$T/proxy.client" 2>&1; then ok; else
+		bad "proxy: the client failed: $(tail -2 "$T/proxy.client")"
+	fi
+	served proxy
+	kill $AIOPID 2>/dev/null
+	if grep -q 'Hello over a real socket' "$T/proxy.mail" 2>/dev/null; then ok; else
+		bad "proxy: the real server did not receive the message"
+	fi
+	trace_has proxy "the attacker deleted STARTTLS" "250-STARTTLS"
+	trace_has proxy "the attacker read the password" 'attacker learned: credentials (user "alice", password "wonderland")'
+else
+	skip=$((skip + 1)); echo "skip: Python's aiosmtpd (python3-aiosmtpd) is not installed"
 fi
 
 echo "live: $pass passed, $fail failed${skip:+, $skip skipped}"
