@@ -1,5 +1,5 @@
 /* net: see net.h. */
-#include "sim/live/net.h"
+#include "sim/link/net.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
