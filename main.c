@@ -803,7 +803,7 @@ static int live_loop(const struct live_opts *lo, const struct scenario *sc, cons
 		if (live_stop)
 			for (long i = 0; i < lo->max_sessions; i++)
 				if (slots[i].s)
-					run_live_stop(slots[i].s);
+					run_live_stop(slots[i].s, "the server was stopped (SIGINT or SIGTERM)");
 		if (!accepting && !active)
 			break;
 		int n = 0;
@@ -843,7 +843,11 @@ static int live_loop(const struct live_opts *lo, const struct scenario *sc, cons
 						oldest = i;
 				}
 				if (free_slot < 0) {
-					run_live_stop(slots[oldest].s);
+					char why[120];
+					snprintf(why, sizeof why,
+						 "a new connection needed its place (at most %ld sessions at once; the oldest goes)",
+						 lo->max_sessions);
+					run_live_stop(slots[oldest].s, why);
 					run_live_step(slots[oldest].s, mono_us() - slots[oldest].start);
 					if (live_end(lo, sc, &slots[oldest]) > status)
 						status = 2;

@@ -1255,12 +1255,14 @@ void run_result_free(struct run_result *res)
 #define LIVE_TOTAL_US (600ull * 1000000)
 #define LIVE_MAX_BYTES (64ull << 20)
 #define LIVE_LINGER_US 1000000ull
+#define LIVE_MAX_EVENTS 20000
 
 struct run_session {
 	struct run_ctx *r;
 	struct run_result res;
 	struct run_options opt;
 	struct run_live live;
+	int limited;           /* a limit closed it (noted once) */
 	int over;
 };
 
@@ -1295,6 +1297,8 @@ int run_live_start(const struct scenario *sc, const struct run_pki *pki, const s
 		s->live.total_us = LIVE_TOTAL_US;
 	if (!s->live.max_bytes)
 		s->live.max_bytes = LIVE_MAX_BYTES;
+	if (!s->live.max_events)
+		s->live.max_events = LIVE_MAX_EVENTS;
 	trace_init(&s->res.trace);
 	s->res.seed = sc->seed;
 	s->r = ctx_new(sc, pki, &s->opt, &s->res, &s->live);
@@ -1385,10 +1389,11 @@ static int sock_step(struct run_ctx *r, struct sock_end *e)
 static void live_limit(struct run_session *s, const char *why)
 {
 	struct run_ctx *r = s->r;
+	s->limited = 1;
 	char text[300];
 	snprintf(text, sizeof text,
-		 "Live: the session is closed: %s. A real server bounds what one peer may cost it, in time "
-		 "and in bytes.", why);
+		 "Live: the session is closed: %s. A real server bounds what one peer may cost it, in time, "
+		 "in bytes and in connections.", why);
 	enum trace_link first = r->mitm_present && r->mitm_hop == 1 ? LINK_CLIENT_MITM : LINK_CLIENT_SERVER;
 	live_note(r, first, r->live_client ? ACTOR_SERVER : ACTOR_CLIENT, text);
 	if (r->live_client)
@@ -1397,10 +1402,48 @@ static void live_limit(struct run_session *s, const char *why)
 		sock_end_abort(&r->server_sock);
 }
 
-/* Rounds until nothing moves (bounded: a real peer may keep sending; the caller polls
- * again). Returns 1 when anything moved. */
-static int live_pump(struct run_ctx *r)
+/* Every real peer is gone (both ways). */
+static int live_peers_done(const struct run_ctx *r)
 {
+	return (!r->live_client || sock_end_done(&r->client_sock)) && (!r->live_server || sock_end_done(&r->server_sock));
+}
+
+/* What one session may cost: closed (once, with a note) when a limit is reached. */
+static void live_limits(struct run_session *s)
+{
+	struct run_ctx *r = s->r;
+	if (s->limited || live_peers_done(r))
+		return;
+	uint64_t last = 0, in = 0;
+	if (r->live_client) {
+		last = r->client_sock.last_io_us;
+		in += r->client_sock.bytes_in;
+	}
+	if (r->live_server) {
+		if (r->server_sock.last_io_us > last)
+			last = r->server_sock.last_io_us;
+		in += r->server_sock.bytes_in;
+	}
+	char why[160];
+	if (r->now - last >= s->live.idle_us)
+		snprintf(why, sizeof why, "no byte moved for %llu s", (unsigned long long)(s->live.idle_us / 1000000));
+	else if (r->now >= s->live.total_us)
+		snprintf(why, sizeof why, "it lasted %llu s, the most one session may",
+			 (unsigned long long)(s->live.total_us / 1000000));
+	else if (r->trace->n >= s->live.max_events)
+		snprintf(why, sizeof why, "its trace reached %zu events", s->live.max_events);
+	else if (in > s->live.max_bytes)
+		snprintf(why, sizeof why, "the peer sent more than %llu MiB", (unsigned long long)(s->live.max_bytes >> 20));
+	else
+		return;
+	live_limit(s, why);
+}
+
+/* Rounds until nothing moves (bounded: a real peer may keep sending; the caller polls
+ * again), the limits checked every round. Returns 1 when anything moved. */
+static int live_pump(struct run_session *s)
+{
+	struct run_ctx *r = s->r;
 	int any = 0;
 	int progress = 1;
 	for (int round = 0; progress && !run_failed(r) && round < 1000; round++) {
@@ -1417,11 +1460,11 @@ static int live_pump(struct run_ctx *r)
 			progress |= conn_pump(&r->server.conn);
 		check_conn(r, &r->client.conn);
 		check_conn(r, &r->server.conn);
+		live_limits(s);
 		any |= progress;
 	}
 	return any;
 }
-
 
 int run_live_step(struct run_session *s, uint64_t now_us)
 {
@@ -1430,49 +1473,24 @@ int run_live_step(struct run_session *s, uint64_t now_us)
 		return 0;
 	if (now_us > r->now)
 		r->now = now_us;
-	int progress = live_pump(r);
+	int progress = live_pump(s);
 	/* Our side said all it had to say and closed: a peer that does not close in turn
 	 * within a second is not waited for (as a real client or server would not). */
 	if (r->live_client)
 		sock_end_linger(&r->client_sock, LIVE_LINGER_US);
 	if (r->live_server)
 		sock_end_linger(&r->server_sock, LIVE_LINGER_US);
-	uint64_t last = 0, in = 0;
-	int done = 1;
-	if (r->live_client) {
-		last = r->client_sock.last_io_us;
-		in += r->client_sock.bytes_in;
-		done &= sock_end_done(&r->client_sock);
-	}
-	if (r->live_server) {
-		if (r->server_sock.last_io_us > last)
-			last = r->server_sock.last_io_us;
-		in += r->server_sock.bytes_in;
-		done &= sock_end_done(&r->server_sock);
-	}
-	char why[160];
-	if (!done && r->now - last >= s->live.idle_us) {
-		snprintf(why, sizeof why, "no byte moved for %llu s", (unsigned long long)(s->live.idle_us / 1000000));
-		live_limit(s, why);
-	} else if (!done && r->now >= s->live.total_us) {
-		snprintf(why, sizeof why, "it lasted %llu s, the most one session may",
-			 (unsigned long long)(s->live.total_us / 1000000));
-		live_limit(s, why);
-	} else if (!done && in > s->live.max_bytes) {
-		snprintf(why, sizeof why, "the peer sent more than %llu MiB",
-			 (unsigned long long)(s->live.max_bytes >> 20));
-		live_limit(s, why);
-	}
+	live_limits(s);
 	/* Over once every real peer is gone and the simulated ends have nothing left to do. */
-	if (run_failed(r) || (done && !progress))
+	if (run_failed(r) || (live_peers_done(r) && !progress))
 		s->over = 1;
 	return !s->over;
 }
 
-void run_live_stop(struct run_session *s)
+void run_live_stop(struct run_session *s, const char *why)
 {
-	if (!s->over)
-		live_limit(s, "the user stopped it");
+	if (!s->over && !s->limited)
+		live_limit(s, why);
 }
 
 const struct trace *run_live_trace(const struct run_session *s)
@@ -1489,7 +1507,7 @@ int run_live_finish(struct run_session *s, struct run_result *out, char *err, si
 		sock_end_abort(&r->client_sock);
 	if (!run_failed(r) && r->live_server)
 		sock_end_abort(&r->server_sock);
-	for (int i = 0; i < 100 && !run_failed(r) && live_pump(r); i++)
+	for (int i = 0; i < 100 && !run_failed(r) && live_pump(s); i++)
 		;
 	int failed = run_tail(r, &s->res, err, errcap) != 0;
 	if (!failed && run_failed(r)) {

@@ -91,6 +91,8 @@ struct run_live {
 	uint64_t idle_us;       /* closed after this long without a byte moving (0: 60 s) */
 	uint64_t total_us;      /* closed after this long in all (0: 10 minutes) */
 	uint64_t max_bytes;     /* closed once a peer has sent this many bytes (0: 64 MiB) */
+	size_t max_events;      /* closed once the trace holds this many events (0: 20000): what
+				 * bounds its memory when a peer sends many small commands */
 };
 
 struct run_session;
@@ -106,8 +108,9 @@ int run_live_pollfds(const struct run_session *s, struct pollfd *pfd);
  * Returns 1 while the run goes on, 0 once it is over (both peers closed, a limit reached,
  * or a failure that run_live_finish reports). */
 int run_live_step(struct run_session *s, uint64_t now_us);
-/* Ends the run where it stands (the user stopped it): the connections are closed. */
-void run_live_stop(struct run_session *s);
+/* Ends the run where it stands, for the reason given (a sentence's end: "the server was
+ * stopped"), which the trace notes: the connections are closed. */
+void run_live_stop(struct run_session *s, const char *why);
 /* The trace so far, to show while the run goes on (valid until the next step). */
 const struct trace *run_live_trace(const struct run_session *s);
 /* Finishes the run: hop 2 when the scenario has a route, the outcome and the ledger, into

@@ -1,0 +1,61 @@
+#!/bin/sh
+# live_hostile: `serve` under hostile peers on loopback: 1000 slow connections, a 10 MB
+# line, a peer that never reads. A real session must still complete beside each, the server
+# must stay within its memory bound, and SIGINT must end it cleanly with its traces written.
+# Bounded in time (every step under a timeout). Run from the top of the tree.
+BIN=${SMTPS_BIN:-./smtps-sim}
+SCEN=${SMTPS_SCENARIOS:-scenarios}
+PY=python3
+pass=0
+fail=0
+T=$(mktemp -d "${TMPDIR:-/tmp}/live_hostile.XXXXXX") || exit 2
+SERVER=
+trap '[ -n "$SERVER" ] && kill $SERVER 2>/dev/null; [ -n "$KEEP" ] || rm -rf "$T"' EXIT INT TERM
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+
+# a sanitizer build holds more memory per byte: the bound is for the plain build
+BOUND_KB=${LIVE_RSS_BOUND_KB:-131072}
+case $BIN in *san*) BOUND_KB=$((BOUND_KB * 4)) ;; esac
+ulimit -n 4096 2>/dev/null
+
+timeout 300 "$BIN" serve "$SCEN/starttls.ini" --listen 127.0.0.1:0 --max-sessions 32 --idle 5 --timeout 60 \
+	-o "$T/session.txt" >/dev/null 2>"$T/serve.err" &
+SERVER=$!
+PORT=
+i=0
+while [ $i -lt 100 ] && [ -z "$PORT" ]; do
+	PORT=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' "$T/serve.err" 2>/dev/null)
+	[ -n "$PORT" ] || sleep 0.1
+	i=$((i + 1))
+done
+[ -n "$PORT" ] || bad "the server did not start: $(cat "$T/serve.err")"
+
+if [ -n "$PORT" ]; then
+	timeout 240 $PY "$(dirname "$0")/data/hostile_peers.py" "$PORT" 1000 >"$T/peers.out" 2>&1
+	while read -r word rest; do
+		case $word in ok) ok ;; FAIL) bad "$rest" ;; esac
+	done <"$T/peers.out"
+	grep -q '^ok a real session completes beside the deaf peer' "$T/peers.out" || bad "the peers did not finish: $(tail -3 "$T/peers.out")"
+	# the server itself, under timeout
+	spid=$(pgrep -P $SERVER | head -1)
+	hwm=$(sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\) kB/\1/p' /proc/${spid:-0}/status 2>/dev/null)
+	echo "live hostile: the server's peak memory $hwm kB"
+	if [ -n "$hwm" ] && [ "$hwm" -le "$BOUND_KB" ]; then ok; else
+		bad "the server's peak memory: ${hwm:-?} kB (bound $BOUND_KB kB)"
+	fi
+	kill -INT $SERVER
+	wait $SERVER
+	st=$?
+	SERVER=
+	[ $st -eq 0 ] && ok || bad "serve after SIGINT: exit $st ($(tail -2 "$T/serve.err"))"
+	# every session was written: the first one's file and the numbered ones after it
+	n=$(ls "$T" | grep -c '^session')
+	[ "$n" -ge 1000 ] && ok || bad "$n session transcripts written (1000 and more expected)"
+	grep -q 'no byte moved for 5 s' "$T"/session* && ok || bad "no session was closed as idle"
+	grep -q 'its trace reached 20000 events' "$T"/session* && ok || bad "the deaf peer's session was not bounded in events"
+	grep -q 'a new connection needed its place' "$T"/session* && ok || bad "no session made room for a new one"
+	ls "$T" | grep -q '\.tmp\|~' && bad "a temporary file was left behind" || ok
+fi
+echo "live hostile: $pass passed, $fail failed"
+[ $fail -eq 0 ]
