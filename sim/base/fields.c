@@ -48,6 +48,10 @@ size_t fields_packed_size(const struct fields *f)
 
 void fields_pack(const struct fields *f, void *mem, struct fields *out)
 {
+	fields_init(out);
+	out->packed = 1;
+	if (!f->n) /* nothing to pack (mem may be NULL: no offset may be applied to it) */
+		return;
 	struct field *v = mem;
 	char *text = (char *)(v + f->n);
 	for (size_t i = 0; i < f->n; i++) {
@@ -57,10 +61,8 @@ void fields_pack(const struct fields *f, void *mem, struct fields *out)
 		v[i].name = memcpy(text + vl, f->v[i].name, nl);
 		text += vl + nl;
 	}
-	fields_init(out);
-	out->v = f->n ? v : NULL;
+	out->v = v;
 	out->n = out->cap = f->n;
-	out->packed = 1;
 }
 
 /* n bytes in the newest block, or in a new one twice the size of the last. */
