@@ -4,6 +4,8 @@
  * 1 not met, 2 usage or input error, and 2 as well when standard output could not be
  * written: a transcript lost on a full disk is not a success. */
 #include <dirent.h>
+#include <fcntl.h>
+#include <sys/wait.h>
 #include <poll.h>
 #include <time.h>
 #include <ctype.h>
@@ -21,6 +23,9 @@
 #include "sim/export/export_text.h"
 #include "sim/export/import_json.h"
 #include "sim/link/net.h"
+#include "sim/smtp/smtp_parse.h"
+#include "sim/trace/ledger.h"
+#include <bearssl.h>
 #include "sim/run/run.h"
 #include "sim/run/scenario.h"
 #include "ui/ui.h"
@@ -55,6 +60,8 @@ static const char usage_text[] =
 	"                                                 the scenario's attacker between real ends\n"
 	"       smtps-sim connect FILE --to HOST:PORT [run's output options]\n"
 	"                                                 the scenario's client against a real server\n"
+	"       smtps-sim bench-client [--listen HOST:PORT] [--seconds S] [--format F] -- COMMAND...\n"
+	"                                                 which attacks a real client falls for\n"
 	"       smtps-sim list [-v] [--format markdown] [DIR]\n"
 	"                                                 the scenarios with their titles; -v adds the\n"
 	"                                                 attacker, RFCs, CVEs, NO STARTTLS class, twin\n"
@@ -676,6 +683,11 @@ struct live_opts {
 	long max_sessions;
 	uint64_t idle_us, total_us, max_bytes;
 	struct outputs out;
+	/* bench-client: each finished session goes to on_result (which takes it) instead of
+	 * the outputs, and the loop ends at deadline_us (mono_us), sessions closed. */
+	void (*on_result)(void *ctx, struct run_result *res);
+	void *ctx;
+	uint64_t deadline_us;
 };
 
 struct live_slot {
@@ -722,6 +734,8 @@ static int live_end(const struct live_opts *lo, const struct scenario *sc, struc
 	if (run_live_finish(sl->s, &res, err, sizeof err)) {
 		fprintf(stderr, "smtps-sim: %s: session %ld: %s\n", lo->file, sl->number, err);
 		status = 2;
+	} else if (lo->on_result) {
+		lo->on_result(lo->ctx, &res);
 	} else {
 		char b[4][PATH_MAX];
 		struct outputs o = lo->out;
@@ -799,7 +813,12 @@ static int live_loop(const struct live_opts *lo, const struct scenario *sc, cons
 		long active = 0;
 		for (long i = 0; i < lo->max_sessions; i++)
 			active += slots[i].s != NULL;
-		int accepting = lfd >= 0 && !live_stop && (lo->count == 0 || started < lo->count);
+		int late = lo->deadline_us && mono_us() >= lo->deadline_us;
+		int accepting = lfd >= 0 && !live_stop && !late && (lo->count == 0 || started < lo->count);
+		if (late)
+			for (long i = 0; i < lo->max_sessions; i++)
+				if (slots[i].s)
+					run_live_stop(slots[i].s, "the client test's time for this case ran out");
 		if (live_stop)
 			for (long i = 0; i < lo->max_sessions; i++)
 				if (slots[i].s)
@@ -1014,6 +1033,291 @@ static int cmd_live(enum live_cmd cmd, int argc, char **argv)
 	return status;
 }
 
+/* ---- bench-client: which attacks does a real client fall for? ---- */
+
+/* The cases: a catalogue scenario each, with the attacker (or the broken server) of one
+ * attack from the NO STARTTLS study's client test, and what falling for it means. */
+enum bench_risk { RISK_CLEAR, RISK_FORGED, RISK_CERT, RISK_OLD_TLS };
+static const struct bench_case {
+	const char *file, *name;
+	enum bench_risk risk;
+} bench_cases[] = {
+	{ "strip-opportunistic.ini", "STARTTLS stripped from EHLO", RISK_CLEAR },
+	{ "starttls-454.ini", "STARTTLS answered 454", RISK_CLEAR },
+	{ "starttls-502-required.ini", "STARTTLS answered 502", RISK_CLEAR },
+	{ "ehlo-refused-required.ini", "EHLO refused", RISK_CLEAR },
+	{ "response-injection-vulnerable.ini", "forged replies behind the 220", RISK_FORGED },
+	{ "cert-substitution-verify.ini", "attacker's certificate", RISK_CERT },
+	{ "wrong-host.ini", "certificate for another host", RISK_CERT },
+	{ "expired-cert.ini", "expired certificate", RISK_CERT },
+	{ "tls10-legacy.ini", "TLS 1.0 only", RISK_OLD_TLS },
+};
+#define NBENCH (sizeof bench_cases / sizeof bench_cases[0])
+
+/* What one session shows of the client, read from its trace and ledger. */
+struct bench_verdict {
+	int connected;      /* the client sent anything */
+	int tls;            /* its connection used TLS */
+	int tls_version;    /* BR_TLS10.. when it did */
+	int clear;          /* it sent MAIL, RCPT, DATA or AUTH outside TLS */
+	int password;       /* the attacker (or an observer) learned its credentials */
+	int forged;         /* after the handshake it sent a command before any reply came
+			     * through TLS: it took the cleartext replies buffered before TLS */
+	int after_tls;      /* it sent commands inside TLS */
+	int fell;           /* it fell for this case's attack */
+	int done;
+};
+
+struct bench_ctx {
+	struct run_result res;
+	int have;
+};
+
+static void bench_take(void *ctx, struct run_result *res)
+{
+	struct bench_ctx *b = ctx;
+	if (b->have)
+		run_result_free(&b->res);
+	b->res = *res;
+	b->have = 1;
+}
+
+static void bench_judge(const struct bench_case *c, const struct run_result *r, struct bench_verdict *v)
+{
+	const struct trace *t = &r->trace;
+	memset(v, 0, sizeof *v);
+	v->done = 1;
+	enum trace_link cl = r->outcome.client_link;
+	int ehlo_in_tls = 0, replied_in_tls = 0;
+	for (size_t i = 0; i < t->n; i++) {
+		const struct trace_event *e = &t->ev[i];
+		if (e->link != cl)
+			continue;
+		if (e->from == ACTOR_CLIENT && (e->kind == TK_SMTP_COMMAND || e->kind == TK_RECORD || e->kind == TK_SMTP_DATA))
+			v->connected = 1;
+		if (e->kind == TK_SMTP_COMMAND && e->from == ACTOR_CLIENT) {
+			int verb = e->subtype;
+			if (!e->encrypted && (verb == SMTP_VERB_MAIL || verb == SMTP_VERB_RCPT || verb == SMTP_VERB_DATA ||
+					      verb == SMTP_VERB_AUTH))
+				v->clear = 1;
+			if (e->encrypted) {
+				v->after_tls = 1;
+				if (ehlo_in_tls && !replied_in_tls)
+					v->forged = 1;
+				if (verb == SMTP_VERB_EHLO)
+					ehlo_in_tls = 1;
+			}
+		}
+		if (e->kind == TK_SMTP_REPLY && e->from != ACTOR_CLIENT && e->encrypted && ehlo_in_tls)
+			replied_in_tls = 1;
+	}
+	v->tls = r->outcome.tls[cl];
+	for (size_t i = 0; i < t->nsessions; i++)
+		if (t->sessions[i].links & (1u << cl))
+			v->tls_version = (int)t->sessions[i].version;
+	v->password = ((r->outcome.attacker.what | r->outcome.observer.what) & OBSERVED_CREDENTIALS) != 0;
+	switch (c->risk) {
+	case RISK_CLEAR: v->fell = v->clear || v->password; break;
+	case RISK_FORGED: v->fell = v->forged; break;
+	case RISK_CERT: v->fell = v->tls && v->after_tls; break;
+	case RISK_OLD_TLS: v->fell = v->tls && v->after_tls && v->tls_version == BR_TLS10; break;
+	}
+}
+
+static const char *yn(int v) { return v ? "yes" : "no"; }
+
+/* The command with {port} and {host} replaced, for execvp. */
+static char **bench_argv(char **cmd, int n, const char *host, unsigned port)
+{
+	char **a = calloc((size_t)n + 1, sizeof *a);
+	if (!a)
+		return NULL;
+	for (int i = 0; i < n; i++) {
+		char buf[4096];
+		size_t o = 0;
+		for (const char *p = cmd[i]; *p && o + 64 < sizeof buf; p++) {
+			if (!strncmp(p, "{port}", 6)) {
+				o += (size_t)snprintf(buf + o, sizeof buf - o, "%u", port);
+				p += 5;
+			} else if (!strncmp(p, "{host}", 6)) {
+				o += (size_t)snprintf(buf + o, sizeof buf - o, "%s", host);
+				p += 5;
+			} else
+				buf[o++] = *p;
+		}
+		buf[o] = '\0';
+		a[i] = strdup(buf);
+	}
+	return a;
+}
+
+static int cmd_bench_client(int argc, char **argv)
+{
+	const char *listen_on = "127.0.0.1:2525", *format = "text";
+	long seconds = 20;
+	int i = 0;
+	for (; i < argc; i++) {
+		const char *a = argv[i];
+		if (!strcmp(a, "--"))
+			break;
+		if (!strcmp(a, "--listen") || !strcmp(a, "--format") || !strcmp(a, "--seconds")) {
+			if (i + 1 >= argc)
+				return usage_error("%s needs a value", a);
+			const char *v = argv[++i];
+			if (!strcmp(a, "--listen"))
+				listen_on = v;
+			else if (!strcmp(a, "--seconds")) {
+				if (parse_count(v, 1, 600, &seconds))
+					return usage_error("--seconds: '%s' is not between 1 and 600", v);
+			} else {
+				if (strcmp(v, "text") && strcmp(v, "markdown") && strcmp(v, "json"))
+					return usage_error("--format: '%s' is not text, markdown or json", v);
+				format = v;
+			}
+		} else
+			return usage_error("bench-client: '%s' before '--' (the client command comes after it)", a);
+	}
+	if (i >= argc || i + 1 >= argc)
+		return usage_error("bench-client needs a client command after '--'%s", "");
+	char **cmd = argv + i + 1;
+	int ncmd = argc - i - 1;
+	char err[1024];
+	int lfd = net_listen(listen_on, 0, err, sizeof err);
+	if (lfd < 0) {
+		fprintf(stderr, "smtps-sim: %s\n", err);
+		return 2;
+	}
+	unsigned port = net_local_port(lfd);
+	char host[64];
+	snprintf(host, sizeof host, "%.*s", (int)(strrchr(listen_on, ':') - listen_on), listen_on);
+	if (host[0] == '[') {
+		memmove(host, host + 1, strlen(host));
+		host[strlen(host) - 1] = '\0';
+	}
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGINT, on_live_signal);
+	signal(SIGTERM, on_live_signal);
+	live_stop = 0;
+	struct bench_verdict v[NBENCH];
+	int status = 0;
+	for (size_t k = 0; k < NBENCH && !live_stop; k++) {
+		const struct bench_case *c = &bench_cases[k];
+		memset(&v[k], 0, sizeof v[k]);
+		char path[PATH_MAX];
+		snprintf(path, sizeof path, "%s/%s", scenario_dir(), c->file);
+		struct scenario sc;
+		struct run_pki pki;
+		if (scenario_load(path, &load_opts, &sc, err, sizeof err)) {
+			fprintf(stderr, "smtps-sim: %s\n", err);
+			status = 2;
+			continue;
+		}
+		if (run_pki_load(&sc, &pki, err, sizeof err)) {
+			fprintf(stderr, "smtps-sim: %s\n", err);
+			scenario_free(&sc);
+			status = 2;
+			continue;
+		}
+		fprintf(stderr, "smtps-sim: bench-client: case %zu of %zu: %s (%s)\n", k + 1, NBENCH, c->name, sc.name);
+		pid_t child = fork();
+		if (child == 0) {
+			char **a = bench_argv(cmd, ncmd, host, port);
+			int dn = open("/dev/null", O_RDWR);
+			if (dn >= 0) {
+				dup2(dn, 0);
+				dup2(dn, 1);
+				dup2(dn, 2);
+			}
+			close(lfd);
+			if (a)
+				execvp(a[0], a);
+			_exit(127);
+		}
+		struct bench_ctx b = { 0 };
+		struct live_opts lo = { .cmd = LIVE_SERVE, .file = path, .count = 1, .max_sessions = 1,
+					.idle_us = 5000000, .total_us = (uint64_t)seconds * 1000000u,
+					.on_result = bench_take, .ctx = &b,
+					.deadline_us = mono_us() + (uint64_t)seconds * 1000000u };
+		lo.out.format = "text";
+		if (child < 0)
+			fprintf(stderr, "smtps-sim: bench-client: cannot start %s: %s\n", cmd[0], strerror(errno));
+		else if (live_loop(&lo, &sc, &pki, lfd))
+			status = 2;
+		if (child > 0) {
+			/* the client had its chance: it goes now if it has not */
+			int wst;
+			uint64_t until = mono_us() + 2000000u;
+			while (waitpid(child, &wst, WNOHANG) == 0) {
+				if (mono_us() >= until) {
+					kill(child, SIGKILL);
+					waitpid(child, &wst, 0);
+					break;
+				}
+				usleep(20000);
+			}
+		}
+		if (b.have) {
+			bench_judge(c, &b.res, &v[k]);
+			run_result_free(&b.res);
+		}
+		run_pki_free(&pki);
+		scenario_free(&sc);
+	}
+	close(lfd);
+	if (!strcmp(format, "json")) {
+		stdout_printf("{\n  \"client\": \"");
+		for (int j = 0; j < ncmd; j++) {
+			if (j)
+				stdout_printf(" ");
+			for (const char *p = cmd[j]; *p; p++) {
+				if (*p == '"' || *p == '\\')
+					stdout_printf("\\%c", *p);
+				else if ((unsigned char)*p < 0x20)
+					stdout_printf("\\u%04x", *p);
+				else
+					stdout_printf("%c", *p);
+			}
+		}
+		stdout_printf("\",\n  \"cases\": [\n");
+		for (size_t k = 0; k < NBENCH; k++)
+			stdout_printf("    {\"scenario\": \"%.*s\", \"attack\": \"%s\", \"ran\": %s, \"connected\": %s, "
+				      "\"tls\": %s, \"went_on_in_clear\": %s, \"sent_password\": %s, "
+				      "\"took_forged_reply\": %s, \"accepted_bad_tls\": %s, \"fell_for_it\": %s}%s\n",
+				      (int)strlen(bench_cases[k].file) - 4, bench_cases[k].file, bench_cases[k].name,
+				      v[k].done ? "true" : "false", v[k].connected ? "true" : "false",
+				      v[k].tls ? "true" : "false", v[k].clear ? "true" : "false",
+				      v[k].password ? "true" : "false", v[k].forged ? "true" : "false",
+				      (bench_cases[k].risk == RISK_CERT || bench_cases[k].risk == RISK_OLD_TLS) && v[k].fell
+					      ? "true" : "false",
+				      v[k].fell ? "true" : "false", k + 1 < NBENCH ? "," : "");
+		stdout_printf("  ]\n}\n");
+	} else {
+		int md = !strcmp(format, "markdown");
+		if (md)
+			stdout_printf("| attack | connected | TLS | in clear | password sent | forged reply taken | bad TLS accepted | verdict |\n"
+				      "|---|---|---|---|---|---|---|---|\n");
+		else
+			stdout_printf("%-32s %-9s %-4s %-8s %-8s %-7s %-8s %s\n", "attack", "connected", "TLS", "in clear",
+				      "password", "forged", "bad TLS", "verdict");
+		for (size_t k = 0; k < NBENCH; k++) {
+			const struct bench_verdict *x = &v[k];
+			int tls_case = bench_cases[k].risk == RISK_CERT || bench_cases[k].risk == RISK_OLD_TLS;
+			const char *verdict = !x->done ? "not run" : !x->connected ? "no connection"
+					      : x->fell ? "FELL FOR IT" : "safe";
+			if (md)
+				stdout_printf("| %s | %s | %s | %s | %s | %s | %s | %s |\n", bench_cases[k].name, yn(x->connected),
+					      yn(x->tls), yn(x->clear), yn(x->password), yn(x->forged),
+					      tls_case ? yn(x->fell) : "-", verdict);
+			else
+				stdout_printf("%-32s %-9s %-4s %-8s %-8s %-7s %-8s %s\n", bench_cases[k].name, yn(x->connected),
+					      yn(x->tls), yn(x->clear), yn(x->password), yn(x->forged),
+					      tls_case ? yn(x->fell) : "-", verdict);
+		}
+	}
+	int st = stdout_status();
+	return st ? st : status;
+}
+
 int main(int argc, char **argv)
 {
 	/* Scenario files outside the catalogue find the demo PKI here. */
@@ -1044,6 +1348,8 @@ int main(int argc, char **argv)
 			return cmd_live(LIVE_PROXY, argc - 2, argv + 2);
 		if (!strcmp(cmd, "connect"))
 			return cmd_live(LIVE_CONNECT, argc - 2, argv + 2);
+		if (!strcmp(cmd, "bench-client"))
+			return cmd_bench_client(argc - 2, argv + 2);
 	}
 	return cmd_tui(argc - 1, argv + 1);
 }
