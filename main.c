@@ -52,8 +52,8 @@ static const char usage_text[] =
 	"                                                 a trace saved with --format json, shown\n"
 	"                                                 as a replay shows it (any FILE whose text\n"
 	"                                                 starts with '{' is taken as one)\n"
-	"       smtps-sim serve FILE [--listen HOST:PORT] [--public] [--count N] [--max-sessions N]\n"
-	"                            [--idle S] [--timeout S] [run's output options]\n"
+	"       smtps-sim serve FILE [--tui] [--listen HOST:PORT] [--public] [--count N]\n"
+	"                            [--max-sessions N] [--idle S] [--timeout S] [run's output options]\n"
 	"                                                 the scenario's server (and attacker) for real\n"
 	"                                                 mail clients (default 127.0.0.1:2525)\n"
 	"       smtps-sim proxy FILE --upstream HOST:PORT [serve's options]\n"
@@ -688,6 +688,7 @@ struct live_opts {
 	void (*on_result)(void *ctx, struct run_result *res);
 	void *ctx;
 	uint64_t deadline_us;
+	int tui;                 /* --tui: the sessions shown live in the interface */
 };
 
 struct live_slot {
@@ -735,6 +736,17 @@ static int live_end(const struct live_opts *lo, const struct scenario *sc, struc
 		fprintf(stderr, "smtps-sim: %s: session %ld: %s\n", lo->file, sl->number, err);
 		status = 2;
 	} else if (lo->on_result) {
+		if (lo->out.outpath || lo->out.pcap || lo->out.keylog) {
+			char b[3][PATH_MAX];
+			struct outputs o = lo->out;
+			o.outpath = numbered(o.outpath, sl->number, b[0], sizeof b[0]);
+			o.pcap = numbered(o.pcap, sl->number, b[1], sizeof b[1]);
+			o.keylog = numbered(o.keylog, sl->number, b[2], sizeof b[2]);
+			struct scenario live_sc = *sc;
+			memset(&live_sc.expect, 0, sizeof live_sc.expect);
+			if (o.outpath)
+				status = write_outputs(lo->file, &live_sc, &res, &o);
+		}
 		lo->on_result(lo->ctx, &res);
 	} else {
 		char b[4][PATH_MAX];
@@ -747,7 +759,8 @@ static int live_end(const struct live_opts *lo, const struct scenario *sc, struc
 		struct scenario live_sc = *sc;
 		memset(&live_sc.expect, 0, sizeof live_sc.expect);
 		status = write_outputs(lo->file, &live_sc, &res, &o);
-		fprintf(stderr, "smtps-sim: session %ld%s%s: %zu events%s\n", sl->number, sl->addr[0] ? " from " : "",
+		if (!lo->tui)
+			fprintf(stderr, "smtps-sim: session %ld%s%s: %zu events%s\n", sl->number, sl->addr[0] ? " from " : "",
 			sl->addr, res.trace.n, res.outcome.delivered ? ", a message delivered" : "");
 		run_result_free(&res);
 	}
@@ -785,112 +798,261 @@ static int live_begin(const struct live_opts *lo, const struct scenario *sc, con
 	return 0;
 }
 
+/* The state of a live command's loop: its sessions, and what it polls. */
+struct live_state {
+	struct live_slot *slots;
+	struct pollfd *pfd;
+	int *owner;
+	long started;
+	int status;
+};
+
+static int live_state_init(const struct live_opts *lo, struct live_state *st)
+{
+	memset(st, 0, sizeof *st);
+	st->slots = calloc((size_t)lo->max_sessions, sizeof *st->slots);
+	st->pfd = calloc((size_t)lo->max_sessions * 2 + 2, sizeof *st->pfd);
+	st->owner = calloc((size_t)lo->max_sessions * 2 + 2, sizeof *st->owner);
+	if (!st->slots || !st->pfd || !st->owner) {
+		free(st->slots);
+		free(st->pfd);
+		free(st->owner);
+		fprintf(stderr, "smtps-sim: out of memory\n");
+		return -1;
+	}
+	for (long i = 0; i < lo->max_sessions; i++)
+		st->slots[i].cfd = st->slots[i].sfd = -1;
+	return 0;
+}
+
+static void live_state_free(struct live_state *st)
+{
+	free(st->slots);
+	free(st->pfd);
+	free(st->owner);
+}
+
+/* One turn of the loop: waits up to wait_ms on the sockets (and on extra_fd, standard
+ * input for the interface, when >= 0), accepts (serve, proxy), steps every session and
+ * writes out each one that ended. Returns 0 once there is nothing left to do. */
+static int live_state_step(const struct live_opts *lo, const struct scenario *sc, const struct run_pki *pki,
+			   int lfd, struct live_state *st, int wait_ms, int extra_fd)
+{
+	struct live_slot *slots = st->slots;
+	long active = 0;
+	for (long i = 0; i < lo->max_sessions; i++)
+		active += slots[i].s != NULL;
+	int late = lo->deadline_us && mono_us() >= lo->deadline_us;
+	int accepting = lfd >= 0 && !live_stop && !late && (lo->count == 0 || st->started < lo->count);
+	if (late)
+		for (long i = 0; i < lo->max_sessions; i++)
+			if (slots[i].s)
+				run_live_stop(slots[i].s, "the client test's time for this case ran out");
+	if (live_stop)
+		for (long i = 0; i < lo->max_sessions; i++)
+			if (slots[i].s)
+				run_live_stop(slots[i].s, "the server was stopped (SIGINT or SIGTERM)");
+	if (!accepting && !active)
+		return 0;
+	int n = 0;
+	if (accepting) {
+		st->pfd[n] = (struct pollfd){ .fd = lfd, .events = POLLIN };
+		st->owner[n++] = -1;
+	}
+	for (long i = 0; i < lo->max_sessions; i++) {
+		if (!slots[i].s)
+			continue;
+		int k = run_live_pollfds(slots[i].s, st->pfd + n);
+		for (int j = 0; j < k; j++)
+			st->owner[n + j] = (int)i;
+		n += k;
+	}
+	if (extra_fd >= 0) {
+		st->pfd[n] = (struct pollfd){ .fd = extra_fd, .events = POLLIN };
+		st->owner[n++] = -2;
+	}
+	if (poll(st->pfd, (nfds_t)n, wait_ms) < 0 && errno != EINTR) {
+		fprintf(stderr, "smtps-sim: poll: %s\n", strerror(errno));
+		st->status = 2;
+		live_stop = 1;
+	}
+	if (accepting && n && st->owner[0] == -1 && (st->pfd[0].revents & POLLIN)) {
+		for (int burst = 0; burst < 64 && (lo->count == 0 || st->started < lo->count); burst++) {
+			char addr[64], err[256];
+			int fd = net_accept(lfd, addr, sizeof addr, err, sizeof err);
+			if (fd < 0) {
+				if (fd == -2)
+					fprintf(stderr, "smtps-sim: %s\n", err);
+				break;
+			}
+			/* Full: the session that has been there longest makes room (a slow
+			 * peer cannot hold the server by opening many connections). */
+			long free_slot = -1, oldest = -1;
+			for (long i = 0; i < lo->max_sessions; i++) {
+				if (!slots[i].s && free_slot < 0)
+					free_slot = i;
+				if (slots[i].s && (oldest < 0 || slots[i].start < slots[oldest].start))
+					oldest = i;
+			}
+			if (free_slot < 0) {
+				char why[120];
+				snprintf(why, sizeof why,
+					 "a new connection needed its place (at most %ld sessions at once; the oldest goes)",
+					 lo->max_sessions);
+				run_live_stop(slots[oldest].s, why);
+				run_live_step(slots[oldest].s, mono_us() - slots[oldest].start);
+				if (live_end(lo, sc, &slots[oldest]) == 2)
+					st->status = 2;
+				free_slot = oldest;
+			}
+			if (live_begin(lo, sc, pki, &slots[free_slot], fd, addr, st->started + 1) == 0)
+				st->started++;
+			else
+				close(fd);
+		}
+	}
+	for (long i = 0; i < lo->max_sessions; i++) {
+		if (!slots[i].s)
+			continue;
+		if (!run_live_step(slots[i].s, mono_us() - slots[i].start) && live_end(lo, sc, &slots[i]) == 2)
+			st->status = 2;
+	}
+	return 1;
+}
+
 /* The loop of a live command: accepts (serve, proxy) up to max_sessions at once, steps
  * every session, and writes each one out when it ends. */
 static int live_loop(const struct live_opts *lo, const struct scenario *sc, const struct run_pki *pki, int lfd)
 {
-	struct live_slot *slots = calloc((size_t)lo->max_sessions, sizeof *slots);
-	struct pollfd *pfd = calloc((size_t)lo->max_sessions * 2 + 1, sizeof *pfd);
-	int *owner = calloc((size_t)lo->max_sessions * 2 + 1, sizeof *owner);
-	if (!slots || !pfd || !owner) {
-		free(slots);
-		free(pfd);
-		free(owner);
-		fprintf(stderr, "smtps-sim: out of memory\n");
+	struct live_state st;
+	if (live_state_init(lo, &st))
 		return 2;
-	}
-	for (long i = 0; i < lo->max_sessions; i++)
-		slots[i].cfd = slots[i].sfd = -1;
-	long started = 0;
-	int status = 0;
 	if (lo->cmd == LIVE_CONNECT) {
-		if (live_begin(lo, sc, pki, &slots[0], -1, NULL, 1) == 0)
-			started = 1;
+		if (live_begin(lo, sc, pki, &st.slots[0], -1, NULL, 1) == 0)
+			st.started = 1;
 		else
-			status = 2;
+			st.status = 2;
 	}
-	for (;;) {
-		long active = 0;
-		for (long i = 0; i < lo->max_sessions; i++)
-			active += slots[i].s != NULL;
-		int late = lo->deadline_us && mono_us() >= lo->deadline_us;
-		int accepting = lfd >= 0 && !live_stop && !late && (lo->count == 0 || started < lo->count);
-		if (late)
-			for (long i = 0; i < lo->max_sessions; i++)
-				if (slots[i].s)
-					run_live_stop(slots[i].s, "the client test's time for this case ran out");
-		if (live_stop)
-			for (long i = 0; i < lo->max_sessions; i++)
-				if (slots[i].s)
-					run_live_stop(slots[i].s, "the server was stopped (SIGINT or SIGTERM)");
-		if (!accepting && !active)
-			break;
-		int n = 0;
-		if (accepting) {
-			pfd[n] = (struct pollfd){ .fd = lfd, .events = POLLIN };
-			owner[n++] = -1;
-		}
-		for (long i = 0; i < lo->max_sessions; i++) {
-			if (!slots[i].s)
-				continue;
-			int k = run_live_pollfds(slots[i].s, pfd + n);
-			for (int j = 0; j < k; j++)
-				owner[n + j] = (int)i;
-			n += k;
-		}
-		if (poll(pfd, (nfds_t)n, 100) < 0 && errno != EINTR) {
-			fprintf(stderr, "smtps-sim: poll: %s\n", strerror(errno));
-			status = 2;
-			live_stop = 1;
-		}
-		if (accepting && n && owner[0] == -1 && (pfd[0].revents & POLLIN)) {
-			for (int burst = 0; burst < 64 && (lo->count == 0 || started < lo->count); burst++) {
-				char addr[64], err[256];
-				int fd = net_accept(lfd, addr, sizeof addr, err, sizeof err);
-				if (fd < 0) {
-					if (fd == -2)
-						fprintf(stderr, "smtps-sim: %s\n", err);
-					break;
-				}
-				/* Full: the session that has been there longest makes room (a slow
-				 * peer cannot hold the server by opening many connections). */
-				long free_slot = -1, oldest = -1;
-				for (long i = 0; i < lo->max_sessions; i++) {
-					if (!slots[i].s && free_slot < 0)
-						free_slot = i;
-					if (slots[i].s && (oldest < 0 || slots[i].start < slots[oldest].start))
-						oldest = i;
-				}
-				if (free_slot < 0) {
-					char why[120];
-					snprintf(why, sizeof why,
-						 "a new connection needed its place (at most %ld sessions at once; the oldest goes)",
-						 lo->max_sessions);
-					run_live_stop(slots[oldest].s, why);
-					run_live_step(slots[oldest].s, mono_us() - slots[oldest].start);
-					if (live_end(lo, sc, &slots[oldest]) > status)
-						status = 2;
-					free_slot = oldest;
-				}
-				if (live_begin(lo, sc, pki, &slots[free_slot], fd, addr, started + 1) == 0)
-					started++;
-				else
-					close(fd);
-			}
-		}
-		for (long i = 0; i < lo->max_sessions; i++) {
-			if (!slots[i].s)
-				continue;
-			if (!run_live_step(slots[i].s, mono_us() - slots[i].start)) {
-				int st = live_end(lo, sc, &slots[i]);
-				if (st == 2)
-					status = 2;
-			}
-		}
+	while (live_state_step(lo, sc, pki, lfd, &st, 100, -1))
+		;
+	int status = st.status;
+	live_state_free(&st);
+	return status;
+}
+
+/* ---- live in the interface ---- */
+
+struct live_ui {
+	const struct live_opts *lo;
+	const struct scenario *sc;
+	const struct run_pki *pki;
+	int lfd;
+	struct live_state st;
+	int over;
+	struct run_result snap;   /* the session under way: its trace borrowed, its ledger ours */
+	int have_snap;
+	size_t snap_n;
+	long snap_number;
+	struct run_result last;   /* the last session that ended (ours) */
+	int have_last, last_new;
+};
+
+static void live_ui_take(void *ctx, struct run_result *res)
+{
+	struct live_ui *u = ctx;
+	/* the one on show stays valid until the next tick returns: freed only then */
+	if (u->have_last)
+		run_result_free(&u->last);
+	u->last = *res;
+	u->have_last = 1;
+	u->last_new = 1;
+}
+
+static int live_ui_tick(void *ctx, int wait_ms, const struct run_result **res)
+{
+	struct live_ui *u = ctx;
+	if (!u->over && !live_state_step(u->lo, u->sc, u->pki, u->lfd, &u->st, wait_ms, STDIN_FILENO))
+		u->over = 1;
+	if (u->over) {
+		/* nothing more will come: wait for a key like the ordinary interface */
+		struct pollfd p = { .fd = STDIN_FILENO, .events = POLLIN };
+		poll(&p, 1, wait_ms);
 	}
-	free(slots);
-	free(pfd);
-	free(owner);
+	/* the newest session under way, else the last one that ended */
+	long best = -1;
+	for (long i = 0; i < u->lo->max_sessions; i++)
+		if (u->st.slots[i].s && (best < 0 || u->st.slots[i].number > u->st.slots[best].number))
+			best = i;
+	if (best >= 0) {
+		const struct trace *t = run_live_trace(u->st.slots[best].s);
+		if (u->have_snap && u->snap_number == u->st.slots[best].number && u->snap_n == t->n && !u->last_new)
+			return 0;
+		struct run_result r;
+		memset(&r, 0, sizeof r);
+		r.trace = *t;
+		if (ledger_build(&r.ledger, &r.trace))
+			return 0;
+		outcome_from_trace(&r.trace, &r.ledger, &r.outcome);
+		if (u->have_snap)
+			ledger_free(&u->snap.ledger);
+		u->snap = r;
+		u->have_snap = 1;
+		u->snap_n = t->n;
+		u->snap_number = u->st.slots[best].number;
+		u->last_new = 0;
+		*res = &u->snap;
+		return 1;
+	}
+	if (u->last_new) {
+		u->last_new = 0;
+		*res = &u->last;
+		return 1;
+	}
+	return 0;
+}
+
+/* The live command in the interface: it shows the newest session as it happens; when
+ * the user quits, the sessions still open are closed and written out. */
+static int live_tui(struct live_opts *lo, const struct scenario *sc, const struct run_pki *pki, int lfd,
+		    const char *name)
+{
+	struct live_ui u;
+	memset(&u, 0, sizeof u);
+	u.lo = lo;
+	u.sc = sc;
+	u.pki = pki;
+	u.lfd = lfd;
+	lo->on_result = live_ui_take;
+	lo->ctx = &u;
+	if (live_state_init(lo, &u.st))
+		return 2;
+	if (lo->cmd == LIVE_CONNECT && live_begin(lo, sc, pki, &u.st.slots[0], -1, NULL, 1) == 0)
+		u.st.started = 1;
+	char what[160];
+	if (lfd >= 0) {
+		char shown[80];
+		snprintf(shown, sizeof shown, "%.*s:%u", (int)(strrchr(lo->listen, ':') - lo->listen), lo->listen,
+			 net_local_port(lfd));
+		snprintf(what, sizeof what, "live (%s on %s)", name, shown);
+	} else
+		snprintf(what, sizeof what, "live (%s to %s)", name, lo->upstream);
+	struct ui_live live = { .ctx = &u, .tick = live_ui_tick, .what = what };
+	struct ui_options opt = { .scenario_path = lo->file, .scenario_dir = scenario_dir(), .load = &load_opts,
+				  .no_lesson = 1, .live = &live };
+	char err[1024];
+	int st = ui_main(&opt, err, sizeof err);
+	if (st == 2 && err[0])
+		fprintf(stderr, "smtps-sim: %s\n", err);
+	/* what is still open closes now, and is written out */
+	live_stop = 1;
+	for (int i = 0; i < 100 && live_state_step(lo, sc, pki, lfd, &u.st, 10, -1); i++)
+		;
+	if (u.have_snap)
+		ledger_free(&u.snap.ledger);
+	if (u.have_last)
+		run_result_free(&u.last);
+	int status = u.st.status ? u.st.status : st;
+	live_state_free(&u.st);
 	return status;
 }
 
@@ -921,7 +1083,9 @@ static int cmd_live(enum live_cmd cmd, int argc, char **argv)
 		else if (!strcmp(a, "--public"))
 			lo.public_ok = 1;
 		else if (!strcmp(a, "--headless"))
-			; /* the transcript is printed as each session ends (the default) */
+			lo.tui = 0; /* the transcript is printed as each session ends (the default) */
+		else if (!strcmp(a, "--tui"))
+			lo.tui = 1;
 		else if (!strcmp(a, "--listen") || !strcmp(a, "--upstream") || !strcmp(a, "--to") ||
 			 !strcmp(a, "--count") || !strcmp(a, "--max-sessions") || !strcmp(a, "--idle") ||
 			 !strcmp(a, "--timeout") || !strcmp(a, "--format") || !strcmp(a, "-o") ||
@@ -1025,7 +1189,7 @@ static int cmd_live(enum live_cmd cmd, int argc, char **argv)
 	signal(SIGINT, on_live_signal);
 	signal(SIGTERM, on_live_signal);
 	signal(SIGPIPE, SIG_IGN);
-	int status = live_loop(&lo, &sc, &pki, lfd);
+	int status = lo.tui ? live_tui(&lo, &sc, &pki, lfd, name) : live_loop(&lo, &sc, &pki, lfd);
 	if (lfd >= 0)
 		close(lfd);
 	run_pki_free(&pki);
