@@ -1409,7 +1409,7 @@ static int cmd_bench_client(int argc, char **argv)
 			status = 2;
 		if (child > 0) {
 			/* the client had its chance: it goes now if it has not */
-			int wst;
+			int wst = 0;
 			uint64_t until = mono_us() + 2000000u;
 			while (waitpid(child, &wst, WNOHANG) == 0) {
 				if (mono_us() >= until) {
@@ -1418,6 +1418,14 @@ static int cmd_bench_client(int argc, char **argv)
 					break;
 				}
 				usleep(20000);
+			}
+			if (!b.have && WIFEXITED(wst) && WEXITSTATUS(wst) == 127) {
+				/* the shell's convention: the command could not be run at all */
+				fprintf(stderr, "smtps-sim: bench-client: cannot run '%s' (exit status 127)\n", cmd[0]);
+				run_pki_free(&pki);
+				scenario_free(&sc);
+				close(lfd);
+				return 2;
 			}
 		}
 		if (b.have) {
