@@ -4,6 +4,8 @@
  * 1 not met, 2 usage or input error, and 2 as well when standard output could not be
  * written: a transcript lost on a full disk is not a success. */
 #include <dirent.h>
+#include <fcntl.h>
+#include <sys/wait.h>
 #include <poll.h>
 #include <time.h>
 #include <ctype.h>
@@ -21,6 +23,9 @@
 #include "sim/export/export_text.h"
 #include "sim/export/import_json.h"
 #include "sim/link/net.h"
+#include "sim/smtp/smtp_parse.h"
+#include "sim/trace/ledger.h"
+#include <bearssl.h>
 #include "sim/run/run.h"
 #include "sim/run/scenario.h"
 #include "ui/ui.h"
@@ -47,14 +52,16 @@ static const char usage_text[] =
 	"                                                 a trace saved with --format json, shown\n"
 	"                                                 as a replay shows it (any FILE whose text\n"
 	"                                                 starts with '{' is taken as one)\n"
-	"       smtps-sim serve FILE [--listen HOST:PORT] [--public] [--count N] [--max-sessions N]\n"
-	"                            [--idle S] [--timeout S] [run's output options]\n"
+	"       smtps-sim serve FILE [--tui] [--listen HOST:PORT] [--public] [--count N]\n"
+	"                            [--max-sessions N] [--idle S] [--timeout S] [run's output options]\n"
 	"                                                 the scenario's server (and attacker) for real\n"
 	"                                                 mail clients (default 127.0.0.1:2525)\n"
 	"       smtps-sim proxy FILE --upstream HOST:PORT [serve's options]\n"
 	"                                                 the scenario's attacker between real ends\n"
 	"       smtps-sim connect FILE --to HOST:PORT [run's output options]\n"
 	"                                                 the scenario's client against a real server\n"
+	"       smtps-sim bench-client [--listen HOST:PORT] [--seconds S] [--format F] -- COMMAND...\n"
+	"                                                 which attacks a real client falls for\n"
 	"       smtps-sim list [-v] [--format markdown] [DIR]\n"
 	"                                                 the scenarios with their titles; -v adds the\n"
 	"                                                 attacker, RFCs, CVEs, NO STARTTLS class, twin\n"
@@ -676,6 +683,12 @@ struct live_opts {
 	long max_sessions;
 	uint64_t idle_us, total_us, max_bytes;
 	struct outputs out;
+	/* bench-client: each finished session goes to on_result (which takes it) instead of
+	 * the outputs, and the loop ends at deadline_us (mono_us), sessions closed. */
+	void (*on_result)(void *ctx, struct run_result *res);
+	void *ctx;
+	uint64_t deadline_us;
+	int tui;                 /* --tui: the sessions shown live in the interface */
 };
 
 struct live_slot {
@@ -722,6 +735,19 @@ static int live_end(const struct live_opts *lo, const struct scenario *sc, struc
 	if (run_live_finish(sl->s, &res, err, sizeof err)) {
 		fprintf(stderr, "smtps-sim: %s: session %ld: %s\n", lo->file, sl->number, err);
 		status = 2;
+	} else if (lo->on_result) {
+		if (lo->out.outpath || lo->out.pcap || lo->out.keylog) {
+			char b[3][PATH_MAX];
+			struct outputs o = lo->out;
+			o.outpath = numbered(o.outpath, sl->number, b[0], sizeof b[0]);
+			o.pcap = numbered(o.pcap, sl->number, b[1], sizeof b[1]);
+			o.keylog = numbered(o.keylog, sl->number, b[2], sizeof b[2]);
+			struct scenario live_sc = *sc;
+			memset(&live_sc.expect, 0, sizeof live_sc.expect);
+			if (o.outpath)
+				status = write_outputs(lo->file, &live_sc, &res, &o);
+		}
+		lo->on_result(lo->ctx, &res);
 	} else {
 		char b[4][PATH_MAX];
 		struct outputs o = lo->out;
@@ -733,7 +759,8 @@ static int live_end(const struct live_opts *lo, const struct scenario *sc, struc
 		struct scenario live_sc = *sc;
 		memset(&live_sc.expect, 0, sizeof live_sc.expect);
 		status = write_outputs(lo->file, &live_sc, &res, &o);
-		fprintf(stderr, "smtps-sim: session %ld%s%s: %zu events%s\n", sl->number, sl->addr[0] ? " from " : "",
+		if (!lo->tui)
+			fprintf(stderr, "smtps-sim: session %ld%s%s: %zu events%s\n", sl->number, sl->addr[0] ? " from " : "",
 			sl->addr, res.trace.n, res.outcome.delivered ? ", a message delivered" : "");
 		run_result_free(&res);
 	}
@@ -771,107 +798,261 @@ static int live_begin(const struct live_opts *lo, const struct scenario *sc, con
 	return 0;
 }
 
+/* The state of a live command's loop: its sessions, and what it polls. */
+struct live_state {
+	struct live_slot *slots;
+	struct pollfd *pfd;
+	int *owner;
+	long started;
+	int status;
+};
+
+static int live_state_init(const struct live_opts *lo, struct live_state *st)
+{
+	memset(st, 0, sizeof *st);
+	st->slots = calloc((size_t)lo->max_sessions, sizeof *st->slots);
+	st->pfd = calloc((size_t)lo->max_sessions * 2 + 2, sizeof *st->pfd);
+	st->owner = calloc((size_t)lo->max_sessions * 2 + 2, sizeof *st->owner);
+	if (!st->slots || !st->pfd || !st->owner) {
+		free(st->slots);
+		free(st->pfd);
+		free(st->owner);
+		fprintf(stderr, "smtps-sim: out of memory\n");
+		return -1;
+	}
+	for (long i = 0; i < lo->max_sessions; i++)
+		st->slots[i].cfd = st->slots[i].sfd = -1;
+	return 0;
+}
+
+static void live_state_free(struct live_state *st)
+{
+	free(st->slots);
+	free(st->pfd);
+	free(st->owner);
+}
+
+/* One turn of the loop: waits up to wait_ms on the sockets (and on extra_fd, standard
+ * input for the interface, when >= 0), accepts (serve, proxy), steps every session and
+ * writes out each one that ended. Returns 0 once there is nothing left to do. */
+static int live_state_step(const struct live_opts *lo, const struct scenario *sc, const struct run_pki *pki,
+			   int lfd, struct live_state *st, int wait_ms, int extra_fd)
+{
+	struct live_slot *slots = st->slots;
+	long active = 0;
+	for (long i = 0; i < lo->max_sessions; i++)
+		active += slots[i].s != NULL;
+	int late = lo->deadline_us && mono_us() >= lo->deadline_us;
+	int accepting = lfd >= 0 && !live_stop && !late && (lo->count == 0 || st->started < lo->count);
+	if (late)
+		for (long i = 0; i < lo->max_sessions; i++)
+			if (slots[i].s)
+				run_live_stop(slots[i].s, "the client test's time for this case ran out");
+	if (live_stop)
+		for (long i = 0; i < lo->max_sessions; i++)
+			if (slots[i].s)
+				run_live_stop(slots[i].s, "the server was stopped (SIGINT or SIGTERM)");
+	if (!accepting && !active)
+		return 0;
+	int n = 0;
+	if (accepting) {
+		st->pfd[n] = (struct pollfd){ .fd = lfd, .events = POLLIN };
+		st->owner[n++] = -1;
+	}
+	for (long i = 0; i < lo->max_sessions; i++) {
+		if (!slots[i].s)
+			continue;
+		int k = run_live_pollfds(slots[i].s, st->pfd + n);
+		for (int j = 0; j < k; j++)
+			st->owner[n + j] = (int)i;
+		n += k;
+	}
+	if (extra_fd >= 0) {
+		st->pfd[n] = (struct pollfd){ .fd = extra_fd, .events = POLLIN };
+		st->owner[n++] = -2;
+	}
+	if (poll(st->pfd, (nfds_t)n, wait_ms) < 0 && errno != EINTR) {
+		fprintf(stderr, "smtps-sim: poll: %s\n", strerror(errno));
+		st->status = 2;
+		live_stop = 1;
+	}
+	if (accepting && n && st->owner[0] == -1 && (st->pfd[0].revents & POLLIN)) {
+		for (int burst = 0; burst < 64 && (lo->count == 0 || st->started < lo->count); burst++) {
+			char addr[64], err[256];
+			int fd = net_accept(lfd, addr, sizeof addr, err, sizeof err);
+			if (fd < 0) {
+				if (fd == -2)
+					fprintf(stderr, "smtps-sim: %s\n", err);
+				break;
+			}
+			/* Full: the session that has been there longest makes room (a slow
+			 * peer cannot hold the server by opening many connections). */
+			long free_slot = -1, oldest = -1;
+			for (long i = 0; i < lo->max_sessions; i++) {
+				if (!slots[i].s && free_slot < 0)
+					free_slot = i;
+				if (slots[i].s && (oldest < 0 || slots[i].start < slots[oldest].start))
+					oldest = i;
+			}
+			if (free_slot < 0) {
+				char why[120];
+				snprintf(why, sizeof why,
+					 "a new connection needed its place (at most %ld sessions at once; the oldest goes)",
+					 lo->max_sessions);
+				run_live_stop(slots[oldest].s, why);
+				run_live_step(slots[oldest].s, mono_us() - slots[oldest].start);
+				if (live_end(lo, sc, &slots[oldest]) == 2)
+					st->status = 2;
+				free_slot = oldest;
+			}
+			if (live_begin(lo, sc, pki, &slots[free_slot], fd, addr, st->started + 1) == 0)
+				st->started++;
+			else
+				close(fd);
+		}
+	}
+	for (long i = 0; i < lo->max_sessions; i++) {
+		if (!slots[i].s)
+			continue;
+		if (!run_live_step(slots[i].s, mono_us() - slots[i].start) && live_end(lo, sc, &slots[i]) == 2)
+			st->status = 2;
+	}
+	return 1;
+}
+
 /* The loop of a live command: accepts (serve, proxy) up to max_sessions at once, steps
  * every session, and writes each one out when it ends. */
 static int live_loop(const struct live_opts *lo, const struct scenario *sc, const struct run_pki *pki, int lfd)
 {
-	struct live_slot *slots = calloc((size_t)lo->max_sessions, sizeof *slots);
-	struct pollfd *pfd = calloc((size_t)lo->max_sessions * 2 + 1, sizeof *pfd);
-	int *owner = calloc((size_t)lo->max_sessions * 2 + 1, sizeof *owner);
-	if (!slots || !pfd || !owner) {
-		free(slots);
-		free(pfd);
-		free(owner);
-		fprintf(stderr, "smtps-sim: out of memory\n");
+	struct live_state st;
+	if (live_state_init(lo, &st))
 		return 2;
-	}
-	for (long i = 0; i < lo->max_sessions; i++)
-		slots[i].cfd = slots[i].sfd = -1;
-	long started = 0;
-	int status = 0;
 	if (lo->cmd == LIVE_CONNECT) {
-		if (live_begin(lo, sc, pki, &slots[0], -1, NULL, 1) == 0)
-			started = 1;
+		if (live_begin(lo, sc, pki, &st.slots[0], -1, NULL, 1) == 0)
+			st.started = 1;
 		else
-			status = 2;
+			st.status = 2;
 	}
-	for (;;) {
-		long active = 0;
-		for (long i = 0; i < lo->max_sessions; i++)
-			active += slots[i].s != NULL;
-		int accepting = lfd >= 0 && !live_stop && (lo->count == 0 || started < lo->count);
-		if (live_stop)
-			for (long i = 0; i < lo->max_sessions; i++)
-				if (slots[i].s)
-					run_live_stop(slots[i].s, "the server was stopped (SIGINT or SIGTERM)");
-		if (!accepting && !active)
-			break;
-		int n = 0;
-		if (accepting) {
-			pfd[n] = (struct pollfd){ .fd = lfd, .events = POLLIN };
-			owner[n++] = -1;
-		}
-		for (long i = 0; i < lo->max_sessions; i++) {
-			if (!slots[i].s)
-				continue;
-			int k = run_live_pollfds(slots[i].s, pfd + n);
-			for (int j = 0; j < k; j++)
-				owner[n + j] = (int)i;
-			n += k;
-		}
-		if (poll(pfd, (nfds_t)n, 100) < 0 && errno != EINTR) {
-			fprintf(stderr, "smtps-sim: poll: %s\n", strerror(errno));
-			status = 2;
-			live_stop = 1;
-		}
-		if (accepting && n && owner[0] == -1 && (pfd[0].revents & POLLIN)) {
-			for (int burst = 0; burst < 64 && (lo->count == 0 || started < lo->count); burst++) {
-				char addr[64], err[256];
-				int fd = net_accept(lfd, addr, sizeof addr, err, sizeof err);
-				if (fd < 0) {
-					if (fd == -2)
-						fprintf(stderr, "smtps-sim: %s\n", err);
-					break;
-				}
-				/* Full: the session that has been there longest makes room (a slow
-				 * peer cannot hold the server by opening many connections). */
-				long free_slot = -1, oldest = -1;
-				for (long i = 0; i < lo->max_sessions; i++) {
-					if (!slots[i].s && free_slot < 0)
-						free_slot = i;
-					if (slots[i].s && (oldest < 0 || slots[i].start < slots[oldest].start))
-						oldest = i;
-				}
-				if (free_slot < 0) {
-					char why[120];
-					snprintf(why, sizeof why,
-						 "a new connection needed its place (at most %ld sessions at once; the oldest goes)",
-						 lo->max_sessions);
-					run_live_stop(slots[oldest].s, why);
-					run_live_step(slots[oldest].s, mono_us() - slots[oldest].start);
-					if (live_end(lo, sc, &slots[oldest]) > status)
-						status = 2;
-					free_slot = oldest;
-				}
-				if (live_begin(lo, sc, pki, &slots[free_slot], fd, addr, started + 1) == 0)
-					started++;
-				else
-					close(fd);
-			}
-		}
-		for (long i = 0; i < lo->max_sessions; i++) {
-			if (!slots[i].s)
-				continue;
-			if (!run_live_step(slots[i].s, mono_us() - slots[i].start)) {
-				int st = live_end(lo, sc, &slots[i]);
-				if (st == 2)
-					status = 2;
-			}
-		}
+	while (live_state_step(lo, sc, pki, lfd, &st, 100, -1))
+		;
+	int status = st.status;
+	live_state_free(&st);
+	return status;
+}
+
+/* ---- live in the interface ---- */
+
+struct live_ui {
+	const struct live_opts *lo;
+	const struct scenario *sc;
+	const struct run_pki *pki;
+	int lfd;
+	struct live_state st;
+	int over;
+	struct run_result snap;   /* the session under way: its trace borrowed, its ledger ours */
+	int have_snap;
+	size_t snap_n;
+	long snap_number;
+	struct run_result last;   /* the last session that ended (ours) */
+	int have_last, last_new;
+};
+
+static void live_ui_take(void *ctx, struct run_result *res)
+{
+	struct live_ui *u = ctx;
+	/* the one on show stays valid until the next tick returns: freed only then */
+	if (u->have_last)
+		run_result_free(&u->last);
+	u->last = *res;
+	u->have_last = 1;
+	u->last_new = 1;
+}
+
+static int live_ui_tick(void *ctx, int wait_ms, const struct run_result **res)
+{
+	struct live_ui *u = ctx;
+	if (!u->over && !live_state_step(u->lo, u->sc, u->pki, u->lfd, &u->st, wait_ms, STDIN_FILENO))
+		u->over = 1;
+	if (u->over) {
+		/* nothing more will come: wait for a key like the ordinary interface */
+		struct pollfd p = { .fd = STDIN_FILENO, .events = POLLIN };
+		poll(&p, 1, wait_ms);
 	}
-	free(slots);
-	free(pfd);
-	free(owner);
+	/* the newest session under way, else the last one that ended */
+	long best = -1;
+	for (long i = 0; i < u->lo->max_sessions; i++)
+		if (u->st.slots[i].s && (best < 0 || u->st.slots[i].number > u->st.slots[best].number))
+			best = i;
+	if (best >= 0) {
+		const struct trace *t = run_live_trace(u->st.slots[best].s);
+		if (u->have_snap && u->snap_number == u->st.slots[best].number && u->snap_n == t->n && !u->last_new)
+			return 0;
+		struct run_result r;
+		memset(&r, 0, sizeof r);
+		r.trace = *t;
+		if (ledger_build(&r.ledger, &r.trace))
+			return 0;
+		outcome_from_trace(&r.trace, &r.ledger, &r.outcome);
+		if (u->have_snap)
+			ledger_free(&u->snap.ledger);
+		u->snap = r;
+		u->have_snap = 1;
+		u->snap_n = t->n;
+		u->snap_number = u->st.slots[best].number;
+		u->last_new = 0;
+		*res = &u->snap;
+		return 1;
+	}
+	if (u->last_new) {
+		u->last_new = 0;
+		*res = &u->last;
+		return 1;
+	}
+	return 0;
+}
+
+/* The live command in the interface: it shows the newest session as it happens; when
+ * the user quits, the sessions still open are closed and written out. */
+static int live_tui(struct live_opts *lo, const struct scenario *sc, const struct run_pki *pki, int lfd,
+		    const char *name)
+{
+	struct live_ui u;
+	memset(&u, 0, sizeof u);
+	u.lo = lo;
+	u.sc = sc;
+	u.pki = pki;
+	u.lfd = lfd;
+	lo->on_result = live_ui_take;
+	lo->ctx = &u;
+	if (live_state_init(lo, &u.st))
+		return 2;
+	if (lo->cmd == LIVE_CONNECT && live_begin(lo, sc, pki, &u.st.slots[0], -1, NULL, 1) == 0)
+		u.st.started = 1;
+	char what[160];
+	if (lfd >= 0) {
+		char shown[80];
+		snprintf(shown, sizeof shown, "%.*s:%u", (int)(strrchr(lo->listen, ':') - lo->listen), lo->listen,
+			 net_local_port(lfd));
+		snprintf(what, sizeof what, "live (%s on %s)", name, shown);
+	} else
+		snprintf(what, sizeof what, "live (%s to %s)", name, lo->upstream);
+	struct ui_live live = { .ctx = &u, .tick = live_ui_tick, .what = what };
+	struct ui_options opt = { .scenario_path = lo->file, .scenario_dir = scenario_dir(), .load = &load_opts,
+				  .no_lesson = 1, .live = &live };
+	char err[1024];
+	int st = ui_main(&opt, err, sizeof err);
+	if (st == 2 && err[0])
+		fprintf(stderr, "smtps-sim: %s\n", err);
+	/* what is still open closes now, and is written out */
+	live_stop = 1;
+	for (int i = 0; i < 100 && live_state_step(lo, sc, pki, lfd, &u.st, 10, -1); i++)
+		;
+	if (u.have_snap)
+		ledger_free(&u.snap.ledger);
+	if (u.have_last)
+		run_result_free(&u.last);
+	int status = u.st.status ? u.st.status : st;
+	live_state_free(&u.st);
 	return status;
 }
 
@@ -902,7 +1083,9 @@ static int cmd_live(enum live_cmd cmd, int argc, char **argv)
 		else if (!strcmp(a, "--public"))
 			lo.public_ok = 1;
 		else if (!strcmp(a, "--headless"))
-			; /* the transcript is printed as each session ends (the default) */
+			lo.tui = 0; /* the transcript is printed as each session ends (the default) */
+		else if (!strcmp(a, "--tui"))
+			lo.tui = 1;
 		else if (!strcmp(a, "--listen") || !strcmp(a, "--upstream") || !strcmp(a, "--to") ||
 			 !strcmp(a, "--count") || !strcmp(a, "--max-sessions") || !strcmp(a, "--idle") ||
 			 !strcmp(a, "--timeout") || !strcmp(a, "--format") || !strcmp(a, "-o") ||
@@ -1006,12 +1189,305 @@ static int cmd_live(enum live_cmd cmd, int argc, char **argv)
 	signal(SIGINT, on_live_signal);
 	signal(SIGTERM, on_live_signal);
 	signal(SIGPIPE, SIG_IGN);
-	int status = live_loop(&lo, &sc, &pki, lfd);
+	int status = lo.tui ? live_tui(&lo, &sc, &pki, lfd, name) : live_loop(&lo, &sc, &pki, lfd);
 	if (lfd >= 0)
 		close(lfd);
 	run_pki_free(&pki);
 	scenario_free(&sc);
 	return status;
+}
+
+/* ---- bench-client: which attacks does a real client fall for? ---- */
+
+/* The cases: a catalogue scenario each, with the attacker (or the broken server) of one
+ * attack from the NO STARTTLS study's client test, and what falling for it means. */
+enum bench_risk { RISK_CLEAR, RISK_FORGED, RISK_CERT, RISK_OLD_TLS };
+static const struct bench_case {
+	const char *file, *name;
+	enum bench_risk risk;
+} bench_cases[] = {
+	{ "strip-opportunistic.ini", "STARTTLS stripped from EHLO", RISK_CLEAR },
+	{ "starttls-454.ini", "STARTTLS answered 454", RISK_CLEAR },
+	{ "starttls-502-required.ini", "STARTTLS answered 502", RISK_CLEAR },
+	{ "ehlo-refused-required.ini", "EHLO refused", RISK_CLEAR },
+	{ "response-injection-vulnerable.ini", "forged replies behind the 220", RISK_FORGED },
+	{ "cert-substitution-verify.ini", "attacker's certificate", RISK_CERT },
+	{ "wrong-host.ini", "certificate for another host", RISK_CERT },
+	{ "expired-cert.ini", "expired certificate", RISK_CERT },
+	{ "tls10-legacy.ini", "TLS 1.0 only", RISK_OLD_TLS },
+};
+#define NBENCH (sizeof bench_cases / sizeof bench_cases[0])
+
+/* What one session shows of the client, read from its trace and ledger. */
+struct bench_verdict {
+	int connected;      /* the client sent anything */
+	int tls;            /* its connection used TLS */
+	int tls_version;    /* BR_TLS10.. when it did */
+	int clear;          /* it sent MAIL, RCPT, DATA or AUTH outside TLS */
+	int password;       /* the attacker (or an observer) learned its credentials */
+	int forged;         /* after the handshake it sent a command before any reply came
+			     * through TLS: it took the cleartext replies buffered before TLS */
+	int after_tls;      /* it sent commands inside TLS */
+	int fell;           /* it fell for this case's attack */
+	int done;
+};
+
+struct bench_ctx {
+	struct run_result res;
+	int have;
+};
+
+static void bench_take(void *ctx, struct run_result *res)
+{
+	struct bench_ctx *b = ctx;
+	if (b->have)
+		run_result_free(&b->res);
+	b->res = *res;
+	b->have = 1;
+}
+
+static void bench_judge(const struct bench_case *c, const struct run_result *r, struct bench_verdict *v)
+{
+	const struct trace *t = &r->trace;
+	memset(v, 0, sizeof *v);
+	v->done = 1;
+	enum trace_link cl = r->outcome.client_link;
+	int ehlo_in_tls = 0, replied_in_tls = 0;
+	for (size_t i = 0; i < t->n; i++) {
+		const struct trace_event *e = &t->ev[i];
+		if (e->link != cl)
+			continue;
+		if (e->from == ACTOR_CLIENT && (e->kind == TK_SMTP_COMMAND || e->kind == TK_RECORD || e->kind == TK_SMTP_DATA))
+			v->connected = 1;
+		if (e->kind == TK_SMTP_COMMAND && e->from == ACTOR_CLIENT) {
+			int verb = e->subtype;
+			if (!e->encrypted && (verb == SMTP_VERB_MAIL || verb == SMTP_VERB_RCPT || verb == SMTP_VERB_DATA ||
+					      verb == SMTP_VERB_AUTH))
+				v->clear = 1;
+			if (e->encrypted) {
+				v->after_tls = 1;
+				if (ehlo_in_tls && !replied_in_tls)
+					v->forged = 1;
+				if (verb == SMTP_VERB_EHLO)
+					ehlo_in_tls = 1;
+			}
+		}
+		if (e->kind == TK_SMTP_REPLY && e->from != ACTOR_CLIENT && e->encrypted && ehlo_in_tls)
+			replied_in_tls = 1;
+	}
+	v->tls = r->outcome.tls[cl];
+	for (size_t i = 0; i < t->nsessions; i++)
+		if (t->sessions[i].links & (1u << cl))
+			v->tls_version = (int)t->sessions[i].version;
+	v->password = ((r->outcome.attacker.what | r->outcome.observer.what) & OBSERVED_CREDENTIALS) != 0;
+	switch (c->risk) {
+	case RISK_CLEAR: v->fell = v->clear || v->password; break;
+	case RISK_FORGED: v->fell = v->forged; break;
+	case RISK_CERT: v->fell = v->tls && v->after_tls; break;
+	case RISK_OLD_TLS: v->fell = v->tls && v->after_tls && v->tls_version == BR_TLS10; break;
+	}
+}
+
+static const char *yn(int v) { return v ? "yes" : "no"; }
+
+/* The command with {port} and {host} replaced, for execvp. */
+static char **bench_argv(char **cmd, int n, const char *host, unsigned port)
+{
+	char **a = calloc((size_t)n + 1, sizeof *a);
+	if (!a)
+		return NULL;
+	for (int i = 0; i < n; i++) {
+		char buf[4096];
+		size_t o = 0;
+		for (const char *p = cmd[i]; *p && o + 64 < sizeof buf; p++) {
+			if (!strncmp(p, "{port}", 6)) {
+				o += (size_t)snprintf(buf + o, sizeof buf - o, "%u", port);
+				p += 5;
+			} else if (!strncmp(p, "{host}", 6)) {
+				o += (size_t)snprintf(buf + o, sizeof buf - o, "%s", host);
+				p += 5;
+			} else
+				buf[o++] = *p;
+		}
+		buf[o] = '\0';
+		a[i] = strdup(buf);
+	}
+	return a;
+}
+
+static int cmd_bench_client(int argc, char **argv)
+{
+	const char *listen_on = "127.0.0.1:2525", *format = "text";
+	long seconds = 20;
+	int i = 0;
+	for (; i < argc; i++) {
+		const char *a = argv[i];
+		if (!strcmp(a, "--"))
+			break;
+		if (!strcmp(a, "--listen") || !strcmp(a, "--format") || !strcmp(a, "--seconds")) {
+			if (i + 1 >= argc)
+				return usage_error("%s needs a value", a);
+			const char *v = argv[++i];
+			if (!strcmp(a, "--listen"))
+				listen_on = v;
+			else if (!strcmp(a, "--seconds")) {
+				if (parse_count(v, 1, 600, &seconds))
+					return usage_error("--seconds: '%s' is not between 1 and 600", v);
+			} else {
+				if (strcmp(v, "text") && strcmp(v, "markdown") && strcmp(v, "json"))
+					return usage_error("--format: '%s' is not text, markdown or json", v);
+				format = v;
+			}
+		} else
+			return usage_error("bench-client: '%s' before '--' (the client command comes after it)", a);
+	}
+	if (i >= argc || i + 1 >= argc)
+		return usage_error("bench-client needs a client command after '--'%s", "");
+	char **cmd = argv + i + 1;
+	int ncmd = argc - i - 1;
+	char err[1024];
+	int lfd = net_listen(listen_on, 0, err, sizeof err);
+	if (lfd < 0) {
+		fprintf(stderr, "smtps-sim: %s\n", err);
+		return 2;
+	}
+	unsigned port = net_local_port(lfd);
+	char host[64];
+	snprintf(host, sizeof host, "%.*s", (int)(strrchr(listen_on, ':') - listen_on), listen_on);
+	if (host[0] == '[') {
+		memmove(host, host + 1, strlen(host));
+		host[strlen(host) - 1] = '\0';
+	}
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGINT, on_live_signal);
+	signal(SIGTERM, on_live_signal);
+	live_stop = 0;
+	struct bench_verdict v[NBENCH];
+	int status = 0;
+	for (size_t k = 0; k < NBENCH && !live_stop; k++) {
+		const struct bench_case *c = &bench_cases[k];
+		memset(&v[k], 0, sizeof v[k]);
+		char path[PATH_MAX];
+		snprintf(path, sizeof path, "%s/%s", scenario_dir(), c->file);
+		struct scenario sc;
+		struct run_pki pki;
+		if (scenario_load(path, &load_opts, &sc, err, sizeof err)) {
+			fprintf(stderr, "smtps-sim: %s\n", err);
+			status = 2;
+			continue;
+		}
+		if (run_pki_load(&sc, &pki, err, sizeof err)) {
+			fprintf(stderr, "smtps-sim: %s\n", err);
+			scenario_free(&sc);
+			status = 2;
+			continue;
+		}
+		fprintf(stderr, "smtps-sim: bench-client: case %zu of %zu: %s (%s)\n", k + 1, NBENCH, c->name, sc.name);
+		pid_t child = fork();
+		if (child == 0) {
+			char **a = bench_argv(cmd, ncmd, host, port);
+			int dn = open("/dev/null", O_RDWR);
+			if (dn >= 0) {
+				dup2(dn, 0);
+				dup2(dn, 1);
+				dup2(dn, 2);
+			}
+			close(lfd);
+			if (a)
+				execvp(a[0], a);
+			_exit(127);
+		}
+		struct bench_ctx b = { 0 };
+		struct live_opts lo = { .cmd = LIVE_SERVE, .file = path, .count = 1, .max_sessions = 1,
+					.idle_us = 5000000, .total_us = (uint64_t)seconds * 1000000u,
+					.on_result = bench_take, .ctx = &b,
+					.deadline_us = mono_us() + (uint64_t)seconds * 1000000u };
+		lo.out.format = "text";
+		if (child < 0)
+			fprintf(stderr, "smtps-sim: bench-client: cannot start %s: %s\n", cmd[0], strerror(errno));
+		else if (live_loop(&lo, &sc, &pki, lfd))
+			status = 2;
+		if (child > 0) {
+			/* the client had its chance: it goes now if it has not */
+			int wst = 0;
+			uint64_t until = mono_us() + 2000000u;
+			while (waitpid(child, &wst, WNOHANG) == 0) {
+				if (mono_us() >= until) {
+					kill(child, SIGKILL);
+					waitpid(child, &wst, 0);
+					break;
+				}
+				usleep(20000);
+			}
+			if (!b.have && WIFEXITED(wst) && WEXITSTATUS(wst) == 127) {
+				/* the shell's convention: the command could not be run at all */
+				fprintf(stderr, "smtps-sim: bench-client: cannot run '%s' (exit status 127)\n", cmd[0]);
+				run_pki_free(&pki);
+				scenario_free(&sc);
+				close(lfd);
+				return 2;
+			}
+		}
+		if (b.have) {
+			bench_judge(c, &b.res, &v[k]);
+			run_result_free(&b.res);
+		}
+		run_pki_free(&pki);
+		scenario_free(&sc);
+	}
+	close(lfd);
+	if (!strcmp(format, "json")) {
+		stdout_printf("{\n  \"client\": \"");
+		for (int j = 0; j < ncmd; j++) {
+			if (j)
+				stdout_printf(" ");
+			for (const char *p = cmd[j]; *p; p++) {
+				if (*p == '"' || *p == '\\')
+					stdout_printf("\\%c", *p);
+				else if ((unsigned char)*p < 0x20)
+					stdout_printf("\\u%04x", *p);
+				else
+					stdout_printf("%c", *p);
+			}
+		}
+		stdout_printf("\",\n  \"cases\": [\n");
+		for (size_t k = 0; k < NBENCH; k++)
+			stdout_printf("    {\"scenario\": \"%.*s\", \"attack\": \"%s\", \"ran\": %s, \"connected\": %s, "
+				      "\"tls\": %s, \"went_on_in_clear\": %s, \"sent_password\": %s, "
+				      "\"took_forged_reply\": %s, \"accepted_bad_tls\": %s, \"fell_for_it\": %s}%s\n",
+				      (int)strlen(bench_cases[k].file) - 4, bench_cases[k].file, bench_cases[k].name,
+				      v[k].done ? "true" : "false", v[k].connected ? "true" : "false",
+				      v[k].tls ? "true" : "false", v[k].clear ? "true" : "false",
+				      v[k].password ? "true" : "false", v[k].forged ? "true" : "false",
+				      (bench_cases[k].risk == RISK_CERT || bench_cases[k].risk == RISK_OLD_TLS) && v[k].fell
+					      ? "true" : "false",
+				      v[k].fell ? "true" : "false", k + 1 < NBENCH ? "," : "");
+		stdout_printf("  ]\n}\n");
+	} else {
+		int md = !strcmp(format, "markdown");
+		if (md)
+			stdout_printf("| attack | connected | TLS | in clear | password sent | forged reply taken | bad TLS accepted | verdict |\n"
+				      "|---|---|---|---|---|---|---|---|\n");
+		else
+			stdout_printf("%-32s %-9s %-4s %-8s %-8s %-7s %-8s %s\n", "attack", "connected", "TLS", "in clear",
+				      "password", "forged", "bad TLS", "verdict");
+		for (size_t k = 0; k < NBENCH; k++) {
+			const struct bench_verdict *x = &v[k];
+			int tls_case = bench_cases[k].risk == RISK_CERT || bench_cases[k].risk == RISK_OLD_TLS;
+			const char *verdict = !x->done ? "not run" : !x->connected ? "no connection"
+					      : x->fell ? "FELL FOR IT" : "safe";
+			if (md)
+				stdout_printf("| %s | %s | %s | %s | %s | %s | %s | %s |\n", bench_cases[k].name, yn(x->connected),
+					      yn(x->tls), yn(x->clear), yn(x->password), yn(x->forged),
+					      tls_case ? yn(x->fell) : "-", verdict);
+			else
+				stdout_printf("%-32s %-9s %-4s %-8s %-8s %-7s %-8s %s\n", bench_cases[k].name, yn(x->connected),
+					      yn(x->tls), yn(x->clear), yn(x->password), yn(x->forged),
+					      tls_case ? yn(x->fell) : "-", verdict);
+		}
+	}
+	int st = stdout_status();
+	return st ? st : status;
 }
 
 int main(int argc, char **argv)
@@ -1044,6 +1520,8 @@ int main(int argc, char **argv)
 			return cmd_live(LIVE_PROXY, argc - 2, argv + 2);
 		if (!strcmp(cmd, "connect"))
 			return cmd_live(LIVE_CONNECT, argc - 2, argv + 2);
+		if (!strcmp(cmd, "bench-client"))
+			return cmd_bench_client(argc - 2, argv + 2);
 	}
 	return cmd_tui(argc - 1, argv + 1);
 }

@@ -217,5 +217,46 @@ else
 	skip=$((skip + 1)); echo "skip: Python's aiosmtpd (python3-aiosmtpd) is not installed"
 fi
 
+# --- bench-client: the client test, on swaks and on a Python script ---
+if have swaks && perl -MNet::SSLeay -e 1 2>/dev/null; then
+	SW="swaks --server {host} --port {port} --from alice@example.test --to bob@example.test --auth PLAIN --auth-user alice --auth-password wonderland"
+	timeout 200 "$BIN" bench-client --listen 127.0.0.1:0 --seconds 10 --format json -- $SW --tls-optional \
+		>"$T/bench-optional.json" 2>"$T/bench-optional.err"
+	timeout 200 "$BIN" bench-client --listen 127.0.0.1:0 --seconds 10 -- $SW --tls \
+		>"$T/bench-required.txt" 2>"$T/bench-required.err"
+	if grep -q '"scenario": "strip-opportunistic".*"sent_password": true.*"fell_for_it": true' "$T/bench-optional.json"; then ok; else
+		bad "bench-client: swaks --tls-optional should fall for stripping: $(grep strip-opportunistic "$T/bench-optional.json")"
+	fi
+	if grep -q '^STARTTLS stripped from EHLO .* safe$' "$T/bench-required.txt"; then ok; else
+		bad "bench-client: swaks --tls should be safe against stripping: $(cat "$T/bench-required.txt" "$T/bench-required.err")"
+	fi
+	# swaks does not check certificates unless asked: it takes the attacker's
+	if grep -q '^attacker.s certificate .* FELL FOR IT$' "$T/bench-required.txt"; then ok; else
+		bad "bench-client: swaks without --tls-verify should accept the attacker's certificate"
+	fi
+	[ "$(grep -c '"ran": true' "$T/bench-optional.json")" -eq 9 ] && ok || bad "bench-client: not every case ran"
+fi
+cat >"$T/careful.py" <<'PYEOF'
+import smtplib, ssl, sys
+# a careful client: TLS required, the demo CA trusted, the name mail.example.test checked
+class SMTPName(smtplib.SMTP):
+    def starttls(self, context):
+        self._host = 'mail.example.test'
+        return super().starttls(context=context)
+ctx = ssl.create_default_context(cafile=sys.argv[3])
+s = SMTPName(sys.argv[1], int(sys.argv[2]), local_hostname='careful.example', timeout=8)
+s.starttls(context=ctx)
+s.login('alice', 'wonderland')
+s.sendmail('alice@example.test', ['bob@example.test'], b'Subject: careful\r\n\r\nhi\r\n')
+s.quit()
+PYEOF
+if have $PY; then
+	timeout 200 "$BIN" bench-client --listen 127.0.0.1:0 --seconds 10 --format markdown -- \
+		$PY "$T/careful.py" {host} {port} "$SCEN/certs/demo-ca.pem" >"$T/bench-python.md" 2>"$T/bench-python.err"
+	if [ "$(grep -c '| safe |$' "$T/bench-python.md")" -eq 9 ]; then ok; else
+		bad "bench-client: the careful Python client should be safe in every case: $(cat "$T/bench-python.md")"
+	fi
+fi
+
 echo "live: $pass passed, $fail failed${skip:+, $skip skipped}"
 [ $fail -eq 0 ]

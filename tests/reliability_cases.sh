@@ -17,7 +17,14 @@ CERTS=$SCEN/certs
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/reliability.XXXXXX") || exit 2
 TM="tmux -L smtps-rel-$$ -f /dev/null"
-trap '$TM kill-server 2>/dev/null; rm -rf "$T"' EXIT
+# the program in a case's terminal is killed before the terminal goes (see tui_lib.inc)
+tm_stop() {
+	for p in $($TM list-panes -a -F '#{pane_pid}' 2>/dev/null); do
+		pkill -KILL -P "$p" 2>/dev/null
+	done
+	$TM kill-server 2>/dev/null
+}
+trap 'tm_stop; rm -rf "$T"' EXIT
 trap 'exit 2' INT TERM
 mkdir "$T/sc" "$T/out"
 : >"$T/results"
@@ -658,7 +665,7 @@ if want 4; then
 		_w=$1
 		_h=$2
 		shift 2
-		$TM kill-server 2>/dev/null
+		tm_stop
 		# a fresh server per session: reusing a socket races with the old server's exit
 		nsess=$((nsess + 1))
 		TM="tmux -L smtps-rel-$$-$nsess -f /dev/null"
@@ -779,7 +786,7 @@ if want 4; then
 		r3=$?
 		why="picker shown $r1, Esc closed it $r2, q quit $r3: $(tscreen | tr -s ' \n' ' ' | head -c 600)"
 		verdict T18 "the picker over a directory with a FIFO: listed, Esc and q work" [ "$r1$r2$r3" = 000 ]
-		$TM kill-server 2>/dev/null
+		tm_stop
 	fi
 	skipped T09 "Ctrl-Z and fg need an interactive shell's job control in the pane"
 	skipped T10 "SIGQUIT and SIGKILL cannot be handled; the shell restores the terminal (nothing to check in the program)"

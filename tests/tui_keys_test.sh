@@ -337,6 +337,6 @@ sig_case TERM 143
 sig_case HUP 129
 sig_case SEGV 139
 sig_case ABRT 134
-$TM kill-server 2>/dev/null
+tm_stop
 
 finish

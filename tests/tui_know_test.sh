@@ -165,6 +165,6 @@ for f in "$SCEN"/*.ini; do
 	keys q
 done
 check "the border check ran on the whole catalogue ($nsc scenarios)" [ "$nsc" -ge 19 ]
-$TM kill-server 2>/dev/null
+tm_stop
 
 finish

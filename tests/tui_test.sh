@@ -301,6 +301,6 @@ for f in "$SCEN"/*.ini; do
 	fi
 done
 check "the who-knows-what check ran on the whole catalogue ($nscen scenarios)" [ "$nscen" -ge 19 ]
-$TM kill-server 2>/dev/null
+tm_stop
 
 finish

@@ -54,8 +54,9 @@ static const int pace_ms[] = { 3000, 2000, 1200, 800, 500, 300, 150 };
 /* Puts a loaded scenario and its run on show (the app takes both), from the start. */
 static void install(struct app *a, struct scenario *sc, struct run_result *r, int is_trace, const char *path)
 {
-	if (a->have_res)
+	if (a->have_res && !a->res_borrowed)
 		run_result_free(&a->res);
+	a->res_borrowed = 0;
 	if (a->sc.path || a->sc.name)
 		scenario_free(&a->sc);
 	a->sc = *sc;
@@ -110,7 +111,7 @@ int ui_open_scenario(struct app *a, const char *path, char *err, size_t cap)
 static void app_free(struct app *a)
 {
 	ui_picker_close(a);
-	if (a->have_res)
+	if (a->have_res && !a->res_borrowed)
 		run_result_free(&a->res);
 	if (a->sc.path || a->sc.name)
 		scenario_free(&a->sc);
@@ -201,6 +202,27 @@ static void play_tick(struct app *a)
 		a->play_due = now + pace_ms[a->pace];
 }
 
+/* A live session's newest state on show. The cursor follows the newest event while it
+ * is on the last one (the user moving it away stops that). */
+static void live_show(struct app *a, const struct run_result *r)
+{
+	/* the first session replaces the scenario's own run: it starts at its newest event */
+	int at_end = !a->res_borrowed || a->res.trace.n == 0 || a->cur + 1 >= a->res.trace.n;
+	if (a->have_res && !a->res_borrowed)
+		run_result_free(&a->res);
+	a->res = *r;
+	a->have_res = 1;
+	a->res_borrowed = 1;
+	a->is_trace = 1; /* a recording: nothing to re-run */
+	size_t n = a->res.trace.n;
+	if (at_end || a->cur >= n)
+		a->cur = n ? n - 1 : 0;
+	a->detail_event = (size_t)-1;
+	if (a->opt->live->what)
+		snprintf(a->msg, sizeof a->msg, "%s: %zu events", a->opt->live->what, n);
+	a->msg_err = 0;
+}
+
 /* 1 when the terminal behind standard input is gone: hung up, or closed. */
 static int terminal_gone(void)
 {
@@ -283,6 +305,9 @@ int ui_main(const struct ui_options *opt, char *err, size_t errcap)
 	mouseinterval(0);
 	ui_draw_init(a);
 
+	if (opt->live && opt->live->what)
+		snprintf(a->msg, sizeof a->msg, "%s: waiting for a connection (until then, the scenario's own run)",
+			 opt->live->what);
 	for (;;) {
 		if (stop_signal)
 			break;
@@ -299,7 +324,14 @@ int ui_main(const struct ui_options *opt, char *err, size_t errcap)
 			long long left = a->play_due - now_ms();
 			wait = left < 0 ? 0 : left < wait ? (int)left : wait;
 		}
-		timeout(wait);
+		if (opt->live) {
+			/* the caller waits on its sockets and on standard input */
+			const struct run_result *lr = NULL;
+			if (opt->live->tick(opt->live->ctx, wait, &lr) && lr)
+				live_show(a, lr);
+			timeout(0);
+		} else
+			timeout(wait);
 		int ch = getch();
 		if (a->playing)
 			play_tick(a);

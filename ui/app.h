@@ -80,6 +80,7 @@ struct app {
 	struct run_result res;
 	int have_res;
 	int is_trace;             /* the run on show is a saved trace (TRACE.json): nothing to re-run */
+	int res_borrowed;         /* res is a live session's, owned by the caller (ui_live) */
 	/* what the cycling what-if keys tried last, even if that run failed, so that the
 	 * next press moves on instead of retrying the same failing option */
 	int try_tls, try_mitm;

@@ -7,6 +7,18 @@
 #include <stdint.h>
 
 struct scenario_load_opts; /* sim/run/scenario.h */
+struct run_result;         /* sim/run/run.h */
+
+/* A live source (serve, proxy and connect in the interface): the caller owns the sessions
+ * and steps them when asked; the interface only shows what it is handed. */
+struct ui_live {
+	void *ctx;
+	/* Waits up to wait_ms for the sockets or a key on standard input, moves the sessions,
+	 * and returns 1 with *res set when the session on show changed (a run the caller keeps
+	 * valid until the next call), 0 otherwise. */
+	int (*tick)(void *ctx, int wait_ms, const struct run_result **res);
+	const char *what;          /* for the status line: "live on 127.0.0.1:2525" */
+};
 
 struct ui_options {
 	const char *scenario_path;  /* the scenario to open */
@@ -17,6 +29,7 @@ struct ui_options {
 	int no_color;               /* --no-color: as NO_COLOR=1 */
 	int has_seed;
 	uint64_t seed;
+	const struct ui_live *live; /* NULL: the scenario's own run */
 };
 
 /* Runs the TUI until the user quits (or SIGINT/SIGTERM/SIGHUP). Returns 0, or 2 with a
