@@ -13,6 +13,7 @@ SERVER=
 trap '[ -n "$SERVER" ] && kill $SERVER 2>/dev/null; [ -n "$KEEP" ] || rm -rf "$T"' EXIT INT TERM
 ok() { pass=$((pass + 1)); }
 bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+. "$(dirname "$0")/live_lib.inc"
 
 # a sanitizer build holds more memory per byte: the bound is for the plain build
 BOUND_KB=${LIVE_RSS_BOUND_KB:-131072}
@@ -26,13 +27,7 @@ ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 \
 timeout -k 10 300 "$BIN" serve "$SCEN/starttls.ini" --listen 127.0.0.1:0 --max-sessions 32 --idle 5 --timeout 60 \
 	-o "$T/session.txt" >/dev/null 2>"$T/serve.err" &
 SERVER=$!
-PORT=
-i=0
-while [ $i -lt 100 ] && [ -z "$PORT" ]; do
-	PORT=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' "$T/serve.err" 2>/dev/null)
-	[ -n "$PORT" ] || sleep 0.1
-	i=$((i + 1))
-done
+PORT=$(port_of "$T/serve.err" "$LISTENING")
 [ -n "$PORT" ] || bad "the server did not start: $(cat "$T/serve.err")"
 
 if [ -n "$PORT" ]; then

@@ -18,6 +18,7 @@ trap '[ -n "$SERVER" ] && kill $SERVER 2>/dev/null; rm -rf "$T"' EXIT INT TERM
 
 ok() { pass=$((pass + 1)); }
 bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+. "$(dirname "$0")/live_lib.inc"
 have() { command -v "$1" >/dev/null 2>&1; }
 
 printf 'From: alice@example.test\r\nTo: bob@example.test\r\nSubject: live test\r\n\r\nHello over a real socket.\r\n' >"$T/msg"
@@ -29,13 +30,7 @@ serve() {
 	timeout 60 "$BIN" serve "$SCEN/$2" --listen 127.0.0.1:0 --count 1 --idle 10 --format json -o "$T/$n.json" \
 		>/dev/null 2>"$T/$n.err" &
 	SERVER=$!
-	PORT=
-	i=0
-	while [ $i -lt 100 ] && [ -z "$PORT" ]; do
-		PORT=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' "$T/$n.err" 2>/dev/null)
-		[ -n "$PORT" ] || sleep 0.1
-		i=$((i + 1))
-	done
+	PORT=$(port_of "$T/$n.err" "$LISTENING")
 	[ -n "$PORT" ] || bad "$n: the server did not start: $(cat "$T/$n.err")"
 }
 
@@ -159,13 +154,7 @@ aiosmtpd() {
 	timeout 40 $AIO "$(dirname "$0")/data/aiosmtpd_server.py" "$CERTS/server-ecdsa.pem" "$CERTS/server-ecdsa.key" \
 		"$T/$1.mail" 30 $2 >"$T/$1.aio" 2>&1 &
 	AIOPID=$!
-	APORT=
-	i=0
-	while [ $i -lt 100 ] && [ -z "$APORT" ]; do
-		APORT=$(sed -n 's/^ready \([0-9][0-9]*\)$/\1/p' "$T/$1.aio" 2>/dev/null)
-		[ -n "$APORT" ] || sleep 0.1
-		i=$((i + 1))
-	done
+	APORT=$(port_of "$T/$1.aio" 's/^ready \([0-9][0-9]*\)$/\1/p')
 }
 if [ -x $AIO ] && $AIO -c 'import aiosmtpd' 2>/dev/null; then
 	aiosmtpd connect
@@ -185,13 +174,7 @@ if [ -x $AIO ] && $AIO -c 'import aiosmtpd' 2>/dev/null; then
 	timeout 60 "$BIN" proxy "$SCEN/strip-opportunistic.ini" --listen 127.0.0.1:0 --upstream "127.0.0.1:$APORT" \
 		--count 1 --idle 10 --format json -o "$T/proxy.json" >/dev/null 2>"$T/proxy.err" &
 	SERVER=$!
-	PORT=
-	i=0
-	while [ $i -lt 100 ] && [ -z "$PORT" ]; do
-		PORT=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' "$T/proxy.err" 2>/dev/null)
-		[ -n "$PORT" ] || sleep 0.1
-		i=$((i + 1))
-	done
+	PORT=$(port_of "$T/proxy.err" "$LISTENING")
 	cat >"$T/opportunistic.py" <<'PYEOF'
 import smtplib, sys
 s = smtplib.SMTP('127.0.0.1', int(sys.argv[1]), local_hostname='python.example', timeout=15)
