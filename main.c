@@ -242,6 +242,7 @@ struct outputs {
 	const char *format, *outpath, *pcap, *keylog, *tlsrpt;
 	int verbose;
 	int expect;   /* check the scenario's [expect] (not for a live session) */
+	int files_only; /* nothing on standard output: only -o, --pcap, --keylog, --tlsrpt */
 };
 
 /* Returns the exit status: 0 expectations met, 1 not met, 2 output error. */
@@ -265,42 +266,46 @@ static int write_outputs(const char *file, const struct scenario *sc, const stru
 	}
 	char report[2048];
 	int met = o->expect ? run_check_expect(sc, &res->outcome, report, sizeof report) : 1;
-	int werr = 0;
-	errno = 0;
-	if (!strcmp(o->format, "json"))
-		werr = export_json(out, sc, res);
-	else if (!strcmp(o->format, "markdown"))
-		werr = export_markdown(out, sc, res);
-	else {
-		export_text(out, sc, res, o->verbose);
-		if (out == stdout && o->expect)
-			printf("\nExpectations: %s\n%s", met ? "met" : "NOT met", report);
-	}
-	int e = errno; /* the reason of a failed write, before anything else can change it */
-	if (out == stdout)
-		stdout_note(e);
-	if (werr && !ferror(out)) {
-		/* the only failure that is not a write: the JSON tree could not be built */
-		if (o->outpath)
-			export_file_abort(&ef);
-		fprintf(stderr, "smtps-sim: %s: cannot build the %s export: out of memory\n", file, o->format);
-		status = 2;
-		goto done;
-	}
-	if (!o->outpath) {
-		if (stdout_status()) {
+	/* The formatted output: to -o, or standard output unless only files were asked for
+	 * (a live session shown in the interface, which owns the terminal). */
+	if (o->outpath || !o->files_only) {
+		int werr = 0;
+		errno = 0;
+		if (!strcmp(o->format, "json"))
+			werr = export_json(out, sc, res);
+		else if (!strcmp(o->format, "markdown"))
+			werr = export_markdown(out, sc, res);
+		else {
+			export_text(out, sc, res, o->verbose);
+			if (out == stdout && o->expect)
+				printf("\nExpectations: %s\n%s", met ? "met" : "NOT met", report);
+		}
+		int e = errno; /* the reason of a failed write, before anything else can change it */
+		if (out == stdout)
+			stdout_note(e);
+		if (werr && !ferror(out)) {
+			/* the only failure that is not a write: the JSON tree could not be built */
+			if (o->outpath)
+				export_file_abort(&ef);
+			fprintf(stderr, "smtps-sim: %s: cannot build the %s export: out of memory\n", file, o->format);
 			status = 2;
 			goto done;
 		}
-	} else if (ferror(out)) {
-		export_file_abort(&ef);
-		fprintf(stderr, "smtps-sim: %s: cannot write: %s\n", o->outpath, strerror(e ? e : EIO));
-		status = 2;
-		goto done;
-	} else if (export_file_commit(&ef, err, sizeof err)) {
-		fprintf(stderr, "smtps-sim: %s\n", err);
-		status = 2;
-		goto done;
+		if (!o->outpath) {
+			if (stdout_status()) {
+				status = 2;
+				goto done;
+			}
+		} else if (ferror(out)) {
+			export_file_abort(&ef);
+			fprintf(stderr, "smtps-sim: %s: cannot write: %s\n", o->outpath, strerror(e ? e : EIO));
+			status = 2;
+			goto done;
+		} else if (export_file_commit(&ef, err, sizeof err)) {
+			fprintf(stderr, "smtps-sim: %s\n", err);
+			status = 2;
+			goto done;
+		}
 	}
 	if (o->pcap && export_pcap(o->pcap, sc, res, err, sizeof err)) {
 		fprintf(stderr, "smtps-sim: %s\n", err);
@@ -735,19 +740,6 @@ static int live_end(const struct live_opts *lo, const struct scenario *sc, struc
 	if (run_live_finish(sl->s, &res, err, sizeof err)) {
 		fprintf(stderr, "smtps-sim: %s: session %ld: %s\n", lo->file, sl->number, err);
 		status = 2;
-	} else if (lo->on_result) {
-		if (lo->out.outpath || lo->out.pcap || lo->out.keylog) {
-			char b[3][PATH_MAX];
-			struct outputs o = lo->out;
-			o.outpath = numbered(o.outpath, sl->number, b[0], sizeof b[0]);
-			o.pcap = numbered(o.pcap, sl->number, b[1], sizeof b[1]);
-			o.keylog = numbered(o.keylog, sl->number, b[2], sizeof b[2]);
-			struct scenario live_sc = *sc;
-			memset(&live_sc.expect, 0, sizeof live_sc.expect);
-			if (o.outpath)
-				status = write_outputs(lo->file, &live_sc, &res, &o);
-		}
-		lo->on_result(lo->ctx, &res);
 	} else {
 		char b[4][PATH_MAX];
 		struct outputs o = lo->out;
@@ -755,14 +747,20 @@ static int live_end(const struct live_opts *lo, const struct scenario *sc, struc
 		o.pcap = numbered(o.pcap, sl->number, b[1], sizeof b[1]);
 		o.keylog = numbered(o.keylog, sl->number, b[2], sizeof b[2]);
 		o.tlsrpt = numbered(o.tlsrpt, sl->number, b[3], sizeof b[3]);
+		/* With a taker of the result (the interface, bench-client) only the files asked
+		 * for are written. */
+		o.files_only = lo->on_result != NULL;
 		/* The scenario's [expect] is about its simulated client: a live session has none. */
 		struct scenario live_sc = *sc;
 		memset(&live_sc.expect, 0, sizeof live_sc.expect);
 		status = write_outputs(lo->file, &live_sc, &res, &o);
-		if (!lo->tui)
+		if (lo->on_result) {
+			lo->on_result(lo->ctx, &res);
+		} else {
 			fprintf(stderr, "smtps-sim: session %ld%s%s: %zu events%s\n", sl->number, sl->addr[0] ? " from " : "",
-			sl->addr, res.trace.n, res.outcome.delivered ? ", a message delivered" : "");
-		run_result_free(&res);
+				sl->addr, res.trace.n, res.outcome.delivered ? ", a message delivered" : "");
+			run_result_free(&res);
+		}
 	}
 	sl->s = NULL;
 	live_slot_close(sl);

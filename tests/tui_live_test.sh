@@ -31,7 +31,7 @@ fi
 # a free port: bind, read, release
 PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 $TM new-session -d -s tui -x 160 -y 45 -c "$PWD" \
-	"env TERM=xterm-256color $BIN serve $SCEN/starttls.ini --tui --count 1 --listen 127.0.0.1:$PORT --format json -o $T/live.json; echo EXITED:\$?; sleep 60"
+	"env TERM=xterm-256color $BIN serve $SCEN/starttls.ini --tui --count 1 --listen 127.0.0.1:$PORT --format json -o $T/live.json --pcap $T/live.pcap; echo EXITED:\$?; sleep 60"
 wait_for "waiting for a connection" && ok || bad "the status line does not say it waits: $(screen | head -5)"
 cat >"$T/client.py" <<'PYEOF'
 import smtplib, ssl, sys
@@ -57,5 +57,6 @@ wait_for "ehlo tmux-client.example" && ok || bad "the client's EHLO is not on sc
 $TM send-keys -t tui q
 wait_for "EXITED:0" && ok || bad "q did not leave with status 0: $(screen | tail -3)"
 "$BIN" run "$T/live.json" 2>&1 | grep -q 'ehlo tmux-client.example' && ok || bad "the session was not written with -o"
+[ -s "$T/live.pcap" ] && ok || bad "the session's capture was not written with --pcap"
 echo "tui live: $pass passed, $fail failed"
 [ $fail -eq 0 ]

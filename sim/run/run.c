@@ -1324,7 +1324,7 @@ int run_live_start(const struct scenario *sc, const struct run_pki *pki, const s
 	if (r->live_client) {
 		snprintf(text, sizeof text,
 			 "Live: a real mail client connected from %s. It plays the client; the trace shows it at the "
-			 "client's address and port %u, as in every run of this scenario.",
+			 "client's address, dialling the server's port %u, as in every run of this scenario.",
 			 live->client_addr ? live->client_addr : "a TCP socket", sc->server.port);
 		live_note(r, first, ACTOR_CLIENT, text);
 	}
