@@ -65,4 +65,23 @@ void tlskeys_rec_in_init(union tlskeys_rec_in *u, const struct tlskeys_suite *ss
 void tlskeys_rec_in_seek(union tlskeys_rec_in *u, const struct tlskeys_suite *ss, uint64_t seq,
 			 const uint8_t *cbc_iv);
 
+/* TLS 1.3 (RFC 8446 §7.1): the secrets an endpoint derives, named as the NSS key log
+ * format names them (the lines tshark reads). Every one is Hash.length bytes: 32 for the
+ * SHA-256 suites, 48 for TLS_AES_256_GCM_SHA384. */
+enum tls13_secret {
+	TLS13_CLIENT_EARLY,      /* CLIENT_EARLY_TRAFFIC_SECRET (0-RTT; not used here) */
+	TLS13_CLIENT_HS,         /* CLIENT_HANDSHAKE_TRAFFIC_SECRET */
+	TLS13_SERVER_HS,         /* SERVER_HANDSHAKE_TRAFFIC_SECRET */
+	TLS13_CLIENT_AP0,        /* CLIENT_TRAFFIC_SECRET_0 */
+	TLS13_SERVER_AP0,        /* SERVER_TRAFFIC_SECRET_0 */
+	TLS13_EXPORTER,          /* EXPORTER_SECRET */
+	TLS13_SECRET_COUNT
+};
+#define TLS13_SECRET_MAX 48
+
+/* The key log label ("CLIENT_HANDSHAKE_TRAFFIC_SECRET"), and its inverse (-1 when the
+ * label is none of these). */
+const char *tls13_secret_label(enum tls13_secret k);
+int tls13_secret_from_label(const char *label, size_t len);
+
 #endif

@@ -196,6 +196,32 @@ int trace_session_join(struct trace *t, enum trace_link link, enum trace_actor w
 	return (int)i;
 }
 
+int trace_tls13_secret(struct trace *t, enum trace_link link, const uint8_t client_random[32],
+		       enum tls13_secret kind, const uint8_t *secret, size_t len)
+{
+	if ((unsigned)kind >= TLS13_SECRET_COUNT || len > TLS13_SECRET_MAX)
+		return -1;
+	size_t i;
+	for (i = t->nsessions; i-- > 0;) {
+		const struct trace_tls_session *s = &t->sessions[i];
+		if (!memcmp(s->client_random, client_random, 32) && !(s->client_up && s->server_up))
+			break;
+	}
+	if (i == (size_t)-1) {
+		if (VEC_RESERVE(t->sessions, t->sessions_cap, t->nsessions + 1))
+			return -1;
+		i = t->nsessions++;
+		memset(&t->sessions[i], 0, sizeof t->sessions[i]);
+		memcpy(t->sessions[i].client_random, client_random, 32);
+	}
+	struct trace_tls_session *s = &t->sessions[i];
+	s->links |= 1u << link;
+	memcpy(s->secret13[kind], secret, len);
+	s->secret13_len = len;
+	s->secrets13 |= 1u << kind;
+	return (int)i;
+}
+
 int trace_session_relayed(const struct trace_tls_session *s)
 {
 	return ((s->links & (1u << LINK_CLIENT_MITM)) && (s->links & (1u << LINK_MITM_SERVER))) ||

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "sim/base/fields.h"
+#include "sim/decode/tlskeys.h"
 
 /* The actors. A scenario with a route has a second hop: the server the client submits
  * to (ACTOR_SERVER) relays the message to the recipient's MX (ACTOR_MX), and is then an
@@ -169,6 +170,13 @@ struct trace_tls_session {
 	 * BearSSL computes that shared secret inside the engine and exposes none of it. */
 	uint8_t premaster[48];
 	size_t premaster_len;
+	/* TLS 1.3: the traffic secrets the endpoints derived (RFC 8446 §7.1), reported as
+	 * they are derived -- before the handshake ends, so that the records they protect can
+	 * be opened as they are traced. Bit k of secrets13 is set when secret13[k] holds
+	 * enum tls13_secret k (secret13_len bytes each). Empty for TLS 1.0-1.2. */
+	uint8_t secret13[TLS13_SECRET_COUNT][TLS13_SECRET_MAX];
+	size_t secret13_len;
+	unsigned secrets13;
 };
 
 struct trace_bytes; /* trace.c: the chunks the events' bytes live in */
@@ -205,6 +213,13 @@ int trace_session_join(struct trace *t, enum trace_link link, enum trace_actor w
 		       unsigned version, unsigned suite, const uint8_t client_random[32],
 		       const uint8_t *master_secret, const uint8_t *server_random, const uint8_t *premaster,
 		       size_t premaster_len);
+/* A TLS 1.3 secret one end derived for the handshake whose ClientHello carried
+ * client_random, on link: kept in the newest session with that random that is not up at
+ * both ends yet, or in a new one (trace_session_join later finds the same session).
+ * Returns the session's index, or -1 when out of memory or len is above
+ * TLS13_SECRET_MAX. */
+int trace_tls13_secret(struct trace *t, enum trace_link link, const uint8_t client_random[32],
+		       enum tls13_secret kind, const uint8_t *secret, size_t len);
 /* 1 when the session runs end to end between client and server through an attacker
  * that only relays its records (it crosses two links). */
 int trace_session_relayed(const struct trace_tls_session *s);

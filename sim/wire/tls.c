@@ -2,7 +2,10 @@
 #include "sim/wire/tls.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "sim/wire/tls_engine.h"
 
 const uint16_t tls_default_suites[] = {
 	BR_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
@@ -53,6 +56,8 @@ unsigned tls_version_from_name(const char *name)
 		return BR_TLS11;
 	if (strcmp(name, "1.2") == 0)
 		return BR_TLS12;
+	if (strcmp(name, "1.3") == 0)
+		return TLS13;
 	return 0;
 }
 
@@ -158,6 +163,8 @@ static void seed_engine(br_ssl_engine_context *eng, uint64_t seed, const char *l
 
 int tls_peer_closed(const struct tls_endpoint *ep)
 {
+	if (ep->ossl)
+		return tls_ossl_peer_closed(ep->ossl);
 	return ep->eng->shutdown_recv != 0;
 }
 
@@ -203,12 +210,18 @@ static const br_ssl_server_policy_class tap_vtable = {
 
 const uint8_t *tls_server_random(const struct tls_endpoint *ep)
 {
+	if (ep->ossl)
+		return tls_ossl_server_random(ep->ossl);
 	/* BearSSL 0.6 has no getter: the engine's security parameters hold it. */
 	return ep->eng->server_random;
 }
 
 const uint8_t *tls_premaster(const struct tls_endpoint *ep, size_t *len)
 {
+	if (ep->ossl) {
+		*len = 0;
+		return NULL;
+	}
 	*len = ep->tap.premaster_len;
 	return ep->tap.premaster_len ? ep->tap.premaster : NULL;
 }
@@ -217,6 +230,17 @@ int tls_endpoint_init(struct tls_endpoint *ep, const struct tls_config *cfg, cha
 {
 	memset(ep, 0, sizeof *ep);
 	ep->is_server = cfg->is_server;
+	if (cfg->engine == TLS_ENGINE_OPENSSL ||
+	    (cfg->engine == TLS_ENGINE_DEFAULT && cfg->version_max == TLS13))
+		return tls_ossl_init(ep, cfg, err, errcap);
+	if (cfg->version_max > BR_TLS12 || cfg->version_min > BR_TLS12) {
+		snprintf(err, errcap, "BearSSL has no TLS 1.3 (engine = openssl has)");
+		return -1;
+	}
+	if (cfg->groups) {
+		snprintf(err, errcap, "groups are chosen only for engine = openssl");
+		return -1;
+	}
 	const uint16_t *suites = cfg->suites ? cfg->suites : tls_default_suites;
 	size_t nsuites = cfg->suites ? cfg->nsuites : tls_default_nsuites;
 	unsigned vmin = cfg->version_min ? cfg->version_min : BR_TLS12;
@@ -375,6 +399,8 @@ int tls_error_from_name(const char *name)
 
 size_t tls_peer_chain(const struct tls_endpoint *ep, br_x509_certificate *out, size_t max)
 {
+	if (ep && ep->ossl)
+		return tls_ossl_peer_chain(ep->ossl, out, max);
 	if (!ep || ep->is_server || !ep->nv.vtable)
 		return 0;
 	size_t n = ep->nv.ncert < max ? ep->nv.ncert : max;
@@ -387,5 +413,126 @@ size_t tls_peer_chain(const struct tls_endpoint *ep, br_x509_certificate *out, s
 
 int tls_peer_verify_error(const struct tls_endpoint *ep)
 {
+	if (ep && ep->ossl)
+		return tls_ossl_peer_verify_error(ep->ossl);
 	return ep && !ep->is_server && ep->nv.vtable ? ep->nv.real_err : 0;
+}
+
+/* ---- driving the engine ---- */
+
+void tls_endpoint_free(struct tls_endpoint *ep)
+{
+	if (ep && ep->ossl) {
+		tls_ossl_free(ep->ossl);
+		ep->ossl = NULL;
+	}
+}
+
+unsigned tls_state(struct tls_endpoint *ep)
+{
+	return ep->ossl ? tls_ossl_state(ep->ossl) : br_ssl_engine_current_state(ep->eng);
+}
+
+unsigned char *tls_sendrec_buf(struct tls_endpoint *ep, size_t *len)
+{
+	return ep->ossl ? tls_ossl_sendrec_buf(ep->ossl, len) : br_ssl_engine_sendrec_buf(ep->eng, len);
+}
+
+void tls_sendrec_ack(struct tls_endpoint *ep, size_t len)
+{
+	if (ep->ossl)
+		tls_ossl_sendrec_ack(ep->ossl, len);
+	else
+		br_ssl_engine_sendrec_ack(ep->eng, len);
+}
+
+unsigned char *tls_recvrec_buf(struct tls_endpoint *ep, size_t *len)
+{
+	return ep->ossl ? tls_ossl_recvrec_buf(ep->ossl, len) : br_ssl_engine_recvrec_buf(ep->eng, len);
+}
+
+void tls_recvrec_ack(struct tls_endpoint *ep, size_t len)
+{
+	if (ep->ossl)
+		tls_ossl_recvrec_ack(ep->ossl, len);
+	else
+		br_ssl_engine_recvrec_ack(ep->eng, len);
+}
+
+unsigned char *tls_sendapp_buf(struct tls_endpoint *ep, size_t *len)
+{
+	return ep->ossl ? tls_ossl_sendapp_buf(ep->ossl, len) : br_ssl_engine_sendapp_buf(ep->eng, len);
+}
+
+void tls_sendapp_ack(struct tls_endpoint *ep, size_t len)
+{
+	if (ep->ossl)
+		tls_ossl_sendapp_ack(ep->ossl, len);
+	else
+		br_ssl_engine_sendapp_ack(ep->eng, len);
+}
+
+unsigned char *tls_recvapp_buf(struct tls_endpoint *ep, size_t *len)
+{
+	return ep->ossl ? tls_ossl_recvapp_buf(ep->ossl, len) : br_ssl_engine_recvapp_buf(ep->eng, len);
+}
+
+void tls_recvapp_ack(struct tls_endpoint *ep, size_t len)
+{
+	if (ep->ossl)
+		tls_ossl_recvapp_ack(ep->ossl, len);
+	else
+		br_ssl_engine_recvapp_ack(ep->eng, len);
+}
+
+void tls_flush(struct tls_endpoint *ep)
+{
+	if (ep->ossl)
+		tls_ossl_flush(ep->ossl);
+	else
+		br_ssl_engine_flush(ep->eng, 0);
+}
+
+void tls_close(struct tls_endpoint *ep)
+{
+	if (ep->ossl)
+		tls_ossl_close(ep->ossl);
+	else
+		br_ssl_engine_close(ep->eng);
+}
+
+int tls_last_error(const struct tls_endpoint *ep)
+{
+	return ep->ossl ? tls_ossl_last_error(ep->ossl) : br_ssl_engine_last_error(ep->eng);
+}
+
+unsigned tls_version(const struct tls_endpoint *ep)
+{
+	return ep->ossl ? tls_ossl_version(ep->ossl) : br_ssl_engine_get_version(ep->eng);
+}
+
+unsigned tls_suite(const struct tls_endpoint *ep)
+{
+	if (ep->ossl)
+		return tls_ossl_suite(ep->ossl);
+	/* BearSSL 0.6 has no getter for the suite alone: the session parameters hold it. */
+	return ep->eng->session.cipher_suite;
+}
+
+const uint8_t *tls_master_secret(const struct tls_endpoint *ep)
+{
+	return ep->ossl ? tls_ossl_master_secret(ep->ossl) : ep->eng->session.master_secret;
+}
+
+int tls_accepts_any(const struct tls_endpoint *ep)
+{
+	return ep->ossl ? tls_ossl_accepts_any(ep->ossl) : ep->nv.vtable != NULL;
+}
+
+size_t tls_secrets(const struct tls_endpoint *ep, const struct tls_secret **out)
+{
+	if (ep->ossl)
+		return tls_ossl_secrets(ep->ossl, out);
+	*out = NULL;
+	return 0;
 }

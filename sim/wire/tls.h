@@ -1,6 +1,10 @@
-/* tls: BearSSL glue. One tls_endpoint is one side of one TLS connection, driven through
- * the engine API with caller buffers (no sockets, no br_sslio). Everything random comes
- * from a seed, so a run is reproducible; the certificate clock is the scenario's date. */
+/* tls: the TLS engines. One tls_endpoint is one side of one TLS connection, driven
+ * sans-I/O through caller-visible buffers (no sockets): records out and in, plaintext out
+ * and in, as BearSSL's engine API has them. Two engines sit behind it: BearSSL (TLS
+ * 1.0-1.2, the default) and OpenSSL 3 through memory BIOs (TLS 1.3, and 1.2 beside it;
+ * tls_openssl.c). Everything random comes from a seed, so a run is reproducible; the
+ * certificate clock is the scenario's date. Nothing outside this file and its engines
+ * knows which engine made the bytes. */
 #ifndef SIM_TLS_H
 #define SIM_TLS_H
 
@@ -8,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sim/decode/tlskeys.h"
 #include "sim/wire/pki.h"
 
 /* How a TLS client checks the server's certificate. */
@@ -16,9 +21,21 @@ enum tls_verify {
 	TLS_VERIFY_NONE,     /* accepts any certificate (a careless client) */
 };
 
+/* TLS 1.3's version number (BearSSL's BR_TLS10..BR_TLS12 stop at 1.2). */
+#define TLS13 0x0304
+
+enum tls_engine {
+	TLS_ENGINE_DEFAULT = 0, /* BearSSL, or OpenSSL when version_max is TLS 1.3 */
+	TLS_ENGINE_BEARSSL,
+	TLS_ENGINE_OPENSSL,
+};
+
 struct tls_config {
 	int is_server;
-	unsigned version_min, version_max;   /* 0 = BR_TLS12 for both */
+	enum tls_engine engine;
+	unsigned version_min, version_max;   /* 0 = BR_TLS12 for both; TLS13 needs OpenSSL */
+	const char *groups;                  /* OpenSSL: key exchange groups in order, ":"-separated
+						* ("x25519:secp256r1"); NULL = the engine's default */
 	const uint16_t *suites;              /* NULL = tls_default_suites */
 	size_t nsuites;
 	const struct pki_chain *chain;       /* server: certificate chain */
@@ -61,8 +78,19 @@ struct tls_keyx_tap {
 	size_t premaster_len;  /* 48 once the server's key decrypted a premaster, else 0 */
 };
 
+struct tls_ossl; /* tls_openssl.c */
+
+/* A TLS 1.3 secret as the engine derived it, for the trace (and the key log). */
+struct tls_secret {
+	enum tls13_secret kind;
+	uint8_t client_random[32];
+	uint8_t secret[TLS13_SECRET_MAX];
+	size_t len;
+};
+
 struct tls_endpoint {
 	int is_server;
+	struct tls_ossl *ossl;               /* the OpenSSL engine, or NULL: BearSSL's below */
 	struct tls_keyx_tap tap;             /* server with an RSA key */
 	union {
 		br_ssl_client_context cc;
@@ -78,6 +106,51 @@ struct tls_endpoint {
  * resets the engine, so a client's ClientHello is ready in sendrec. Returns 0, or -1 with
  * a message in err. */
 int tls_endpoint_init(struct tls_endpoint *ep, const struct tls_config *cfg, char *err, size_t errcap);
+
+/* Frees what the engine holds beside ep (OpenSSL's objects); ep itself is the caller's. */
+void tls_endpoint_free(struct tls_endpoint *ep);
+
+/* ---- driving the engine (the same contract as BearSSL's br_ssl_engine_*) ----
+ * tls_state gives TLS_ST_* bits: records to send (SENDREC), room for records received
+ * (RECVREC), room for plaintext to send (SENDAPP, only once the handshake is done),
+ * plaintext received (RECVAPP); CLOSED alone when the engine is finished, with
+ * tls_last_error saying why (0: closed cleanly). Each *_buf gives a pointer and a length
+ * into the engine's buffers, valid until the matching *_ack or any other call. */
+#define TLS_ST_CLOSED BR_SSL_CLOSED
+#define TLS_ST_SENDREC BR_SSL_SENDREC
+#define TLS_ST_RECVREC BR_SSL_RECVREC
+#define TLS_ST_SENDAPP BR_SSL_SENDAPP
+#define TLS_ST_RECVAPP BR_SSL_RECVAPP
+unsigned tls_state(struct tls_endpoint *ep);
+unsigned char *tls_sendrec_buf(struct tls_endpoint *ep, size_t *len);
+void tls_sendrec_ack(struct tls_endpoint *ep, size_t len);
+unsigned char *tls_recvrec_buf(struct tls_endpoint *ep, size_t *len);
+void tls_recvrec_ack(struct tls_endpoint *ep, size_t len);
+unsigned char *tls_sendapp_buf(struct tls_endpoint *ep, size_t *len);
+void tls_sendapp_ack(struct tls_endpoint *ep, size_t len);
+unsigned char *tls_recvapp_buf(struct tls_endpoint *ep, size_t *len);
+void tls_recvapp_ack(struct tls_endpoint *ep, size_t len);
+/* Makes records of the plaintext acknowledged so far (without it BearSSL waits for a full
+ * record's worth). */
+void tls_flush(struct tls_endpoint *ep);
+/* Sends close_notify. */
+void tls_close(struct tls_endpoint *ep);
+/* Why the engine closed: 0, or a BR_ERR_* code (OpenSSL's errors are told in BearSSL's
+ * codes: alerts as BR_ERR_SEND_FATAL_ALERT / BR_ERR_RECV_FATAL_ALERT + description,
+ * certificate failures as BR_ERR_X509_*). */
+int tls_last_error(const struct tls_endpoint *ep);
+/* The negotiated version (BR_TLS10..BR_TLS12, TLS13) and suite (IANA number); 0 before
+ * the ServerHello. */
+unsigned tls_version(const struct tls_endpoint *ep);
+unsigned tls_suite(const struct tls_endpoint *ep);
+/* The 48-byte master secret of a TLS 1.0-1.2 session once the handshake is done; NULL
+ * for TLS 1.3 (which has traffic secrets instead: tls_secrets). */
+const uint8_t *tls_master_secret(const struct tls_endpoint *ep);
+/* 1 for a client that accepts any certificate (verify = none). */
+int tls_accepts_any(const struct tls_endpoint *ep);
+/* The TLS 1.3 secrets this endpoint derived so far, in the order it derived them (the
+ * array only grows; a caller remembers how many it has taken). 0 for BearSSL. */
+size_t tls_secrets(const struct tls_endpoint *ep, const struct tls_secret **out);
 
 /* 1 once the peer's close_notify has been received. BearSSL answers it by itself, and the
  * trace must know that the next alert this endpoint sends is that answer. BearSSL 0.6 has
@@ -107,7 +180,7 @@ extern const size_t tls_default_nsuites;
 /* Parses a suite name as scenario files write it ("ecdhe-ecdsa-aes128-gcm",
  * "rsa-aes128-gcm", "ecdhe-rsa-chacha20"...). Returns the IANA number or 0. */
 uint16_t tls_suite_from_name(const char *name);
-/* Parses "1.0", "1.1", "1.2". Returns BR_TLS1x or 0. */
+/* Parses "1.0", "1.1", "1.2", "1.3". Returns BR_TLS1x, TLS13 or 0. */
 unsigned tls_version_from_name(const char *name);
 /* The BearSSL error constant's name for a code: "BR_ERR_X509_NOT_TRUSTED". */
 const char *tls_error_name(int err);
