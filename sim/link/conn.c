@@ -79,6 +79,7 @@ void conn_free(struct conn *c)
 	free(c->units);
 	free(c->plain);
 	free(c->lrec);
+	tls_endpoint_free(c->tls);
 	free(c->tls);
 	memset(c, 0, sizeof *c);
 }
@@ -114,15 +115,31 @@ static size_t lrec_want(const struct conn *c)
 	return total > c->lrec_len ? total - c->lrec_len : 0;
 }
 
+/* The TLS 1.3 secrets the engine derived since the last call, into the trace: before
+ * the records they protect are traced, so that those can be opened (what the endpoints
+ * read). The ClientHello's random names the session. */
+static int push_secrets(struct conn *c)
+{
+	const struct tls_secret *sec;
+	size_t n = tls_secrets(c->tls, &sec);
+	for (; c->secrets_taken < n; c->secrets_taken++) {
+		const struct tls_secret *x = &sec[c->secrets_taken];
+		if (trace_tls13_secret(c->link->ws[0].trace, c->link->id, x->client_random, x->kind, x->secret, x->len) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 /* The live peer's record is all in the engine, which has read it: traced now, with the
  * plaintext the engine made of it (waiting in its application buffer, not taken yet). */
 static int lrec_trace(struct conn *c)
 {
-	br_ssl_engine_context *eng = c->tls->eng;
 	const uint8_t *plain = NULL;
 	size_t n = 0;
-	if (br_ssl_engine_current_state(eng) & BR_SSL_RECVAPP)
-		plain = br_ssl_engine_recvapp_buf(eng, &n);
+	if (push_secrets(c))
+		return -1;
+	if (tls_state(c->tls) & TLS_ST_RECVAPP)
+		plain = tls_recvapp_buf(c->tls, &n);
 	int close_notify = c->lrec_len >= 5 && c->lrec[0] == 21 && tls_peer_closed(c->tls);
 	int r = wire_peer_record(in_stream(c), c->lrec, c->lrec_len, plain, n, close_notify);
 	c->lrec_len = 0;
@@ -161,19 +178,13 @@ static int is_cbc(uint16_t suite)
 static int engine_put(struct conn *c, enum smtp_out_kind kind, const uint8_t *src, size_t k, int attack,
 		      unsigned char *buf)
 {
-	br_ssl_engine_context *eng = c->tls->eng;
 	memcpy(buf, src, k);
-	int split = 0;
-	if (br_ssl_engine_get_version(eng) == BR_TLS10) {
-		br_ssl_session_parameters sp;
-		br_ssl_engine_get_session_parameters(eng, &sp);
-		split = is_cbc(sp.cipher_suite);
-	}
+	int split = tls_version(c->tls) == BR_TLS10 && is_cbc((uint16_t)tls_suite(c->tls));
 	if (wire_expect_plain(conn_out_stream(c), kind, src, k, split, attack))
 		return -1;
-	br_ssl_engine_sendapp_ack(eng, k);
+	tls_sendapp_ack(c->tls, k);
 	/* Without a flush BearSSL waits for a full record's worth of data. */
-	br_ssl_engine_flush(eng, 0);
+	tls_flush(c->tls);
 	return 0;
 }
 
@@ -190,12 +201,11 @@ static int body_now(struct conn *c, const uint8_t *p, size_t n, int attack)
 	if (c->self == ACTOR_MITM || c->pumping || c->state != CONN_TLS_UP || c->nunits || c->closing ||
 	    c->raw_input || tls_peer_closed(c->tls) || pipe_len(in_pipe(c)))
 		return 0;
-	br_ssl_engine_context *eng = c->tls->eng;
-	unsigned st = br_ssl_engine_current_state(eng);
-	if (st == BR_SSL_CLOSED || !(st & BR_SSL_SENDAPP) || (st & (BR_SSL_SENDREC | BR_SSL_RECVAPP)))
+	unsigned st = tls_state(c->tls);
+	if (st == TLS_ST_CLOSED || !(st & TLS_ST_SENDAPP) || (st & (TLS_ST_SENDREC | TLS_ST_RECVAPP)))
 		return 0;
 	size_t room;
-	unsigned char *buf = br_ssl_engine_sendapp_buf(eng, &room);
+	unsigned char *buf = tls_sendapp_buf(c->tls, &room);
 	if (!buf || room < n)
 		return 0;
 	if (engine_put(c, SMTP_OUT_BODY, p, n, attack, buf))
@@ -256,6 +266,7 @@ int conn_start_tls(struct conn *c, const struct tls_config *cfg, char *err, size
 		return -1;
 	}
 	if (tls_endpoint_init(ep, cfg, err, errcap)) {
+		tls_endpoint_free(ep);
 		free(ep);
 		return -1;
 	}
@@ -281,9 +292,8 @@ static void note(struct conn *c, enum trace_kind kind, int err, int session, con
 
 static void handshake_done(struct conn *c)
 {
-	br_ssl_engine_context *eng = c->tls->eng;
-	br_ssl_session_parameters sp;
-	br_ssl_engine_get_session_parameters(eng, &sp);
+	unsigned version = tls_version(c->tls), suite_id = tls_suite(c->tls);
+	const uint8_t *master = tls_master_secret(c->tls);
 	conn_set_state(c, CONN_TLS_UP);
 	/* Each end reports its half of the session; the halves meet on the ClientHello's
 	 * random, which always crosses the link's first direction. */
@@ -292,9 +302,8 @@ static void handshake_done(struct conn *c)
 	size_t pmlen = 0;
 	const uint8_t *pm = c->tls->is_server ? tls_premaster(c->tls, &pmlen) : NULL;
 	int idx = trace_session_join(conn_trace(c), c->link->id, c->self, !c->tls->is_server,
-				     br_ssl_engine_get_version(eng), sp.cipher_suite,
-				     hello->has_hello_random ? hello->hello_random : none,
-				     c->tls->is_server ? NULL : sp.master_secret, tls_server_random(c->tls), pm, pmlen);
+				     version, suite_id, hello->has_hello_random ? hello->hello_random : none,
+				     c->tls->is_server ? NULL : master, tls_server_random(c->tls), pm, pmlen);
 	if (idx < 0) {
 		conn_fail(c);
 		return;
@@ -303,8 +312,7 @@ static void handshake_done(struct conn *c)
 	 * same at both ends), and tells the story when the peer was the client. */
 	if (c->peer_live &&
 	    trace_session_join(conn_trace(c), c->link->id, c->link->ws[1 - c->side].from, c->tls->is_server,
-			       br_ssl_engine_get_version(eng), sp.cipher_suite,
-			       hello->has_hello_random ? hello->hello_random : none, sp.master_secret,
+			       version, suite_id, hello->has_hello_random ? hello->hello_random : none, master,
 			       tls_server_random(c->tls), pm, pmlen) < 0) {
 		conn_fail(c);
 		return;
@@ -313,16 +321,16 @@ static void handshake_done(struct conn *c)
 		return;
 	/* The TLS client of each session tells the story once. */
 	char summary[200];
-	const char *suite = decode_cipher_suite_name(sp.cipher_suite);
-	snprintf(summary, sizeof summary, "TLS established: %s, %s",
-		 decode_tls_version_name(br_ssl_engine_get_version(eng)), suite ? suite : "unknown suite");
+	const char *suite = decode_cipher_suite_name(suite_id);
+	snprintf(summary, sizeof summary, "TLS established: %s, %s", decode_tls_version_name(version),
+		 suite ? suite : "unknown suite");
 	const struct trace_tls_session *s = &conn_trace(c)->sessions[idx];
 	char narration[900];
 	size_t n = sb_put(narration, sizeof narration, 0,
 			  "Both Finished MACs checked out: the two ends of this session saw the same handshake, so "
 			  "nobody changed it on the way.");
 	/* Without the certificate check the other end is whoever answered. */
-	if (c->tls->nv.vtable && c->self != ACTOR_MITM && !c->checks_itself)
+	if (tls_accepts_any(c->tls) && c->self != ACTOR_MITM && !c->checks_itself)
 		n = sb_put(narration, sizeof narration, n,
 			   " But the %s did not check the certificate, so this only proves agreement with whoever "
 			   "is at the other end%s.",
@@ -336,11 +344,12 @@ static void handshake_done(struct conn *c)
 		       " Beware: %s is deprecated (RFC 8996), and RFC 8314, as updated by RFC 8997, asks mail "
 		       "clients and servers for TLS 1.2 or later.", decode_tls_version_name(s->version));
 	note(c, TK_TLS_UP, 0, idx, summary, narration);
-	if (c->tls->nv.vtable && c->tls->nv.real_err && !c->checks_itself) {
+	int would_fail = tls_accepts_any(c->tls) ? tls_peer_verify_error(c->tls) : 0;
+	if (would_fail && !c->checks_itself) {
 		char s2[256];
 		snprintf(s2, sizeof s2, "%s accepted the certificate without verifying it (verification would have failed: %s)",
-			 trace_actor_name(c->self), tls_error_name(c->tls->nv.real_err));
-		note(c, TK_TLS_UNVERIFIED, c->tls->nv.real_err, idx, s2,
+			 trace_actor_name(c->self), tls_error_name(would_fail));
+		note(c, TK_TLS_UNVERIFIED, would_fail, idx, s2,
 		     "This client does not check certificates, so it cannot tell the real server from anyone "
 		     "holding some certificate for any name. The encryption is real, but to whom?");
 	}
@@ -400,7 +409,7 @@ static void tls_dead(struct conn *c, int err)
 
 static int tls_pump(struct conn *c)
 {
-	br_ssl_engine_context *eng = c->tls->eng;
+	struct tls_endpoint *eng = c->tls;
 	struct sim_pipe *in = in_pipe(c), *out = out_pipe(c);
 	int progress = 0;
 	/* Records go straight into the pipe while nothing waits before them (and no tap
@@ -409,10 +418,16 @@ static int tls_pump(struct conn *c)
 	 * bytes made in this pump. */
 	size_t direct = 0;
 	for (;;) {
-		unsigned st = br_ssl_engine_current_state(eng);
-		if (st == BR_SSL_CLOSED) {
+		/* Secrets the engine derived in its last step go to the trace before the records
+		 * they protect. */
+		if (push_secrets(c)) {
+			conn_fail(c);
+			return progress;
+		}
+		unsigned st = tls_state(eng);
+		if (st == TLS_ST_CLOSED) {
 			if (c->state != CONN_TLS_DEAD) {
-				tls_dead(c, br_ssl_engine_last_error(eng));
+				tls_dead(c, tls_last_error(eng));
 				progress = 1;
 			}
 			return progress;
@@ -427,9 +442,9 @@ static int tls_pump(struct conn *c)
 			}
 			conn_set_state(c, CONN_CLOSE_NOTIFY);
 		}
-		if ((st & BR_SSL_SENDREC) && c->outq_len + direct < OUTQ_HIGH) {
+		if ((st & TLS_ST_SENDREC) && c->outq_len + direct < OUTQ_HIGH) {
 			size_t len, k = 0;
-			unsigned char *buf = br_ssl_engine_sendrec_buf(eng, &len);
+			unsigned char *buf = tls_sendrec_buf(eng, &len);
 			if (wire_records(conn_out_stream(c), buf, len, 0)) {
 				conn_fail(c);
 				return progress;
@@ -441,11 +456,11 @@ static int tls_pump(struct conn *c)
 				conn_fail(c);
 				return progress;
 			}
-			br_ssl_engine_sendrec_ack(eng, len);
+			tls_sendrec_ack(eng, len);
 			progress = 1;
 			continue;
 		}
-		if (c->state == CONN_HANDSHAKE && (st & (BR_SSL_SENDAPP | BR_SSL_RECVAPP))) {
+		if (c->state == CONN_HANDSHAKE && (st & (TLS_ST_SENDAPP | TLS_ST_RECVAPP))) {
 			handshake_done(c);
 			if (c->err)
 				return progress;
@@ -454,18 +469,18 @@ static int tls_pump(struct conn *c)
 			progress = 1;
 			continue;
 		}
-		if (st & BR_SSL_RECVAPP) {
+		if (st & TLS_ST_RECVAPP) {
 			size_t len;
-			unsigned char *buf = br_ssl_engine_recvapp_buf(eng, &len);
+			unsigned char *buf = tls_recvapp_buf(eng, &len);
 			if (c->cb.data)
 				c->cb.data(c->cb.ctx, c, buf, len);
-			br_ssl_engine_recvapp_ack(eng, len);
+			tls_recvapp_ack(eng, len);
 			progress = 1;
 			continue;
 		}
-		if ((st & BR_SSL_RECVREC) && pipe_len(in)) {
+		if ((st & TLS_ST_RECVREC) && pipe_len(in)) {
 			size_t len;
-			unsigned char *buf = br_ssl_engine_recvrec_buf(eng, &len);
+			unsigned char *buf = tls_recvrec_buf(eng, &len);
 			/* A live peer's bytes go in one record at a time, so that each is traced
 			 * with what the engine read from it. */
 			if (c->peer_live && len > lrec_want(c))
@@ -477,7 +492,7 @@ static int tls_pump(struct conn *c)
 			}
 			for (size_t i = 0; i < k && c->first_in_len < sizeof c->first_in; i++)
 				c->first_in[c->first_in_len++] = buf[i];
-			br_ssl_engine_recvrec_ack(eng, k);
+			tls_recvrec_ack(eng, k);
 			if (c->peer_live && !lrec_want(c) && lrec_trace(c)) {
 				conn_fail(c);
 				return progress;
@@ -485,11 +500,11 @@ static int tls_pump(struct conn *c)
 			progress = 1;
 			continue;
 		}
-		if ((st & BR_SSL_SENDAPP) && c->nunits) {
+		if ((st & TLS_ST_SENDAPP) && c->nunits) {
 			struct conn_unit *u = &c->units[0];
 			const uint8_t *src = c->plain + c->plain_off;
 			size_t len;
-			unsigned char *buf = br_ssl_engine_sendapp_buf(eng, &len);
+			unsigned char *buf = tls_sendapp_buf(eng, &len);
 			size_t k = u->len - c->unit_off;
 			if (k > len)
 				k = len;
@@ -516,7 +531,7 @@ static int tls_pump(struct conn *c)
 				conn_fail(c);
 				return progress;
 			}
-			br_ssl_engine_close(eng);
+			tls_close(eng);
 			conn_set_state(c, CONN_CLOSE_NOTIFY);
 			progress = 1;
 			continue;
@@ -602,7 +617,5 @@ unsigned conn_tls_suite(const struct conn *c)
 {
 	if (!c->tls || c->state != CONN_TLS_UP)
 		return 0;
-	br_ssl_session_parameters sp;
-	br_ssl_engine_get_session_parameters(c->tls->eng, &sp);
-	return sp.cipher_suite;
+	return tls_suite(c->tls);
 }

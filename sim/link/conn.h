@@ -87,6 +87,7 @@ struct conn {
 	int peer_live;
 	int peer_records;          /* raw input from the peer is TLS records (a relaying attacker) */
 	uint8_t *lrec; size_t lrec_len, lrec_cap;  /* the peer's record being given to the engine */
+	size_t secrets_taken;                      /* TLS 1.3 secrets of the engine already in the trace */
 	/* Sticky, like BearSSL's engine error: 0, or -1 once something could not be traced or
 	 * queued (out of memory). The first failure wins; from then on conn_send and
 	 * conn_send_raw return -1 and conn_pump does nothing. The run checks it every round
