@@ -101,7 +101,8 @@ static int same_str(const char *x, const char *y)
 static int same_suites(const struct scenario_tls *x, const struct scenario_tls *y)
 {
 	return x->nsuites == y->nsuites && !memcmp(x->suites, y->suites, x->nsuites * sizeof x->suites[0]) &&
-	       x->version_min == y->version_min && x->version_max == y->version_max;
+	       x->version_min == y->version_min && x->version_max == y->version_max && x->engine == y->engine &&
+	       !strcmp(x->groups, y->groups);
 }
 
 void ui_scenario_change(const struct scenario *f, const struct scenario *v, char *buf, size_t cap)

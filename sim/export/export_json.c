@@ -290,6 +290,11 @@ static json_t *tls_opt_json(const struct scenario_tls *t, int *bad)
 		push(s, json_string(n), bad);
 	}
 	set(o, "suites", s, bad);
+	/* Written only when the scenario chose them, so that TLS 1.2 scenarios read as before. */
+	if (t->engine)
+		set(o, "engine", json_string(t->engine == TLS_ENGINE_OPENSSL ? "openssl" : "bearssl"), bad);
+	if (t->groups[0])
+		set(o, "groups", json_string(t->groups), bad);
 	return o;
 }
 

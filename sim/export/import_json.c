@@ -464,6 +464,20 @@ static int load_tls_options(struct loader *l, json_t *o, const char *at, struct 
 			return fail(l, path_index(pi, ps, i), "unknown cipher suite '%s'", s ? shown(s, b) : "(not a string)");
 		t->suites[t->nsuites++] = (uint16_t)id;
 	}
+	const char *engine, *groups;
+	if (get_str(l, to, p, "engine", OPTIONAL, &engine) || get_str(l, to, p, "groups", OPTIONAL, &groups))
+		return -1;
+	char pk[PATH_CAP];
+	if (engine && !strcmp(engine, "openssl"))
+		t->engine = TLS_ENGINE_OPENSSL;
+	else if (engine && !strcmp(engine, "bearssl"))
+		t->engine = TLS_ENGINE_BEARSSL;
+	else if (engine)
+		return fail(l, path_key(pk, p, "engine"), "unknown TLS engine '%s'", shown(engine, b));
+	if (groups && strlen(groups) >= sizeof t->groups)
+		return fail(l, path_key(pk, p, "groups"), "longer than %zu characters", sizeof t->groups - 1);
+	if (groups)
+		memcpy(t->groups, groups, strlen(groups) + 1);
 	return 0;
 }
 

@@ -108,8 +108,10 @@ void run_tls_config(const struct run_ctx *r, struct tls_config *cfg, int is_serv
 		cfg->version_max = opt->version_min;
 	if (opt->version_max && !opt->version_min)
 		cfg->version_min = opt->version_max < BR_TLS12 ? BR_TLS10 : BR_TLS12;
-	if (opt->version_min && !opt->version_max)
+	if (opt->version_min && !opt->version_max && opt->version_min <= BR_TLS12)
 		cfg->version_max = BR_TLS12;
+	cfg->engine = opt->engine;
+	cfg->groups = opt->groups[0] ? opt->groups : NULL;
 	if (opt->nsuites) {
 		cfg->suites = opt->suites;
 		cfg->nsuites = opt->nsuites;

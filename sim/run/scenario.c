@@ -387,14 +387,46 @@ static int parse_suites(struct parse_ctx *c, const char *v, struct scenario_tls 
 	return 0;
 }
 
+/* groups = x25519, secp256r1: the key exchange groups an OpenSSL endpoint offers or
+ * accepts, in order (a TLS 1.3 client sends a key share for the first only). */
+static int parse_groups(struct parse_ctx *c, const char *v, struct scenario_tls *t)
+{
+	static const char *const known[] = { "x25519", "x448", "secp256r1", "secp384r1", "secp521r1",
+					     "ffdhe2048", "ffdhe3072", "ffdhe4096" };
+	char tmp[256];
+	size_t n = 0;
+	snprintf(tmp, sizeof tmp, "%s", v);
+	t->groups[0] = '\0';
+	for (char *save = NULL, *tok = strtok_r(tmp, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) {
+		size_t i = 0;
+		while (i < sizeof known / sizeof known[0] && strcmp(known[i], tok))
+			i++;
+		if (i == sizeof known / sizeof known[0])
+			return fail(c, "unknown group '%s'%s", tok, " (x25519, x448, secp256r1, secp384r1, secp521r1, ffdhe2048...)") - 1;
+		size_t k = strlen(tok);
+		if (n + k + 2 > sizeof t->groups)
+			return fail(c, "too many groups%s%s", "", "") - 1;
+		if (n)
+			t->groups[n++] = ':';
+		memcpy(t->groups + n, tok, k + 1);
+		n += k;
+	}
+	if (!n)
+		return fail(c, "groups: empty list%s%s", "", "") - 1;
+	return 0;
+}
+
 /* Options every TLS-capable actor shares. Returns 1 when key was one of them. */
 static int tls_key(struct parse_ctx *c, struct scenario_tls *t, const char *key, const char *v, int *ok)
 {
 	*ok = 1;
+	if (!strcmp(key, "tls_min") || !strcmp(key, "tls_max") || !strcmp(key, "suites") || !strcmp(key, "engine") ||
+	    !strcmp(key, "groups"))
+		t->tls_line = c->line;
 	if (!strcmp(key, "tls_min") || !strcmp(key, "tls_max")) {
 		unsigned ver = tls_version_from_name(v);
 		if (!ver)
-			*ok = fail(c, "bad value '%s' for %s: expected 1.0, 1.1 or 1.2", v, key);
+			*ok = fail(c, "bad value '%s' for %s: expected 1.0, 1.1, 1.2 or 1.3", v, key);
 		else if (key[5] == 'i')
 			t->version_min = ver;
 		else
@@ -405,6 +437,19 @@ static int tls_key(struct parse_ctx *c, struct scenario_tls *t, const char *key,
 	}
 	if (!strcmp(key, "suites")) {
 		*ok = parse_suites(c, v, t) == 0;
+		return 1;
+	}
+	if (!strcmp(key, "engine")) {
+		if (!strcmp(v, "bearssl"))
+			t->engine = TLS_ENGINE_BEARSSL;
+		else if (!strcmp(v, "openssl"))
+			t->engine = TLS_ENGINE_OPENSSL;
+		else
+			*ok = fail(c, "bad value '%s' for engine: expected bearssl or openssl%s", v, "");
+		return 1;
+	}
+	if (!strcmp(key, "groups")) {
+		*ok = parse_groups(c, v, t) == 0;
 		return 1;
 	}
 	if (!strcmp(key, "certificate")) {
@@ -938,6 +983,40 @@ static void check_mail_auth(struct parse_ctx *c)
 	}
 }
 
+/* Each actor's TLS options hold together: TLS 1.3, its suites and chosen groups need the
+ * OpenSSL engine (BearSSL stops at TLS 1.2), and TLS 1.3 suites need TLS 1.3. */
+static void check_tls_engine(struct parse_ctx *c, const struct scenario_tls *t, const char *section)
+{
+	if (c->err[0] || !t->tls_line)
+		return;
+	int has13 = 0;
+	for (size_t i = 0; i < t->nsuites; i++)
+		has13 |= (t->suites[i] & 0xff00) == 0x1300;
+	int v13 = t->version_max == TLS13 || t->version_min == TLS13;
+	if (t->engine == TLS_ENGINE_BEARSSL && (v13 || has13 || t->groups[0]))
+		fail(c, "[%s] engine = bearssl has no TLS 1.3%s: use engine = openssl", section,
+		     t->groups[0] && !v13 && !has13 ? " and no choice of groups" : "");
+	else if (has13 && !v13)
+		fail(c, "[%s] the tls13-* suites need tls_max = 1.3%s", section, "");
+	else if (t->groups[0] && t->engine != TLS_ENGINE_OPENSSL && !v13)
+		fail(c, "[%s] groups are chosen only with engine = openssl (or tls_max = 1.3)%s", section, "");
+	else if (v13 && t->nsuites && !has13)
+		fail(c, "[%s] tls_max = 1.3 with only TLS 1.2 suites: add a tls13-* suite%s", section, "");
+	else
+		return;
+	c->err_line = t->tls_line;
+}
+
+static void check_tls_engines(struct parse_ctx *c)
+{
+	struct scenario *s = c->s;
+	check_tls_engine(c, &s->client.tls_opt, "client");
+	check_tls_engine(c, &s->server.tls_opt, "server");
+	check_tls_engine(c, &s->mitm.tls_opt, "mitm");
+	check_tls_engine(c, &s->relay.tls_opt, "relay");
+	check_tls_engine(c, &s->mx.tls_opt, "mx");
+}
+
 /* A route holds together: hop 2 and the route's expectations need one, and only the
  * attacks that do not need the client's own connection go on hop 2. */
 static void check_route(struct parse_ctx *c)
@@ -1278,7 +1357,7 @@ int scenario_load(const char *path, const struct scenario_load_opts *lo, struct 
 	} else if (default_paths(c)) {
 		snprintf(err, errcap, "%s: demo PKI: %s", path, c->err);
 		r = 1;
-	} else if ((check_mail_auth(c), c->err[0]) || (check_route(c), c->err[0]) || (check_pki(c), c->err[0])) {
+	} else if ((check_mail_auth(c), c->err[0]) || (check_route(c), c->err[0]) || (check_tls_engines(c), c->err[0]) || (check_pki(c), c->err[0])) {
 		if (c->err_line)
 			snprintf(err, errcap, "%s:%d: %s", path, c->err_line, c->err);
 		else

@@ -20,7 +20,10 @@
 
 /* Options shared by the TLS side of any actor. */
 struct scenario_tls {
-	unsigned version_min, version_max;   /* BR_TLS10..BR_TLS12 */
+	unsigned version_min, version_max;   /* BR_TLS10..BR_TLS12, TLS13 */
+	enum tls_engine engine;              /* engine = bearssl | openssl; default: by version */
+	char groups[96];                     /* groups = x25519, secp256r1: ":"-joined; "" = default */
+	int tls_line;                        /* the line of this actor's last TLS option, 0 = none */
 	uint16_t suites[SCENARIO_MAX_SUITES];
 	size_t nsuites;                      /* 0 = the simulator's default list */
 	char *cert;                          /* PEM chain path (server, attacker) */

@@ -38,6 +38,10 @@ static const struct {
 	{ "rsa-aes128-cbc", BR_TLS_RSA_WITH_AES_128_CBC_SHA },
 	{ "rsa-aes256-cbc", BR_TLS_RSA_WITH_AES_256_CBC_SHA },
 	{ "rsa-3des", BR_TLS_RSA_WITH_3DES_EDE_CBC_SHA },
+	/* TLS 1.3 (engine = openssl): the suite names only the AEAD and the hash */
+	{ "tls13-aes128-gcm", 0x1301 },
+	{ "tls13-aes256-gcm", 0x1302 },
+	{ "tls13-chacha20", 0x1303 },
 };
 
 uint16_t tls_suite_from_name(const char *name)
