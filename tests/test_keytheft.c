@@ -621,7 +621,7 @@ static void test_unsupported(void **state)
 		{ BR_TLS_RSA_WITH_AES_128_CBC_SHA, BR_TLS12, 0, 0x0033 /* TLS_DHE_RSA_WITH_AES_128_CBC_SHA */,
 		  KEYTHEFT_FORWARD_SECRET, NULL },
 		{ BR_TLS_RSA_WITH_AES_128_CBC_SHA, BR_TLS12, 0, 0x1301 /* TLS_AES_128_GCM_SHA256 */,
-		  KEYTHEFT_FORWARD_SECRET, "TLS 1.3: every key exchange is ephemeral" },
+		  KEYTHEFT_FORWARD_SECRET, "TLS 1.3: no static RSA; the key exchange is ephemeral (EC)DHE" },
 		{ BR_TLS_RSA_WITH_AES_128_GCM_SHA256, BR_TLS12, 1, BR_TLS11, KEYTHEFT_UNSUPPORTED,
 		  "a TLS 1.2 suite negotiated in an older version" },
 		{ BR_TLS_RSA_WITH_AES_128_CBC_SHA, BR_TLS12, 1, 0x0300, KEYTHEFT_UNSUPPORTED,

@@ -189,7 +189,7 @@ static enum keytheft_result attack(const struct keytheft_record *recs, size_t n,
 
 	const char *name = decode_cipher_suite_name(h.suite);
 	if (h.tls13 || (h.suite >> 8) == 0x13)
-		return verdict(s, KEYTHEFT_FORWARD_SECRET, "TLS 1.3: every key exchange is ephemeral");
+		return verdict(s, KEYTHEFT_FORWARD_SECRET, "TLS 1.3: no static RSA; the key exchange is ephemeral (EC)DHE");
 	if (name && (!strncmp(name, "TLS_ECDHE_", 10) || !strncmp(name, "TLS_DHE_", 8)))
 		return verdict(s, KEYTHEFT_FORWARD_SECRET,
 			       "an ephemeral (EC)DHE key exchange: the server's key only signed its share");

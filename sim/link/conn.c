@@ -373,8 +373,14 @@ static void tls_failed(struct conn *c, int err)
 		snprintf(narration, sizeof narration,
 			 "The peer's first bytes were \"%.3s%c\": an SMTP reply in cleartext, not a TLS record. This %s "
 			 "expected TLS from the first byte (implicit TLS, port 465), but the peer speaks STARTTLS or "
-			 "plain SMTP; BearSSL read those bytes as a record header, hence \"%s\".",
-			 (const char *)c->first_in, c->first_in[3], trace_actor_name(c->self), tls_error_name(err));
+			 "plain SMTP; %s read those bytes as a record header, hence \"%s\".",
+			 (const char *)c->first_in, c->first_in[3], trace_actor_name(c->self), tls_engine_name(c->tls),
+			 tls_error_name(err));
+	else if (tls_alerts_every_failure(c->tls))
+		snprintf(narration, sizeof narration,
+			 "The %s detected a problem and stops. %s tells the peer with a fatal alert before it closes "
+			 "the connection.",
+			 trace_actor_name(c->self), tls_engine_name(c->tls));
 	else
 		snprintf(narration, sizeof narration,
 			 "The %s detected a problem and stops. BearSSL closes the connection without sending an alert "

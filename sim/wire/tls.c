@@ -528,6 +528,16 @@ const uint8_t *tls_master_secret(const struct tls_endpoint *ep)
 	return ep->ossl ? tls_ossl_master_secret(ep->ossl) : ep->eng->session.master_secret;
 }
 
+const char *tls_engine_name(const struct tls_endpoint *ep)
+{
+	return ep->ossl ? "OpenSSL" : "BearSSL";
+}
+
+int tls_alerts_every_failure(const struct tls_endpoint *ep)
+{
+	return ep->ossl != NULL;
+}
+
 int tls_accepts_any(const struct tls_endpoint *ep)
 {
 	return ep->ossl ? tls_ossl_accepts_any(ep->ossl) : ep->nv.vtable != NULL;

@@ -146,6 +146,11 @@ unsigned tls_suite(const struct tls_endpoint *ep);
 /* The 48-byte master secret of a TLS 1.0-1.2 session once the handshake is done; NULL
  * for TLS 1.3 (which has traffic secrets instead: tls_secrets). */
 const uint8_t *tls_master_secret(const struct tls_endpoint *ep);
+/* The engine's name, for sentences about what it does: "BearSSL" or "OpenSSL". */
+const char *tls_engine_name(const struct tls_endpoint *ep);
+/* 1 when the engine tells the peer of any failure of its own with a fatal alert before it
+ * closes (OpenSSL); 0 when only the failures it names as alerts send one (BearSSL). */
+int tls_alerts_every_failure(const struct tls_endpoint *ep);
 /* 1 for a client that accepts any certificate (verify = none). */
 int tls_accepts_any(const struct tls_endpoint *ep);
 /* The TLS 1.3 secrets this endpoint derived so far, in the order it derived them (the
