@@ -14,7 +14,9 @@ WFLAGS  := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wstrict-protot
            -Wno-missing-field-initializers -I. -DSMTPS_VERSION='"$(VERSION)"'
 # The receiver's mail checks: libopendkim has a pkg-config file; libspf2 and libopendmarc do not.
 LDLIBS_AUTH := $(shell pkg-config --libs opendkim 2>/dev/null || echo -lopendkim) -lspf2 -lopendmarc
-LDLIBS_SIM := -lbearssl $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -linih -ljansson -lpcap) $(LDLIBS_AUTH)
+# OpenSSL 3 is the TLS 1.3 engine beside BearSSL (sim/wire/tls_openssl.c).
+LDLIBS_TLS13 := $(shell pkg-config --libs libssl libcrypto 2>/dev/null || echo -lssl -lcrypto)
+LDLIBS_SIM := -lbearssl $(LDLIBS_TLS13) $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -linih -ljansson -lpcap) $(LDLIBS_AUTH)
 LDLIBS_UI  := $(shell pkg-config --libs ncursesw 2>/dev/null || echo -lncursesw)
 CFLAGS_UI  := $(shell pkg-config --cflags ncursesw 2>/dev/null)
 

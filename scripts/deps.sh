@@ -3,10 +3,10 @@
 # Idempotent; runs apt-get directly as root and through sudo otherwise.
 set -eu
 
-PKGS="build-essential pkg-config libbearssl-dev libncurses-dev libinih-dev libjansson-dev \
+PKGS="build-essential pkg-config libbearssl-dev libssl-dev libncurses-dev libinih-dev libjansson-dev \
 libpcap-dev libspf2-dev libopendkim-dev libopendmarc-dev libcmocka-dev tmux tshark clang \
 libclang-rt-14-dev valgrind openssl python3-dkim swaks libnet-ssleay-perl msmtp curl python3-aiosmtpd"
-[ "${1:-}" = "--runtime" ] && PKGS="build-essential pkg-config libbearssl-dev libncurses-dev \
+[ "${1:-}" = "--runtime" ] && PKGS="build-essential pkg-config libbearssl-dev libssl-dev libncurses-dev \
 libinih-dev libjansson-dev libpcap-dev libspf2-dev libopendkim-dev libopendmarc-dev"
 
 missing=""

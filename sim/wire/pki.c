@@ -357,9 +357,12 @@ int pki_load_key(const char *path, struct pki_key *out, char *err, size_t errcap
 	if (kerr != 0) {
 		seterr(err, errcap, path, "not a private key BearSSL can read (BearSSL error %d)", kerr);
 		rc = -1;
-	} else if (key_copy(kc, out) < 0) {
+	} else if (key_copy(kc, out) < 0 || !(out->der = malloc(blk->len))) {
 		seterr(err, errcap, path, "out of memory");
 		rc = -1;
+	} else {
+		memcpy(out->der, blk->der, blk->len);
+		out->der_len = blk->len;
 	}
 	/* Scrub the copies of the secret that are not ours to keep. */
 	memset(kc, 0, sizeof *kc);
@@ -378,6 +381,9 @@ void pki_key_free(struct pki_key *k)
 	if (!k)
 		return;
 	free(k->buf);
+	if (k->der)
+		memset(k->der, 0, k->der_len);
+	free(k->der);
 	memset(k, 0, sizeof *k);
 }
 
@@ -467,7 +473,12 @@ int pki_load_anchors(const char *path, struct pki_anchors *out, char *err, size_
 	if (pem_read_certs(path, &pf, &ncert, err, errcap) < 0)
 		return -1;
 	out->ta = calloc(ncert, sizeof *out->ta);
-	if (!out->ta) {
+	out->certs = calloc(ncert, sizeof *out->certs);
+	if (!out->ta || !out->certs) {
+		free(out->ta);
+		free(out->certs);
+		out->ta = NULL;
+		out->certs = NULL;
 		seterr(err, errcap, path, "out of memory");
 		pem_file_free(&pf);
 		return -1;
@@ -488,6 +499,10 @@ int pki_load_anchors(const char *path, struct pki_anchors *out, char *err, size_
 			return -1;
 		}
 		out->n++;
+		/* The DER moves over: the PEM file is freed without it. */
+		out->certs[out->ncerts].data = pf.b[i].der;
+		out->certs[out->ncerts++].data_len = pf.b[i].len;
+		pf.b[i].der = NULL;
 	}
 	pem_file_free(&pf);
 	return 0;
@@ -500,5 +515,8 @@ void pki_anchors_free(struct pki_anchors *a)
 	for (size_t i = 0; i < a->n; i++)
 		anchor_free(&a->ta[i]);
 	free(a->ta);
+	for (size_t i = 0; i < a->ncerts; i++)
+		free(a->certs[i].data);
+	free(a->certs);
 	memset(a, 0, sizeof *a);
 }

@@ -19,11 +19,17 @@ struct pki_key {
 	br_rsa_private_key rsa;     /* valid when type == BR_KEYTYPE_RSA; owns its buffers */
 	br_ec_private_key ec;       /* valid when type == BR_KEYTYPE_EC */
 	unsigned char *buf;         /* storage behind rsa/ec */
+	unsigned char *der;         /* the key block as read (PKCS#8, SEC 1 or PKCS#1 DER), for
+				     * the OpenSSL engine; owned */
+	size_t der_len;
 };
 
 struct pki_anchors {
 	br_x509_trust_anchor *ta;
 	size_t n;
+	br_x509_certificate *certs; /* the certificates they were made from (DER; owned), for
+				     * the OpenSSL engine, which trusts certificates */
+	size_t ncerts;
 };
 
 /* Each returns 0, or -1 with a one-line message in err (e.g.
