@@ -579,6 +579,7 @@ struct mitm_replay *mitm_replay_open(struct mitm *m, enum trace_replay source)
 	trace_link_ends(link, &near, &far);
 	wire_stream_init(&r->ws[0], m->env.trace, m->env.now, link, near, far, 1, &r->smtp);
 	wire_stream_init(&r->ws[1], m->env.trace, m->env.now, link, far, near, 0, &r->smtp);
+	wire_stream_pair(&r->ws[0], &r->ws[1]);
 	r->ws[0].tls_readers = r->ws[1].tls_readers = READ_MITM;
 	r->ws[0].replay_source = r->ws[1].replay_source = (int)source;
 	return r;

@@ -1,11 +1,24 @@
-/* decode_handshake: handshake messages in cleartext (RFC 5246 7.4, RFC 8422): hellos
- * and their extensions, certificates, key exchanges, certificate requests and verifies. */
+/* decode_handshake: handshake messages (RFC 5246 7.4, RFC 8422; RFC 8446 4 for TLS 1.3):
+ * hellos and their extensions, certificates, key exchanges, certificate requests and
+ * verifies; TLS 1.3's HelloRetryRequest, EncryptedExtensions, NewSessionTicket and
+ * KeyUpdate, and its layout of Certificate. */
 #include "sim/decode/decode_internal.h"
 
 #include "sim/decode/x509_text.h"
 
 struct hello_info {
 	char sni[256];
+	unsigned sv_best;   /* ClientHello: the highest version in supported_versions; 0 */
+	unsigned sv_sel;    /* ServerHello: the version supported_versions selects; 0 */
+	unsigned group;     /* the (first) key_share group; 0 */
+	size_t nshares;
+};
+
+/* RFC 8446 4.1.3: a HelloRetryRequest is a ServerHello with this random, SHA-256 of
+ * "HelloRetryRequest". */
+static const uint8_t hrr_random[32] = {
+	0xcf, 0x21, 0xad, 0x74, 0xe5, 0x9a, 0x61, 0x11, 0xbe, 0x1d, 0x8c, 0x02, 0x1e, 0x65, 0xb8, 0x91,
+	0xc2, 0xa2, 0x11, 0x16, 0x7a, 0xbb, 0x8c, 0x5e, 0x07, 0x9e, 0x09, 0xe2, 0xc8, 0xa8, 0x33, 0x9c,
 };
 
 static void list_u16(struct sb *s, struct rd *list, const char *(*text)(unsigned, char *, size_t))
@@ -26,8 +39,9 @@ static const char *version_text_any(unsigned v, char *b, size_t cap)
 	return decode_version_text(v, b, cap);
 }
 
-/* One extension of a ClientHello (server = 0) or ServerHello (server = 1) as a field at
- * depth 1, named by the extension. Returns -1 when its content is malformed. */
+/* One extension of a ClientHello (server = 0), ServerHello (server = 1) or
+ * HelloRetryRequest (server = 2) as a field at depth 1, named by the extension. Returns
+ * -1 when its content is malformed. */
 static int hello_extension(struct fields *f, int server, unsigned type, struct rd body,
 			   struct hello_info *hi, const uint8_t *ext, size_t ext_len)
 {
@@ -120,20 +134,70 @@ static int hello_extension(struct fields *f, int server, unsigned type, struct r
 			sb_text(&s, proto.p, proto.n);
 		}
 		break;
-	case 43: /* supported_versions */
+	case 43: /* supported_versions, RFC 8446 4.2.1 */
 		if (server) {
 			vp = body.p;
 			vn = body.n;
 			if (rd_u16(&body, &v) || body.n)
 				return -1;
 			sb_puts(&s, version_text_any(v, nb, sizeof nb));
+			hi->sv_sel = v;
 		} else {
 			if (rd_vec(&body, 1, &list) || body.n || list.n % 2)
 				return -1;
 			vp = list.p;
 			vn = list.n;
+			for (struct rd l2 = list; rd_u16(&l2, &v) == 0;)
+				if (!decode_is_grease(v) && v > hi->sv_best && v <= 0x0304)
+					hi->sv_best = v;
 			list_u16(&s, &list, version_text_any);
 		}
+		break;
+	case 51: /* key_share, RFC 8446 4.2.8 */
+		if (server == 2) { /* HelloRetryRequest: the group the server wants */
+			if (rd_u16(&body, &v) || body.n)
+				return -1;
+			hi->group = v;
+			sb_printf(&s, "send a key share for %s", decode_group_text(v, nb, sizeof nb));
+			break;
+		}
+		if (server) {
+			struct rd key;
+			if (rd_u16(&body, &v) || rd_vec(&body, 2, &key) || body.n)
+				return -1;
+			hi->group = v;
+			hi->nshares = 1;
+			sb_printf(&s, "%s, %zu-byte public key", decode_group_text(v, nb, sizeof nb), key.n);
+			break;
+		}
+		if (rd_vec(&body, 2, &list) || body.n)
+			return -1;
+		vp = list.p;
+		vn = list.n;
+		if (!list.n)
+			sb_puts(&s, "empty (the client waits to be told a group)");
+		while (list.n) {
+			struct rd key;
+			if (rd_u16(&list, &v) || rd_vec(&list, 2, &key))
+				return -1;
+			if (!hi->nshares++)
+				hi->group = v;
+			sb_printf(&s, "%s%s (%zu-byte public key)", s.len ? ", " : "", decode_group_text(v, nb, sizeof nb),
+				  key.n);
+		}
+		break;
+	case 45: /* psk_key_exchange_modes, RFC 8446 4.2.9 */
+		if (rd_vec(&body, 1, &list) || body.n)
+			return -1;
+		vp = list.p;
+		vn = list.n;
+		while (rd_u8(&list, &v) == 0)
+			sb_printf(&s, "%s%s", s.len ? ", " : "",
+				  v == 0 ? "psk_ke (PSK alone)" : v == 1 ? "psk_dhe_ke (PSK with (EC)DHE)"
+					 : decode_orhex(NULL, v, 2, nb, sizeof nb));
+		break;
+	case 44: /* cookie, RFC 8446 4.2.2 */
+		sb_printf(&s, "%zu bytes, to be echoed in the second ClientHello", body.n);
 		break;
 	case 35: /* session_ticket */
 		if (body.n == 0)
@@ -299,6 +363,14 @@ static int client_hello(struct rd *r, struct fields *f, char *summary, size_t ca
 	rd_mark_since(f, r, at);
 	if (hello_extensions(r, f, 0, &hi, err, sizeof err))
 		return fail(f, summary, cap, M, "%s", err);
+	/* TLS 1.3 offers itself in supported_versions; the version field stays 1.2 (4.1.2). */
+	char upto[48] = "";
+	if (hi.sv_best > ver) {
+		snprintf(upto, sizeof upto, "up to %s", decode_version_text(hi.sv_best, b, sizeof b));
+		/* the version field is then legacy_version, kept at TLS 1.2 (RFC 8446 4.1.2) */
+		fields_add(f, 0, "offers_up_to", "%s", decode_version_text(hi.sv_best, b, sizeof b));
+		vs = upto;
+	}
 	if (hi.sni[0])
 		say(summary, cap, "%s: %s, %zu suites, SNI %s", M, vs, nsuites, hi.sni);
 	else
@@ -313,8 +385,23 @@ static int server_hello(struct rd *r, struct fields *f, char *summary, size_t ca
 	const char *vs;
 	unsigned ver, suite, comp;
 	struct hello_info hi = { "" };
+	const uint8_t *rnd = r->p + 2;
+	int hrr = r->n >= 34 && !memcmp(rnd, hrr_random, 32);
+	if (hrr)
+		M = "HelloRetryRequest";
 	if (hello_start(r, f, &ver, &vs, vb, sizeof vb, &what))
 		return fail(f, summary, cap, M, "%s", what);
+	if (hrr)
+		fields_add(f, 0, "meaning", "HelloRetryRequest: a ServerHello whose random is SHA-256(\"HelloRetryRequest\") "
+			   "(RFC 8446 4.1.3); the server asks for a second ClientHello");
+	/* RFC 8446 4.1.3: a TLS 1.3 server that agrees on an older version says so here. */
+	static const uint8_t downgrd[7] = { 'D', 'O', 'W', 'N', 'G', 'R', 'D' };
+	if (!hrr && !memcmp(rnd + 24, downgrd, 7) && (rnd[31] == 0 || rnd[31] == 1)) {
+		fields_add(f, 0, "downgrade_sentinel",
+			   "\"DOWNGRD\" %02x: this server supports TLS 1.3 but agreed on %s (RFC 8446 4.1.3); a "
+			   "TLS 1.3 client must abort with illegal_parameter", rnd[31], rnd[31] ? "TLS 1.2" : "TLS 1.1 or older");
+		fields_last_range(f, 6 + 24, 8);
+	}
 	if (rd_u16(r, &suite))
 		return fail(f, summary, cap, M, "truncated at cipher suite");
 	char sb_[48];
@@ -325,16 +412,35 @@ static int server_hello(struct rd *r, struct fields *f, char *summary, size_t ca
 		return fail(f, summary, cap, M, "truncated at compression method");
 	fields_add(f, 0, "compression_method", "%s", compression_text(comp, b, sizeof b));
 	rd_mark(f, r, r->p - 1, 1);
-	if (hello_extensions(r, f, 1, &hi, err, sizeof err))
+	if (hello_extensions(r, f, hrr ? 2 : 1, &hi, err, sizeof err))
 		return fail(f, summary, cap, M, "%s", err);
-	say(summary, cap, "%s: %s, %s", M, vs, st);
+	if (hi.sv_sel) {
+		vs = decode_version_text(hi.sv_sel, vb, sizeof vb);
+		/* the version field is then legacy_version (RFC 8446 4.1.3) */
+		fields_add(f, 0, "negotiated_version", "%s", vs);
+	}
+	if (hrr)
+		say(summary, cap, "%s: %s, wants a %s key share", M, st, hi.group ? decode_group_text(hi.group, b, sizeof b) : "different");
+	else if (fields_get(f, "downgrade_sentinel"))
+		say(summary, cap, "%s: %s, %s, downgrade sentinel in the random", M, vs, st);
+	else
+		say(summary, cap, "%s: %s, %s", M, vs, st);
 	return 0;
 }
 
-static int certificate(struct rd *r, struct fields *f, char *summary, size_t cap)
+/* TLS 1.3 (tls13) puts a request context first and extensions after each certificate
+ * (RFC 8446 4.4.2). */
+static int certificate(struct rd *r, int tls13, struct fields *f, char *summary, size_t cap)
 {
 	const char *M = "Certificate";
-	struct rd list, c;
+	struct rd list, c, ctx;
+	if (tls13) {
+		const uint8_t *cat = r->p;
+		if (rd_vec(r, 1, &ctx))
+			return fail(f, summary, cap, M, "truncated at certificate_request_context");
+		fields_add(f, 0, "certificate_request_context", "%s", ctx.n ? "present" : "empty (not an answer to a request)");
+		rd_mark_since(f, r, cat);
+	}
 	const uint8_t *at = r->p;
 	if (rd_vec(r, 3, &list))
 		return fail(f, summary, cap, M, "truncated at certificate list");
@@ -342,8 +448,8 @@ static int certificate(struct rd *r, struct fields *f, char *summary, size_t cap
 		return fail(f, summary, cap, M, "%zu bytes after the certificate list", r->n);
 	size_t count = 0;
 	for (c = list; c.n; count++) {
-		struct rd der;
-		if (rd_vec(&c, 3, &der))
+		struct rd der, ext;
+		if (rd_vec(&c, 3, &der) || (tls13 && rd_vec(&c, 2, &ext)))
 			return fail(f, summary, cap, M, "truncated in certificate %zu", count + 1);
 	}
 	fields_add(f, 0, "certificates", "%zu certificate%s", count, count == 1 ? "" : "s");
@@ -359,7 +465,8 @@ static int certificate(struct rd *r, struct fields *f, char *summary, size_t cap
 		struct x509_text x;
 		const char *err;
 		const uint8_t *lenp = list.p;
-		if (rd_vec(&list, 3, &der))
+		struct rd ext = { NULL, 0, NULL };
+		if (rd_vec(&list, 3, &der) || (tls13 && rd_vec(&list, 2, &ext)))
 			break; /* cannot happen: checked above */
 		if (x509_text_parse(der.p, der.n, &x, &err)) {
 			fields_add(f, 1, "certificate", "malformed (%zu bytes)", der.n);
@@ -384,6 +491,10 @@ static int certificate(struct rd *r, struct fields *f, char *summary, size_t cap
 		fields_add(f, 2, "serial_number", "%s", x.serial);
 		fields_add(f, 2, "length", "%zu bytes", der.n);
 		rd_mark(f, &list, lenp, 3);
+		if (tls13) {
+			fields_add(f, 2, "extensions", "%zu bytes%s", ext.n, ext.n ? "" : " (none)");
+			rd_mark(f, &list, ext.p - 2, ext.n + 2);
+		}
 		if (i == 0) {
 			snprintf(first, sizeof first, "%s", shown);
 			if (x.issuer_cn[0])
@@ -604,6 +715,52 @@ static int client_key_exchange(struct rd *r, struct fields *f, char *summary, si
 	return fail(f, summary, cap, M, "%zu bytes with no matching length prefix", r->n);
 }
 
+static int encrypted_extensions(struct rd *r, struct fields *f, char *summary, size_t cap)
+{
+	const char *M = "EncryptedExtensions";
+	char err[96];
+	struct hello_info hi = { "" };
+	if (hello_extensions(r, f, 1, &hi, err, sizeof err))
+		return fail(f, summary, cap, M, "%s", err);
+	const char *n = fields_get(f, "extensions");
+	say(summary, cap, "%s: %s", M, n ? n : "none");
+	return 0;
+}
+
+static int new_session_ticket(struct rd *r, int tls13, struct fields *f, char *summary, size_t cap)
+{
+	const char *M = "NewSessionTicket";
+	unsigned lifetime, age_add = 0;
+	struct rd nonce = { NULL, 0, NULL }, ticket, exts;
+	char hb[80];
+	if (rd_uint(r, 4, &lifetime))
+		return fail(f, summary, cap, M, "truncated at ticket_lifetime");
+	fields_add(f, 0, "ticket_lifetime", "%u seconds", lifetime);
+	rd_mark(f, r, r->p - 4, 4);
+	if (tls13) {
+		if (rd_uint(r, 4, &age_add))
+			return fail(f, summary, cap, M, "truncated at ticket_age_add");
+		fields_add(f, 0, "ticket_age_add", "0x%08x (hides the ticket's age from observers)", age_add);
+		rd_mark(f, r, r->p - 4, 4);
+		if (rd_vec(r, 1, &nonce))
+			return fail(f, summary, cap, M, "truncated at ticket_nonce");
+		fields_add(f, 0, "ticket_nonce", "%s", nonce.n ? hexstr(hb, sizeof hb, nonce.p, nonce.n) : "(empty)");
+		rd_mark(f, r, nonce.p - 1, nonce.n + 1);
+	}
+	if (rd_vec(r, 2, &ticket))
+		return fail(f, summary, cap, M, "truncated at ticket");
+	fields_add(f, 0, "ticket", "%zu bytes (opaque to the client)", ticket.n);
+	rd_mark(f, r, ticket.p - 2, ticket.n + 2);
+	if (tls13) {
+		if (rd_vec(r, 2, &exts) || r->n)
+			return fail(f, summary, cap, M, "malformed extensions");
+		fields_add(f, 0, "extensions", "%zu bytes", exts.n);
+		rd_mark(f, r, exts.p - 2, exts.n + 2);
+	}
+	say(summary, cap, "%s: a %zu-byte ticket for resuming, valid %u s", M, ticket.n, lifetime);
+	return 0;
+}
+
 int decode_handshake_v(const uint8_t *msg, size_t n, unsigned version, struct fields *f, char *summary,
 		       size_t cap)
 {
@@ -633,7 +790,20 @@ int decode_handshake_v(const uint8_t *msg, size_t n, unsigned version, struct fi
 	case TLS_HS_SERVER_HELLO:
 		return server_hello(&r, f, summary, cap);
 	case TLS_HS_CERTIFICATE:
-		return certificate(&r, f, summary, cap);
+		return certificate(&r, version >= 0x0304, f, summary, cap);
+	case 8: /* EncryptedExtensions, RFC 8446 4.3.1 */
+		return encrypted_extensions(&r, f, summary, cap);
+	case 4: /* NewSessionTicket */
+		return new_session_ticket(&r, version >= 0x0304, f, summary, cap);
+	case 24: /* KeyUpdate, RFC 8446 4.6.3 */
+		if (len != 1 || r.p[0] > 1)
+			return fail(f, summary, cap, M, "not a one-byte request_update of 0 or 1");
+		fields_add(f, 0, "request_update", "%s",
+			   r.p[0] ? "update_requested: the peer must update its sending keys too"
+				  : "update_not_requested");
+		rd_mark(f, &r, r.p, 1);
+		say(summary, cap, "%s: new sending keys from here on%s", M, r.p[0] ? ", and the peer is asked to follow" : "");
+		return 0;
 	case TLS_HS_SERVER_KEY_EXCHANGE:
 		return by_layout(ske_try, M, &r, version, f, summary, cap);
 	case TLS_HS_CERTIFICATE_VERIFY:

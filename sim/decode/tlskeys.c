@@ -156,3 +156,104 @@ int tls13_secret_from_label(const char *label, size_t len)
 			return k;
 	return -1;
 }
+
+/* ---- TLS 1.3 ---- */
+
+static const struct tls13_suite suites13[] = {
+	{ 0x1301, &br_sha256_vtable, 32, 16, 0 }, /* TLS_AES_128_GCM_SHA256 */
+	{ 0x1302, &br_sha384_vtable, 48, 32, 0 }, /* TLS_AES_256_GCM_SHA384 */
+	{ 0x1303, &br_sha256_vtable, 32, 32, 1 }, /* TLS_CHACHA20_POLY1305_SHA256 */
+};
+
+const struct tls13_suite *tls13_suite(unsigned id)
+{
+	for (size_t i = 0; i < sizeof suites13 / sizeof suites13[0]; i++)
+		if (suites13[i].id == id)
+			return &suites13[i];
+	return NULL;
+}
+
+void tls13_expand_label(const br_hash_class *hash, const uint8_t *secret, size_t slen, const char *label,
+			const uint8_t *ctx, size_t ctx_len, uint8_t *out, size_t len)
+{
+	uint8_t info[2 + 1 + 255 + 1 + 255];
+	size_t ll = 6 + strlen(label), n = 0;
+	if (ll > 255)
+		ll = 255;
+	if (ctx_len > 255)
+		ctx_len = 255;
+	info[n++] = (uint8_t)(len >> 8);
+	info[n++] = (uint8_t)len;
+	info[n++] = (uint8_t)ll;
+	memcpy(info + n, "tls13 ", 6);
+	memcpy(info + n + 6, label, ll - 6);
+	n += ll;
+	info[n++] = (uint8_t)ctx_len;
+	if (ctx_len)
+		memcpy(info + n, ctx, ctx_len);
+	n += ctx_len;
+	/* HKDF-Expand (RFC 5869 §2.3): T(i) = HMAC(PRK, T(i-1) ‖ info ‖ i). */
+	br_hmac_key_context kc;
+	br_hmac_key_init(&kc, hash, secret, slen);
+	size_t hl = (hash->desc >> BR_HASHDESC_OUT_OFF) & BR_HASHDESC_OUT_MASK, done = 0;
+	uint8_t t[64];
+	for (unsigned i = 1; done < len; i++) {
+		br_hmac_context hc;
+		br_hmac_init(&hc, &kc, 0);
+		if (i > 1)
+			br_hmac_update(&hc, t, hl);
+		br_hmac_update(&hc, info, n);
+		uint8_t c = (uint8_t)i;
+		br_hmac_update(&hc, &c, 1);
+		br_hmac_out(&hc, t);
+		size_t k = len - done < hl ? len - done : hl;
+		memcpy(out + done, t, k);
+		done += k;
+	}
+}
+
+void tls13_traffic_keys(const struct tls13_suite *ss, const uint8_t *secret, uint8_t *key, uint8_t iv[12])
+{
+	tls13_expand_label(ss->hash, secret, ss->hash_len, "key", NULL, 0, key, ss->key_len);
+	tls13_expand_label(ss->hash, secret, ss->hash_len, "iv", NULL, 0, iv, 12);
+}
+
+int tls13_open(const struct tls13_suite *ss, const uint8_t *key, const uint8_t iv[12], uint64_t seq,
+	       const uint8_t *rec, size_t n, uint8_t *out, size_t *out_len, uint8_t *inner_type)
+{
+	if (n < 5 + 16 + 1)
+		return -1;
+	uint8_t nonce[12];
+	memcpy(nonce, iv, 12);
+	for (int i = 0; i < 8; i++)
+		nonce[11 - i] ^= (uint8_t)(seq >> (8 * i));
+	size_t clen = n - 5 - 16;
+	memcpy(out, rec + 5, clen);
+	const uint8_t *tag = rec + 5 + clen;
+	int ok;
+	if (ss->chacha) {
+		uint8_t calc[16];
+		br_poly1305_ctmul_run(key, nonce, out, clen, rec, 5, calc, br_chacha20_ct_run, 0);
+		ok = !memcmp(calc, tag, 16);
+	} else {
+		br_aes_ct_ctr_keys bc;
+		br_gcm_context gc;
+		br_aes_ct_ctr_init(&bc, key, ss->key_len);
+		br_gcm_init(&gc, &bc.vtable, br_ghash_ctmul64);
+		br_gcm_reset(&gc, nonce, 12);
+		br_gcm_aad_inject(&gc, rec, 5);
+		br_gcm_flip(&gc);
+		br_gcm_run(&gc, 0, out, clen);
+		ok = br_gcm_check_tag(&gc, tag) == 1;
+	}
+	if (!ok)
+		return -1;
+	/* TLSInnerPlaintext: content ‖ type ‖ zeros (RFC 8446 §5.2) */
+	while (clen && out[clen - 1] == 0)
+		clen--;
+	if (!clen)
+		return -1; /* no non-zero type: the peer must treat it as unexpected_message */
+	*inner_type = out[clen - 1];
+	*out_len = clen - 1;
+	return 0;
+}

@@ -79,6 +79,35 @@ enum tls13_secret {
 };
 #define TLS13_SECRET_MAX 48
 
+/* A TLS 1.3 suite's record protection: its hash (the key schedule's, SHA-256 or
+ * SHA-384) and AEAD. NULL for a suite that is not TLS 1.3 or not covered here (the
+ * CCM suites). */
+struct tls13_suite {
+	uint16_t id;
+	const br_hash_class *hash;
+	size_t hash_len, key_len;
+	int chacha;                 /* ChaCha20-Poly1305, else AES-GCM */
+};
+const struct tls13_suite *tls13_suite(unsigned id);
+
+/* HKDF-Expand-Label (RFC 8446 §7.1): HKDF-Expand(secret, HkdfLabel, len) with HkdfLabel =
+ * len (2 bytes) ‖ "tls13 " label (1-byte length) ‖ context (1-byte length). len at most
+ * 255 * hash length. */
+void tls13_expand_label(const br_hash_class *hash, const uint8_t *secret, size_t slen, const char *label,
+			const uint8_t *ctx, size_t ctx_len, uint8_t *out, size_t len);
+
+/* One direction's record keys from its traffic secret (RFC 8446 §7.3): key =
+ * HKDF-Expand-Label(secret, "key", "", key_len), iv = ...("iv", "", 12). */
+void tls13_traffic_keys(const struct tls13_suite *ss, const uint8_t *secret, uint8_t *key, uint8_t iv[12]);
+
+/* Opens one protected TLS 1.3 record (5-byte header included, n bytes in all) with key
+ * and iv at sequence number seq (RFC 8446 §5.2-5.3: nonce = iv xor seq, the header is the
+ * additional data). On success out gets the content (without the inner type and zero
+ * padding), *out_len its length, *inner_type the real content type; returns 0. Returns -1
+ * when the record does not authenticate or is malformed. out needs n bytes. */
+int tls13_open(const struct tls13_suite *ss, const uint8_t *key, const uint8_t iv[12], uint64_t seq,
+	       const uint8_t *rec, size_t n, uint8_t *out, size_t *out_len, uint8_t *inner_type);
+
 /* The key log label ("CLIENT_HANDSHAKE_TRAFFIC_SECRET"), and its inverse (-1 when the
  * label is none of these). */
 const char *tls13_secret_label(enum tls13_secret k);

@@ -762,6 +762,14 @@ int export_json(FILE *f, const struct scenario *sc, const struct run_result *r)
 		set(k, "master_secret", s->has_secret ? hex(s->master_secret, sizeof s->master_secret) : json_null(), &bad);
 		set(k, "server_random", s->has_server_random ? hex(s->server_random, 32) : json_null(), &bad);
 		set(k, "premaster", s->premaster_len ? hex(s->premaster, s->premaster_len) : json_null(), &bad);
+		if (s->secrets13) { /* TLS 1.3: the traffic secrets, by their key log labels */
+			json_t *sec = json_object();
+			for (int x = 0; x < TLS13_SECRET_COUNT; x++)
+				if (s->secrets13 >> x & 1)
+					set(sec, tls13_secret_label((enum tls13_secret)x), hex(s->secret13[x], s->secret13_len),
+					    &bad);
+			set(k, "secrets13", sec, &bad);
+		}
 		if (ks) {
 			set(k, "premaster_note", json_string(ks[i].premaster_note), &bad);
 			set(k, "key_schedule", key_schedule_json(&ks[i], &bad), &bad);

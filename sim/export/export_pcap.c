@@ -393,6 +393,16 @@ int export_keylog(const char *path, const struct run_result *r, char *err, size_
 	const struct trace *t = &r->trace;
 	for (size_t i = 0; i < t->nsessions; i++) {
 		const struct trace_tls_session *s = &t->sessions[i];
+		/* TLS 1.3: a line per traffic secret, named as the NSS key log names them. */
+		for (int k = 0; k < TLS13_SECRET_COUNT; k++) {
+			if (!(s->secrets13 >> k & 1))
+				continue;
+			fprintf(ef.f, "%s ", tls13_secret_label((enum tls13_secret)k));
+			hex(ef.f, s->client_random, sizeof s->client_random);
+			fputc(' ', ef.f);
+			hex(ef.f, s->secret13[k], s->secret13_len);
+			fputc('\n', ef.f);
+		}
 		if (!s->has_secret)
 			continue;
 		fputs("CLIENT_RANDOM ", ef.f);

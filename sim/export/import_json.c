@@ -867,6 +867,34 @@ static int load_session(struct loader *l, json_t *o, const char *at, struct trac
 			return -1;
 		hex_decode(pms, s->premaster, s->premaster_len);
 	}
+	json_t *sec = member(l, o, at, "secrets13", OPTIONAL);
+	if (l->failed)
+		return -1;
+	if (sec) {
+		char ps[PATH_CAP], pk[PATH_CAP];
+		path_key(ps, at, "secrets13");
+		if (!json_is_object(sec))
+			return fail(l, ps, "expected an object");
+		const char *label;
+		json_t *sv;
+		json_object_foreach(sec, label, sv) {
+			int kind = tls13_secret_from_label(label, strlen(label));
+			path_key(pk, ps, label);
+			if (kind < 0)
+				return fail(l, pk, "not a TLS 1.3 key log label");
+			const char *hx = json_string_value(sv);
+			size_t n = 0;
+			if (!hx)
+				return fail(l, pk, "expected a string");
+			if (hex_check(l, pk, hx, TLS13_SECRET_MAX, &n))
+				return -1;
+			if ((n != 32 && n != 48) || (s->secrets13 && n != s->secret13_len))
+				return fail(l, pk, "a secret of %zu bytes (32 or 48, all alike)", n);
+			hex_decode(hx, s->secret13[kind], n);
+			s->secret13_len = n;
+			s->secrets13 |= 1u << kind;
+		}
+	}
 	return 0;
 }
 

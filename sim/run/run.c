@@ -308,6 +308,7 @@ static int link_init(struct run_ctx *r, enum trace_link id)
 		return -1;
 	wire_stream_init(&l->ws[0], r->trace, &r->now, id, a, b, 1, &l->smtp);
 	wire_stream_init(&l->ws[1], r->trace, &r->now, id, b, a, 0, &l->smtp);
+	wire_stream_pair(&l->ws[0], &l->ws[1]);
 	return 0;
 }
 

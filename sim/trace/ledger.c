@@ -457,7 +457,10 @@ static void content(struct build *b, size_t i, int r)
 			learn_once(b, i, r, LI_SNI, k->sni, sizeof k->sni, fields_get(f, "server_name"));
 		if (e->subtype == TLS_HS_SERVER_HELLO) {
 			/* a later session (after STARTTLS on another link) may differ: keep each */
-			const char *ver = fields_get(f, "version"), *suite = fields_get(f, "cipher_suite");
+			/* TLS 1.3 agrees in supported_versions; its version field stays 1.2 */
+			const char *ver = fields_get(f, "negotiated_version"), *suite = fields_get(f, "cipher_suite");
+			if (!ver)
+				ver = fields_get(f, "version");
 			if (ver && strcmp(ver, k->tls_version)) {
 				copy(k->tls_version, sizeof k->tls_version, ver);
 				add(b, i, r, LI_TLS_VERSION, ver, 0, 0);

@@ -25,11 +25,19 @@ void wire_stream_init(struct wire_stream *s, struct trace *t, const uint64_t *no
 	s->toward_server = toward_server;
 	s->smtp = smtp;
 	s->ln_rec = -1;
+	s->open13_type = -1;
 	s->tls_readers = trace_actor_read_bit(from) | trace_actor_read_bit(to);
+}
+
+void wire_stream_pair(struct wire_stream *up, struct wire_stream *down)
+{
+	up->peer = down;
+	down->peer = up;
 }
 
 void wire_stream_free(struct wire_stream *s)
 {
+	free(s->open13);
 	free(s->rec);
 	free(s->hs);
 	free(s->ln);
@@ -416,6 +424,9 @@ static size_t app_take(struct wire_stream *s)
 		take = 1;
 	else if (take > 16384)
 		take = 16384;
+	/* TLS 1.3: the opened record says how much it carries. */
+	if (s->take13 && take > s->take13)
+		take = s->take13;
 	return take;
 }
 
@@ -469,6 +480,203 @@ static int emit_child(struct wire_stream *s, enum trace_kind kind, int subtype, 
 	return emit(s, &e, summary) < 0 ? -1 : 0;
 }
 
+/* ---- TLS 1.3 ---- */
+
+/* Records of this type are protected on this stream: after ChangeCipherSpec in TLS
+ * 1.0-1.2; in TLS 1.3 the application_data ones (everything the keys protect travels so). */
+static int is_protected(const struct wire_stream *s, unsigned type)
+{
+	if (s->tls13)
+		return type == TLS_CT_APPLICATION_DATA;
+	return s->ccs && type != TLS_CT_CHANGE_CIPHER_SPEC;
+}
+
+/* A ServerHello (or HelloRetryRequest) that selects TLS 1.3 in supported_versions puts
+ * both directions of the link under TLS 1.3's record rules, with its suite. */
+static void server_hello13(struct wire_stream *s, const uint8_t *m, size_t n)
+{
+	size_t p = 4 + 2 + 32;
+	if (n < p + 1 || n < p + 1 + m[p] + 2 + 1 + 2)
+		return;
+	p += 1 + m[p];
+	unsigned suite = (unsigned)m[p] << 8 | m[p + 1];
+	p += 3;
+	size_t end = p + 2 + ((size_t)m[p] << 8 | m[p + 1]);
+	if (end > n)
+		return;
+	for (p += 2; p + 4 <= end;) {
+		unsigned type = (unsigned)m[p] << 8 | m[p + 1];
+		size_t len = (size_t)m[p + 2] << 8 | m[p + 3];
+		if (p + 4 + len > end)
+			return;
+		if (type == 43 && len == 2 && m[p + 4] == 0x03 && m[p + 5] == 0x04) {
+			for (struct wire_stream *x = s; x; x = x == s ? s->peer : NULL) {
+				x->tls13 = 1;
+				x->suite13 = suite;
+				x->epoch13 = 0;
+				x->seq13 = 0;
+				x->gen13 = 0;
+			}
+			return;
+		}
+		p += 4 + len;
+	}
+}
+
+/* The session of this handshake: the one whose client random the link's ClientHello
+ * carried. */
+static const struct trace_tls_session *session13(const struct wire_stream *s)
+{
+	const struct wire_stream *up = s->toward_server ? s : s->peer;
+	if (!up || !up->has_hello_random)
+		return NULL;
+	const struct trace *t = s->trace;
+	for (size_t i = t->nsessions; i-- > 0;)
+		if (!memcmp(t->sessions[i].client_random, up->hello_random, 32))
+			return &t->sessions[i];
+	return NULL;
+}
+
+/* This sender's keys for an epoch (1: handshake, 2: application), from the secret it
+ * reported. Without it the rest of the stream stays unopened (epoch -1). */
+static void keys13(struct wire_stream *s, int epoch)
+{
+	const struct tls13_suite *ss = tls13_suite(s->suite13);
+	const struct trace_tls_session *se = session13(s);
+	enum tls13_secret k = epoch == 1 ? (s->toward_server ? TLS13_CLIENT_HS : TLS13_SERVER_HS)
+					 : (s->toward_server ? TLS13_CLIENT_AP0 : TLS13_SERVER_AP0);
+	s->epoch13 = -1;
+	if (!ss || !se || !(se->secrets13 & (1u << k)) || se->secret13_len != ss->hash_len)
+		return;
+	memcpy(s->secret13, se->secret13[k], ss->hash_len);
+	tls13_traffic_keys(ss, s->secret13, s->key13, s->iv13);
+	s->epoch13 = epoch;
+	s->gen13 = 0;
+	s->seq13 = 0;
+}
+
+/* Opens a protected TLS 1.3 record as its reader does, before the record event is made:
+ * its fields say what it really carries. */
+static int open_record13(struct wire_stream *s, const uint8_t *rec, size_t n, struct fields *f)
+{
+	s->open13_type = -1;
+	s->take13 = 0;
+	if (s->epoch13 == 0)
+		keys13(s, 1);
+	if (s->epoch13 <= 0) {
+		fields_add(f, 0, "protection", "TLS 1.3; the sender's keys for it are not in this trace");
+		return 0;
+	}
+	if (n > s->open13_cap) {
+		uint8_t *b = realloc(s->open13, n);
+		if (!b)
+			return -1;
+		s->open13 = b;
+		s->open13_cap = n;
+	}
+	const char *keys = s->epoch13 == 1 ? "handshake" : "application";
+	uint64_t seq = s->seq13++;
+	uint8_t inner;
+	size_t len;
+	if (tls13_open(tls13_suite(s->suite13), s->key13, s->iv13, seq, rec, n, s->open13, &len, &inner)) {
+		fields_add(f, 0, "protection", "does not authenticate under the sender's %s keys (record %llu): "
+			   "changed on the way, so the reader rejects it", keys, (unsigned long long)seq);
+		return 0;
+	}
+	s->open13_type = inner;
+	s->open13_len = len;
+	fields_add(f, 0, "inner_content_type", "%s: what the endpoints read inside; an observer sees only application_data",
+		   decode_tls_content_type_name(inner));
+	if (s->epoch13 == 2 && s->gen13)
+		fields_add(f, 0, "protected_by", "application keys after %u KeyUpdate%s, record %llu of this direction "
+			   "(nonce = iv xor %llu)", s->gen13, s->gen13 == 1 ? "" : "s", (unsigned long long)seq,
+			   (unsigned long long)seq);
+	else
+		fields_add(f, 0, "protected_by", "%s traffic keys, record %llu of this direction (nonce = iv xor %llu)", keys,
+			   (unsigned long long)seq, (unsigned long long)seq);
+	fields_add(f, 0, "content_length", "%zu bytes (+1 byte of real type, +16 of tag)", len);
+	if (inner == TLS_CT_APPLICATION_DATA)
+		s->take13 = len ? len : 0;
+	return 0;
+}
+
+static int emit_inner13(struct wire_stream *s, enum trace_kind kind, enum trace_layer layer, int subtype,
+			int parent, const uint8_t *p, size_t n, struct fields *f, const char *summary, int attack)
+{
+	struct trace_event e;
+	ev_init(&e, kind, layer);
+	e.subtype = subtype;
+	e.parent = parent;
+	e.encrypted = 1;
+	e.readers = s->tls_readers;
+	e.attack = attack;
+	e.plain = (uint8_t *)p;
+	e.plain_len = n;
+	e.fields = *f;
+	fields_init(f);
+	return emit(s, &e, summary) < 0 ? -1 : 0;
+}
+
+/* What an opened TLS 1.3 record holds besides application data: handshake messages
+ * (EncryptedExtensions to Finished, NewSessionTicket, KeyUpdate) or an alert. */
+static int content13(struct wire_stream *s, int parent, int attack)
+{
+	struct fields f;
+	fields_init(&f);
+	char summary[DECODE_SUMMARY_MAX];
+	const uint8_t *p = s->open13;
+	size_t n = s->open13_len;
+	if (s->open13_type == TLS_CT_ALERT) {
+		decode_alert(p, n, &f, summary, sizeof summary);
+		if (s->qn && s->q[0].is_alert)
+			queue_pop(s);
+		struct trace_event e;
+		ev_init(&e, TK_ALERT, LAYER_TLS_ALERT);
+		e.subtype = n == 2 ? p[1] : -1;
+		e.alert_level = n == 2 ? p[0] : -1;
+		e.parent = parent;
+		e.encrypted = 1;
+		e.readers = s->tls_readers;
+		e.attack = attack;
+		e.plain = (uint8_t *)p;
+		e.plain_len = n;
+		e.fields = f;
+		return emit(s, &e, summary) < 0 ? -1 : 0;
+	}
+	if (s->open13_type != TLS_CT_HANDSHAKE) {
+		fields_free(&f);
+		return 0;
+	}
+	if (buf_append(&s->hs, &s->hs_len, &s->hs_cap, p, n))
+		return -1;
+	int finished = 0, update = 0;
+	while (s->hs_len >= 4) {
+		size_t mlen = 4 + ((size_t)s->hs[1] << 16 | (size_t)s->hs[2] << 8 | s->hs[3]);
+		if (s->hs_len < mlen)
+			break;
+		decode_handshake_v(s->hs, mlen, 0x0304, &f, summary, sizeof summary);
+		finished |= s->hs[0] == TLS_HS_FINISHED;
+		update |= s->hs[0] == 24;
+		if (emit_inner13(s, TK_HANDSHAKE, LAYER_TLS_HANDSHAKE, s->hs[0], parent, s->hs, mlen, &f, summary, attack))
+			return -1;
+		buf_consume(s->hs, &s->hs_len, mlen);
+	}
+	/* The sender's next records use its next keys: after its Finished the application
+	 * traffic secret, after a KeyUpdate the next generation of it (RFC 8446 7.2). */
+	if (finished && s->epoch13 == 1) {
+		keys13(s, 2);
+	} else if (update && s->epoch13 == 2) {
+		const struct tls13_suite *ss = tls13_suite(s->suite13);
+		uint8_t next[TLS13_SECRET_MAX];
+		tls13_expand_label(ss->hash, s->secret13, ss->hash_len, "traffic upd", NULL, 0, next, ss->hash_len);
+		memcpy(s->secret13, next, ss->hash_len);
+		tls13_traffic_keys(ss, s->secret13, s->key13, s->iv13);
+		s->gen13++;
+		s->seq13 = 0;
+	}
+	return 0;
+}
+
 /* The contents of one record, as child events of the record event. */
 /* version is the record's: once ServerHello is out, the negotiated one, which decides the
  * layout of some handshake messages. */
@@ -481,15 +689,25 @@ static int record_children(struct wire_stream *s, const uint8_t *rec, size_t n, 
 	struct fields f;
 	fields_init(&f);
 	char summary[DECODE_SUMMARY_MAX];
-	int protected_ = s->ccs && type != TLS_CT_CHANGE_CIPHER_SPEC;
+	int protected_ = is_protected(s, type);
 
 	if (type == TLS_CT_CHANGE_CIPHER_SPEC) {
+		if (s->tls13) {
+			fields_add(&f, 0, "meaning", "none in TLS 1.3: a dummy sent for middleboxes that expect TLS 1.2 "
+				   "(RFC 8446 Appendix D.4); protection began with the ServerHello");
+			fields_last_range(&f, 0, pn);
+			return emit_child(s, TK_CCS, 1, parent, 0, pl, pn, &f, "ChangeCipherSpec (compatibility dummy)",
+					  attack);
+		}
 		fields_add(&f, 0, "meaning", "from the next record on, this sender encrypts and authenticates");
 		fields_last_range(&f, 0, pn);
 		int r = emit_child(s, TK_CCS, 1, parent, 0, pl, pn, &f, "ChangeCipherSpec", attack);
 		s->ccs = 1;
 		return r;
 	}
+	if (type == TLS_CT_APPLICATION_DATA && s->tls13 && s->open13_type >= 0 &&
+	    s->open13_type != TLS_CT_APPLICATION_DATA)
+		return content13(s, parent, attack);
 	if (type == TLS_CT_HANDSHAKE && !protected_) {
 		if (buf_append(&s->hs, &s->hs_len, &s->hs_cap, pl, pn))
 			return -1;
@@ -502,6 +720,8 @@ static int record_children(struct wire_stream *s, const uint8_t *rec, size_t n, 
 				memcpy(s->hello_random, s->hs + 6, 32);
 				s->has_hello_random = 1;
 			}
+			if (s->hs[0] == TLS_HS_SERVER_HELLO)
+				server_hello13(s, s->hs, mlen);
 			if (emit_child(s, TK_HANDSHAKE, s->hs[0], parent, 0, s->hs, mlen, &f, summary, attack))
 				return -1;
 			buf_consume(s->hs, &s->hs_len, mlen);
@@ -615,11 +835,18 @@ static int one_record(struct wire_stream *s, const uint8_t *rec, size_t n, int a
 	char summary[DECODE_SUMMARY_MAX];
 	if (r == 0) {
 		decode_tls_record(rec, total, &e.fields, summary, sizeof summary);
-		e.encrypted = s->ccs && h.type != TLS_CT_CHANGE_CIPHER_SPEC;
-		if (e.encrypted && h.type == TLS_CT_APPLICATION_DATA)
+		e.encrypted = is_protected(s, h.type);
+		s->open13_type = -1;
+		s->take13 = 0;
+		if (e.encrypted && s->tls13 && open_record13(s, rec, total, &e.fields))
+			return -1;
+		/* TLS 1.3 records that hold handshake messages or alerts carry no SMTP. */
+		int app = e.encrypted && h.type == TLS_CT_APPLICATION_DATA &&
+			  (!s->tls13 || s->open13_type < 0 || s->open13_type == TLS_CT_APPLICATION_DATA);
+		if (app)
 			record_plain(s, &e);
 		/* Replies relayed unread: how the server reads what comes next is unknown. */
-		if (e.encrypted && h.type == TLS_CT_APPLICATION_DATA && !s->toward_server && !app_take(s))
+		if (app && !s->toward_server && !app_take(s))
 			s->smtp->server_in_data = -1;
 	} else {
 		/* Not TLS at all (e.g. cleartext where a record was expected): keep it visible. */
@@ -637,6 +864,7 @@ static int one_record(struct wire_stream *s, const uint8_t *rec, size_t n, int a
 		return -1;
 	if (r == 0 && record_children(s, rec, total, h.version, idx, attack))
 		return -1;
+	s->take13 = 0;
 	*used = total;
 	return 0;
 }

@@ -53,12 +53,30 @@ struct wire_stream {
 	int in_write;                     /* events made now belong to write `writes` */
 	int replay;                       /* enum trace_replay of the events made now (wire_decrypted); 0: live */
 	int replay_source;                /* enum trace_replay of what wire_decrypted makes; 0: a recording */
+	/* TLS 1.3 (RFC 8446 §5): once a ServerHello (or HelloRetryRequest) on the link selects
+	 * it, application_data records are the protected ones and ChangeCipherSpec is a
+	 * compatibility dummy. Each protected record is opened with the traffic secret its
+	 * sender reported for this handshake (trace_tls13_secret), as its reader opens it. */
+	struct wire_stream *peer;         /* the link's other direction (wire_stream_pair) */
+	int tls13;
+	unsigned suite13;
+	int epoch13;                      /* 0: no keys yet, 1: handshake, 2: application, -1: unknown */
+	unsigned gen13;                   /* KeyUpdates in the application epoch */
+	uint8_t secret13[TLS13_SECRET_MAX], key13[32], iv13[12];
+	uint64_t seq13;
+	uint8_t *open13; size_t open13_cap;      /* the opened record's content ... */
+	size_t open13_len;
+	int open13_type;                  /* ... and its real content type; -1: not opened */
+	size_t take13;                    /* application data in the record being traced; 0: unknown */
 };
 
 void wire_stream_init(struct wire_stream *s, struct trace *t, const uint64_t *now,
 		      enum trace_link link, enum trace_actor from, enum trace_actor to, int toward_server,
 		      struct decode_smtp_ctx *smtp);
 void wire_stream_free(struct wire_stream *s);
+/* The two directions of one link: what one direction's ServerHello decides (TLS 1.3) and
+ * the other's ClientHello random hold for both. */
+void wire_stream_pair(struct wire_stream *up, struct wire_stream *down);
 
 /* Cleartext SMTP: COMMAND/REPLY data is split into lines (one event each), BODY is one
  * event. attack marks bytes the attacker made. Returns 0 or -1 (out of memory).
