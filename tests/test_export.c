@@ -87,8 +87,11 @@ static const char *link_name(enum trace_link l)
 static size_t sessions_with_secret(const struct trace *t)
 {
 	size_t n = 0;
-	for (size_t i = 0; i < t->nsessions; i++)
+	for (size_t i = 0; i < t->nsessions; i++) {
 		n += t->sessions[i].has_secret;
+		for (int k = 0; k < TLS13_SECRET_COUNT; k++) /* TLS 1.3: a line per secret */
+			n += t->sessions[i].secrets13 >> k & 1;
+	}
 	return n;
 }
 
@@ -536,10 +539,18 @@ static void check_keylog(const struct run_result *r, const char *keys)
 	char line[512];
 	size_t nl = 0;
 	while (fgets(line, sizeof line, f)) {
-		assert_int_equal(strlen(line), strlen("CLIENT_RANDOM ") + 64 + 1 + 96 + 1);
-		assert_true(!strncmp(line, "CLIENT_RANDOM ", 14));
-		assert_int_equal(strspn(line + 14, "0123456789abcdef"), 64);
-		assert_int_equal(strspn(line + 14 + 65, "0123456789abcdef"), 96);
+		size_t ll = strcspn(line, " ");
+		if (!strncmp(line, "CLIENT_RANDOM ", 14)) {
+			assert_int_equal(strlen(line), strlen("CLIENT_RANDOM ") + 64 + 1 + 96 + 1);
+		} else {
+			/* TLS 1.3: LABEL random secret, the secret as long as the suite's hash */
+			assert_true(tls13_secret_from_label(line, ll) >= 0);
+			size_t sl = strlen(line) - ll - 1 - 64 - 1 - 1;
+			assert_true(sl == 64 || sl == 96);
+		}
+		assert_int_equal(strspn(line + ll + 1, "0123456789abcdef"), 64);
+		assert_int_equal(line[ll + 1 + 64], ' ');
+		assert_int_equal(strspn(line + ll + 1 + 65, "0123456789abcdef"), strlen(line) - ll - 1 - 65 - 1);
 		nl++;
 	}
 	fclose(f);

@@ -67,6 +67,10 @@ int decode_tls_record(const uint8_t *rec, size_t n, struct fields *f, char *summ
  * premaster secret length. Summary names the message: "ClientHello: TLS 1.2, 4 suites,
  * SNI mail.example.test". Returns 0, or -1 when malformed (summary then says so). */
 int decode_handshake(const uint8_t *msg, size_t n, struct fields *f, char *summary, size_t cap);
+/* What a ServerHello message (header included) agrees on: returns the version -- the one
+ * supported_versions selects (TLS 1.3, RFC 8446 4.2.1), else the version field -- and sets
+ * *suite; *hrr is 1 for a HelloRetryRequest. 0 when msg is not a whole ServerHello. */
+unsigned decode_server_hello_version(const uint8_t *msg, size_t n, unsigned *suite, int *hrr);
 /* The same with the negotiated version (0x0301..0x0303; 0 when unknown), which decides
  * the layout of ServerKeyExchange, CertificateRequest and CertificateVerify: TLS 1.2 puts
  * a signature algorithm before the signature, TLS 1.0/1.1 do not. The hinted layout is

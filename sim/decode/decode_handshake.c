@@ -831,6 +831,35 @@ int decode_handshake_v(const uint8_t *msg, size_t n, unsigned version, struct fi
 	}
 }
 
+unsigned decode_server_hello_version(const uint8_t *m, size_t n, unsigned *suite, int *hrr)
+{
+	size_t p = 4 + 2 + 32;
+	*suite = 0;
+	*hrr = 0;
+	if (n < p + 1 || m[0] != TLS_HS_SERVER_HELLO || n < p + 1 + m[p] + 3)
+		return 0;
+	unsigned version = (unsigned)m[4] << 8 | m[5];
+	*hrr = !memcmp(m + 6, hrr_random, 32);
+	p += 1 + m[p];
+	*suite = (unsigned)m[p] << 8 | m[p + 1];
+	p += 3;
+	if (p + 2 > n)
+		return version;
+	size_t end = p + 2 + ((size_t)m[p] << 8 | m[p + 1]);
+	if (end > n)
+		return version;
+	for (p += 2; p + 4 <= end;) {
+		unsigned type = (unsigned)m[p] << 8 | m[p + 1];
+		size_t len = (size_t)m[p + 2] << 8 | m[p + 3];
+		if (p + 4 + len > end)
+			break;
+		if (type == 43 && len == 2)
+			return (unsigned)m[p + 4] << 8 | m[p + 5];
+		p += 4 + len;
+	}
+	return version;
+}
+
 int decode_handshake(const uint8_t *msg, size_t n, struct fields *f, char *summary, size_t cap)
 {
 	return decode_handshake_v(msg, n, 0x0303, f, summary, cap);

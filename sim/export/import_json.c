@@ -837,7 +837,9 @@ static int load_session(struct loader *l, json_t *o, const char *at, struct trac
 		*(k ? &s->server_end : &s->client_end) = (enum trace_actor)a;
 		*(k ? &s->server_up : &s->client_up) = 1;
 	}
-	int v = tls_version_from_json(ver);
+	/* "unknown": a TLS 1.3 handshake that ended before its ServerHello was agreed on
+	 * at either end left only secrets */
+	int v = strcmp(ver, "unknown") ? tls_version_from_json(ver) : 0;
 	if (v < 0)
 		return fail(l, path_key(p, at, "version"), "unknown TLS version '%s'", shown(ver, b));
 	s->version = (unsigned)v;

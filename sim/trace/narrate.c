@@ -66,6 +66,31 @@ static int link_cipher(const struct trace *t, const struct trace_event *e, unsig
 	return 0;
 }
 
+/* The ServerHello last sent on e's link before e, or NULL. */
+static const struct trace_event *link_server_hello(const struct trace *t, const struct trace_event *e)
+{
+	if (!t)
+		return NULL;
+	size_t upto = (size_t)(e - t->ev) < t->n ? (size_t)(e - t->ev) : t->n;
+	for (size_t i = upto; i-- > 0;) {
+		const struct trace_event *p = &t->ev[i];
+		if (p->link == e->link && p->kind == TK_HANDSHAKE && p->subtype == TLS_HS_SERVER_HELLO && !p->encrypted)
+			return p;
+	}
+	return NULL;
+}
+
+/* 1 when the handshake under way on e's link agreed on TLS 1.3 (its ServerHello's
+ * supported_versions, or a HelloRetryRequest's, says so). */
+static int link_tls13(const struct trace *t, const struct trace_event *e)
+{
+	const struct trace_event *sh = link_server_hello(t, e);
+	unsigned suite;
+	int hrr;
+	return sh && sh->wire_stored == sh->wire_len &&
+	       decode_server_hello_version(sh->wire, sh->wire_len, &suite, &hrr) == 0x0304;
+}
+
 static int suite_has(unsigned suite, const char *part)
 {
 	const char *name = decode_cipher_suite_name(suite);
@@ -255,6 +280,15 @@ static const char finished_mac[] =
 
 static void client_hello(const struct trace *t, const struct trace_event *e, char *buf, size_t cap)
 {
+	if (fields_get(&e->fields, "offers_up_to")) {
+		snprintf(buf, cap, "The client offers TLS 1.3 in the supported_versions extension; the version field "
+			 "stays at TLS 1.2 (legacy_version, RFC 8446 4.1.2) so that older servers and middleboxes are not "
+			 "confused. It already sends its key share (key_share), so that a TLS 1.3 server can answer with "
+			 "its own at once, and lists its cipher suites and a 32-byte random. It is cleartext: %s",
+			 fields_get(&e->fields, "server_name") ? "an observer sees the server name (SNI) the client asks for."
+								 : "anyone on the path can read it.");
+		return;
+	}
 	size_t n = (size_t)snprintf(buf, cap, "The client states the highest TLS version it supports and lists its "
 				    "cipher suites, its extensions (such as server name, groups, signature algorithms and "
 				    "renegotiation_info) and a 32-byte random. ");
@@ -277,8 +311,84 @@ static void client_hello(const struct trace *t, const struct trace_event *e, cha
 		snprintf(buf + n, cap - n, "It is cleartext: anyone on the path can read it.");
 }
 
+/* A TLS 1.3 handshake message, opened from its protected record. */
+static void handshake13(const struct trace_event *e, char *buf, size_t cap)
+{
+	/* the link's second end is the one that was dialled: the TLS server */
+	enum trace_actor dialler, dialled;
+	trace_link_ends(e->link, &dialler, &dialled);
+	int server = e->from == dialled;
+	switch (e->subtype) {
+	case 8:
+		snprintf(buf, cap, "The first message under the server's handshake keys (RFC 8446 4.3.1): the extensions "
+			 "that need no cleartext. From here on an observer reads nothing of the handshake; only the two "
+			 "endpoints do.");
+		break;
+	case TLS_HS_CERTIFICATE:
+		snprintf(buf, cap, "The certificate chain, encrypted under the handshake keys (RFC 8446 4.4.2): unlike in "
+			 "TLS 1.2, a passive observer does not see which certificate is presented. The reader checks "
+			 "the chain, the name and the dates; the proof that the sender holds the key comes next, in "
+			 "CertificateVerify.");
+		break;
+	case TLS_HS_CERTIFICATE_VERIFY:
+		snprintf(buf, cap, "The %s signs a hash of the whole handshake so far with the private key of its "
+			 "certificate (RFC 8446 4.4.3). It proves it holds that key and ties the certificate to this "
+			 "handshake: someone holding only a copy of the certificate cannot produce it.",
+			 server ? "server" : "client");
+		break;
+	case TLS_HS_FINISHED:
+		snprintf(buf, cap, "Finished (RFC 8446 4.4.4): an HMAC over the whole handshake, keyed from the %s's "
+			 "handshake traffic secret, which comes from the (EC)DHE exchange. It confirms that both sides "
+			 "saw the same handshake. After it the %s sends under its application traffic keys.",
+			 server ? "server" : "client", server ? "server" : "client");
+		break;
+	case 4:
+		snprintf(buf, cap, "A ticket the client may use to resume this session later without a full handshake "
+			 "(RFC 8446 4.6.1), sent once the handshake is over, under the application keys. Nothing in this "
+			 "run resumes.");
+		break;
+	case 24:
+		snprintf(buf, cap, "KeyUpdate (RFC 8446 4.6.3): from the next record on the sender protects its records "
+			 "with the next generation of its traffic secret, derived from the current one.");
+		break;
+	default:
+		snprintf(buf, cap, "A TLS 1.3 handshake message, encrypted: only the endpoints read it.");
+	}
+}
+
+static void server_hello(const struct trace *t, const struct trace_event *e, char *buf, size_t cap)
+{
+	unsigned suite = 0;
+	int hrr = 0;
+	/* before the trace keeps it, all of an event's bytes are at hand */
+	size_t have = e->wire_stored ? e->wire_stored : e->wire_len;
+	unsigned v = e->wire && have == e->wire_len ? decode_server_hello_version(e->wire, e->wire_len, &suite, &hrr) : 0;
+	(void)t;
+	if (hrr)
+		snprintf(buf, cap, "HelloRetryRequest (RFC 8446 4.1.4): a ServerHello with a fixed random value. The server "
+			 "accepts none of the key shares the client sent and names the group it wants; the client must "
+			 "send a second ClientHello with a share for it. It costs one more round trip.");
+	else if (v == 0x0304)
+		snprintf(buf, cap, "The server picks TLS 1.3 (in supported_versions; the version field says TLS 1.2 for "
+			 "compatibility) and the cipher suite, and answers the client's key share with its own. From the "
+			 "two shares both sides compute the same (EC)DHE secret and derive handshake keys: everything "
+			 "the server sends after this message is encrypted.");
+	else if (fields_get(&e->fields, "downgrade_sentinel"))
+		snprintf(buf, cap, "The server picks an older version than TLS 1.3, and the last 8 bytes of its random "
+			 "say so: \"DOWNGRD\" and a version byte, the sentinel of RFC 8446 4.1.3, meaning \"I support TLS "
+			 "1.3, but the ClientHello I received did not offer it\". A client that offered TLS 1.3 and sees "
+			 "this must abort the handshake.");
+	else
+		snprintf(buf, cap, "The server picks the version and the cipher suite from the client's offer, "
+			 "and sends its own random value.");
+}
+
 static void handshake(const struct trace *t, const struct trace_event *e, char *buf, size_t cap)
 {
+	if (e->encrypted && e->plain && !e->wire_len) {
+		handshake13(e, buf, cap);
+		return;
+	}
 	if (e->encrypted) {
 		snprintf(buf, cap, "Finished, the first message under the new keys: %s", finished_mac);
 		return;
@@ -291,8 +401,7 @@ static void handshake(const struct trace *t, const struct trace_event *e, char *
 		client_hello(t, e, buf, cap);
 		break;
 	case TLS_HS_SERVER_HELLO:
-		snprintf(buf, cap, "The server picks the version and the cipher suite from the client's offer, "
-			 "and sends its own random value.");
+		server_hello(t, e, buf, cap);
 		break;
 	case TLS_HS_CERTIFICATE:
 		snprintf(buf, cap, "The certificate chain: a CA's signed claim that this public key belongs to this name; "
@@ -384,6 +493,12 @@ static void protected_record(const struct trace *t, const struct trace_event *e,
 		extra = ", and the 8-byte explicit nonce (BearSSL uses the record's sequence number)";
 	else if (cbc && version >= TLS11)
 		extra = ", and the explicit IV";
+	if (known && version == 0x0304) {
+		snprintf(buf, cap, "A protected TLS 1.3 record. An observer sees only its header, which always says "
+			 "application_data and TLS 1.2, and its length; the real content type travels encrypted inside "
+			 "(RFC 8446 5.2). The length still gives away the size of what it carries.");
+		return;
+	}
 	snprintf(buf, cap, "A protected TLS record. An observer sees its type, version and length%s; the length gives "
 		 "away the size of what it carries%s.", extra, cbc ? ", to within a cipher block" : "");
 }
@@ -394,13 +509,19 @@ static void record(const struct trace *t, const struct trace_event *e, char *buf
 		protected_record(t, e, buf, cap);
 		return;
 	}
+	int v13 = link_tls13(t, e);
 	switch (e->subtype) {
 	case TLS_CT_HANDSHAKE:
 		snprintf(buf, cap, "A handshake record in cleartext: anyone on the path can read it. An attacker can "
-			 "change the messages inside, but the Finished MACs will catch it (and, for ServerKeyExchange, "
-			 "the server's signature).");
+			 "change the messages inside, but the Finished MACs will catch it (and%s%s).", v13 ? " " : "",
+			 v13 ? "the server's CertificateVerify signature" : ", for ServerKeyExchange, the server's signature");
 		break;
 	case TLS_CT_CHANGE_CIPHER_SPEC:
+		if (v13) {
+			snprintf(buf, cap, "A ChangeCipherSpec record in cleartext, which TLS 1.3 ignores: it is sent only so "
+				 "that middleboxes that expect TLS 1.2 let the connection through (RFC 8446 Appendix D.4).");
+			break;
+		}
 		snprintf(buf, cap, "A ChangeCipherSpec record in cleartext. It is not a handshake message, so the Finished "
 			 "MACs do not cover it (RFC 5246 7.4.9): an attacker can forge or delete it. OpenSSL's early-CCS "
 			 "bug (CVE-2014-0224) let a forged one switch on keys the attacker could compute.");
@@ -435,7 +556,12 @@ static void narrate_kind(const struct trace *t, const struct trace_event *e, cha
 		handshake(t, e, buf, cap);
 		break;
 	case TK_CCS:
-		snprintf(buf, cap, "From the next record on, this sender encrypts and authenticates everything it sends.");
+		if (link_tls13(t, e))
+			snprintf(buf, cap, "A compatibility dummy: in TLS 1.3 ChangeCipherSpec switches nothing on (RFC 8446 "
+				 "Appendix D.4). Each side's records are protected once its handshake keys are in place, "
+				 "which the ServerHello's key share brings.");
+		else
+			snprintf(buf, cap, "From the next record on, this sender encrypts and authenticates everything it sends.");
 		break;
 	case TK_ALERT:
 		alert(e, buf, cap);

@@ -230,8 +230,9 @@ int trace_session_relayed(const struct trace_tls_session *s)
 
 const struct trace_tls_session *trace_link_session(const struct trace *t, enum trace_link l)
 {
+	/* A TLS 1.3 handshake that never finished at either end left only its secrets. */
 	for (size_t i = t->nsessions; i-- > 0;)
-		if (t->sessions[i].links & (1u << l))
+		if ((t->sessions[i].links & (1u << l)) && (t->sessions[i].client_up || t->sessions[i].server_up))
 			return &t->sessions[i];
 	return NULL;
 }

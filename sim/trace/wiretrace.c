@@ -495,31 +495,16 @@ static int is_protected(const struct wire_stream *s, unsigned type)
  * both directions of the link under TLS 1.3's record rules, with its suite. */
 static void server_hello13(struct wire_stream *s, const uint8_t *m, size_t n)
 {
-	size_t p = 4 + 2 + 32;
-	if (n < p + 1 || n < p + 1 + m[p] + 2 + 1 + 2)
+	unsigned suite;
+	int hrr;
+	if (decode_server_hello_version(m, n, &suite, &hrr) != 0x0304)
 		return;
-	p += 1 + m[p];
-	unsigned suite = (unsigned)m[p] << 8 | m[p + 1];
-	p += 3;
-	size_t end = p + 2 + ((size_t)m[p] << 8 | m[p + 1]);
-	if (end > n)
-		return;
-	for (p += 2; p + 4 <= end;) {
-		unsigned type = (unsigned)m[p] << 8 | m[p + 1];
-		size_t len = (size_t)m[p + 2] << 8 | m[p + 3];
-		if (p + 4 + len > end)
-			return;
-		if (type == 43 && len == 2 && m[p + 4] == 0x03 && m[p + 5] == 0x04) {
-			for (struct wire_stream *x = s; x; x = x == s ? s->peer : NULL) {
-				x->tls13 = 1;
-				x->suite13 = suite;
-				x->epoch13 = 0;
-				x->seq13 = 0;
-				x->gen13 = 0;
-			}
-			return;
-		}
-		p += 4 + len;
+	for (struct wire_stream *x = s; x; x = x == s ? s->peer : NULL) {
+		x->tls13 = 1;
+		x->suite13 = suite;
+		x->epoch13 = 0;
+		x->seq13 = 0;
+		x->gen13 = 0;
 	}
 }
 
