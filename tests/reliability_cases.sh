@@ -135,7 +135,7 @@ printf "${H}[client]\nbody = a\n[client]\nbody = b\n" | sc S17 err:6 "body in tw
 n=0
 for c in "client tls sometimes" "client verify maybe" "client auth cram-md5" "client buffering all" \
 	"server mode smtps" "server buffering none" "mitm behaviour eavesdrop" "mitm behavior Relay" \
-	"client tls_min 1.3" "server tls_max tls1.2" "client suites aes256-cbc" "server suites ," \
+	"client tls_min 1.4" "server tls_max tls1.2" "client suites aes256-cbc" "server suites ," \
 	"server auth_requires_tls perhaps" "client tls " "client tls STARTTLS-REQUIRED"; do
 	n=$((n + 1))
 	set -- $c

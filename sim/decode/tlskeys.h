@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sim/wire/tls_secret.h"
+
 enum tlskeys_mode { TLSKEYS_CBC, TLSKEYS_GCM, TLSKEYS_CCM, TLSKEYS_CHAPOL };
 
 struct tlskeys_suite {
@@ -65,19 +67,6 @@ void tlskeys_rec_in_init(union tlskeys_rec_in *u, const struct tlskeys_suite *ss
 void tlskeys_rec_in_seek(union tlskeys_rec_in *u, const struct tlskeys_suite *ss, uint64_t seq,
 			 const uint8_t *cbc_iv);
 
-/* TLS 1.3 (RFC 8446 §7.1): the secrets an endpoint derives, named as the NSS key log
- * format names them (the lines tshark reads). Every one is Hash.length bytes: 32 for the
- * SHA-256 suites, 48 for TLS_AES_256_GCM_SHA384. */
-enum tls13_secret {
-	TLS13_CLIENT_EARLY,      /* CLIENT_EARLY_TRAFFIC_SECRET (0-RTT; not used here) */
-	TLS13_CLIENT_HS,         /* CLIENT_HANDSHAKE_TRAFFIC_SECRET */
-	TLS13_SERVER_HS,         /* SERVER_HANDSHAKE_TRAFFIC_SECRET */
-	TLS13_CLIENT_AP0,        /* CLIENT_TRAFFIC_SECRET_0 */
-	TLS13_SERVER_AP0,        /* SERVER_TRAFFIC_SECRET_0 */
-	TLS13_EXPORTER,          /* EXPORTER_SECRET */
-	TLS13_SECRET_COUNT
-};
-#define TLS13_SECRET_MAX 48
 
 /* A TLS 1.3 suite's record protection: its hash (the key schedule's, SHA-256 or
  * SHA-384) and AEAD. NULL for a suite that is not TLS 1.3 or not covered here (the
@@ -108,9 +97,5 @@ void tls13_traffic_keys(const struct tls13_suite *ss, const uint8_t *secret, uin
 int tls13_open(const struct tls13_suite *ss, const uint8_t *key, const uint8_t iv[12], uint64_t seq,
 	       const uint8_t *rec, size_t n, uint8_t *out, size_t *out_len, uint8_t *inner_type);
 
-/* The key log label ("CLIENT_HANDSHAKE_TRAFFIC_SECRET"), and its inverse (-1 when the
- * label is none of these). */
-const char *tls13_secret_label(enum tls13_secret k);
-int tls13_secret_from_label(const char *label, size_t len);
 
 #endif

@@ -14,7 +14,7 @@
 #include <stdint.h>
 
 #include "sim/base/fields.h"
-#include "sim/decode/tlskeys.h"
+#include "sim/wire/tls_secret.h"
 
 /* The actors. A scenario with a route has a second hop: the server the client submits
  * to (ACTOR_SERVER) relays the message to the recipient's MX (ACTOR_MX), and is then an

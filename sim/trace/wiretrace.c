@@ -7,6 +7,7 @@
 
 #include "sim/base/buf.h"
 #include "sim/base/sb.h"
+#include "sim/decode/tlskeys.h"
 #include "sim/smtp/smtp_parse.h"
 #include "sim/trace/narrate.h"
 

@@ -550,3 +550,25 @@ size_t tls_secrets(const struct tls_endpoint *ep, const struct tls_secret **out)
 	*out = NULL;
 	return 0;
 }
+
+static const char *const secret_labels[TLS13_SECRET_COUNT] = {
+	[TLS13_CLIENT_EARLY] = "CLIENT_EARLY_TRAFFIC_SECRET",
+	[TLS13_CLIENT_HS] = "CLIENT_HANDSHAKE_TRAFFIC_SECRET",
+	[TLS13_SERVER_HS] = "SERVER_HANDSHAKE_TRAFFIC_SECRET",
+	[TLS13_CLIENT_AP0] = "CLIENT_TRAFFIC_SECRET_0",
+	[TLS13_SERVER_AP0] = "SERVER_TRAFFIC_SECRET_0",
+	[TLS13_EXPORTER] = "EXPORTER_SECRET",
+};
+
+const char *tls13_secret_label(enum tls13_secret k)
+{
+	return (unsigned)k < TLS13_SECRET_COUNT ? secret_labels[k] : NULL;
+}
+
+int tls13_secret_from_label(const char *label, size_t len)
+{
+	for (int k = 0; k < TLS13_SECRET_COUNT; k++)
+		if (strlen(secret_labels[k]) == len && !memcmp(secret_labels[k], label, len))
+			return k;
+	return -1;
+}

@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "sim/decode/tlskeys.h"
+#include "sim/wire/tls_secret.h"
 #include "sim/wire/pki.h"
 
 /* How a TLS client checks the server's certificate. */
