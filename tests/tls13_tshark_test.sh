@@ -58,6 +58,61 @@ for way in ("up", "down"):
 sys.exit(bad)
 PY
 
+# The math view's TLS 1.3 numbers, recomputed with Python's hmac from the key log alone:
+# each traffic secret's key and IV (HKDF-Expand-Label, RFC 8446 7.1 and 7.3), the Early
+# Secret, and every record's nonce (the IV xor its sequence number, 5.3).
+cat > "$T/hkdf.py" <<'PY'
+import hashlib, hmac, json, sys
+doc = json.load(open(sys.argv[1]))
+keys = {}
+for line in open(sys.argv[2]):
+    f = line.split()
+    if len(f) == 3:
+        keys[(f[0], f[1])] = bytes.fromhex(f[2])
+names = {"client_handshake_traffic_secret": "CLIENT_HANDSHAKE_TRAFFIC_SECRET",
+         "server_handshake_traffic_secret": "SERVER_HANDSHAKE_TRAFFIC_SECRET",
+         "client_application_traffic_secret_0": "CLIENT_TRAFFIC_SECRET_0",
+         "server_application_traffic_secret_0": "SERVER_TRAFFIC_SECRET_0"}
+def expand_label(h, secret, label, n):
+    info = n.to_bytes(2, "big") + bytes([6 + len(label)]) + b"tls13 " + label.encode() + b"\x00"
+    out, t, i = b"", b"", 1
+    while len(out) < n:
+        t = hmac.new(secret, t + info + bytes([i]), h).digest()
+        out += t
+        i += 1
+    return out[:n]
+bad = checked = 0
+for s in doc["tls_sessions"]:
+    ks = s.get("key_schedule")
+    if s["version"] != "TLS 1.3" or not ks:
+        continue
+    h = hashlib.sha384 if ks["hash"] == "SHA-384" else hashlib.sha256
+    hl = h().digest_size
+    if hmac.new(bytes(hl), bytes(hl), h).hexdigest() != ks["early_secret"]:
+        print("early secret differs"); bad += 1
+    klen = 32 if s["suite"] != "TLS_AES_128_GCM_SHA256" else 16
+    for name, label in names.items():
+        if name not in ks:
+            continue
+        sec = keys.get((label, s["client_random"]))
+        if sec is None or sec.hex() != ks[name]["secret"]:
+            print("%s: not the key log's" % name); bad += 1; continue
+        if expand_label(h, sec, "key", klen).hex() != ks[name]["key"] or expand_label(h, sec, "iv", 12).hex() != ks[name]["iv"]:
+            print("%s: key or iv differ from HKDF-Expand-Label" % name); bad += 1
+        checked += 1
+for e in doc["events"]:
+    m = e.get("record_math")
+    if not m or "nonce" not in m or "iv" not in m:
+        continue
+    iv = int(m["iv"], 16)
+    if "%024x" % (iv ^ m["seq_num"]) != m["nonce"]:
+        print("event %d: nonce is not iv xor seq" % e["seq"]); bad += 1
+    checked += 1
+if not checked:
+    print("nothing to check"); bad += 1
+sys.exit(1 if bad else 0)
+PY
+
 found=0
 for ini in "$DIR"/*.ini; do
 	grep -q '^tls_max = 1.3' "$ini" || continue
@@ -81,6 +136,10 @@ for ini in "$DIR"/*.ini; do
 		else
 			bad "$name: the key log lacks TLS 1.3 secrets: $(cut -c1-40 "$out.keys" | tr '\n' '|')"
 		fi
+	fi
+	if grep -q '"version": "TLS 1.3"' "$out.json"; then
+		if msg=$(python3 "$T/hkdf.py" "$out.json" "$out.keys"); then ok; else
+			bad "$name: the TLS 1.3 key schedule does not recompute: $msg"; fi
 	fi
 	port=$(grep -m1 '"port":' "$out.json" | tr -dc 0-9)
 	tshark -r "$out.pcap" -o "tls.keylog_file:$out.keys" -2 -T fields -e tcp.srcport -e tcp.dstport \

@@ -200,6 +200,73 @@ static void record_lines(struct mlines *m, const struct trace *t, size_t ev, con
 	tlsmath_record_free(&r);
 }
 
+/* TLS 1.3: the key schedule from the traffic secrets, then the record under the cursor. */
+static void keys13_lines(struct mlines *m, const struct trace *t, int si, const struct tlsmath13_keys *k)
+{
+	const struct trace_tls_session *s = &t->sessions[si];
+	const char *suite = decode_cipher_suite_name(s->suite);
+	add(m, 0, A_BOLD, "Session %d: TLS 1.3, %s", si, suite ? suite : "unknown suite");
+	if (!k->ok) {
+		add(m, 2, A_NORMAL, "No math for this session: %s.", k->why);
+		return;
+	}
+	size_t hl = k->ss->hash_len;
+	const char *h = hl == 48 ? "SHA-384" : "SHA-256";
+	add(m, 0, A_NORMAL, " ");
+	add(m, 0, A_BOLD, "1. The key schedule (RFC 8446 section 7.1), HKDF with %s", h);
+	add_hex(m, 2, "Early Secret = HKDF-Extract(0, 0) (no PSK)", k->early_secret, hl);
+	add(m, 2, A_NORMAL, "Handshake Secret = HKDF-Extract(Derive-Secret(Early Secret, \"derived\", \"\"), (EC)DHE shared secret)");
+	add(m, 2, A_DIM, "The (EC)DHE shared secret stays inside the engine: from here on the math starts at the "
+			 "traffic secrets the endpoints reported (the key log's lines).");
+	add(m, 2, A_NORMAL, "*_handshake_traffic_secret = Derive-Secret(Handshake Secret, \"c hs traffic\" / \"s hs traffic\", "
+			    "ClientHello..ServerHello)");
+	add(m, 2, A_NORMAL, "Master Secret = HKDF-Extract(Derive-Secret(Handshake Secret, \"derived\", \"\"), 0)");
+	add(m, 2, A_NORMAL, "*_application_traffic_secret_0 = Derive-Secret(Master Secret, \"c ap traffic\" / \"s ap traffic\", "
+			    "ClientHello..server Finished)");
+	add(m, 0, A_NORMAL, " ");
+	add(m, 0, A_BOLD, "2. Each direction's keys (section 7.3): key = HKDF-Expand-Label(secret, \"key\", \"\", %zu), "
+			  "iv = HKDF-Expand-Label(secret, \"iv\", \"\", 12)", k->ss->key_len);
+	for (int x = 0; x < TLSMATH13_NTRAFFIC; x++) {
+		if (!k->t[x].have)
+			continue;
+		add_hex(m, 2, tlsmath13_rfc_name((enum tlsmath13_traffic)x), k->t[x].secret, hl);
+		add_hex(m, 4, "key", k->t[x].key, k->ss->key_len);
+		add_hex(m, 4, "iv", k->t[x].iv, 12);
+	}
+}
+
+static void record13_lines(struct mlines *m, const struct trace *t, size_t ev, const struct tlsmath13_keys *k)
+{
+	struct tlsmath13_record r;
+	tlsmath13_record(t, ev, k, &r);
+	const struct trace_event *e = &t->ev[ev];
+	add(m, 0, A_NORMAL, " ");
+	add(m, 0, A_BOLD, "3. Record, event %u: application_data on the wire, %s to %s", e->seq, trace_actor_name(e->from),
+	    trace_actor_name(e->to));
+	if (!r.ok) {
+		add(m, 2, A_NORMAL, "It does not open: %s.", r.why);
+		tlsmath13_record_free(&r);
+		return;
+	}
+	const char *w = r.up ? "client" : "server";
+	if (r.generation)
+		add(m, 2, A_NORMAL, "keys: %s after %u KeyUpdate(s); record %llu under them", tlsmath13_rfc_name(r.keys),
+		    r.generation, (unsigned long long)r.seq);
+	else
+		add(m, 2, A_NORMAL, "keys: %s; record %llu under them (the %s's records since those keys, from 0)",
+		    tlsmath13_rfc_name(r.keys), (unsigned long long)r.seq, w);
+	add_hex(m, 2, "nonce = iv xor (0 0 0 0 + seq)", r.nonce, 12);
+	add_hex(m, 2, "additional data = the record header", e->wire, 5);
+	add_hex(m, 2, "ciphertext", e->wire + r.ct_off, r.ct_len);
+	add_hex(m, 2, "tag", e->wire + r.tag_off, 16);
+	add(m, 2, A_DIM, "plaintext = %s-Decrypt(key, nonce, ciphertext, additional data, tag) = content + real type + "
+			 "zero padding:", k->ss->chacha ? "ChaCha20-Poly1305" : "AES-GCM");
+	add_hex(m, 2, "content", r.plain, r.plain_len);
+	add_text(m, 4, r.plain, r.plain_len);
+	add(m, 2, A_NORMAL, "real content type: %u (%s)", r.inner_type, type_name(r.inner_type));
+	tlsmath13_record_free(&r);
+}
+
 /* The lines for the cursor; the caller frees them. */
 static void build(const struct app *a, struct mlines *m)
 {
@@ -217,6 +284,18 @@ static void build(const struct app *a, struct mlines *m)
 	}
 	if (si < 0) {
 		add(m, 0, A_NORMAL, "No TLS session on this link yet: move the cursor to a link that runs TLS.");
+		return;
+	}
+	if (t->sessions[si].version == 0x0304) {
+		struct tlsmath13_keys k13;
+		tlsmath13_keys(&t->sessions[si], &k13);
+		keys13_lines(m, t, si, &k13);
+		if (rec != (size_t)-1 && k13.ok)
+			record13_lines(m, t, rec, &k13);
+		else if (k13.ok) {
+			add(m, 0, A_NORMAL, " ");
+			add(m, 0, A_DIM, "3. Put the cursor on a protected record (or a message inside one) to open it by hand.");
+		}
 		return;
 	}
 	struct tlsmath_keys k;

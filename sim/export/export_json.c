@@ -137,9 +137,62 @@ static json_t *readers(int bits, int *bad)
 
 /* A protected record's math (sim/trace/tlsmath.h): what a student needs to open it by hand
  * with the session's key_schedule. keys: the sessions' schedules, or NULL. */
+/* A TLS 1.3 record's math (RFC 8446 5.2-5.3, 7.3). */
+static json_t *record_math13_json(const struct trace *t, size_t i, int *bad)
+{
+	struct tlsmath13_record r;
+	tlsmath13_record(t, i, NULL, &r);
+	json_t *o = json_object();
+	set(o, "session", r.session >= 0 ? json_integer(r.session) : json_null(), bad);
+	if (!r.ok) {
+		set(o, "error", str(r.why), bad);
+		tlsmath13_record_free(&r);
+		return o;
+	}
+	set(o, "direction", json_string(r.up ? "client-to-server" : "server-to-client"), bad);
+	set(o, "traffic_secret", json_string(tlsmath13_rfc_name(r.keys)), bad);
+	set(o, "key_updates", json_integer(r.generation), bad);
+	set(o, "seq_num", json_integer((json_int_t)r.seq), bad);
+	set(o, "key", hex(r.key, r.key_len), bad);
+	set(o, "iv", hex(r.iv, 12), bad);
+	set(o, "nonce", hex(r.nonce, 12), bad);
+	set(o, "aad", hex(t->ev[i].wire, 5), bad);
+	set(o, "tag", hex(t->ev[i].wire + r.tag_off, 16), bad);
+	set(o, "ciphertext_offset", json_integer((json_int_t)r.ct_off), bad);
+	set(o, "ciphertext_len", json_integer((json_int_t)r.ct_len), bad);
+	set(o, "inner_content_type", json_integer(r.inner_type), bad);
+	set(o, "plaintext_len", json_integer((json_int_t)r.plain_len), bad);
+	set(o, "plaintext_hex", hex(r.plain, r.plain_len), bad);
+	tlsmath13_record_free(&r);
+	return o;
+}
+
+/* A TLS 1.3 session's keys from its traffic secrets (RFC 8446 7.1, 7.3), or null. */
+static json_t *key_schedule13_json(const struct trace_tls_session *s, int *bad)
+{
+	struct tlsmath13_keys k;
+	if (tlsmath13_keys(s, &k))
+		return json_null();
+	json_t *o = json_object();
+	set(o, "hash", json_string(k.ss->hash_len == 48 ? "SHA-384" : "SHA-256"), bad);
+	set(o, "early_secret", hex(k.early_secret, k.ss->hash_len), bad);
+	for (int x = 0; x < TLSMATH13_NTRAFFIC; x++) {
+		if (!k.t[x].have)
+			continue;
+		json_t *d = json_object();
+		set(d, "secret", hex(k.t[x].secret, k.ss->hash_len), bad);
+		set(d, "key", hex(k.t[x].key, k.ss->key_len), bad);
+		set(d, "iv", hex(k.t[x].iv, 12), bad);
+		set(o, tlsmath13_rfc_name((enum tlsmath13_traffic)x), d, bad);
+	}
+	return o;
+}
+
 static json_t *record_math_json(const struct trace *t, size_t i, const struct tlsmath_keys *keys, int *bad)
 {
 	int si = tlsmath_session_of(t, i);
+	if (si >= 0 && t->sessions[si].version == 0x0304)
+		return record_math13_json(t, i, bad);
 	struct tlsmath_record r;
 	tlsmath_record(t, i, keys && si >= 0 ? &keys[si] : NULL, &r);
 	json_t *o = json_object();
@@ -772,7 +825,8 @@ int export_json(FILE *f, const struct scenario *sc, const struct run_result *r)
 		}
 		if (ks) {
 			set(k, "premaster_note", json_string(ks[i].premaster_note), &bad);
-			set(k, "key_schedule", key_schedule_json(&ks[i], &bad), &bad);
+			set(k, "key_schedule", s->version == 0x0304 ? key_schedule13_json(s, &bad)
+								    : key_schedule_json(&ks[i], &bad), &bad);
 		}
 		push(keys, k, &bad);
 	}

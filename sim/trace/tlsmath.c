@@ -63,6 +63,13 @@ int tlsmath_keys(const struct trace_tls_session *s, struct tlsmath_keys *k)
 				    "the master secret (RFC 5246 section 8.1)";
 	}
 
+	if (s->version == 0x0304) {
+		k->premaster_state = TLSMATH_PM_EPHEMERAL;
+		k->premaster_note = "TLS 1.3: the (EC)DHE shared secret stays inside the engine; the math starts at the "
+				    "traffic secrets the engines reported (RFC 8446 section 7.1)";
+		k->why = "TLS 1.3 derives its keys with HKDF (its own key schedule), not with this PRF";
+		return -1;
+	}
 	if (s->version < BR_TLS10 || s->version > BR_TLS12) {
 		k->why = "only TLS 1.0, 1.1 and 1.2 use this key schedule";
 		return -1;
@@ -356,4 +363,142 @@ none:
 	*out = NULL;
 	*len = 0;
 	return -1;
+}
+
+/* ---- TLS 1.3 ---- */
+
+static const enum tls13_secret traffic_kind[TLSMATH13_NTRAFFIC] = {
+	TLS13_CLIENT_HS, TLS13_SERVER_HS, TLS13_CLIENT_AP0, TLS13_SERVER_AP0,
+};
+
+const char *tlsmath13_label(enum tlsmath13_traffic x)
+{
+	return (unsigned)x < TLSMATH13_NTRAFFIC ? tls13_secret_label(traffic_kind[x]) : "?";
+}
+
+const char *tlsmath13_rfc_name(enum tlsmath13_traffic x)
+{
+	static const char *const n[TLSMATH13_NTRAFFIC] = {
+		"client_handshake_traffic_secret", "server_handshake_traffic_secret",
+		"client_application_traffic_secret_0", "server_application_traffic_secret_0",
+	};
+	return (unsigned)x < TLSMATH13_NTRAFFIC ? n[x] : "?";
+}
+
+int tlsmath13_keys(const struct trace_tls_session *s, struct tlsmath13_keys *k)
+{
+	memset(k, 0, sizeof *k);
+	k->ss = tls13_suite(s->suite);
+	if (s->version != 0x0304) {
+		k->why = "not a TLS 1.3 session";
+		return -1;
+	}
+	if (!k->ss) {
+		k->why = "a TLS 1.3 suite whose record protection this view does not cover";
+		return -1;
+	}
+	/* Early Secret = HKDF-Extract(salt 0, IKM 0...0) = HMAC(0, 0...0) */
+	uint8_t zeros[48] = { 0 };
+	br_hmac_key_context kc;
+	br_hmac_context hc;
+	br_hmac_key_init(&kc, k->ss->hash, zeros, k->ss->hash_len);
+	br_hmac_init(&hc, &kc, 0);
+	br_hmac_update(&hc, zeros, k->ss->hash_len);
+	br_hmac_out(&hc, k->early_secret);
+	for (int x = 0; x < TLSMATH13_NTRAFFIC; x++) {
+		if (!(s->secrets13 >> traffic_kind[x] & 1) || s->secret13_len != k->ss->hash_len)
+			continue;
+		k->t[x].have = 1;
+		memcpy(k->t[x].secret, s->secret13[traffic_kind[x]], k->ss->hash_len);
+		tls13_traffic_keys(k->ss, k->t[x].secret, k->t[x].key, k->t[x].iv);
+		k->ok = 1;
+	}
+	if (!k->ok)
+		k->why = "no endpoint of this run reported the session's traffic secrets";
+	return k->ok ? 0 : -1;
+}
+
+static int fail13(struct tlsmath13_record *r, const char *why)
+{
+	r->ok = 0;
+	r->why = why;
+	return -1;
+}
+
+int tlsmath13_record(const struct trace *t, size_t ev, const struct tlsmath13_keys *kin, struct tlsmath13_record *r)
+{
+	memset(r, 0, sizeof *r);
+	if (!tlsmath_is_protected(t, ev))
+		return fail13(r, "not a protected record");
+	const struct trace_event *e = &t->ev[ev];
+	r->up = client_end_of(e);
+	r->session = tlsmath_session_of(t, ev);
+	if (r->session < 0)
+		return fail13(r, "no TLS session of this run matches the link's ClientHello");
+	struct tlsmath13_keys kbuf;
+	const struct tlsmath13_keys *k = kin;
+	if (!k) {
+		tlsmath13_keys(&t->sessions[r->session], &kbuf);
+		k = &kbuf;
+	}
+	if (!k->ok)
+		return fail13(r, k->why);
+	if (!whole_record(e))
+		return fail13(r, "the trace keeps only part of this record's bytes");
+	/* Its place: count this sender's protected records since the link's ClientHello,
+	 * switching to the application keys after its Finished and to the next generation
+	 * after each KeyUpdate it sent (facts: the opened messages' types). */
+	size_t start = ev;
+	while (start > 0 && !(t->ev[start].link == e->link && is_client_hello(&t->ev[start])))
+		start--;
+	int app = 0;
+	unsigned gen = 0;
+	uint64_t seq = 0;
+	for (size_t j = start; j < ev; j++) {
+		const struct trace_event *x = &t->ev[j];
+		if (x->kind == TK_RECORD && x->encrypted && same_dir(x, e)) {
+			seq++;
+			continue;
+		}
+		if (x->kind != TK_HANDSHAKE || !x->encrypted || x->parent < 0 || !same_dir(&t->ev[x->parent], e))
+			continue;
+		if (x->subtype == TLS_HS_FINISHED && !app) {
+			app = 1;
+			seq = 0;
+		} else if (x->subtype == 24 && app) {
+			gen++;
+			seq = 0;
+		}
+	}
+	r->keys = app ? (r->up ? TLSMATH13_CLIENT_AP : TLSMATH13_SERVER_AP) : (r->up ? TLSMATH13_CLIENT_HS : TLSMATH13_SERVER_HS);
+	r->generation = gen;
+	r->seq = seq;
+	if (!k->t[r->keys].have)
+		return fail13(r, "the traffic secret of this record was not reported");
+	uint8_t secret[48];
+	memcpy(secret, k->t[r->keys].secret, k->ss->hash_len);
+	for (unsigned g = 0; g < gen; g++)
+		tls13_expand_label(k->ss->hash, secret, k->ss->hash_len, "traffic upd", NULL, 0, secret, k->ss->hash_len);
+	tls13_traffic_keys(k->ss, secret, r->key, r->iv);
+	r->key_len = k->ss->key_len;
+	memcpy(r->nonce, r->iv, 12);
+	for (int i = 0; i < 8; i++)
+		r->nonce[11 - i] ^= (uint8_t)(seq >> (8 * i));
+	r->ct_off = 5;
+	r->ct_len = e->wire_len >= 5 + 16 ? e->wire_len - 5 - 16 : 0;
+	r->tag_off = 5 + r->ct_len;
+	if (!(r->plain = malloc(e->wire_len)))
+		return fail13(r, "out of memory");
+	uint8_t inner;
+	if (tls13_open(k->ss, r->key, r->iv, seq, e->wire, e->wire_len, r->plain, &r->plain_len, &inner))
+		return fail13(r, "it does not authenticate under these keys (changed on the way)");
+	r->inner_type = inner;
+	r->ok = 1;
+	return 0;
+}
+
+void tlsmath13_record_free(struct tlsmath13_record *r)
+{
+	free(r->plain);
+	r->plain = NULL;
 }

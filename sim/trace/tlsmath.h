@@ -137,4 +137,58 @@ void tlsmath_record_free(struct tlsmath_record *r);
  * child events' joined), malloc'd into *out, or -1 when it holds none. */
 int tlsmath_trace_plain(const struct trace *t, size_t ev, uint8_t **out, size_t *len);
 
+/* ---- TLS 1.3 (RFC 8446 §7) ----
+ * The key schedule runs HKDF over the handshake:
+ *   Early Secret     = HKDF-Extract(0, 0)                       (no PSK)
+ *   Handshake Secret = HKDF-Extract(Derive-Secret(Early Secret, "derived", ""), (EC)DHE)
+ *   {client,server}_handshake_traffic_secret = Derive-Secret(Handshake Secret,
+ *                                   "c hs traffic" / "s hs traffic", ClientHello..ServerHello)
+ *   Master Secret    = HKDF-Extract(Derive-Secret(Handshake Secret, "derived", ""), 0)
+ *   {client,server}_application_traffic_secret_0 = Derive-Secret(Master Secret,
+ *                                   "c ap traffic" / "s ap traffic", ClientHello..server Finished)
+ * The (EC)DHE shared secret stays inside the engine, so the run holds the traffic secrets
+ * the engines reported (the key log's lines) and the math starts there: each direction's
+ * key and IV = HKDF-Expand-Label(secret, "key" / "iv", "", length) (§7.3), and a record's
+ * nonce = IV xor its sequence number under those keys (§5.3); the 5-byte record header is
+ * the additional data, and the plaintext ends with the real content type (§5.2). */
+enum tlsmath13_traffic { TLSMATH13_CLIENT_HS, TLSMATH13_SERVER_HS, TLSMATH13_CLIENT_AP, TLSMATH13_SERVER_AP,
+			 TLSMATH13_NTRAFFIC };
+
+struct tlsmath13_keys {
+	int ok;                       /* at least one traffic secret is known */
+	const char *why;              /* static text: when !ok, why not */
+	const struct tls13_suite *ss;
+	uint8_t early_secret[48];     /* HKDF-Extract(0, 0): computable without a PSK */
+	struct {
+		int have;
+		uint8_t secret[48], key[32], iv[12];
+	} t[TLSMATH13_NTRAFFIC];
+};
+
+/* The key log name of a traffic secret ("CLIENT_HANDSHAKE_TRAFFIC_SECRET") and the RFC's
+ * ("client_handshake_traffic_secret"). */
+const char *tlsmath13_label(enum tlsmath13_traffic x);
+const char *tlsmath13_rfc_name(enum tlsmath13_traffic x);
+/* The session's TLS 1.3 keys. Returns 0 when k->ok, else -1 with k->why. */
+int tlsmath13_keys(const struct trace_tls_session *s, struct tlsmath13_keys *k);
+
+struct tlsmath13_record {
+	int ok;                       /* the record opened */
+	const char *why;
+	int session, up;
+	enum tlsmath13_traffic keys;  /* which traffic secret protects it */
+	unsigned generation;          /* KeyUpdates before it (application keys) */
+	uint64_t seq;                 /* its number under those keys, from 0 */
+	uint8_t key[32], iv[12], nonce[12];
+	size_t key_len;
+	size_t ct_off, ct_len, tag_off;   /* in the event's wire bytes */
+	unsigned inner_type;          /* the real content type */
+	uint8_t *plain;               /* malloc'd: the content, without type and padding */
+	size_t plain_len;
+};
+/* The math of TLS 1.3 protected record event ev. Returns 0 when r->ok, else -1 with r->why.
+ * k may be NULL. Free with tlsmath13_record_free. */
+int tlsmath13_record(const struct trace *t, size_t ev, const struct tlsmath13_keys *k, struct tlsmath13_record *r);
+void tlsmath13_record_free(struct tlsmath13_record *r);
+
 #endif
