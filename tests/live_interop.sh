@@ -103,6 +103,17 @@ if have openssl; then
 	# s_client writes what it reads from standard input; the sleeps let each reply come.
 	session openssl-starttls starttls.ini tls "(printf 'EHLO openssl.example\r\n'; sleep 0.5; printf 'AUTH PLAIN AGFsaWNlAHdvbmRlcmxhbmQ=\r\n'; sleep 0.3; printf 'MAIL FROM:<alice@example.test>\r\n'; sleep 0.3; printf 'RCPT TO:<bob@example.test>\r\n'; sleep 0.3; printf 'DATA\r\n'; sleep 0.3; cat '$T/msg'; printf '.\r\n'; sleep 0.3; printf 'QUIT\r\n'; sleep 0.5) | timeout 20 openssl s_client -quiet -starttls smtp -connect 127.0.0.1:@PORT@ >/dev/null"
 fi
+# TLS 1.3 (the OpenSSL engine) against real clients: the peer's protected handshake
+# messages and SMTP are opened record by record, as the server reads them.
+if have openssl; then
+	session openssl-tls13 tls13-starttls.ini tls "(printf 'EHLO openssl.example\r\n'; sleep 0.5; printf 'AUTH PLAIN AGFsaWNlAHdvbmRlcmxhbmQ=\r\n'; sleep 0.3; printf 'MAIL FROM:<alice@example.test>\r\n'; sleep 0.3; printf 'RCPT TO:<bob@example.test>\r\n'; sleep 0.3; printf 'DATA\r\n'; sleep 0.3; cat '$T/msg'; printf '.\r\n'; sleep 0.3; printf 'QUIT\r\n'; sleep 0.5) | timeout 20 openssl s_client -quiet -tls1_3 -starttls smtp -connect 127.0.0.1:@PORT@ >/dev/null"
+	trace_has openssl-tls13 "TLS 1.3 agreed" "ServerHello: TLS 1.3"
+	trace_has openssl-tls13 "the client's Finished opened" "C -> S    tls-handshake  Finished: verify_data"
+fi
+if have curl; then
+	session curl-tls13 tls13-implicit.ini tls "$T_CURL --tlsv1.3 smtps://127.0.0.1:@PORT@"
+	trace_has curl-tls13 "TLS 1.3 agreed" "TLS established: TLS 1.3"
+fi
 cat >"$T/client.py" <<'PYEOF'
 import smtplib, ssl, sys
 mode, port = sys.argv[1], int(sys.argv[2])
