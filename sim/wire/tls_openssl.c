@@ -250,8 +250,16 @@ static void fail(struct tls_ossl *o)
 		return;
 	o->failed = 1;
 	keep_chain(o);
+	/* What OpenSSL itself found, where BearSSL has a code for it: more than the alert says. */
+	int reason = ERR_GET_LIB(ERR_peek_last_error()) == ERR_LIB_SSL ? ERR_GET_REASON(ERR_peek_last_error()) : 0;
+	int own = reason == SSL_R_DECRYPTION_FAILED_OR_BAD_RECORD_MAC ? BR_ERR_BAD_MAC
+		  : reason == SSL_R_DIGEST_CHECK_FAILED ? BR_ERR_BAD_FINISHED
+		  : reason == SSL_R_BAD_SIGNATURE ? BR_ERR_BAD_SIGNATURE
+		  : reason == SSL_R_NO_SHARED_CIPHER ? BR_ERR_BAD_CIPHER_SUITE : 0;
 	if (!o->is_server && !o->accepts_any && o->verify_err)
 		o->err = o->verify_err;
+	else if (own && o->alert_recv < 0)
+		o->err = own;
 	else if (o->alert_recv >= 0)
 		o->err = BR_ERR_RECV_FATAL_ALERT + o->alert_recv;
 	else if (o->alert_sent >= 0)
