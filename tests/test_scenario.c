@@ -447,7 +447,7 @@ static void test_client_quirks(void **state)
 	scenario_free(&s);
 
 	refused_text("quirk-unknown.ini", HEAD "[client]\nquirks = helo-fallback, trusting\n", 4, "trusting",
-		     "continue-after-starttls-failure, helo-fallback, port-fallback, skip-auth-silently, keep-buffered-replies");
+		     "continue-after-starttls-failure, helo-fallback, port-fallback, skip-auth-silently, ignores-downgrade-sentinel, keep-buffered-replies");
 	refused_text("quirk-both1.ini", HEAD "[client]\nbuffering = discard\nquirks = keep-buffered-replies\n", 5,
 		     "keep-buffered-replies", "one setting");
 	refused_text("quirk-both2.ini", HEAD "[client]\nquirks = keep-buffered-replies\nbuffering = keep\n", 5,

@@ -157,6 +157,8 @@ static void client_start_tls(struct client_actor *a)
 	cfg.anchors = a->anchors;
 	cfg.verify = a->verify;
 	cfg.server_name = a->server_name;
+	cfg.ignore_downgrade_sentinel = a->self == ACTOR_CLIENT &&
+					(r->sc->client.quirks & SMTP_CLIENT_QUIRK_IGNORE_DOWNGRADE_SENTINEL);
 	a->tls_started = 1;
 	char err[200];
 	if (conn_start_tls(&a->conn, &cfg, err, sizeof err)) {

@@ -215,6 +215,7 @@ static const struct name_map quirk_names[] = {
 	{ "helo-fallback", SMTP_CLIENT_QUIRK_HELO_FALLBACK },
 	{ "port-fallback", SMTP_CLIENT_QUIRK_PORT_FALLBACK },
 	{ "skip-auth-silently", SMTP_CLIENT_QUIRK_SKIP_AUTH_SILENTLY },
+	{ "ignores-downgrade-sentinel", SMTP_CLIENT_QUIRK_IGNORE_DOWNGRADE_SENTINEL },
 	{ "keep-buffered-replies", 0 },
 	{ NULL, 0 },
 };

@@ -39,6 +39,10 @@ enum smtp_client_quirk {
 	SMTP_CLIENT_QUIRK_PORT_FALLBACK = 1u << 2,
 	/* Has credentials but goes on without AUTH when its mechanism is not offered. */
 	SMTP_CLIENT_QUIRK_SKIP_AUTH_SILENTLY = 1u << 3,
+	/* Offers TLS 1.3 but does not check the downgrade sentinel that a 1.3-capable server
+	 * puts in a TLS 1.2 ServerHello's random (RFC 8446 4.1.3 says it MUST). The TLS
+	 * engine applies it (tls_config.ignore_downgrade_sentinel); the SMTP machine does not. */
+	SMTP_CLIENT_QUIRK_IGNORE_DOWNGRADE_SENTINEL = 1u << 4,
 };
 
 struct smtp_client_config {

@@ -46,6 +46,12 @@ struct tls_config {
 	int64_t now;                         /* client: validation clock, Unix time */
 	uint64_t seed;                       /* the run's seed */
 	const char *label;                   /* who this is ("client", "server", "attacker-to-server"): seeds differ per actor */
+	/* client, OpenSSL: models a TLS 1.3 client that does not look at the RFC 8446 4.1.3
+	 * downgrade sentinel in a TLS 1.2 ServerHello (a vulnerable implementation, for the
+	 * lesson; off by default). OpenSSL always checks it when its highest version is 1.3,
+	 * so such a client lowers that to 1.2 once the ServerHello it receives says 1.2: the
+	 * check alone is skipped, and the transcript and the signatures stay the real ones. */
+	int ignore_downgrade_sentinel;
 };
 
 #define TLS_CHAIN_MAX 4

@@ -51,6 +51,9 @@ struct tls_ossl {
 	uint8_t master[48];
 	int has_master;
 	int verify_err;                  /* what the certificate check said, as BR_ERR_X509_*; 0 */
+	int ignore_sentinel;             /* tls_config.ignore_downgrade_sentinel */
+	uint8_t first[2048];             /* the server's first record, for that */
+	size_t first_len;
 	unsigned char chain[12288];      /* the certificates the server presented, DER, leaf first */
 	size_t chain_used, cert_off[TLS_CHAIN_MAX], cert_len[TLS_CHAIN_MAX], ncert;
 };
@@ -444,6 +447,7 @@ int tls_ossl_init(struct tls_endpoint *ep, const struct tls_config *cfg, char *e
 	ep->ossl = o;
 	o->is_server = cfg->is_server;
 	o->alert_sent = o->alert_recv = -1;
+	o->ignore_sentinel = !cfg->is_server && cfg->ignore_downgrade_sentinel;
 	seed_drbg(&o->drbg, cfg->seed, cfg->label ? cfg->label : "");
 	br_hmac_drbg_context *prev = enter(o);
 	int rc = -1;
@@ -545,8 +549,54 @@ unsigned char *tls_ossl_recvrec_buf(struct tls_ossl *o, size_t *len)
 	return o->in;
 }
 
+/* The modelled careless client: once the server's first record is in and it is a
+ * ServerHello that agrees on TLS 1.2 or older (no supported_versions), the client's highest
+ * version becomes 1.2, so that OpenSSL does not compare the random with the sentinel. */
+static void sentinel_blind(struct tls_ossl *o, const unsigned char *p, size_t n)
+{
+	size_t want = sizeof o->first - o->first_len;
+	if (o->first_len >= 5) {
+		size_t rl = 5 + ((size_t)o->first[3] << 8 | o->first[4]);
+		want = rl > o->first_len ? rl - o->first_len : 0;
+	}
+	if (want > n)
+		want = n;
+	if (o->first_len + want > sizeof o->first) {
+		o->ignore_sentinel = 0; /* a first record this long is no ServerHello of ours */
+		return;
+	}
+	memcpy(o->first + o->first_len, p, want);
+	o->first_len += want;
+	if (o->first_len < 5)
+		return;
+	const uint8_t *f = o->first;
+	size_t rl = 5 + ((size_t)f[3] << 8 | f[4]);
+	if (rl > sizeof o->first) {
+		o->ignore_sentinel = 0;
+		return;
+	}
+	if (o->first_len < rl)
+		return; /* more of it to come */
+	o->ignore_sentinel = 0; /* decided on this record */
+	/* record header (5), handshake header (4), version (2), random (32), session id,
+	 * suite (2), compression (1), extensions */
+	if (rl < 5 + 4 + 2 + 32 + 1 || f[0] != 22 || f[5] != 2 || ((unsigned)f[9] << 8 | f[10]) > 0x0303)
+		return;
+	size_t q = 5 + 4 + 2 + 32;
+	q += 1 + f[q] + 3;
+	if (q + 2 > rl)
+		return;
+	size_t end = q + 2 + ((size_t)f[q] << 8 | f[q + 1]);
+	for (q += 2; q + 4 <= end && end <= rl; q += 4 + ((size_t)f[q + 2] << 8 | f[q + 3]))
+		if (((unsigned)f[q] << 8 | f[q + 1]) == 43)
+			return; /* supported_versions: a TLS 1.3 ServerHello (its version field says 1.2 too) */
+	SSL_set_max_proto_version(o->ssl, TLS1_2_VERSION);
+}
+
 void tls_ossl_recvrec_ack(struct tls_ossl *o, size_t len)
 {
+	if (o->ignore_sentinel && !o->hs_done && len)
+		sentinel_blind(o, o->in, len);
 	if (len && !o->failed && !o->done && BIO_write(o->rbio, o->in, (int)len) != (int)len) {
 		o->failed = 1;
 		o->err = BR_ERR_IO;
