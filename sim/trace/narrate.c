@@ -61,6 +61,12 @@ static int link_cipher(const struct trace *t, const struct trace_event *e, unsig
 		size_t at = 39 + (size_t)p->wire[38];
 		*version = (unsigned)p->wire[4] << 8 | p->wire[5];
 		*suite = (unsigned)p->wire[at] << 8 | p->wire[at + 1];
+		/* TLS 1.3 agrees in supported_versions; the version field stays 1.2 */
+		unsigned s13;
+		int hrr;
+		if (p->wire_stored == p->wire_len &&
+		    decode_server_hello_version(p->wire, p->wire_len, &s13, &hrr) == 0x0304)
+			*version = 0x0304;
 		return 1;
 	}
 	return 0;
