@@ -413,7 +413,7 @@ struct results {
 	size_t most, nsc;
 	double whatif, catalogue;
 	int met_all;
-	/* 6 (to come): a live proxy, measured the same way against its own floor. */
+	/* 6, the live proxy against a direct loopback connection, is bench/proxy.sh. */
 };
 
 /* 1 and 2, interleaved so that both see the same machine (other work, frequency): the
