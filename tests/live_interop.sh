@@ -180,6 +180,18 @@ if [ -x $AIO ] && $AIO -c 'import aiosmtpd' 2>/dev/null; then
 	trace_has connect "delivered" "delivered: *yes"
 	trace_has connect "the real server's 250 after the message" "250 OK delivered"
 
+	# our OpenSSL client (TLS 1.3) against Python's server: its encrypted flight opened
+	aiosmtpd connect13
+	if timeout 30 "$BIN" connect "$SCEN/tls13-starttls.ini" --to "127.0.0.1:$APORT" --format json -o "$T/connect13.json" \
+		2>"$T/connect13.err"; then ok; else bad "connect (TLS 1.3): exit status $? ($(cat "$T/connect13.err"))"; fi
+	kill $AIOPID 2>/dev/null
+	if grep -q 'shall we meet at noon' "$T/connect13.mail" 2>/dev/null; then ok; else
+		bad "connect (TLS 1.3): the real server did not receive the message"
+	fi
+	trace_has connect13 "TLS 1.3 with the real server" "TLS established: TLS 1.3"
+	trace_has connect13 "the real server's certificate, opened" "C <- S    tls-handshake  Certificate: CN=mail.example.test"
+	trace_has connect13 "delivered" "delivered: *yes"
+
 	aiosmtpd proxy cleartext-auth
 	rm -f "$T/proxy.json"
 	timeout 60 "$BIN" proxy "$SCEN/strip-opportunistic.ini" --listen 127.0.0.1:0 --upstream "127.0.0.1:$APORT" \
