@@ -171,6 +171,24 @@ check_cmds() {
 	got=$(cmds "$T/$name.pcap" "")
 	if [ "$got" = "$want_nokeys" ]; then ok; else bad "$name: without the key log tshark lists '$got', want '$want_nokeys'"; fi
 }
+# What TLS 1.3 hides: the same mail over TLS 1.2 shows the observer the server's
+# certificate (in cleartext), over TLS 1.3 it does not; the SNI stays visible in both.
+learned() { # learned NAME ITEM: the wire observer's value of a ledger item, or nothing
+	python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+v = [e["value"] for e in d["ledger"] if e["reader"] == "observer of every link" and e["item"] == sys.argv[2]]
+print(v[0] if v else "")' "$T/$1.json" "$2"
+}
+"$BIN" run "$DIR/tls12-vs-tls13.ini" --format json -o "$T/tls12-vs-tls13.json" >/dev/null 2>&1
+c12=$(learned tls12-vs-tls13 certificate_subject)
+c13=$(learned tls13-starttls certificate_subject)
+case $c12 in *mail.example.test*) ok ;; *) bad "over TLS 1.2 the observer should learn the certificate, got '$c12'" ;; esac
+if [ -z "$c13" ]; then ok; else bad "over TLS 1.3 the observer learned the certificate '$c13'"; fi
+if [ "$(learned tls13-starttls sni)" = mail.example.test ]; then ok; else bad "over TLS 1.3 the SNI should stay visible"; fi
+if [ "$(learned tls13-starttls tls_version)" = "TLS 1.3" ]; then ok; else
+	bad "the observer should read TLS 1.3 from supported_versions, got '$(learned tls13-starttls tls_version)'"; fi
+
 check_cmds tls13-starttls "EHLO STAR EHLO AUTH MAIL RCPT DATA QUIT" "EHLO STAR"
 check_cmds tls13-implicit "EHLO AUTH MAIL RCPT DATA QUIT" ""
 [ "$found" -ge 2 ] && ok || bad "no TLS 1.3 scenario found in $DIR"
