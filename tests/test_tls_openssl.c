@@ -7,6 +7,8 @@
 
 #include <stdio.h>
 
+#include "sim/trace/trace.h"
+#include "sim/trace/wiretrace.h"
 #include "sim/wire/pki.h"
 #include "sim/wire/tls.h"
 
@@ -56,6 +58,33 @@ struct run {
 	struct side c, s;
 };
 
+/* When set, what each side sends is also traced, as a link's wire_streams trace it, its
+ * sender's TLS 1.3 secrets reported first (as the connection layer does). */
+struct tracer {
+	struct trace t;
+	uint64_t now;
+	struct decode_smtp_ctx smtp;
+	struct wire_stream ws[2];
+	const struct side *client;
+	size_t taken[2];
+};
+static struct tracer *tracing;
+
+static void trace_out(const struct side *a, const uint8_t *p, size_t n)
+{
+	if (!tracing)
+		return;
+	int up = a == tracing->client;
+	const struct tls_secret *sec;
+	size_t k = tls_secrets(a->ep, &sec);
+	for (; tracing->taken[!up] < k; tracing->taken[!up]++) {
+		const struct tls_secret *x = &sec[tracing->taken[!up]];
+		assert_true(trace_tls13_secret(&tracing->t, LINK_CLIENT_SERVER, x->client_random, x->kind, x->secret,
+					       x->len) >= 0);
+	}
+	assert_int_equal(wire_records(&tracing->ws[up ? 0 : 1], p, n, 0), 0);
+}
+
 static void config(struct run *r, const struct pki *p, enum tls_engine ce, enum tls_engine se, unsigned cmax,
 		   unsigned smax, uint64_t seed)
 {
@@ -88,6 +117,7 @@ static int move(struct side *a, struct side *b)
 	while ((tls_state(a->ep) & TLS_ST_SENDREC) && (p = tls_sendrec_buf(a->ep, &n)) && n) {
 		assert_true(a->wire_len + n <= sizeof a->wire);
 		memcpy(a->wire + a->wire_len, p, n);
+		trace_out(a, p, n);
 		size_t off = a->wire_len;
 		a->wire_len += n;
 		tls_sendrec_ack(a->ep, n);
@@ -334,6 +364,63 @@ static void test_with_bearssl(void **state)
 	pki_drop(&p);
 }
 
+/* KeyUpdate both ways (the client asks the server to follow): the trace opens every
+ * record, those after it under the next generation of keys (RFC 8446 4.6.3, 7.2). */
+static void test_key_update_traced(void **state)
+{
+	(void)state;
+	struct pki p;
+	pki_load(&p, "server-ecdsa.pem", "server-ecdsa.key");
+	struct tracer *tr = calloc(1, sizeof *tr);
+	assert_non_null(tr);
+	trace_init(&tr->t);
+	wire_stream_init(&tr->ws[0], &tr->t, &tr->now, LINK_CLIENT_SERVER, ACTOR_CLIENT, ACTOR_SERVER, 1, &tr->smtp);
+	wire_stream_init(&tr->ws[1], &tr->t, &tr->now, LINK_CLIENT_SERVER, ACTOR_SERVER, ACTOR_CLIENT, 0, &tr->smtp);
+	wire_stream_pair(&tr->ws[0], &tr->ws[1]);
+	struct run r;
+	config(&r, &p, TLS_ENGINE_OPENSSL, TLS_ENGINE_OPENSSL, TLS13, TLS13, 11);
+	r.cc.suites = (const uint16_t[]){ 0x1303 }; /* ChaCha20-Poly1305 this time */
+	r.cc.nsuites = 1;
+	tr->client = &r.c;
+	tracing = tr;
+	start(&r);
+	pump(&r);
+	assert_true(up(&r.c) && up(&r.s));
+	assert_int_equal(tls_suite(r.c.ep), 0x1303);
+	assert_int_equal(tls_key_update(r.c.ep, 1), 0);
+	pump(&r);
+	put(&r.c, "NOOP\r\n");
+	pump(&r);
+	put(&r.s, "250 2.0.0 OK\r\n");
+	pump(&r);
+	assert_int_equal(r.s.got_len, 6);
+	assert_int_equal(r.c.got_len, 14);
+	tracing = NULL;
+	int updates[2] = { 0, 0 }, opened = 0, after = 0, sealed = 0;
+	for (size_t i = 0; i < tr->t.n; i++) {
+		const struct trace_event *e = &tr->t.ev[i];
+		if (e->kind == TK_HANDSHAKE && e->subtype == 24 && e->encrypted)
+			updates[e->from == ACTOR_SERVER]++;
+		if (e->kind != TK_RECORD || !e->encrypted)
+			continue;
+		sealed++;
+		opened += fields_get(&e->fields, "inner_content_type") != NULL;
+		const char *by = fields_get(&e->fields, "protected_by");
+		after += by && strstr(by, "after 1 KeyUpdate") != NULL;
+	}
+	assert_int_equal(updates[0], 1);
+	assert_int_equal(updates[1], 1);
+	assert_true(sealed >= 8);
+	assert_int_equal(opened, sealed); /* every protected record opened */
+	assert_int_equal(after, 2);       /* NOOP and the reply; each KeyUpdate goes under the old keys */
+	finish(&r);
+	wire_stream_free(&tr->ws[0]);
+	wire_stream_free(&tr->ws[1]);
+	trace_free(&tr->t);
+	free(tr);
+	pki_drop(&p);
+}
+
 static void test_bearssl_has_no_tls13(void **state)
 {
 	(void)state;
@@ -355,6 +442,7 @@ int main(void)
 		cmocka_unit_test(test_certificate_failures),
 		cmocka_unit_test(test_hello_retry),
 		cmocka_unit_test(test_with_bearssl),
+		cmocka_unit_test(test_key_update_traced),
 		cmocka_unit_test(test_bearssl_has_no_tls13),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

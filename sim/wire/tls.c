@@ -505,6 +505,11 @@ void tls_close(struct tls_endpoint *ep)
 		br_ssl_engine_close(ep->eng);
 }
 
+int tls_key_update(struct tls_endpoint *ep, int request_peer)
+{
+	return ep->ossl ? tls_ossl_key_update(ep->ossl, request_peer) : -1;
+}
+
 int tls_last_error(const struct tls_endpoint *ep)
 {
 	return ep->ossl ? tls_ossl_last_error(ep->ossl) : br_ssl_engine_last_error(ep->eng);

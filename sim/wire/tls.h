@@ -141,6 +141,9 @@ void tls_recvapp_ack(struct tls_endpoint *ep, size_t len);
 void tls_flush(struct tls_endpoint *ep);
 /* Sends close_notify. */
 void tls_close(struct tls_endpoint *ep);
+/* TLS 1.3: sends a KeyUpdate (RFC 8446 4.6.3), asking the peer to update its keys too
+ * when request_peer. Returns 0, or -1 (not TLS 1.3, or BearSSL). */
+int tls_key_update(struct tls_endpoint *ep, int request_peer);
 /* Why the engine closed: 0, or a BR_ERR_* code (OpenSSL's errors are told in BearSSL's
  * codes: alerts as BR_ERR_SEND_FATAL_ALERT / BR_ERR_RECV_FATAL_ALERT + description,
  * certificate failures as BR_ERR_X509_*). */

@@ -21,6 +21,7 @@ unsigned char *tls_ossl_recvapp_buf(struct tls_ossl *o, size_t *len);
 void tls_ossl_recvapp_ack(struct tls_ossl *o, size_t len);
 void tls_ossl_flush(struct tls_ossl *o);
 void tls_ossl_close(struct tls_ossl *o);
+int tls_ossl_key_update(struct tls_ossl *o, int request_peer);
 int tls_ossl_last_error(const struct tls_ossl *o);
 unsigned tls_ossl_version(const struct tls_ossl *o);
 unsigned tls_ossl_suite(const struct tls_ossl *o);

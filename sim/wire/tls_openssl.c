@@ -651,6 +651,18 @@ void tls_ossl_close(struct tls_ossl *o)
 	leave(prev);
 }
 
+int tls_ossl_key_update(struct tls_ossl *o, int request_peer)
+{
+	if (o->failed || o->done || !o->hs_done || SSL_version(o->ssl) != TLS1_3_VERSION)
+		return -1;
+	br_hmac_drbg_context *prev = enter(o);
+	int ok = SSL_key_update(o->ssl, request_peer ? SSL_KEY_UPDATE_REQUESTED : SSL_KEY_UPDATE_NOT_REQUESTED) &&
+		 SSL_do_handshake(o->ssl) == 1; /* sends it now */
+	drain(o);
+	leave(prev);
+	return ok ? 0 : -1;
+}
+
 int tls_ossl_last_error(const struct tls_ossl *o)
 {
 	return o->failed ? o->err : 0;
