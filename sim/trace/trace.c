@@ -151,25 +151,34 @@ int trace_append(struct trace *t, struct trace_event *e)
 	return (int)t->n++;
 }
 
+/* The newest session with this client random whose end(s) in `open` (1: the client,
+ * 2: the server, 3: not both) are not up yet, or a new one. Its index, or -1 when out of
+ * memory. */
+static int session_for(struct trace *t, const uint8_t client_random[32], int open)
+{
+	for (size_t i = t->nsessions; i-- > 0;) {
+		const struct trace_tls_session *s = &t->sessions[i];
+		int taken = open == 1 ? s->client_up : open == 2 ? s->server_up : s->client_up && s->server_up;
+		if (!memcmp(s->client_random, client_random, 32) && !taken)
+			return (int)i;
+	}
+	if (VEC_RESERVE(t->sessions, t->sessions_cap, t->nsessions + 1))
+		return -1;
+	size_t i = t->nsessions++;
+	memset(&t->sessions[i], 0, sizeof t->sessions[i]);
+	memcpy(t->sessions[i].client_random, client_random, 32);
+	return (int)i;
+}
+
 int trace_session_join(struct trace *t, enum trace_link link, enum trace_actor who, int is_client,
 		       unsigned version, unsigned suite, const uint8_t client_random[32],
 		       const uint8_t *master_secret, const uint8_t *server_random, const uint8_t *premaster,
 		       size_t premaster_len)
 {
-	size_t i = 0;
 	/* The newest session with this random and this end still open is the one. */
-	for (i = t->nsessions; i-- > 0;) {
-		struct trace_tls_session *s = &t->sessions[i];
-		if (!memcmp(s->client_random, client_random, 32) && !(is_client ? s->client_up : s->server_up))
-			break;
-	}
-	if (i == (size_t)-1) {
-		if (VEC_RESERVE(t->sessions, t->sessions_cap, t->nsessions + 1))
-			return -1;
-		i = t->nsessions++;
-		memset(&t->sessions[i], 0, sizeof t->sessions[i]);
-		memcpy(t->sessions[i].client_random, client_random, 32);
-	}
+	int i = session_for(t, client_random, is_client ? 1 : 2);
+	if (i < 0)
+		return -1;
 	struct trace_tls_session *s = &t->sessions[i];
 	s->links |= 1u << link;
 	s->version = version;
@@ -201,19 +210,9 @@ int trace_tls13_secret(struct trace *t, enum trace_link link, const uint8_t clie
 {
 	if ((unsigned)kind >= TLS13_SECRET_COUNT || len > TLS13_SECRET_MAX)
 		return -1;
-	size_t i;
-	for (i = t->nsessions; i-- > 0;) {
-		const struct trace_tls_session *s = &t->sessions[i];
-		if (!memcmp(s->client_random, client_random, 32) && !(s->client_up && s->server_up))
-			break;
-	}
-	if (i == (size_t)-1) {
-		if (VEC_RESERVE(t->sessions, t->sessions_cap, t->nsessions + 1))
-			return -1;
-		i = t->nsessions++;
-		memset(&t->sessions[i], 0, sizeof t->sessions[i]);
-		memcpy(t->sessions[i].client_random, client_random, 32);
-	}
+	int i = session_for(t, client_random, 3);
+	if (i < 0)
+		return -1;
 	struct trace_tls_session *s = &t->sessions[i];
 	s->links |= 1u << link;
 	memcpy(s->secret13[kind], secret, len);

@@ -150,10 +150,10 @@ static const br_x509_class nv_vtable = {
  * rng_os_rand_done is already set, and injected entropy alone only adds to the OS
  * seed. So: mark the OS seeding as done, inject a seed derived from (run seed, actor),
  * and only then reset. Every random value of the handshake follows from the seed. */
-static void seed_engine(br_ssl_engine_context *eng, uint64_t seed, const char *label)
+void tls_seed_bytes(uint64_t seed, const char *label, uint8_t out[32])
 {
 	br_sha256_context h;
-	unsigned char s[8], out[32];
+	unsigned char s[8];
 	for (int i = 0; i < 8; i++)
 		s[i] = (unsigned char)(seed >> (56 - 8 * i));
 	br_sha256_init(&h);
@@ -161,6 +161,12 @@ static void seed_engine(br_ssl_engine_context *eng, uint64_t seed, const char *l
 	br_sha256_update(&h, s, 8);
 	br_sha256_update(&h, label, strlen(label));
 	br_sha256_out(&h, out);
+}
+
+static void seed_engine(br_ssl_engine_context *eng, uint64_t seed, const char *label)
+{
+	uint8_t out[32];
+	tls_seed_bytes(seed, label, out);
 	eng->rng_os_rand_done = 1;
 	br_ssl_engine_inject_entropy(eng, out, sizeof out);
 }

@@ -6,6 +6,10 @@
 
 #include "sim/wire/tls.h"
 
+/* The 32 bytes every engine of an actor is seeded with: SHA-256 of "smtps-sim seed", the
+ * run's seed (8 bytes, big-endian) and the actor's label. */
+void tls_seed_bytes(uint64_t seed, const char *label, uint8_t out[32]);
+
 /* Sets up ep->ossl (ep is zeroed, is_server set). Returns 0, or -1 with a message. */
 int tls_ossl_init(struct tls_endpoint *ep, const struct tls_config *cfg, char *err, size_t errcap);
 void tls_ossl_free(struct tls_ossl *o);

@@ -88,15 +88,8 @@ static RAND_METHOD sim_rand = { NULL, rand_bytes, NULL, NULL, rand_bytes, rand_s
 
 static void seed_drbg(br_hmac_drbg_context *d, uint64_t seed, const char *label)
 {
-	br_sha256_context h;
-	unsigned char s[8], out[32];
-	for (int i = 0; i < 8; i++)
-		s[i] = (unsigned char)(seed >> (56 - 8 * i));
-	br_sha256_init(&h);
-	br_sha256_update(&h, "smtps-sim seed", 14);
-	br_sha256_update(&h, s, 8);
-	br_sha256_update(&h, label, strlen(label));
-	br_sha256_out(&h, out);
+	uint8_t out[32];
+	tls_seed_bytes(seed, label, out);
 	br_hmac_drbg_init(d, &br_sha256_vtable, out, sizeof out);
 }
 
