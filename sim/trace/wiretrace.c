@@ -582,16 +582,20 @@ static int open_record13(struct wire_stream *s, const uint8_t *rec, size_t n, st
 			   (unsigned long long)seq, (unsigned long long)seq);
 	fields_add(f, 0, "content_length", "%zu bytes (+1 byte of real type, +16 of tag)", len);
 	if (inner == TLS_CT_APPLICATION_DATA)
-		s->take13 = len ? len : 0;
+		s->take13 = len;
 	return 0;
 }
 
+/* One message read from an opened record: its bytes are the plaintext, and only the
+ * session's endpoints read them. An alert passes its level (0 otherwise, as ev_init leaves it). */
 static int emit_inner13(struct wire_stream *s, enum trace_kind kind, enum trace_layer layer, int subtype,
-			int parent, const uint8_t *p, size_t n, struct fields *f, const char *summary, int attack)
+			int alert_level, int parent, const uint8_t *p, size_t n, struct fields *f, const char *summary,
+			int attack)
 {
 	struct trace_event e;
 	ev_init(&e, kind, layer);
 	e.subtype = subtype;
+	e.alert_level = alert_level;
 	e.parent = parent;
 	e.encrypted = 1;
 	e.readers = s->tls_readers;
@@ -616,18 +620,8 @@ static int content13(struct wire_stream *s, int parent, int attack)
 		decode_alert(p, n, &f, summary, sizeof summary);
 		if (s->qn && s->q[0].is_alert)
 			queue_pop(s);
-		struct trace_event e;
-		ev_init(&e, TK_ALERT, LAYER_TLS_ALERT);
-		e.subtype = n == 2 ? p[1] : -1;
-		e.alert_level = n == 2 ? p[0] : -1;
-		e.parent = parent;
-		e.encrypted = 1;
-		e.readers = s->tls_readers;
-		e.attack = attack;
-		e.plain = (uint8_t *)p;
-		e.plain_len = n;
-		e.fields = f;
-		return emit(s, &e, summary) < 0 ? -1 : 0;
+		return emit_inner13(s, TK_ALERT, LAYER_TLS_ALERT, n == 2 ? p[1] : -1, n == 2 ? p[0] : -1, parent, p, n,
+				    &f, summary, attack);
 	}
 	if (s->open13_type != TLS_CT_HANDSHAKE) {
 		fields_free(&f);
@@ -643,7 +637,8 @@ static int content13(struct wire_stream *s, int parent, int attack)
 		decode_handshake_v(s->hs, mlen, 0x0304, &f, summary, sizeof summary);
 		finished |= s->hs[0] == TLS_HS_FINISHED;
 		update |= s->hs[0] == 24;
-		if (emit_inner13(s, TK_HANDSHAKE, LAYER_TLS_HANDSHAKE, s->hs[0], parent, s->hs, mlen, &f, summary, attack))
+		if (emit_inner13(s, TK_HANDSHAKE, LAYER_TLS_HANDSHAKE, s->hs[0], 0, parent, s->hs, mlen, &f, summary,
+				 attack))
 			return -1;
 		buf_consume(s->hs, &s->hs_len, mlen);
 	}
