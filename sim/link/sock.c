@@ -27,6 +27,16 @@ static void peer_fin(struct sock_end *e)
 	pipe_close(&e->link->pipe[e->side]);
 }
 
+/* Whether the peer's bytes are read now: while its pipe has room and while it takes
+ * ours. A peer that does not read what we send is not read either (its own TCP window
+ * fills), so a deaf peer costs at most the two pipes. A closed pipe that has drained
+ * holds nothing back: after our FIN the peer's last bytes and its FIN are still read. */
+static int reads_peer(const struct sock_end *e)
+{
+	const struct sim_pipe *in = &e->link->pipe[e->side], *out = &e->link->pipe[1 - e->side];
+	return !e->in_eof && pipe_space(in) && pipe_len(out) < out->cap;
+}
+
 int sock_end_pump(struct sock_end *e)
 {
 	int progress = 0;
@@ -60,7 +70,7 @@ int sock_end_pump(struct sock_end *e)
 		progress = 1;
 	}
 	/* In: only as much as the pipe has room for. */
-	while (!e->in_eof && pipe_space(in)) {
+	while (reads_peer(e)) {
 		size_t room = pipe_space(in);
 		ssize_t r = recv(e->fd, buf, room < sizeof buf ? room : sizeof buf, 0);
 		if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
@@ -82,7 +92,9 @@ int sock_end_pump(struct sock_end *e)
 short sock_end_events(const struct sock_end *e)
 {
 	short ev = 0;
-	if (!e->in_eof && pipe_space(&e->link->pipe[e->side]))
+	/* The same test as the pump's: a readable socket that would not be read must not
+	 * wake the caller (it would spin until the linger ends). */
+	if (reads_peer(e))
 		ev |= POLLIN;
 	if (!e->out_shut && pipe_len(&e->link->pipe[1 - e->side]))
 		ev |= POLLOUT;

@@ -26,10 +26,12 @@ struct sock_end {
 };
 
 void sock_end_init(struct sock_end *e, int fd, struct link *l, int side, const uint64_t *now);
-/* Moves what can move now, both ways. Returns 1 when anything moved. */
+/* Moves what can move now, both ways: the peer's bytes only while the pipe toward it
+ * is not full (it reads ours). Returns 1 when anything moved. */
 int sock_end_pump(struct sock_end *e);
-/* The poll events the socket waits for: POLLIN while the pipe has room, POLLOUT while
- * bytes wait for the socket. */
+/* The poll events the socket waits for: POLLIN while the peer's bytes would be read
+ * (its pipe has room and the pipe toward it is not full), POLLOUT while bytes wait for
+ * the socket. */
 short sock_end_events(const struct sock_end *e);
 /* Both directions are over. */
 int sock_end_done(const struct sock_end *e);

@@ -1373,16 +1373,7 @@ int run_live_pollfds(const struct run_session *s, struct pollfd *pfd)
  * socket (not in our memory) until it takes what we sent. */
 static int sock_step(struct run_ctx *r, struct sock_end *e)
 {
-	int progress = 0;
-	if (pipe_space(&e->link->pipe[1 - e->side]) == 0 && !e->in_eof) {
-		/* only the way out moves */
-		int saved = e->in_eof;
-		e->in_eof = 1;
-		progress = sock_end_pump(e);
-		e->in_eof = saved;
-	} else {
-		progress = sock_end_pump(e);
-	}
+	int progress = sock_end_pump(e);
 	if (progress < 0) {
 		run_fail(r, RUN_ENOMEM, "tracing a real peer's end of the connection");
 		return 0;
