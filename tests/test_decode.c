@@ -252,6 +252,17 @@ static void test_names(void **state)
 	assert_string_equal(decode_cipher_suite_name(0x00FF), "TLS_EMPTY_RENEGOTIATION_INFO_SCSV");
 	assert_string_equal(decode_cipher_suite_name(0x5600), "TLS_FALLBACK_SCSV");
 	assert_null(decode_cipher_suite_name(0x1234));
+	/* The suites table is searched by halves: every one of its 118 entries must be found,
+	 * which fails when an entry is out of order. Each name is a suite's (or a signal's). */
+	unsigned found = 0;
+	for (unsigned code = 0; code <= 0xffff; code++) {
+		const char *name = decode_cipher_suite_name(code);
+		if (name) {
+			found++;
+			assert_true(!strncmp(name, "TLS_", 4));
+		}
+	}
+	assert_int_equal(found, 118);
 	assert_string_equal(decode_extension_name(0), "server_name");
 	assert_string_equal(decode_extension_name(0xff01), "renegotiation_info");
 	assert_string_equal(decode_extension_name(23), "extended_master_secret");

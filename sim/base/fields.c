@@ -115,7 +115,7 @@ int fields_add(struct fields *f, int depth, const char *name, const char *fmt, .
 {
 	if (f->packed || fields_reserve(f, 1))
 		return -1;
-	/* The two formats nearly every decoder uses go without printf. */
+	/* The formats nearly every decoder uses go without printf. */
 	char small[128], *big = NULL;
 	const char *v;
 	size_t vlen;
@@ -128,7 +128,10 @@ int fields_add(struct fields *f, int depth, const char *name, const char *fmt, .
 		vlen = strlen(v);
 	} else if (fmt[0] == '%' && fmt[1] == 'z' && fmt[2] == 'u' && !fmt[3]) {
 		v = decimal(small + sizeof small, va_arg(ap, size_t));
-		vlen = strlen(v);
+		vlen = (size_t)(small + sizeof small - 1 - v);
+	} else if (fmt[0] == '%' && fmt[1] == 'u' && !fmt[2]) {
+		v = decimal(small + sizeof small, va_arg(ap, unsigned));
+		vlen = (size_t)(small + sizeof small - 1 - v);
 	} else {
 		va_list again;
 		va_copy(again, ap);
@@ -177,6 +180,19 @@ void fields_drop_ranges(struct fields *f)
 {
 	for (size_t i = 0; i < f->n; i++)
 		f->v[i].has_range = 0;
+}
+
+int fields_same(const struct fields *a, const struct fields *b)
+{
+	if (a->n != b->n)
+		return 0;
+	for (size_t i = 0; i < a->n; i++) {
+		const struct field *x = &a->v[i], *y = &b->v[i];
+		if (x->key != y->key || x->depth != y->depth || x->has_range != y->has_range || x->off != y->off ||
+		    x->len != y->len || strcmp(x->value, y->value) || strcmp(x->name, y->name))
+			return 0;
+	}
+	return 1;
 }
 
 const char *fields_get(const struct fields *f, const char *name)

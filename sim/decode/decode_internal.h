@@ -132,6 +132,23 @@ static inline const char *lookup(const struct code_name *t, size_t n, unsigned c
 }
 #define LOOKUP(table, code) lookup(table, sizeof table / sizeof *table, code)
 
+/* The same in a table sorted by code (test_decode checks that it is). */
+static inline const char *lookup_sorted(const struct code_name *t, size_t n, unsigned code)
+{
+	size_t lo = 0, hi = n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (t[mid].code == code)
+			return t[mid].name;
+		if (t[mid].code < code)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+#define LOOKUP_SORTED(table, code) lookup_sorted(table, sizeof table / sizeof *table, code)
+
 /* decode_names.c: name, or "unknown (0x1a2b)" written into buf; and never-NULL texts. */
 const char *decode_orhex(const char *name, unsigned code, int digits, char *buf, size_t cap);
 int decode_is_grease(unsigned v);

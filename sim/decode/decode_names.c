@@ -77,13 +77,15 @@ const char *decode_handshake_type_name(unsigned type)
 }
 
 /* Every suite BearSSL 0.6 knows (generated from bearssl_ssl.h), the two signalling
- * values, and the TLS 1.3 suites a modern client may offer. */
+ * values, and the TLS 1.3 suites a modern client may offer; in the order of their codes,
+ * because each protected record's narration looks a suite up (binary search). */
 static const struct code_name suites[] = {
 	{0x0000, "TLS_NULL_WITH_NULL_NULL"},
 	{0x0001, "TLS_RSA_WITH_NULL_MD5"},
 	{0x0002, "TLS_RSA_WITH_NULL_SHA"},
 	{0x0004, "TLS_RSA_WITH_RC4_128_MD5"},
 	{0x0005, "TLS_RSA_WITH_RC4_128_SHA"},
+	{0x0009, "TLS_RSA_WITH_DES_CBC_SHA"},
 	{0x000A, "TLS_RSA_WITH_3DES_EDE_CBC_SHA"},
 	{0x000D, "TLS_DH_DSS_WITH_3DES_EDE_CBC_SHA"},
 	{0x0010, "TLS_DH_RSA_WITH_3DES_EDE_CBC_SHA"},
@@ -116,6 +118,8 @@ static const struct code_name suites[] = {
 	{0x006B, "TLS_DHE_RSA_WITH_AES_256_CBC_SHA256"},
 	{0x006C, "TLS_DH_anon_WITH_AES_128_CBC_SHA256"},
 	{0x006D, "TLS_DH_anon_WITH_AES_256_CBC_SHA256"},
+	{0x008C, "TLS_PSK_WITH_AES_128_CBC_SHA"},
+	{0x008D, "TLS_PSK_WITH_AES_256_CBC_SHA"},
 	{0x009C, "TLS_RSA_WITH_AES_128_GCM_SHA256"},
 	{0x009D, "TLS_RSA_WITH_AES_256_GCM_SHA384"},
 	{0x009E, "TLS_DHE_RSA_WITH_AES_128_GCM_SHA256"},
@@ -128,6 +132,12 @@ static const struct code_name suites[] = {
 	{0x00A5, "TLS_DH_DSS_WITH_AES_256_GCM_SHA384"},
 	{0x00A6, "TLS_DH_anon_WITH_AES_128_GCM_SHA256"},
 	{0x00A7, "TLS_DH_anon_WITH_AES_256_GCM_SHA384"},
+	{0x00FF, "TLS_EMPTY_RENEGOTIATION_INFO_SCSV"},
+	{0x1301, "TLS_AES_128_GCM_SHA256"},
+	{0x1302, "TLS_AES_256_GCM_SHA384"},
+	{0x1303, "TLS_CHACHA20_POLY1305_SHA256"},
+	{0x1304, "TLS_AES_128_CCM_SHA256"},
+	{0x1305, "TLS_AES_128_CCM_8_SHA256"},
 	{0x5600, "TLS_FALLBACK_SCSV"},
 	{0xC001, "TLS_ECDH_ECDSA_WITH_NULL_SHA"},
 	{0xC002, "TLS_ECDH_ECDSA_WITH_RC4_128_SHA"},
@@ -172,8 +182,11 @@ static const struct code_name suites[] = {
 	{0xC032, "TLS_ECDH_RSA_WITH_AES_256_GCM_SHA384"},
 	{0xC09C, "TLS_RSA_WITH_AES_128_CCM"},
 	{0xC09D, "TLS_RSA_WITH_AES_256_CCM"},
+	{0xC09E, "TLS_DHE_RSA_WITH_AES_128_CCM"},
+	{0xC09F, "TLS_DHE_RSA_WITH_AES_256_CCM"},
 	{0xC0A0, "TLS_RSA_WITH_AES_128_CCM_8"},
 	{0xC0A1, "TLS_RSA_WITH_AES_256_CCM_8"},
+	{0xC0A4, "TLS_PSK_WITH_AES_128_CCM"},
 	{0xC0AC, "TLS_ECDHE_ECDSA_WITH_AES_128_CCM"},
 	{0xC0AD, "TLS_ECDHE_ECDSA_WITH_AES_256_CCM"},
 	{0xC0AE, "TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8"},
@@ -185,23 +198,11 @@ static const struct code_name suites[] = {
 	{0xCCAC, "TLS_ECDHE_PSK_WITH_CHACHA20_POLY1305_SHA256"},
 	{0xCCAD, "TLS_DHE_PSK_WITH_CHACHA20_POLY1305_SHA256"},
 	{0xCCAE, "TLS_RSA_PSK_WITH_CHACHA20_POLY1305_SHA256"},
-	{0x00FF, "TLS_EMPTY_RENEGOTIATION_INFO_SCSV"},
-	{0x1301, "TLS_AES_128_GCM_SHA256"},
-	{0x1302, "TLS_AES_256_GCM_SHA384"},
-	{0x1303, "TLS_CHACHA20_POLY1305_SHA256"},
-	{0x1304, "TLS_AES_128_CCM_SHA256"},
-	{0x1305, "TLS_AES_128_CCM_8_SHA256"},
-	{0x0009, "TLS_RSA_WITH_DES_CBC_SHA"},
-	{0x008C, "TLS_PSK_WITH_AES_128_CBC_SHA"},
-	{0x008D, "TLS_PSK_WITH_AES_256_CBC_SHA"},
-	{0xC0A4, "TLS_PSK_WITH_AES_128_CCM"},
-	{0xC09E, "TLS_DHE_RSA_WITH_AES_128_CCM"},
-	{0xC09F, "TLS_DHE_RSA_WITH_AES_256_CCM"},
 };
 
 const char *decode_cipher_suite_name(unsigned suite)
 {
-	return LOOKUP(suites, suite);
+	return LOOKUP_SORTED(suites, suite);
 }
 
 static const struct code_name extensions[] = {

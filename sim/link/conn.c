@@ -183,7 +183,12 @@ static int engine_put(struct conn *c, enum smtp_out_kind kind, const uint8_t *sr
 		      unsigned char *buf)
 {
 	memcpy(buf, src, k);
-	int split = tls_version(c->tls) == BR_TLS10 && is_cbc((uint16_t)tls_suite(c->tls));
+	/* Version and suite are settled once data flows: asked once per conn. */
+	if (!c->split_known) {
+		c->split = tls_version(c->tls) == BR_TLS10 && is_cbc((uint16_t)tls_suite(c->tls));
+		c->split_known = 1;
+	}
+	int split = c->split;
 	if (wire_expect_plain(conn_out_stream(c), kind, src, k, split, attack))
 		return -1;
 	tls_sendapp_ack(c->tls, k);

@@ -81,6 +81,7 @@ struct conn {
 	uint8_t *plain; size_t plain_off, plain_len, plain_cap;
 	size_t unit_off;
 	int pumping;               /* inside tls_pump: a conn_send only queues */
+	int split, split_known;    /* BearSSL splits each write 1/n-1 (TLS 1.0, CBC), once known */
 	/* Live mode: the peer is a real TCP peer whose bytes nobody else traces, so this conn
 	 * traces what it reads: cleartext as it reads it, and TLS records one at a time, each
 	 * once its engine has read it (with the plaintext it gave). */

@@ -505,8 +505,9 @@ static void protected_record(const struct trace *t, const struct trace_event *e,
 			 "(RFC 8446 5.2). The length still gives away the size of what it carries.");
 		return;
 	}
-	snprintf(buf, cap, "A protected TLS record. An observer sees its type, version and length%s; the length gives "
-		 "away the size of what it carries%s.", extra, cbc ? ", to within a cipher block" : "");
+	/* sb_put, not snprintf: every protected record of a long message comes this way. */
+	sb_put(buf, cap, 0, "A protected TLS record. An observer sees its type, version and length%s; the length gives "
+	       "away the size of what it carries%s.", extra, cbc ? ", to within a cipher block" : "");
 }
 
 static void record(const struct trace *t, const struct trace_event *e, char *buf, size_t cap)
@@ -556,7 +557,7 @@ static void narrate_kind(const struct trace *t, const struct trace_event *e, cha
 		smtp_reply(t, e, buf, cap);
 		break;
 	case TK_SMTP_DATA:
-		snprintf(buf, cap, "The message: headers, a blank line, the text. %s", who_reads(e));
+		sb_put(buf, cap, 0, "The message: headers, a blank line, the text. %s", who_reads(e));
 		break;
 	case TK_HANDSHAKE:
 		handshake(t, e, buf, cap);

@@ -140,13 +140,22 @@ int trace_append(struct trace *t, struct trace_event *e)
 	d->plain = copy_bytes(t, e->plain, e->plain_len, &d->plain_stored);
 	d->summary = share_text(t, e->kind, 0, e->summary ? e->summary : "");
 	d->narration = e->narration ? share_text(t, e->kind, 1, e->narration) : NULL;
-	size_t fsize = fields_packed_size(&e->fields);
+	struct fields *last = (unsigned)e->kind < TK_COUNT ? &t->last_fields[e->kind] : NULL;
+	int shared = last && e->fields.n && fields_same(&e->fields, last);
+	size_t fsize = shared ? 0 : fields_packed_size(&e->fields);
 	void *fmem = fsize ? bytes_take(t, fsize, sizeof(void *)) : NULL;
 	if ((d->wire_stored && !d->wire) || (d->plain_stored && !d->plain) || !d->summary ||
 	    (e->narration && !d->narration) || (fsize && !fmem))
 		return -1; /* what was taken stays in its chunk until trace_free */
-	/* The fields are packed next to the rest; the caller's list is left empty. */
-	fields_pack(&e->fields, fmem, &d->fields);
+	/* The fields are packed next to the rest (or shared with the last event of the kind,
+	 * read-only both); the caller's list is left empty. */
+	if (shared) {
+		d->fields = *last;
+	} else {
+		fields_pack(&e->fields, fmem, &d->fields);
+		if (last)
+			*last = d->fields;
+	}
 	fields_free(&e->fields);
 	return (int)t->n++;
 }
