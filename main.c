@@ -694,6 +694,7 @@ struct live_opts {
 	void *ctx;
 	uint64_t deadline_us;
 	int tui;                 /* --tui: the sessions shown live in the interface */
+	struct trace_pool *pool; /* lent to every session's trace (sessions come one after another) */
 };
 
 struct live_slot {
@@ -786,7 +787,7 @@ static int live_begin(const struct live_opts *lo, const struct scenario *sc, con
 	}
 	struct run_live live = { .client_fd = sl->cfd, .server_fd = sl->sfd, .client_addr = sl->addr,
 				 .server_addr = lo->upstream, .idle_us = lo->idle_us, .total_us = lo->total_us,
-				 .max_bytes = lo->max_bytes };
+				 .max_bytes = lo->max_bytes, .pool = lo->pool };
 	if (run_live_start(sc, pki, &live, &sl->s, err, sizeof err)) {
 		fprintf(stderr, "smtps-sim: %s: %s\n", lo->file, err);
 		live_slot_close(sl);
@@ -1187,7 +1188,13 @@ static int cmd_live(enum live_cmd cmd, int argc, char **argv)
 	signal(SIGINT, on_live_signal);
 	signal(SIGTERM, on_live_signal);
 	signal(SIGPIPE, SIG_IGN);
+	/* A session's trace takes its large chunks from the last one's (up to 64 MiB kept):
+	 * a busy server does not map and zero fresh pages for every message. */
+	struct trace_pool pool;
+	trace_pool_init(&pool, (size_t)64 << 20);
+	lo.pool = lo.tui ? NULL : &pool;
 	int status = lo.tui ? live_tui(&lo, &sc, &pki, lfd, name) : live_loop(&lo, &sc, &pki, lfd);
+	trace_pool_free(&pool);
 	if (lfd >= 0)
 		close(lfd);
 	run_pki_free(&pki);

@@ -981,6 +981,24 @@ static void client_injection(enum smtp_buffering mode)
 	side_free(&cs);
 }
 
+/* RFC 1870 section 5: SIZE= counts the message with its CRLF pairs, but not the dots
+ * doubled for transparency nor the terminating ".CRLF". */
+static void test_client_size_declared(void **state)
+{
+	(void)state;
+	static const char body[] = "a\r\n.b\nc";
+	struct smtp_client_config cc = client_cfg(SMTP_CLIENT_TLS_NONE);
+	cc.body = (const uint8_t *)body;
+	cc.body_len = sizeof body - 1;
+	struct side cs = { 0 };
+	struct smtp_client *c = smtp_client_new(&cc, sink_for(&cs));
+	client_feed_str(c, "220 hi\r\n250-mail.example.test\r\n250 SIZE 1000\r\n");
+	/* sent: "a\r\n..b\r\nc\r\n.\r\n"; the message: "a\r\n.b\r\nc\r\n", 10 octets */
+	assert_non_null(strstr(buf_str(&cs.log), "MAIL FROM:<alice@example.test> SIZE=10\r\n"));
+	smtp_client_free(c);
+	side_free(&cs);
+}
+
 static void test_client_buffering(void **state)
 {
 	(void)state;
@@ -1104,6 +1122,7 @@ int main(void)
 		cmocka_unit_test(test_server_buffering),
 		cmocka_unit_test(test_server_injected_transaction),
 		cmocka_unit_test(test_client_buffering),
+		cmocka_unit_test(test_client_size_declared),
 		cmocka_unit_test(test_client_errors),
 		cmocka_unit_test(test_client_body_encoding),
 	};

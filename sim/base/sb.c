@@ -47,17 +47,22 @@ static void out_decimal(struct out *o, unsigned long long v, int negative)
 
 int sb_vformat(char *buf, size_t cap, const char *fmt, va_list ap)
 {
-	for (const char *f = strchr(fmt, '%'); f; f = strchr(f + 1 + plain_conversion(f + 1), '%')) {
-		if (!plain_conversion(f + 1))
-			return vsnprintf(buf, cap, fmt, ap);
-	}
+	/* One pass; a conversion it does not know hands the whole format to vsnprintf, with
+	 * the arguments as they were at the start. */
+	va_list start;
+	va_copy(start, ap);
 	struct out o = { buf, cap, 0 };
 	const char *f = fmt;
 	for (;;) {
-		const char *pct = strchr(f, '%');
-		out_put(&o, f, pct ? (size_t)(pct - f) : strlen(f));
-		if (!pct)
+		const char *pct = strchrnul(f, '%');
+		out_put(&o, f, (size_t)(pct - f));
+		if (!*pct)
 			break;
+		if (!plain_conversion(pct + 1)) {
+			int r = vsnprintf(buf, cap, fmt, start);
+			va_end(start);
+			return r;
+		}
 		switch (pct[1]) {
 		case 's': {
 			const char *a = va_arg(ap, const char *);
@@ -88,6 +93,7 @@ int sb_vformat(char *buf, size_t cap, const char *fmt, va_list ap)
 		}
 		f = pct + 1 + plain_conversion(pct + 1);
 	}
+	va_end(start);
 	if (cap)
 		buf[o.len < cap ? o.len : cap - 1] = '\0';
 	return o.len > (size_t)2147483647 ? -1 : (int)o.len;

@@ -1183,6 +1183,7 @@ int run_scenario(const struct scenario *sc, const struct run_pki *pki, const str
 	}
 	trace_init(&out->trace);
 	out->trace.max_stored = opt->max_stored;
+	out->trace.pool = opt->pool;
 	out->seed = opt->has_seed ? opt->seed : sc->seed;
 
 	struct run_ctx *r = ctx_new(sc, pki, opt, out, NULL);
@@ -1305,6 +1306,7 @@ int run_live_start(const struct scenario *sc, const struct run_pki *pki, const s
 	if (!s->live.max_events)
 		s->live.max_events = LIVE_MAX_EVENTS;
 	trace_init(&s->res.trace);
+	s->res.trace.pool = live->pool;
 	s->res.seed = sc->seed;
 	s->r = ctx_new(sc, pki, &s->opt, &s->res, &s->live);
 	if (!s->r) {

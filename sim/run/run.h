@@ -68,6 +68,7 @@ struct run_options {
 	const uint8_t *body;    /* overrides the client's body (benchmarks) */
 	size_t body_len;
 	long max_rounds;        /* scheduler rounds before the run fails; 0 = the default (a safety net) */
+	struct trace_pool *pool; /* lent to the run's trace (trace.h), or NULL */
 };
 
 /* Runs sc with pki, loaded by run_pki_load for sc (or for a scenario with the same
@@ -93,6 +94,7 @@ struct run_live {
 	uint64_t max_bytes;     /* closed once a peer has sent this many bytes (0: 64 MiB) */
 	size_t max_events;      /* closed once the trace holds this many events (0: 20000): what
 				 * bounds its memory when a peer sends many small commands */
+	struct trace_pool *pool; /* lent to the session's trace (trace.h), or NULL */
 };
 
 struct run_session;

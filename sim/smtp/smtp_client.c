@@ -84,6 +84,7 @@ struct smtp_client {
 	uint8_t *wire;             /* the piece being sent, when it had to be made */
 	size_t wire_cap;
 	size_t wire_len, wire_pos;
+	size_t size;               /* the message size declared in SIZE= (RFC 1870) */
 	int wire_ready;
 	size_t body_pos;           /* next body byte to turn into wire bytes */
 	int mark_done;             /* the byte added before the mark at body_pos is out */
@@ -227,16 +228,21 @@ static int prepare_wire(struct smtp_client *c)
 	c->nmarks = c->mark_i = 0;
 	c->marks_upto = n;
 	c->scanned_ok = 0;
+	size_t dots = 0;
 	for (size_t i = scan_text_mark(b, 0, n); i < n; i = scan_text_mark(b, i + 1, n)) {
 		if (c->nmarks < CLIENT_MARKS)
 			c->marks[c->nmarks++] = i;
 		else if (c->marks_upto == n)
 			c->marks_upto = i; /* listed no further: wire_fill scans from here */
 		len++;
+		dots += b[i] == '.';
 	}
 	if (n > 0 && b[n - 1] != '\n')
 		len += 2;
 	c->wire_len = len;
+	/* RFC 1870 section 5: the size counts the CRLF pairs but neither the doubled dots
+	 * nor the terminating ".CRLF" -- the message as the server stores it. */
+	c->size = len - 3 - dots;
 	c->wire_pos = c->body_pos = c->trailer_pos = 0;
 	c->mark_done = 0;
 	c->wire_ready = 1;
@@ -353,7 +359,7 @@ static void send_mail(struct smtp_client *c)
 	const char *rt = c->requiretls ? " REQUIRETLS" : "";
 	/* RFC 1870: announce the size so a server can refuse before the body is sent. */
 	if (c->caps.has_size && prepare_wire(c) == 0)
-		command(c, "MAIL FROM:<%s> SIZE=%zu%s", c->mail_from, c->wire_len - 3, rt);
+		command(c, "MAIL FROM:<%s> SIZE=%zu%s", c->mail_from, c->size, rt);
 	else
 		command(c, "MAIL FROM:<%s>%s", c->mail_from, rt);
 }

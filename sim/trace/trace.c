@@ -37,6 +37,51 @@ static void bytes_free(struct trace_bytes *b)
 	}
 }
 
+void trace_pool_init(struct trace_pool *p, size_t max_bytes)
+{
+	p->free = NULL;
+	p->bytes = 0;
+	p->max = max_bytes;
+}
+
+void trace_pool_free(struct trace_pool *p)
+{
+	bytes_free(p->free);
+	trace_pool_init(p, p->max);
+}
+
+/* A trace's chunks at its end: the large ones back to the pool while it has room. */
+static void bytes_release(struct trace_pool *pool, struct trace_bytes *b)
+{
+	while (b) {
+		struct trace_bytes *prev = b->prev;
+		if (pool && b->cap >= BYTES_HUGE && pool->bytes + b->cap <= pool->max) {
+			b->prev = pool->free;
+			pool->free = b;
+			pool->bytes += b->cap;
+		} else {
+			free(b->data);
+			free(b);
+		}
+		b = prev;
+	}
+}
+
+/* A pooled chunk of exactly cap bytes, or NULL: a trace grows through the same sizes
+ * each time, so the chunks of the last one fit the next. */
+static struct trace_bytes *pool_take(struct trace_pool *pool, size_t cap)
+{
+	for (struct trace_bytes **p = pool ? &pool->free : NULL; p && *p; p = &(*p)->prev) {
+		if ((*p)->cap != cap)
+			continue;
+		struct trace_bytes *b = *p;
+		*p = b->prev;
+		pool->bytes -= b->cap;
+		return b;
+	}
+	return NULL;
+}
+
 /* n bytes of room, aligned to `align` (a power of two, at most 16), in the newest chunk
  * or in a new one. */
 static uint8_t *bytes_take(struct trace *t, size_t n, size_t align)
@@ -50,22 +95,25 @@ static uint8_t *bytes_take(struct trace *t, size_t n, size_t align)
 			     : b->cap < BYTES_MAX ? 2 * b->cap : BYTES_MAX;
 		if (cap < n)
 			cap = n;
-		struct trace_bytes *nb = malloc(sizeof *nb);
-		if (!nb)
-			return NULL;
-		nb->data = NULL;
-		if (cap >= BYTES_HUGE && cap % BYTES_HUGE == 0) {
-			nb->data = aligned_alloc(BYTES_HUGE, cap);
+		/* From the pool when it has one of this size: its pages are already there. */
+		struct trace_bytes *nb = pool_take(t->pool, cap);
+		if (!nb) {
+			if (!(nb = malloc(sizeof *nb)))
+				return NULL;
+			nb->data = NULL;
+			if (cap >= BYTES_HUGE && cap % BYTES_HUGE == 0) {
+				nb->data = aligned_alloc(BYTES_HUGE, cap);
 #ifdef MADV_HUGEPAGE
-			if (nb->data)
-				madvise(nb->data, cap, MADV_HUGEPAGE); /* only a hint: no error to handle */
+				if (nb->data)
+					madvise(nb->data, cap, MADV_HUGEPAGE); /* only a hint: no error to handle */
 #endif
-		}
-		if (!nb->data)
-			nb->data = malloc(cap);
-		if (!nb->data) {
-			free(nb);
-			return NULL;
+			}
+			if (!nb->data)
+				nb->data = malloc(cap);
+			if (!nb->data) {
+				free(nb);
+				return NULL;
+			}
 		}
 		nb->prev = b;
 		nb->used = 0;
@@ -88,8 +136,10 @@ void trace_free(struct trace *t)
 		fields_free(&t->ev[i].fields); /* packed: nothing to free unless replaced */
 	free(t->ev);
 	free(t->sessions);
-	bytes_free(t->bytes);
+	struct trace_pool *pool = t->pool;
+	bytes_release(pool, t->bytes);
 	trace_init(t);
+	t->pool = pool;
 }
 
 static uint8_t *copy_bytes(struct trace *t, const uint8_t *p, size_t n, size_t *stored)

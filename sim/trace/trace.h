@@ -181,6 +181,20 @@ struct trace_tls_session {
 
 struct trace_bytes; /* trace.c: the chunks the events' bytes live in */
 
+/* Memory one caller lends to the traces it makes one after another (a live server's
+ * sessions, a benchmark's repetitions): a trace that ends gives its large chunks back,
+ * and the next one takes them instead of fresh pages, which the kernel must zero and map
+ * one by one (a 25 MiB message kept at 4 KiB a record holds about 13 MB). What a trace
+ * records does not depend on it. It must outlive the traces that use it; not for use
+ * from two threads. */
+struct trace_pool {
+	struct trace_bytes *free;   /* chunks waiting to be taken again */
+	size_t bytes, max;          /* what they hold; the most kept (the rest is freed) */
+};
+
+void trace_pool_init(struct trace_pool *p, size_t max_bytes);
+void trace_pool_free(struct trace_pool *p);
+
 struct trace {
 	struct trace_event *ev;
 	size_t n, cap;
@@ -198,6 +212,7 @@ struct trace {
 	 * the next one of that kind that decodes to the very same (every full record of a
 	 * big message says type, version and length alike). */
 	struct fields last_fields[TK_COUNT];
+	struct trace_pool *pool;       /* borrowed, or NULL: where large chunks come from and go */
 };
 
 void trace_init(struct trace *t);
