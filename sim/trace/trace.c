@@ -42,11 +42,14 @@ void trace_pool_init(struct trace_pool *p, size_t max_bytes)
 	p->free = NULL;
 	p->bytes = 0;
 	p->max = max_bytes;
+	p->ev = NULL;
+	p->ev_cap = 0;
 }
 
 void trace_pool_free(struct trace_pool *p)
 {
 	bytes_free(p->free);
+	free(p->ev);
 	trace_pool_init(p, p->max);
 }
 
@@ -134,9 +137,16 @@ void trace_free(struct trace *t)
 {
 	for (size_t i = 0; i < t->n; i++)
 		fields_free(&t->ev[i].fields); /* packed: nothing to free unless replaced */
-	free(t->ev);
-	free(t->sessions);
 	struct trace_pool *pool = t->pool;
+	/* The event array goes back too, when it is the largest at hand and within bounds. */
+	if (pool && t->cap > pool->ev_cap && t->cap * sizeof *t->ev <= pool->max) {
+		free(pool->ev);
+		pool->ev = t->ev;
+		pool->ev_cap = t->cap;
+	} else {
+		free(t->ev);
+	}
+	free(t->sessions);
 	bytes_release(pool, t->bytes);
 	trace_init(t);
 	t->pool = pool;
@@ -171,7 +181,7 @@ static char *share_text(struct trace *t, enum trace_kind k, int which, const cha
 	if ((unsigned)k >= TK_COUNT)
 		return copy_text(t, s);
 	const char *last = t->last_text[k][which];
-	if (last && !strcmp(last, s))
+	if (last && (last == s || !strcmp(last, s)))
 		return (char *)last;
 	char *c = copy_text(t, s);
 	if (c)
@@ -181,6 +191,12 @@ static char *share_text(struct trace *t, enum trace_kind k, int which, const cha
 
 int trace_append(struct trace *t, struct trace_event *e)
 {
+	if (!t->ev && t->pool && t->pool->ev) { /* the last trace's array, already mapped */
+		t->ev = t->pool->ev;
+		t->cap = t->pool->ev_cap;
+		t->pool->ev = NULL;
+		t->pool->ev_cap = 0;
+	}
 	if (VEC_RESERVE(t->ev, t->cap, t->n + 1))
 		return -1;
 	struct trace_event *d = &t->ev[t->n];
@@ -191,7 +207,8 @@ int trace_append(struct trace *t, struct trace_event *e)
 	d->summary = share_text(t, e->kind, 0, e->summary ? e->summary : "");
 	d->narration = e->narration ? share_text(t, e->kind, 1, e->narration) : NULL;
 	struct fields *last = (unsigned)e->kind < TK_COUNT ? &t->last_fields[e->kind] : NULL;
-	int shared = last && e->fields.n && fields_same(&e->fields, last);
+	/* Packed fields are an earlier event's of this trace: shared as they are. */
+	int shared = e->fields.packed || (last && e->fields.n && fields_same(&e->fields, last));
 	size_t fsize = shared ? 0 : fields_packed_size(&e->fields);
 	void *fmem = fsize ? bytes_take(t, fsize, sizeof(void *)) : NULL;
 	if ((d->wire_stored && !d->wire) || (d->plain_stored && !d->plain) || !d->summary ||
@@ -200,7 +217,7 @@ int trace_append(struct trace *t, struct trace_event *e)
 	/* The fields are packed next to the rest (or shared with the last event of the kind,
 	 * read-only both); the caller's list is left empty. */
 	if (shared) {
-		d->fields = *last;
+		d->fields = e->fields.packed ? e->fields : *last;
 	} else {
 		fields_pack(&e->fields, fmem, &d->fields);
 		if (last)

@@ -190,6 +190,8 @@ struct trace_bytes; /* trace.c: the chunks the events' bytes live in */
 struct trace_pool {
 	struct trace_bytes *free;   /* chunks waiting to be taken again */
 	size_t bytes, max;          /* what they hold; the most kept (the rest is freed) */
+	struct trace_event *ev;     /* the largest event array given back, for the next trace */
+	size_t ev_cap;
 };
 
 void trace_pool_init(struct trace_pool *p, size_t max_bytes);
@@ -219,7 +221,8 @@ void trace_init(struct trace *t);
 void trace_free(struct trace *t);
 /* Appends a copy of *e: its byte buffers, summary and narration are copied, and its
  * fields packed (fields_pack, read-only from then on), into the trace's own storage;
- * e->fields is left empty. The copies belong to the trace and go with trace_free (never
+ * e->fields is left empty. Fields already packed must be an earlier event's of this
+ * trace: they are shared, not copied. The copies belong to the trace and go with trace_free (never
  * free them one by one). Sets seq. Returns the new event's index, or -1 when out of
  * memory (e->fields then unchanged). */
 int trace_append(struct trace *t, struct trace_event *e);

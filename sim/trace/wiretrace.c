@@ -814,7 +814,21 @@ static int one_record(struct wire_stream *s, const uint8_t *rec, size_t n, int a
 	ev_init(&e, TK_RECORD, LAYER_TLS_RECORD);
 	e.subtype = r == 0 ? h.type : -1;
 	char summary[DECODE_SUMMARY_MAX];
-	if (r == 0) {
+	/* Below TLS 1.3 (whose records are opened and say more) and above TLS 1.0 (whose
+	 * records may carry the 1/n-1 split field), a protected data record's fields are its
+	 * header's alone: the same header, the same fields and summary as the last one. */
+	int memo = r == 0 && !s->tls13 && h.type == TLS_CT_APPLICATION_DATA && h.version > 0x0301 &&
+		   is_protected(s, h.type);
+	int memo_hit = memo && s->memo_ok && !memcmp(s->memo_hdr, rec, 5) && !(s->qn && s->q[0].split_first);
+	if (memo_hit) {
+		e.fields = s->memo_fields;
+		e.encrypted = 1;
+		s->open13_type = -1;
+		s->take13 = 0;
+		record_plain(s, &e);
+		if (!app_take(s) && !s->toward_server)
+			s->smtp->server_in_data = -1;
+	} else if (r == 0) {
 		decode_tls_record(rec, total, &e.fields, summary, sizeof summary);
 		e.encrypted = is_protected(s, h.type);
 		s->open13_type = -1;
@@ -839,10 +853,18 @@ static int one_record(struct wire_stream *s, const uint8_t *rec, size_t n, int a
 	e.wire = (uint8_t *)rec;
 	e.wire_len = total;
 	char shown[DECODE_SUMMARY_MAX + 16];
-	sb_put(shown, sizeof shown, 0, "%s%s", summary, e.encrypted ? " (encrypted)" : "");
-	int idx = emit(s, &e, shown);
+	if (!memo_hit)
+		sb_put(shown, sizeof shown, 0, "%s%s", summary, e.encrypted ? " (encrypted)" : "");
+	int idx = emit(s, &e, memo_hit ? s->memo_summary : shown);
 	if (idx < 0)
 		return -1;
+	if (memo) {
+		const struct trace_event *d = &s->trace->ev[idx];
+		memcpy(s->memo_hdr, rec, 5);
+		s->memo_fields = d->fields;
+		s->memo_summary = d->summary;
+		s->memo_ok = 1;
+	}
 	if (r == 0 && record_children(s, rec, total, h.version, idx, attack))
 		return -1;
 	s->take13 = 0;

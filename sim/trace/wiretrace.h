@@ -68,6 +68,13 @@ struct wire_stream {
 	size_t open13_len;
 	int open13_type;                  /* ... and its real content type; -1: not opened */
 	size_t take13;                    /* application data in the record being traced; 0: unknown */
+	/* The last protected application-data record of TLS 1.1 or 1.2 on this stream: its
+	 * header, and the fields and summary its event keeps. A record with the same header
+	 * decodes to the same, so it takes them from that event (read-only in the trace). */
+	uint8_t memo_hdr[5];
+	int memo_ok;
+	struct fields memo_fields;        /* packed, the trace's */
+	const char *memo_summary;         /* the trace's */
 };
 
 void wire_stream_init(struct wire_stream *s, struct trace *t, const uint64_t *now,
