@@ -424,6 +424,7 @@ struct results {
 	int st_events, st_ok;
 	/* 3 */
 	struct big_result braw, bsim;
+	double ratio;             /* median of the pairs' raw / sim times */
 	/* 4 and 5 */
 	char longest[64];
 	size_t most, nsc;
@@ -507,8 +508,19 @@ static void measure_big(const struct pki *k, struct results *out)
 		out->bsim.delivered = b.delivered;
 	}
 	reps_big = nrep;
+	/* The ratio is the median of the pairs' own ratios: a pair ran back to back, on the
+	 * same machine in the same state, where medians taken apart may come from different
+	 * moments of a shared machine. */
+	double ratio[16];
+	for (int i = 0; i < nrep; i++)
+		ratio[i] = traw[i] / tsim[i];
+	out->ratio = median(ratio, nrep);
 	out->braw.raw_s = median(traw, nrep);
 	out->bsim.sim_s = median(tsim, nrep);
+	if (getenv("BENCH_PAIRS"))
+		for (int i = 0; i < nrep; i++)
+			fprintf(stderr, "pair %d: raw %.2f ms, sim %.2f ms, ratio %.3f\n", i, traw[i] * 1e3, tsim[i] * 1e3,
+				traw[i] / tsim[i]);
 }
 
 /* 4 and 5: the catalogue. A what-if re-run (client verification flipped) of the
@@ -604,8 +616,8 @@ static void print_table(const struct results *r)
 	snprintf(v, sizeof v, "%.1f MB/s (%.1f ms)", sim_tp, r->bsim.sim_s * 1e3);
 	snprintf(t, sizeof t, "max_stored %d", BIG_MAX_STORED);
 	row("  25 MiB through implicit-tls.ini (simulator)", v, t, r->bsim.delivered ? "ok" : "LOST");
-	snprintf(v, sizeof v, "%.2f", sim_tp / raw_tp);
-	row("  throughput ratio sim / raw", v, ">= 0.80", sim_tp / raw_tp >= 0.8 ? "yes" : "no");
+	snprintf(v, sizeof v, "%.2f", r->ratio);
+	row("  throughput ratio sim / raw (median of pairs)", v, ">= 0.80", r->ratio >= 0.8 ? "yes" : "no");
 	snprintf(v, sizeof v, "%.1f MB", r->bsim.sim_hwm_kb * 1024 / 1e6);
 	snprintf(t, sizeof t, "<= %.1f MB", rss_target_mb);
 	row("  simulator peak RSS (VmHWM, own child)", v, t, r->bsim.sim_hwm_kb * 1024 / 1e6 <= rss_target_mb ? "yes" : "no");

@@ -476,6 +476,12 @@ static void body_fields(struct decode_body_state *st, int whole, size_t hl, size
 		fields_last_range(f, n - after, after);
 	}
 
+	if (!from && !subject) { /* every piece after the headers: short, nothing to cut */
+		if (summary && cap)
+			sb_put(summary, cap, 0, "Message: %zu lines, %zu bytes%s", hl + bl, n,
+			       st->terminated ? "" : " (no end marker)");
+		return;
+	}
 	char s[200];
 	struct sb sm;
 	sb_init(&sm, s, sizeof s);
