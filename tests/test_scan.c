@@ -124,6 +124,43 @@ static void test_long_lines(void **state)
 
 /* scan_count_lf against a byte loop, at every length up to 3000 bytes and on a long
  * plain run (more than 255 blocks of 16 bytes, the counter's lane limit). */
+/* The one-pass reading of message text agrees with its three parts: the first mark, the
+ * complete lines before it, and whether one of them is too long. */
+static void test_text_run(void **state)
+{
+	(void)state;
+	static uint8_t t[3000];
+	for (int round = 0; round < 6000; round++) {
+		size_t n = rnd() % sizeof t;
+		size_t max = round % 3 ? 64 + rnd() % 200 : 1 + rnd() % 100;
+		if (round % 2) {
+			fill(t, n, round % 4 == 1 ? 7 : 500);
+		} else { /* lines around max, CRLF, now and then a mark */
+			size_t i = 0;
+			while (i < n) {
+				size_t len = 1 + rnd() % (max + max / 4 + 2);
+				for (size_t k = 0; k + 2 < len && i < n; k++)
+					t[i++] = rnd() % 97 == 0 ? '.' : 'a';
+				if (i < n)
+					t[i++] = rnd() % 50 == 0 ? 'x' : '\r';
+				if (i < n)
+					t[i++] = '\n';
+			}
+		}
+		size_t mark = scan_text_mark(t, 0, n), want_run = 0;
+		for (size_t i = mark; i-- > 0;)
+			if (t[i] == '\n') {
+				want_run = i + 1;
+				break;
+			}
+		size_t run = 99999;
+		int too_long = -1;
+		assert_int_equal(scan_text_run(t, n, max, &run, &too_long), mark);
+		assert_int_equal(run, want_run);
+		assert_int_equal(too_long, slow_long_line(t, want_run, max) < want_run);
+	}
+}
+
 static void test_count_lf(void **state)
 {
 	(void)state;
@@ -154,6 +191,7 @@ int main(void)
 		cmocka_unit_test(test_marks_in_long_runs),
 		cmocka_unit_test(test_long_lines),
 		cmocka_unit_test(test_count_lf),
+		cmocka_unit_test(test_text_run),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

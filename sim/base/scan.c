@@ -101,6 +101,43 @@ __attribute__((target("avx512bw,bmi"))) static size_t skip_avx512(const uint8_t 
 	return n;
 }
 
+/* scan_text_run with AVX-512BW, from i = 1 (text[0] is the caller's): the LF mask that
+ * the marks need anyway also gives each line's end, so the line lengths cost a few mask
+ * operations per block. A line that lies inside one block is shorter than 64 bytes; only
+ * the distance from one block's last LF to a later block's first needs a look, hence
+ * max >= 64. */
+__attribute__((target("avx512bw,bmi,lzcnt"))) static size_t run_avx512(const uint8_t *text, size_t n, size_t max,
+									  size_t *run, int *too_long)
+{
+	const __m512i lf = _mm512_set1_epi8('\n'), cr = _mm512_set1_epi8('\r'), dot = _mm512_set1_epi8('.');
+	long long prev = -1; /* the last LF before the mark: lines start after it */
+	int lng = 0;
+	size_t mark = n;
+	for (size_t i = 1; i < n; i += 64) {
+		__mmask64 load = n - i >= 64 ? ~(__mmask64)0 : ((__mmask64)1 << (n - i)) - 1;
+		__m512i v = _mm512_maskz_loadu_epi8(load, text + i), before = _mm512_maskz_loadu_epi8(load, text + i - 1);
+		uint64_t lfs = _mm512_cmpeq_epi8_mask(v, lf);
+		uint64_t marks = _mm512_mask_cmpneq_epi8_mask(lfs, before, cr) |
+				 _mm512_mask_cmpeq_epi8_mask(_mm512_cmpeq_epi8_mask(v, dot), before, lf);
+		if (marks) {
+			unsigned at = (unsigned)_tzcnt_u64(marks);
+			mark = i + at;
+			lfs &= at ? ((uint64_t)1 << at) - 1 : 0; /* only the lines that end before it */
+		}
+		if (lfs) {
+			long long first = (long long)(i + _tzcnt_u64(lfs));
+			if ((unsigned long long)(first - prev) > max)
+				lng = 1;
+			prev = (long long)(i + 63 - _lzcnt_u64(lfs));
+		}
+		if (marks)
+			break;
+	}
+	*run = (size_t)(prev + 1);
+	*too_long = lng;
+	return mark;
+}
+
 /* LF bytes of text[0..n), 64 at a time (the rest is the caller's). */
 __attribute__((target("avx512bw,popcnt"))) static size_t count_lf_avx512(const uint8_t *text, size_t n,
 									   size_t *done)
@@ -146,6 +183,25 @@ size_t scan_text_mark(const uint8_t *text, size_t from, size_t n)
 		if (is_mark(text, i))
 			return i;
 	return n;
+}
+
+size_t scan_text_run(const uint8_t *text, size_t n, size_t max, size_t *run, int *too_long)
+{
+	*run = 0;
+	*too_long = 0;
+	if (n == 0 || is_mark(text, 0))
+		return 0;
+#ifdef SCAN_AVX2
+	if (max >= 64 && __builtin_cpu_supports("avx512bw"))
+		return run_avx512(text, n, max, run, too_long);
+#endif
+	size_t mark = scan_text_mark(text, 0, n);
+	const uint8_t *lf = mark ? memrchr(text, '\n', mark) : NULL;
+	if (lf) {
+		*run = (size_t)(lf - text) + 1;
+		*too_long = scan_long_line(text, *run, max) < *run;
+	}
+	return mark;
 }
 
 size_t scan_count_lf(const uint8_t *text, size_t n)

@@ -20,6 +20,13 @@ size_t scan_text_mark(const uint8_t *text, size_t from, size_t n);
  * longer than max bytes (LF included), or n when none is. max > 0. */
 size_t scan_long_line(const uint8_t *text, size_t n, size_t max);
 
+/* What a server reading message text needs of text[0..n) (which starts a line) in one
+ * pass: returns the first mark, as scan_text_mark(text, 0, n); *run is how many bytes
+ * the complete lines before it take (up to the last LF before the mark; 0 when none);
+ * *too_long is 1 when one of those lines is longer than max bytes (LF included), as
+ * scan_long_line(text, *run, max) < *run says. max > 0. */
+size_t scan_text_run(const uint8_t *text, size_t n, size_t max, size_t *run, int *too_long);
+
 /* How many LF bytes text[0..n) holds: the lines that end in it. */
 size_t scan_count_lf(const uint8_t *text, size_t n);
 

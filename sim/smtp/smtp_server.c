@@ -842,14 +842,14 @@ static size_t data_run(struct smtp_server *s, const uint8_t *p, size_t n)
 {
 	if (s->mid_line || s->line_len)
 		return 0;
-	size_t mark = scan_text_mark(p, 0, n);
-	const uint8_t *lf = mark ? memrchr(p, '\n', mark) : NULL;
-	if (!lf)
+	size_t run;
+	int too_long;
+	scan_text_run(p, n, SMTP_TEXT_LINE_MAX, &run, &too_long); /* marks, line ends, lengths: one pass */
+	if (!run)
 		return 0;
-	size_t run = (size_t)(lf - p) + 1;
 	if (!s->too_big && s->cur.body_total + run > s->max_size)
 		return 0; /* the line that passes the limit is found line by line */
-	if (scan_long_line(p, run, SMTP_TEXT_LINE_MAX) < run)
+	if (too_long)
 		s->line_too_long = 1;
 	if (body_append(s, p, run))
 		fail_oom(s);
