@@ -16,7 +16,7 @@
  *     lines but the last and ' ' (or nothing) on the last;
  *   - every client command line ends in CRLF, has no CR, LF or NUL inside, is at most 512
  *     bytes and parses as a known command (AUTH LOGIN's answers: base64 lines); MAIL's
- *     SIZE= is the size of the body on the wire;
+ *     SIZE= is the size of the message as the server stores it (RFC 1870 section 5);
  *   - the body pieces, joined, are exactly the body dot-stuffed with CRLF line ends and
  *     ".CRLF" (an independent encoder in this file);
  *   - with nothing injected and nothing dropped, the server stores at most one message,
@@ -213,7 +213,8 @@ static void check_command_line(struct world *w, const uint8_t *p, size_t len)
 		const char *sz = memmem(c.arg, c.arg_len, " SIZE=", 6);
 		if (sz) {
 			size_t v = strtoul(sz + 6, NULL, 10);
-			FUZZ_CHECK(v == w->ref_len - 3, "SIZE= is the size of the body on the wire");
+			/* RFC 1870 section 5: CRLF pairs counted, stuffed dots and the final .CRLF not */
+			FUZZ_CHECK(v == w->stored_len, "SIZE= is the size of the message the server stores");
 		}
 	}
 }
