@@ -3,8 +3,9 @@
 # sends one large message over implicit TLS to our server on loopback, once directly and
 # once through `smtps-sim proxy` (the attacker relaying every record unchanged, tracing
 # both of its links); the row is the throughput through the proxy against the direct
-# connection, medians of the runs, measured in this run on this machine. The server is
-# `smtps-sim serve` both times (two of them, one per way), so its own cost is in both.
+# connection (medians of the runs; the ratio, the median of the pairs' ratios), measured
+# in this run on this machine. The server is `smtps-sim serve` both times (two of them,
+# one per way), so its own cost is in both.
 # usage: sh bench/proxy.sh BIN SCENARIO_DIR   (BENCH_QUICK=1: one run of 5 MiB)
 BIN=$1
 DIR=$2
@@ -91,6 +92,7 @@ p=$(median <"$T/proxied")
 mbs() { awk -v s="$1" -v mb="$MB" 'BEGIN { printf "%.1f MB/s (%.0f ms)", mb * 1.048576 / s, s * 1000 }'; }
 row "6 $MB MiB over real sockets, smtplib -> serve (direct)" "$(mbs "$d")" "floor" "-"
 row "  the same through proxy (relay, both links traced)" "$(mbs "$p")" "-" "-"
-r=$(awk -v d="$d" -v p="$p" 'BEGIN { printf "%.2f", d / p }')
+# the ratio: the median of each interleaved pair's own, as row 3 takes it
+r=$(paste "$T/direct" "$T/proxied" | awk '{ print $1 / $2 }' | median | awk '{ printf "%.2f", $1 }')
 met=$(awk -v r="$r" 'BEGIN { print (r >= 0.8) ? "yes" : "no" }')
-row "  proxy ratio direct / proxied" "$r" ">= 0.80" "$met"
+row "  proxy ratio direct / proxied (median of pairs)" "$r" ">= 0.80" "$met"
