@@ -38,6 +38,24 @@ void fields_free(struct fields *f)
 	fields_init(f);
 }
 
+void fields_clear(struct fields *f)
+{
+	if (f->packed) {
+		fields_init(f);
+		return;
+	}
+	struct fields_text *t = f->text;
+	if (t) {
+		for (struct fields_text *p = t->prev, *prev; p; p = prev) {
+			prev = p->prev;
+			free(p);
+		}
+		t->prev = NULL;
+		t->used = 0;
+	}
+	f->n = 0;
+}
+
 size_t fields_packed_size(const struct fields *f)
 {
 	size_t n = f->n * sizeof *f->v;

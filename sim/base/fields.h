@@ -34,6 +34,10 @@ struct fields {
 
 void fields_init(struct fields *f);
 void fields_free(struct fields *f);
+/* Empties f but keeps its memory for the next fields added (a decoder's list reused
+ * event after event); fields_free still frees it in the end. A packed list is only
+ * forgotten. */
+void fields_clear(struct fields *f);
 /* Appends a field; value is printf-formatted. Returns 0, or -1 when out of memory. */
 int fields_add(struct fields *f, int depth, const char *name, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));

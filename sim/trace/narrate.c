@@ -479,6 +479,11 @@ static int first_of_write(const struct trace *t, const struct trace_event *e)
 	return e->segment && (!p || p->segment != e->segment);
 }
 
+/* What it says depends on the link's session (version, suite), the record's type and
+ * length, and for a TLS 1.0 CBC record on where its write began; attack_said adds the
+ * attack mark. wiretrace's one_record relies on that: a TLS 1.1/1.2 record with the same
+ * header as the last one on its stream, with the same attack and replay marks, is given
+ * that record's sentence without asking again. */
 static void protected_record(const struct trace *t, const struct trace_event *e, char *buf, size_t cap)
 {
 	unsigned version = 0, suite = 0;

@@ -191,6 +191,14 @@ static char *share_text(struct trace *t, enum trace_kind k, int which, const cha
 
 int trace_append(struct trace *t, struct trace_event *e)
 {
+	int idx = trace_append_kept(t, e);
+	if (idx >= 0)
+		fields_free(&e->fields);
+	return idx;
+}
+
+int trace_append_kept(struct trace *t, struct trace_event *e)
+{
 	if (!t->ev && t->pool && t->pool->ev) { /* the last trace's array, already mapped */
 		t->ev = t->pool->ev;
 		t->cap = t->pool->ev_cap;
@@ -223,7 +231,6 @@ int trace_append(struct trace *t, struct trace_event *e)
 		if (last)
 			*last = d->fields;
 	}
-	fields_free(&e->fields);
 	return (int)t->n++;
 }
 

@@ -226,6 +226,9 @@ void trace_free(struct trace *t);
  * free them one by one). Sets seq. Returns the new event's index, or -1 when out of
  * memory (e->fields then unchanged). */
 int trace_append(struct trace *t, struct trace_event *e);
+/* The same, but e->fields is left as it was, for the caller to clear and use again
+ * (fields_clear) or to free. */
+int trace_append_kept(struct trace *t, struct trace_event *e);
 /* One endpoint's half of a session: finds the session with the same client random or
  * starts one. is_client says which end `who` is; secret may be NULL (the TLS server does
  * not report it); server_random may be NULL; premaster is NULL or premaster_len bytes

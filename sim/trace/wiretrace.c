@@ -38,6 +38,7 @@ void wire_stream_pair(struct wire_stream *up, struct wire_stream *down)
 
 void wire_stream_free(struct wire_stream *s)
 {
+	fields_free(&s->piece_fields);
 	free(s->open13);
 	free(s->rec);
 	free(s->hs);
@@ -59,8 +60,10 @@ static void ev_init(struct trace_event *e, enum trace_kind kind, enum trace_laye
 	e->session = -1;
 }
 
-/* Fills the common part of an event and appends it with its narration. */
-static int emit(struct wire_stream *s, struct trace_event *e, const char *summary)
+/* Fills the common part of an event and appends it with its narration: the one given
+ * (the trace's copy of a sentence the caller knows is the same), or made now. With keep,
+ * e->fields is left for the caller to use again (trace_append_kept); else it is freed. */
+static int emit_as(struct wire_stream *s, struct trace_event *e, const char *summary, const char *given, int keep)
 {
 	e->time_us = *s->now;
 	e->link = s->link;
@@ -72,12 +75,22 @@ static int emit(struct wire_stream *s, struct trace_event *e, const char *summar
 	e->replay = s->replay;
 	e->summary = (char *)summary;
 	char narration[768];
-	narrate_event(s->trace, e, narration, sizeof narration);
-	e->narration = narration[0] ? narration : NULL;
-	int idx = trace_append(s->trace, e);
+	if (given) {
+		e->narration = (char *)given;
+	} else {
+		narrate_event(s->trace, e, narration, sizeof narration);
+		e->narration = narration[0] ? narration : NULL;
+	}
+	int idx = keep ? trace_append_kept(s->trace, e) : trace_append(s->trace, e);
 	e->summary = e->narration = NULL;
-	fields_free(&e->fields);
+	if (!keep)
+		fields_free(&e->fields);
 	return idx;
+}
+
+static int emit(struct wire_stream *s, struct trace_event *e, const char *summary)
+{
+	return emit_as(s, e, summary, NULL, 0);
 }
 
 static int all_readers(void)
@@ -205,6 +218,9 @@ static int emit_body_part(struct wire_stream *s, const uint8_t *p, size_t avail,
 {
 	struct trace_event e;
 	ev_init(&e, TK_SMTP_DATA, LAYER_SMTP_DATA);
+	/* Into the list the last piece used: its memory is still there (no allocation per
+	 * piece of a long message). */
+	e.fields = s->piece_fields;
 	char summary[DECODE_SUMMARY_MAX];
 	decode_smtp_body_piece(&s->body, p, avail, &e.fields, summary, sizeof summary);
 	if (avail < n)
@@ -223,7 +239,10 @@ static int emit_body_part(struct wire_stream *s, const uint8_t *p, size_t avail,
 		e.wire = (uint8_t *)p;
 		e.wire_len = n;
 	}
-	return emit(s, &e, summary) < 0 ? -1 : 0;
+	int idx = emit_as(s, &e, summary, NULL, 1);
+	fields_clear(&e.fields);
+	s->piece_fields = e.fields;
+	return idx < 0 ? -1 : 0;
 }
 
 static int emit_body(struct wire_stream *s, const uint8_t *p, size_t n, int parent, int prot, int attack)
@@ -855,7 +874,10 @@ static int one_record(struct wire_stream *s, const uint8_t *rec, size_t n, int a
 	char shown[DECODE_SUMMARY_MAX + 16];
 	if (!memo_hit)
 		sb_put(shown, sizeof shown, 0, "%s%s", summary, e.encrypted ? " (encrypted)" : "");
-	int idx = emit(s, &e, memo_hit ? s->memo_summary : shown);
+	/* Its sentence too, told by the same attack mark on the same stream (narrate.c says
+	 * what a protected record's sentence depends on). */
+	const char *said = memo_hit && attack == s->memo_attack && s->replay == s->memo_replay ? s->memo_narration : NULL;
+	int idx = emit_as(s, &e, memo_hit ? s->memo_summary : shown, said, 0);
 	if (idx < 0)
 		return -1;
 	if (memo) {
@@ -863,6 +885,9 @@ static int one_record(struct wire_stream *s, const uint8_t *rec, size_t n, int a
 		memcpy(s->memo_hdr, rec, 5);
 		s->memo_fields = d->fields;
 		s->memo_summary = d->summary;
+		s->memo_narration = d->narration;
+		s->memo_attack = attack;
+		s->memo_replay = s->replay;
 		s->memo_ok = 1;
 	}
 	if (r == 0 && record_children(s, rec, total, h.version, idx, attack))

@@ -75,6 +75,9 @@ struct wire_stream {
 	int memo_ok;
 	struct fields memo_fields;        /* packed, the trace's */
 	const char *memo_summary;         /* the trace's */
+	const char *memo_narration;       /* the trace's, for the same attack and replay marks */
+	int memo_attack, memo_replay;
+	struct fields piece_fields;       /* owned: emptied after each body piece, its memory kept */
 };
 
 void wire_stream_init(struct wire_stream *s, struct trace *t, const uint64_t *now,
