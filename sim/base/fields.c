@@ -200,19 +200,6 @@ void fields_drop_ranges(struct fields *f)
 		f->v[i].has_range = 0;
 }
 
-int fields_same(const struct fields *a, const struct fields *b)
-{
-	if (a->n != b->n)
-		return 0;
-	for (size_t i = 0; i < a->n; i++) {
-		const struct field *x = &a->v[i], *y = &b->v[i];
-		if (x->key != y->key || x->depth != y->depth || x->has_range != y->has_range || x->off != y->off ||
-		    x->len != y->len || strcmp(x->value, y->value) || strcmp(x->name, y->name))
-			return 0;
-	}
-	return 1;
-}
-
 const char *fields_get(const struct fields *f, const char *name)
 {
 	size_t len = strlen(name);

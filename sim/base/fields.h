@@ -45,9 +45,6 @@ int fields_add(struct fields *f, int depth, const char *name, const char *fmt, .
 void fields_last_range(struct fields *f, size_t off, size_t len);
 /* Forgets every field's byte range (the bytes decoded are not the event's own). */
 void fields_drop_ranges(struct fields *f);
-/* 1 when a and b hold the same fields in the same order: names, values, depths and
- * byte ranges. */
-int fields_same(const struct fields *a, const struct fields *b);
 /* Value of the first field with this name at any depth, or NULL. */
 const char *fields_get(const struct fields *f, const char *name);
 /* Bytes fields_pack needs for f. */

@@ -214,23 +214,18 @@ int trace_append_kept(struct trace *t, struct trace_event *e)
 	d->plain = copy_bytes(t, e->plain, e->plain_len, &d->plain_stored);
 	d->summary = share_text(t, e->kind, 0, e->summary ? e->summary : "");
 	d->narration = e->narration ? share_text(t, e->kind, 1, e->narration) : NULL;
-	struct fields *last = (unsigned)e->kind < TK_COUNT ? &t->last_fields[e->kind] : NULL;
 	/* Packed fields are an earlier event's of this trace: shared as they are. */
-	int shared = e->fields.packed || (last && e->fields.n && fields_same(&e->fields, last));
+	int shared = e->fields.packed;
 	size_t fsize = shared ? 0 : fields_packed_size(&e->fields);
 	void *fmem = fsize ? bytes_take(t, fsize, sizeof(void *)) : NULL;
 	if ((d->wire_stored && !d->wire) || (d->plain_stored && !d->plain) || !d->summary ||
 	    (e->narration && !d->narration) || (fsize && !fmem))
 		return -1; /* what was taken stays in its chunk until trace_free */
-	/* The fields are packed next to the rest (or shared with the last event of the kind,
-	 * read-only both); the caller's list is left empty. */
-	if (shared) {
-		d->fields = e->fields.packed ? e->fields : *last;
-	} else {
+	/* The fields are packed next to the rest (or shared, read-only both). */
+	if (shared)
+		d->fields = e->fields;
+	else
 		fields_pack(&e->fields, fmem, &d->fields);
-		if (last)
-			*last = d->fields;
-	}
 	return (int)t->n++;
 }
 

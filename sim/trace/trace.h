@@ -210,10 +210,6 @@ struct trace {
 	 * the same as the last of its kind (thousands of records of a big message) shares
 	 * the stored text instead of taking a copy (events never change once appended). */
 	const char *last_text[TK_COUNT][2];
-	/* The same for fields: the packed fields of the last event of each kind, shared by
-	 * the next one of that kind that decodes to the very same (every full record of a
-	 * big message says type, version and length alike). */
-	struct fields last_fields[TK_COUNT];
 	struct trace_pool *pool;       /* borrowed, or NULL: where large chunks come from and go */
 };
 
